@@ -1,0 +1,1 @@
+"""The Streamlit console for SMB owners, tenant-scoped by row-level security."""

@@ -1,0 +1,1 @@
+"""The coach: LlamaIndex over the materialized assets, deterministic without an LLM."""

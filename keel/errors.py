@@ -1,0 +1,29 @@
+"""Errors that Keel reports to a person: each says what failed and what to do about it.
+
+The CLI prints a :class:`KeelError` as one line (no traceback unless ``--debug``); library code raises
+the most specific subclass so callers can handle, for example, a bad tenant id differently from a
+warehouse that is down.
+"""
+
+from __future__ import annotations
+
+
+class KeelError(Exception):
+    """A failure with a message fit for the person running Keel."""
+
+    def __init__(self, what: str, todo: str | None = None) -> None:
+        self.what = what
+        self.todo = todo
+        super().__init__(f"{what} — {todo}" if todo else what)
+
+
+class WarehouseUnavailable(KeelError):
+    """The PostgreSQL server cannot be reached or started."""
+
+
+class InvalidInput(KeelError, ValueError):
+    """An input value (tenant id, email, connector config, ...) is malformed."""
+
+
+class AuthenticationFailed(KeelError):
+    """Email and password do not match a user."""

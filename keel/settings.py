@@ -1,0 +1,96 @@
+"""Keel's one settings object: everything a user can configure, read from the environment.
+
+No other module reads ``os.environ``; they call :func:`get_settings`. Variables are ``KEEL_*``
+plus the conventional ``DATABASE_URL``. A ``.env`` file in the working directory is read too.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The roles Keel's components log in as (created by ``warehouse_init``), and who uses each.
+ROLES: dict[str, str] = {
+    "keel_loader": "dlt ingestion: writes raw_* schemas",
+    "keel_transformer": "dbt and ML assets: reads raw, writes staging/marts/metrics/benchmarks/ml",
+    "keel_app": "console and coach: reads marts/ml under row-level security, writes app/coach state",
+    "keel_analyst": "analysts: read-only marts under row-level security",
+}
+
+
+class KeelSettings(BaseSettings):
+    """Configuration for every Keel process (CLI, dlt, dbt, Dagster, Streamlit)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KEEL_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "KEEL_DATABASE_URL"),
+        description=(
+            "PostgreSQL 15+ server with pgvector, as an admin user that may create roles and schemas. "
+            "Unset: Keel starts its own embedded PostgreSQL under KEEL_HOME."
+        ),
+    )
+    home: Path = Field(
+        default=Path(".keel"),
+        description="Where Keel keeps local state: the embedded database, the secret key, Dagster's home.",
+    )
+    database_name: str = Field(
+        default="keel",
+        description="Database that holds the warehouse on the embedded server.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Fernet key that encrypts connector secrets at rest. Unset: one is generated once under "
+            "KEEL_HOME/secret.key (mode 0600). Several keys, comma separated, rotate: the first encrypts."
+        ),
+    )
+    role_password: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Password set on the keel_* login roles of an external server (DATABASE_URL). The embedded "
+            "server accepts only local socket connections and needs none."
+        ),
+    )
+    debug: bool = Field(default=False, description="Show full tracebacks from the CLI.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def embedded(self) -> bool:
+        """True when Keel runs its own PostgreSQL (no DATABASE_URL)."""
+        return self.database_url is None
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @property
+    def pgdata_dir(self) -> Path:
+        return self.home_dir / "pgdata"
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.home_dir / "secret.key"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home_dir / "dagster"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> KeelSettings:
+    """The process-wide settings; call ``get_settings.cache_clear()`` after changing the environment."""
+    return KeelSettings()

@@ -1,0 +1,1 @@
+"""Models: pure-Python forecasting, evidence (causal inference) and optimization; no Dagster here."""

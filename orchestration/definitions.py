@@ -1,0 +1,7 @@
+"""Keel's Dagster code location: the definitions of every domain folder, merged."""
+
+import dagster as dg
+
+from orchestration.defs.warehouse import definitions as warehouse
+
+defs = dg.Definitions.merge(warehouse.defs)

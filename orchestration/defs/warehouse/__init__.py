@@ -1,0 +1,1 @@
+"""The warehouse domain: the resource that hands assets a PostgreSQL connection."""

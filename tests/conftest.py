@@ -1,0 +1,55 @@
+"""Test session set-up: one embedded PostgreSQL under a temporary KEEL_HOME, started by Keel's own code.
+
+Tests never touch the user's ./.keel. The server is stopped when the session ends, so nothing is left
+running for the next session or for CI.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from keel import warehouse
+from keel.settings import KeelSettings, get_settings
+
+
+@pytest.fixture(scope="session")
+def keel_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("keel")
+    saved = {key: os.environ.get(key) for key in ("KEEL_HOME", "DATABASE_URL", "KEEL_DATABASE_URL")}
+    os.environ["KEEL_HOME"] = str(home)
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.pop("KEEL_DATABASE_URL", None)
+    get_settings.cache_clear()
+    yield home
+    try:
+        warehouse.stop(KeelSettings(home=home))
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def settings(keel_home: Path) -> KeelSettings:
+    """Settings of the test warehouse, migrated to the latest revision."""
+    current = get_settings()
+    warehouse.ensure_warehouse(current)
+    return current
+
+
+@pytest.fixture
+def scratch_settings(settings: KeelSettings) -> Iterator[KeelSettings]:
+    """Settings pointing at a new, empty database on the test server (dropped afterwards)."""
+    name = f"keel_t_{uuid.uuid4().hex[:10]}"
+    scratch = settings.model_copy(update={"database_name": name})
+    yield scratch
+    with warehouse.connect("admin", autocommit=True, migrate=False, settings=settings) as conn:
+        conn.execute(f"drop database if exists {name} with (force)")

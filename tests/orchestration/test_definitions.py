@@ -1,0 +1,50 @@
+"""The Dagster code location loads, and its warehouse resource hands assets a scoped connection."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from keel.settings import KeelSettings
+from orchestration.defs.warehouse.resources import WarehouseResource
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_definitions_load() -> None:
+    from orchestration.definitions import defs
+
+    repo = defs.get_repository_def()
+    assert "warehouse" in repo.get_top_level_resources()
+
+
+def test_dagster_validates_the_workspace(tmp_path: Path, settings: KeelSettings) -> None:
+    dagster = Path(sys.executable).with_name("dagster")
+    out = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "All code locations passed validation" in out.stderr + out.stdout
+
+
+def test_an_asset_gets_a_connection_as_its_role(settings: KeelSettings) -> None:
+    seen: dict[str, object] = {}
+
+    @dg.asset
+    def who_am_i(warehouse: WarehouseResource) -> None:
+        with warehouse.connect() as conn:
+            seen["user"] = conn.execute("select current_user").fetchone()
+            seen["tenant"] = conn.execute("select app.current_tenant_id()").fetchone()
+
+    result = dg.materialize([who_am_i], resources={"warehouse": WarehouseResource(role="keel_app")})
+    assert result.success
+    assert seen == {"user": ("keel_app",), "tenant": (None,)}

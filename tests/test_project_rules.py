@@ -1,0 +1,83 @@
+"""Project-wide rules that a later change could break without noticing."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from keel.settings import KeelSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ["keel", "warehouse_init", "orchestration", "ingestion", "models_ml", "coach", "app"]
+LIBRARIES = ["ingestion", "models_ml", "coach"]
+
+
+def python_files(*packages: str) -> list[Path]:
+    return [p for pkg in packages for p in (ROOT / pkg).rglob("*.py")]
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_layout() -> None:
+    for name in [
+        *PACKAGES,
+        "dbt_project",
+        "tests",
+        "workspace.yaml",
+        "pyproject.toml",
+        "uv.lock",
+        "README.md",
+    ]:
+        assert (ROOT / name).exists(), name
+
+
+def test_only_the_settings_module_reads_the_environment() -> None:
+    offenders = []
+    for path in python_files(*PACKAGES):
+        if path == ROOT / "keel" / "settings.py":
+            continue
+        source = path.read_text()
+        if "os.environ" in source or "os.getenv" in source or "getenv(" in source:
+            offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
+def test_libraries_do_not_import_dagster() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in python_files(*LIBRARIES)
+        if any(mod == "dagster" or mod.startswith(("dagster.", "dagster_")) for mod in imported_modules(path))
+    ]
+    assert offenders == []
+
+
+def test_dbt_core_stays_below_1_12() -> None:
+    lock = (ROOT / "uv.lock").read_text()
+    block = lock[lock.index('name = "dbt-core"') :]
+    version = block.split('version = "', 1)[1].split('"', 1)[0]
+    assert tuple(int(p) for p in version.split(".")[:2]) < (1, 12)
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("KEEL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@db.example:5433/keel")
+    settings = KeelSettings()
+    assert settings.home_dir == (tmp_path / "home").resolve()
+    assert not settings.embedded
+    monkeypatch.setenv("DATABASE_URL", "")
+    assert KeelSettings().embedded
+    monkeypatch.delenv("DATABASE_URL")
+    monkeypatch.delenv("KEEL_HOME")
+    monkeypatch.chdir(tmp_path)
+    assert KeelSettings().home_dir == (tmp_path / ".keel").resolve()
