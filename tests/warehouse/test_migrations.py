@@ -35,7 +35,15 @@ def schema_dump(settings: KeelSettings) -> str:
         text=True,
     ).stdout
     lines = [line for line in out.splitlines() if not re.match(r"^(\\restrict|\\unrestrict|--)", line)]
-    return "\n".join(lines)
+    # pg_dump lists a policy's roles in catalog scan order, which moves when a role row is updated.
+    return "\n".join(
+        re.sub(
+            r" TO ([a-z_]+(?:, [a-z_]+)+) ",
+            lambda m: " TO " + ", ".join(sorted(m[1].split(", "))) + " ",
+            line,
+        )
+        for line in lines
+    )
 
 
 def revision_of(settings: KeelSettings) -> str | None:
