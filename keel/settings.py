@@ -6,6 +6,7 @@ plus the conventional ``DATABASE_URL``. A ``.env`` file in the working directory
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -62,6 +63,12 @@ class KeelSettings(BaseSettings):
         ),
     )
     debug: bool = Field(default=False, description="Show full tracebacks from the CLI.")
+    demo_seed: int = Field(default=42, ge=0, description="Seed of the demo businesses' simulator.")
+    demo_end: date | None = Field(
+        default=None,
+        description="Last simulated day of the demo businesses (default: the simulator's fixed end date). "
+        "Moving it forward and loading again loads only the new and changed records.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -86,6 +93,10 @@ class KeelSettings(BaseSettings):
         return self.home_dir / "secret.key"
 
     @property
+    def dlt_pipelines_dir(self) -> Path:
+        return self.home_dir / "dlt"
+
+    @property
     def dagster_home(self) -> Path:
         return self.home_dir / "dagster"
 
@@ -94,3 +105,10 @@ class KeelSettings(BaseSettings):
 def get_settings() -> KeelSettings:
     """The process-wide settings; call ``get_settings.cache_clear()`` after changing the environment."""
     return KeelSettings()
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """Environment for a child process Keel starts (dagster dev, streamlit): this one's plus ``extra``."""
+    import os
+
+    return {**os.environ, **extra}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -55,38 +56,42 @@ def create_tenant(
     country: str | None = None,
     timezone: str = "UTC",
     currency: str = "USD",
+    opened_on: date | None = None,
     is_demo: bool = False,
+    tenant_id: uuid.UUID | None = None,
 ) -> Tenant:
-    """Create (or update, by slug) a tenant; its id is derived from the slug."""
+    """Create (or update, by id) a tenant; its id is derived from the slug unless given."""
     if not _SLUG.match(slug):
         raise InvalidInput(
             f"tenant slug {slug!r} is invalid", "use 2-63 lower-case letters, digits and dashes"
         )
-    tenant_id = tenant_id_for(slug)
+    tenant_id = tenant_id or tenant_id_for(slug)
+    values = (
+        slug,
+        name,
+        industry,
+        naics_code,
+        size_band,
+        region,
+        country,
+        timezone,
+        currency,
+        opened_on,
+        is_demo,
+    )
     with connect("admin") as conn:
         conn.execute(
             """
             insert into app.tenants (tenant_id, slug, name, industry, naics_code, size_band, region, country,
-                                     timezone, currency, is_demo)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                                     timezone, currency, opened_on, is_demo)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             on conflict (tenant_id) do update set
-                name = excluded.name, industry = excluded.industry, naics_code = excluded.naics_code,
-                size_band = excluded.size_band, region = excluded.region, country = excluded.country,
-                timezone = excluded.timezone, currency = excluded.currency, is_demo = excluded.is_demo
+                slug = excluded.slug, name = excluded.name, industry = excluded.industry,
+                naics_code = excluded.naics_code, size_band = excluded.size_band, region = excluded.region,
+                country = excluded.country, timezone = excluded.timezone, currency = excluded.currency,
+                opened_on = excluded.opened_on, is_demo = excluded.is_demo
             """,
-            (
-                tenant_id,
-                slug,
-                name,
-                industry,
-                naics_code,
-                size_band,
-                region,
-                country,
-                timezone,
-                currency,
-                is_demo,
-            ),
+            (tenant_id, *values),
         )
     return Tenant(tenant_id, slug, name)
 

@@ -283,6 +283,20 @@ def dbt_profile(
     }
 
 
+def write_dbt_profiles(profiles_dir: Path, settings: KeelSettings | None = None) -> Path:
+    """Write ``profiles.yml`` (profile ``keel``) for dbt runs; returns the directory."""
+    import yaml
+
+    profiles_dir.mkdir(parents=True, exist_ok=True)
+    outputs = {"dev": dbt_profile("keel_transformer", settings=settings)}
+    content = yaml.safe_dump({"keel": {"target": "dev", "outputs": outputs}}, sort_keys=True)
+    path = profiles_dir / "profiles.yml"
+    if not path.exists() or path.read_text() != content:
+        path.write_text(content)
+        path.chmod(0o600)
+    return profiles_dir
+
+
 # --------------------------------------------------------------------------------------------
 # Status and stop (the `keel db` commands)
 # --------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from orchestration.defs.ingestion import definitions as ingestion
 from orchestration.defs.warehouse import definitions as warehouse
 
-defs = dg.Definitions.merge(warehouse.defs)
+defs = dg.Definitions.merge(warehouse.defs, ingestion.defs)

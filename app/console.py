@@ -1,0 +1,35 @@
+"""Streamlit entry point of the Keel console: ``streamlit run app/console.py --server.headless true``.
+
+Before sign-in the navigation holds the sign-in page only, so no page that reads data can run; after
+sign-in it holds the console's pages and the sidebar shows who is signed in and a sign-out button.
+The warehouse is the one in the environment's settings (``KEEL_HOME`` or ``DATABASE_URL``).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import overview, session
+
+st.set_page_config(page_title="Keel", page_icon=":material/sailing:", layout="wide")
+
+user = session.signed_in_user()
+if user is None:
+    pages = [st.Page(session.render_sign_in, title="Sign in", url_path="sign-in", default=True)]
+    current_page = st.navigation(pages, position="hidden")
+else:
+    with st.sidebar:
+        st.caption(f"Signed in as `{user.email}`")
+        st.button("Sign out", on_click=session.sign_out)
+    current_page = st.navigation(
+        [
+            st.Page(
+                overview.render,
+                title="Overview",
+                icon=":material/monitoring:",
+                url_path="overview",
+                default=True,
+            )
+        ]
+    )
+current_page.run()

@@ -1,0 +1,48 @@
+"""Shared fixtures of the demo simulator tests: one full default world, and helpers to read records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+
+from ingestion.demo import DemoWorld, ResourceSpec, simulate
+
+
+@pytest.fixture(scope="session")
+def full_world() -> DemoWorld:
+    """The default world (all tenants, three years). Built once for the whole test session."""
+    return simulate()
+
+
+def field(record: dict[str, Any], dotted: str) -> Any:
+    value: Any = record
+    for key in dotted.split("."):
+        value = value[key]
+    return value
+
+
+def cursor_value(spec: ResourceSpec, record: dict[str, Any]) -> float | date:
+    """The record's cursor as something comparable: epoch seconds, or a date."""
+    raw = field(record, spec.cursor_field)
+    if spec.cursor_type == "unix_seconds":
+        return float(raw)
+    if spec.cursor_type == "date":
+        return date.fromisoformat(raw)
+    return datetime.fromisoformat(raw).timestamp()
+
+
+def primary_key(spec: ResourceSpec, record: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(record[k] for k in spec.primary_key)
+
+
+def all_records(world: DemoWorld) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Every record of the world by (resource, tenant id)."""
+    out = {}
+    for spec in world.resources():
+        for tenant in world.tenants:
+            out[(spec.qualified_name, str(tenant.tenant_id))] = list(
+                world.records(spec.source, spec.name, tenant.tenant_id)
+            )
+    return out
