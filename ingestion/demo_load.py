@@ -24,9 +24,13 @@ DEMO_PASSWORD = "keel-demo-password"  # noqa: S105 - a published demo credential
 def demo_world(
     tenants: Sequence[str] | None = None, start: date | None = None, end: date | None = None
 ) -> DemoWorld:
-    """The demo world the settings describe (seed and last day), optionally narrowed."""
+    """The demo world the settings describe (seed, tenants, first and last day), optionally narrowed."""
     settings = get_settings()
-    kwargs: dict[str, Any] = {"seed": settings.demo_seed, "tenants": tenants, "start": start}
+    kwargs: dict[str, Any] = {
+        "seed": settings.demo_seed,
+        "tenants": tenants or settings.demo_tenants or None,
+        "start": start or settings.demo_start,
+    }
     if end or settings.demo_end:
         kwargs["end"] = end or settings.demo_end
     return simulate(**kwargs)

@@ -84,8 +84,9 @@ def dataset_name(source: str) -> str:
     return f"raw_{source}"
 
 
-#: Records per Arrow batch: large enough for COPY to pay off, small enough to keep memory flat.
-BATCH_ROWS = 20_000
+#: Records per Arrow batch. One batch per (tenant, resource) in practice: every batch of a load must
+#: share one Arrow schema, and a column that is empty in one batch would not.
+BATCH_ROWS = 1_000_000
 CURSOR_COLUMN = "_keel_cursor_at"
 
 
@@ -206,6 +207,8 @@ def _rejected_resource(rows: list[dict[str, Any]]) -> Any:
 
 def make_pipeline(source: str, tenant_id: str) -> dlt.Pipeline:
     settings = get_settings()
+    # Load files live for seconds on local disk; compressing them cost more time than it saves.
+    dlt.config["data_writer.disable_compression"] = True
     return dlt.pipeline(  # type: ignore[call-overload]
         pipeline_name=pipeline_name(source, tenant_id),
         destination=dlt.destinations.postgres(credentials=warehouse.dlt_credentials("keel_loader")),

@@ -64,6 +64,14 @@ class KeelSettings(BaseSettings):
     )
     debug: bool = Field(default=False, description="Show full tracebacks from the CLI.")
     demo_seed: int = Field(default=42, ge=0, description="Seed of the demo businesses' simulator.")
+    demo_tenants: list[str] = Field(
+        default_factory=list,
+        description="Demo tenant slugs to simulate and load (empty: all of them). A smaller demo for trials.",
+    )
+    demo_start: date | None = Field(
+        default=None,
+        description="First simulated day of the demo (default: the simulator's, three years back).",
+    )
     demo_end: date | None = Field(
         default=None,
         description="Last simulated day of the demo businesses (default: the simulator's fixed end date). "
