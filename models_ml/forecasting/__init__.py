@@ -3,7 +3,7 @@
 Pure Python over polars frames in long format (``tenant_id, unique_id, ds, y``); it does not import
 Dagster. The assets in ``orchestration/`` call :func:`forecast_panel` and write ``ForecastRun.forecasts``
 to ``ml.forecasts`` and ``ForecastRun.accuracy`` to ``ml.forecast_accuracy``, checking the former with
-:func:`check_forecasts`. See ``docs/benchmarks-forecasting.md`` for cost and accuracy figures.
+:func:`check_forecasts`. See ``docs/benchmarks.md`` for cost and accuracy figures.
 """
 
 from models_ml.forecasting.checks import check_forecasts

@@ -2,7 +2,7 @@
 
 The Dagster assets build one :class:`ForecastConfig` from Keel's settings object and pass it in; the
 library never reads the environment itself. Every default is chosen for daily small-business metrics
-and a run that stays affordable on a 2-core machine (see ``docs/benchmarks-forecasting.md``).
+and a run that stays affordable on a 2-core machine (see ``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
