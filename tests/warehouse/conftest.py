@@ -77,4 +77,16 @@ def two_tenants(settings: KeelSettings) -> TwoTenants:
         )
         conn.execute("create or replace view marts.test_orders_view as select * from marts.test_orders")
         conn.execute("create materialized view marts.test_orders_mv as select * from marts.test_orders")
+        for tenant in tenants:
+            conn.execute(
+                """
+                insert into metrics.business_metrics_daily (tenant_id, metric_date, currency, revenue_gross,
+                    discounts, refunds, revenue_net, orders, cogs, gross_margin, new_customers,
+                    returning_customers, cash_in, cash_out, labor_hours, labor_cost, marketing_spend_total,
+                    marketing_spend_by_channel, stockout_product_days)
+                values (%s, '2020-01-01', 'USD', 10, 0, 0, 10, 1, 4, 6, 1, 0, 10, 0, 0, 0, 0, '{}', 0)
+                on conflict do nothing
+                """,
+                (tenant.tenant_id,),
+            )
     return TwoTenants(*tenants)
