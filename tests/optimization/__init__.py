@@ -1,0 +1,1 @@
+"""Tests of the optimization engine (models_ml.optimization)."""
