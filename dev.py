@@ -70,8 +70,8 @@ def setup() -> None:
 
 def demo() -> None:
     setup()
-    step("keel init: start the embedded warehouse and apply the migrations")
-    run(BIN / "keel", "init")
+    step("keel demo: warehouse, demo businesses, raw loads and every model, built through Dagster")
+    run(BIN / "keel", "demo")
 
 
 def test(pytest_args: list[str]) -> None:

@@ -35,6 +35,18 @@ from keel.settings import get_settings
 log = logging.getLogger(__name__)
 
 
+class _QuietArrowHints(logging.Filter):
+    """dlt warns on every load that an Arrow batch's nullability differs from the stored schema's,
+    which is expected here (the stored schema keeps its hints); one line per resource and tenant
+    would bury the progress lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "when merging arrow schema with dlt schema" not in record.getMessage()
+
+
+logging.getLogger("dlt").addFilter(_QuietArrowHints())
+
+
 class ResourceLike(Protocol):
     """What the loader needs to know about a resource (ingestion.demo.ResourceSpec has it)."""
 
@@ -231,6 +243,7 @@ def load_tenant(source: str, specs: Sequence[ResourceLike], records: RecordsFn, 
             loader_file_format=LOADER_FILE_FORMAT,
         )
         info.raise_on_failed_jobs()
+        _index_cursor(source, specs)
         normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
         loaded = normalized.row_counts if normalized is not None else {}
         result.rows = {spec.name: int(loaded.get(spec.name, 0)) for spec in specs}
@@ -243,6 +256,17 @@ def load_tenant(source: str, specs: Sequence[ResourceLike], records: RecordsFn, 
     result.extracted = {spec.name: extracted.get(spec.name, 0) for spec in specs}
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _index_cursor(source: str, specs: Sequence[ResourceLike]) -> None:
+    """(tenant_id, cursor) index on each raw table: dbt's incremental models read 'changed since'."""
+    with warehouse.connect("keel_loader", autocommit=True) as conn:
+        for spec in specs:
+            table = f"{dataset_name(source)}.{spec.name}"
+            if conn.execute("select to_regclass(%s)", (table,)).fetchone() == (None,):
+                continue
+            index = f"{spec.name}_tenant_cursor_idx"
+            conn.execute(f"create index if not exists {index} on {table} (tenant_id, {CURSOR_COLUMN})")
 
 
 def _describe(exc: BaseException) -> str:

@@ -10,7 +10,7 @@ import logging
 import sys
 import time
 from importlib.metadata import version as package_version
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -68,6 +68,59 @@ def init() -> None:
         f"in {time.perf_counter() - started:.1f} s"
     )
     _print_status(info)
+
+
+@app.command()
+def demo() -> None:
+    """Keel's main job: warehouse, demo businesses, raw loads and every model, built through Dagster."""
+    from keel import jobs
+
+    started = time.perf_counter()
+    settings = get_settings()
+    console.print("[bold]1/3[/bold] warehouse: start and migrate")
+    warehouse.ensure_warehouse(settings)
+    console.print(
+        f"    {warehouse.status(settings).kind} PostgreSQL at {warehouse.status(settings).location}"
+    )
+    console.print(
+        "[bold]2/3[/bold] Dagster job keel_all: tenants → dlt loads → dbt build + tests "
+        "(per-step lines follow)"
+    )
+    outcome = jobs.run_keel_all()
+    console.print("[bold]3/3[/bold] summary")
+    summary = jobs.summarize(outcome)
+    _print_summary(summary, time.perf_counter() - started)
+    if not outcome.success:
+        raise KeelError(
+            f"the Dagster run {outcome.run_id} failed: {outcome.failure or 'see the steps above'}",
+            "fix the cause and run `keel demo` again (it is safe to repeat); `keel ui` shows the run",
+        )
+
+
+def _print_summary(summary: dict[str, Any], seconds: float) -> None:
+    table = Table(title=f"Keel demo done in {seconds:.0f} s", show_header=False, box=None)
+    table.add_row("tenants", str(summary["tenants"]))
+    for layer, rows in summary["rows_per_layer"].items():
+        table.add_row(f"rows in {layer}", f"{rows:,}")
+    table.add_row("checks passed", f"{summary['checks_passed']} of {summary['checks_total']}")
+    table.add_row("Dagster run", str(summary["run_id"]))
+    console.print(table)
+    console.print(
+        "Next: [bold]keel ui[/bold] opens the Dagster UI (lineage, runs, checks) and the console; sign in as "
+        f"[bold]{summary['demo_login']}[/bold] with password [bold]{summary['demo_password']}[/bold]. "
+        "Analysts: `keel db url --role keel_analyst`, then query marts.* and metrics.*."
+    )
+
+
+@app.command()
+def ui(
+    dagster_port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,
+    console_port: Annotated[int, typer.Option(help="Port of the Streamlit console.")] = 8501,
+) -> None:
+    """Start the Dagster UI and the Streamlit console on 127.0.0.1 (Ctrl-C stops both)."""
+    from keel import jobs
+
+    jobs.serve_ui(dagster_port, console_port, announce=console.print)
 
 
 @db_app.command("status")

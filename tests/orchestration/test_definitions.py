@@ -22,6 +22,27 @@ def test_definitions_load() -> None:
     assert "warehouse" in repo.get_top_level_resources()
 
 
+def test_one_lineage_graph_from_tenants_to_metrics() -> None:
+    """Every upstream of every asset is itself an asset of Keel: no disconnected source nodes."""
+    from orchestration.definitions import defs
+
+    graph = defs.get_repository_def().asset_graph
+    keys = graph.get_all_asset_keys()
+    external = sorted(k.to_user_string() for k in keys if not graph.get(k).is_materializable)
+    assert external == []
+    upstream = graph.get(dg.AssetKey("business_metrics_daily")).parent_keys
+    ancestors: set[dg.AssetKey] = set()
+    frontier = set(upstream)
+    while frontier:
+        key = frontier.pop()
+        ancestors.add(key)
+        frontier |= set(graph.get(key).parent_keys) - ancestors
+    assert dg.AssetKey("dlt_shopify_orders") in ancestors
+    assert dg.AssetKey("app_tenants") in ancestors
+    checks = defs.get_repository_def().asset_checks_defs_by_key
+    assert len(checks) >= 5
+
+
 def test_dagster_validates_the_workspace(tmp_path: Path, settings: KeelSettings) -> None:
     dagster = Path(sys.executable).with_name("dagster")
     out = subprocess.run(

@@ -16,20 +16,22 @@ from pydantic import Field
 
 from ingestion.demo import SOURCES, TENANTS
 from ingestion.demo.world import SPECS
-from ingestion.demo_load import demo_world, load_sources, register_tenants
+from ingestion.demo_load import demo_world, load_ground_truth, load_sources, register_tenants
 from ingestion.loader import TenantLoad, build_source, dataset_name
 from keel.settings import get_settings
 
+APP_TENANTS = dg.AssetKey("app_tenants")
+
 
 class KeelDltTranslator(DagsterDltTranslator):
-    """Asset keys ``dlt_<source>_<resource>``; no upstream keys, so no disconnected source nodes."""
+    """Asset keys ``dlt_<source>_<resource>``, downstream of the tenants they load for."""
 
     def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
         spec = super().get_asset_spec(data)
         source = data.resource.source_name
         return spec.replace_attributes(
             key=dg.AssetKey(f"dlt_{source}_{data.resource.name}"),
-            deps=[],
+            deps=[APP_TENANTS],
             group_name="ingestion",
             description=SPECS[f"{source}.{data.resource.name}"].description,
         ).merge_attributes(kinds={"dlt", "postgres"})
@@ -88,7 +90,6 @@ def make_source_assets(source: str) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, config: DemoConfig
     ) -> Iterator[dg.MaterializeResult]:
         world = demo_world(tenants=config.tenants or None)
-        register_tenants(world)
 
         def progress(result: TenantLoad, index: int, total: int) -> None:
             status = "ok" if result.ok else f"FAILED: {result.error}"
@@ -126,6 +127,32 @@ def make_load_check(source: str) -> dg.AssetChecksDefinition:
         )
 
     return all_tenants_loaded
+
+
+@dg.asset(
+    key=APP_TENANTS,
+    group_name="ingestion",
+    kinds={"postgres"},
+    description="app.tenants: the businesses Keel serves (the demo ones, each with an owner login).",
+)
+def app_tenants(config: DemoConfig) -> dg.MaterializeResult:
+    world = demo_world(tenants=config.tenants or None)
+    register_tenants(world)
+    return dg.MaterializeResult(
+        metadata={"tenants": len(world.tenants), "slugs": ", ".join(t.slug for t in world.tenants)}
+    )
+
+
+@dg.asset(
+    key="demo_ground_truth",
+    deps=[APP_TENANTS],
+    group_name="ingestion",
+    kinds={"dlt", "postgres"},
+    description="raw_demo.ground_truth: the true effects of the demo businesses' interventions.",
+)
+def demo_ground_truth(config: DemoConfig) -> dg.MaterializeResult:
+    rows = load_ground_truth(demo_world(tenants=config.tenants or None))
+    return dg.MaterializeResult(metadata={"interventions": rows})
 
 
 DEMO_SOURCES = [s for s in SOURCES if any(s in t.sources for t in TENANTS)]

@@ -2,6 +2,6 @@
 
 import dagster as dg
 
-from orchestration.defs.ingestion.assets import load_checks, source_assets
+from orchestration.defs.ingestion.assets import app_tenants, demo_ground_truth, load_checks, source_assets
 
-defs = dg.Definitions(assets=source_assets, asset_checks=load_checks)
+defs = dg.Definitions(assets=[app_tenants, demo_ground_truth, *source_assets], asset_checks=load_checks)

@@ -1,0 +1,77 @@
+-- Every movement of money in or out of the business, one row each: customer payments received,
+-- refunds paid back, bills paid, and expenses paid at once (card, cash, payroll runs).
+with
+
+payments as (
+
+    select * from {{ ref('payments') }}
+
+),
+
+refunds as (
+
+    select * from {{ ref('refunds') }}
+
+),
+
+bill_payments as (
+
+    select * from {{ ref('stg_quickbooks__bill_payments') }}
+
+),
+
+purchases as (
+
+    select * from {{ ref('stg_quickbooks__purchases') }}
+
+),
+
+final as (
+
+    select
+        tenant_id,
+        'payment_received' as movement_kind,
+        source_system || ':' || payment_id as movement_id,
+        payment_date as movement_date,
+        amount as cash_in,
+        0::numeric(14, 2) as cash_out
+    from payments
+    where is_successful
+
+    union all
+
+    select
+        tenant_id,
+        'refund_paid' as movement_kind,
+        source_system || ':' || refund_id as movement_id,
+        refund_date as movement_date,
+        0::numeric(14, 2) as cash_in,
+        refunded_amount as cash_out
+    from refunds
+
+    union all
+
+    select
+        tenant_id,
+        'bill_paid' as movement_kind,
+        'quickbooks:' || bill_payment_id as movement_id,
+        payment_date as movement_date,
+        0::numeric(14, 2) as cash_in,
+        total_amount as cash_out
+    from bill_payments
+
+    union all
+
+    -- a credit (a vendor refunding a card purchase) is money coming back: it lowers cash out
+    select
+        tenant_id,
+        'expense_paid' as movement_kind,
+        'quickbooks:' || purchase_id as movement_id,
+        purchase_date as movement_date,
+        0::numeric(14, 2) as cash_in,
+        case when is_credit then -total_amount else total_amount end as cash_out
+    from purchases
+
+)
+
+select * from final

@@ -1,0 +1,78 @@
+-- Receivable invoices of every source in one shape (QuickBooks invoices of B2B firms, Stripe
+-- subscription invoices), before their payments are summed up.
+with
+
+tenants as (
+
+    select * from {{ ref('int_tenants_classified') }}
+
+),
+
+quickbooks_invoices as (
+
+    select * from {{ ref('stg_quickbooks__invoices') }}
+
+),
+
+stripe_invoices as (
+
+    select * from {{ ref('stg_stripe__invoices') }}
+
+),
+
+quickbooks as (
+
+    select
+        quickbooks_invoices.tenant_id,
+        'quickbooks' as source_system,
+        quickbooks_invoices.invoice_id,
+        quickbooks_invoices.customer_id,
+        quickbooks_invoices.invoice_number,
+        quickbooks_invoices.payment_terms,
+        coalesce(quickbooks_invoices.currency, tenants.currency) as currency,
+        quickbooks_invoices.total_amount,
+        quickbooks_invoices.balance_amount,
+        quickbooks_invoices.invoice_date,
+        coalesce(quickbooks_invoices.due_date, quickbooks_invoices.invoice_date) as due_date,
+        quickbooks_invoices.created_at,
+        quickbooks_invoices._keel_cursor_at
+    from quickbooks_invoices
+    inner join tenants on quickbooks_invoices.tenant_id = tenants.tenant_id
+
+),
+
+stripe as (
+
+    select
+        stripe_invoices.tenant_id,
+        'stripe' as source_system,
+        stripe_invoices.invoice_id,
+        stripe_invoices.customer_id,
+        stripe_invoices.invoice_number,
+        'charge_automatically' as payment_terms,
+        coalesce(stripe_invoices.currency, tenants.currency) as currency,
+        stripe_invoices.amount_due as total_amount,
+        stripe_invoices.amount_remaining as balance_amount,
+        {{ local_date('stripe_invoices.created_at', 'tenants.timezone') }} as invoice_date,
+        coalesce(
+            {{ local_date('stripe_invoices.due_at', 'tenants.timezone') }},
+            {{ local_date('stripe_invoices.created_at', 'tenants.timezone') }}
+        ) as due_date,
+        stripe_invoices.created_at,
+        stripe_invoices._keel_cursor_at
+    from stripe_invoices
+    inner join tenants on stripe_invoices.tenant_id = tenants.tenant_id
+    -- drafts are not sent and voided invoices were cancelled: neither is owed
+    where stripe_invoices.invoice_status in ('open', 'paid', 'uncollectible')
+
+),
+
+final as (
+
+    select * from quickbooks
+    union all
+    select * from stripe
+
+)
+
+select * from final

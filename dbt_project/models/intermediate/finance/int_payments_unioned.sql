@@ -1,0 +1,124 @@
+-- Money received from customers, one row per payment attempt: Shopify checkouts (an order is paid
+-- when it is placed, so its total is the payment), Stripe charges (failed attempts included, flagged)
+-- and QuickBooks customer payments.
+with
+
+tenants as (
+
+    select * from {{ ref('int_tenants_classified') }}
+
+),
+
+shopify_orders as (
+
+    select * from {{ ref('stg_shopify__orders') }}
+
+),
+
+stripe_charges as (
+
+    select * from {{ ref('stg_stripe__charges') }}
+
+),
+
+quickbooks_payments as (
+
+    select * from {{ ref('stg_quickbooks__payments') }}
+
+),
+
+unioned as (
+
+    select
+        tenant_id,
+        'shopify' as source_system,
+        order_id::text as payment_id,
+        'checkout' as payment_kind,
+        order_id::text as order_id,
+        null::text as invoice_id,
+        customer_id::text as customer_id,
+        coalesce(payment_gateway, 'unknown') as payment_method,
+        currency,
+        total_amount as amount,
+        true as is_successful,
+        processed_at as paid_at,
+        null::date as paid_on,
+        _keel_cursor_at
+    from shopify_orders
+    where not is_test and not is_cancelled
+
+    union all
+
+    select
+        tenant_id,
+        'stripe' as source_system,
+        charge_id as payment_id,
+        'card_charge' as payment_kind,
+        case when invoice_id is null then charge_id end as order_id,
+        invoice_id,
+        customer_id,
+        coalesce(card_brand, payment_method_type, 'card') as payment_method,
+        currency,
+        case when is_successful then captured_amount else amount end as amount,
+        is_successful,
+        created_at as paid_at,
+        null::date as paid_on,
+        _keel_cursor_at
+    from stripe_charges
+
+    union all
+
+    select
+        tenant_id,
+        'quickbooks' as source_system,
+        payment_id,
+        'invoice_payment' as payment_kind,
+        null::text as order_id,
+        null::text as invoice_id,
+        customer_id,
+        coalesce(payment_method, 'unknown') as payment_method,
+        currency,
+        total_amount as amount,
+        true as is_successful,
+        created_at as paid_at,
+        payment_date as paid_on,
+        _keel_cursor_at
+    from quickbooks_payments
+
+),
+
+final as (
+
+    select
+        -- ids
+        unioned.tenant_id,
+        unioned.source_system,
+        unioned.payment_id,
+        unioned.order_id,
+        unioned.invoice_id,
+        unioned.customer_id,
+
+        -- strings
+        unioned.payment_kind,
+        unioned.payment_method,
+        coalesce(unioned.currency, tenants.currency) as currency,
+
+        -- numerics
+        unioned.amount::numeric(14, 2) as amount,
+
+        -- booleans
+        unioned.is_successful,
+
+        -- dates (QuickBooks dates its payments itself; other sources by the local day of the instant)
+        coalesce(unioned.paid_on, {{ local_date('unioned.paid_at', 'tenants.timezone') }}) as payment_date,
+
+        -- timestamps
+        unioned.paid_at,
+        unioned._keel_cursor_at
+
+    from unioned
+    inner join tenants on unioned.tenant_id = tenants.tenant_id
+
+)
+
+select * from final

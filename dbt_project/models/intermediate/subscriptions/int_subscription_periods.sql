@@ -1,0 +1,130 @@
+-- The periods each subscription was paid up for, with its monthly recurring revenue (MRR) in that
+-- period: one row per billed subscription period (paid or still being collected), plus, for a
+-- subscription that was running before the data begins (no trial, started before its first
+-- invoice in the data), the stretch up to that first invoice at that invoice's price.
+with
+
+tenants as (
+
+    select * from {{ ref('int_tenants_classified') }}
+
+),
+
+subscriptions as (
+
+    select * from {{ ref('stg_stripe__subscriptions') }}
+
+),
+
+invoices as (
+
+    select * from {{ ref('stg_stripe__invoices') }}
+
+),
+
+invoice_lines as (
+
+    select * from {{ ref('stg_stripe__invoice_lines') }}
+
+),
+
+billed as (
+
+    select
+        invoice_lines.tenant_id,
+        invoice_lines.subscription_id,
+        invoice_lines.invoice_id as period_source_id,
+        invoice_lines.period_started_at,
+        invoice_lines.period_ends_at,
+        -- monthly equivalent of the line's recurring price
+        (invoice_lines.amount * case invoice_lines.billing_interval
+            when 'year' then 1.0 / 12
+            when 'week' then 52.0 / 12
+            when 'day' then 365.0 / 12
+            else 1.0
+        end / invoice_lines.billing_interval_count) as monthly_amount
+    from invoice_lines
+    inner join invoices
+        on
+            invoice_lines.tenant_id = invoices.tenant_id
+            and invoice_lines.invoice_id = invoices.invoice_id
+    where
+        invoice_lines.line_type = 'subscription'
+        and invoice_lines.subscription_id is not null
+        and invoices.invoice_status in ('paid', 'open')
+
+),
+
+first_billed as (
+
+    select distinct on (tenant_id, subscription_id)
+        tenant_id,
+        subscription_id,
+        period_started_at,
+        monthly_amount
+    from billed
+    order by tenant_id, subscription_id, period_started_at
+
+),
+
+running_before_data as (
+
+    select
+        subscriptions.tenant_id,
+        subscriptions.subscription_id,
+        'before_first_invoice' as period_source_id,
+        subscriptions.started_at as period_started_at,
+        coalesce(
+            first_billed.period_started_at,
+            subscriptions.ended_at,
+            subscriptions.current_period_ends_at
+        ) as period_ends_at,
+        coalesce(
+            first_billed.monthly_amount,
+            subscriptions.unit_amount * subscriptions.quantity
+        ) as monthly_amount
+    from subscriptions
+    left join first_billed
+        on
+            subscriptions.tenant_id = first_billed.tenant_id
+            and subscriptions.subscription_id = first_billed.subscription_id
+    where
+        subscriptions.trial_ended_at is null
+        and subscriptions.subscription_status <> 'incomplete'
+        and subscriptions.started_at < coalesce(
+            first_billed.period_started_at,
+            subscriptions.ended_at,
+            subscriptions.current_period_ends_at
+        )
+
+),
+
+unioned as (
+
+    select * from billed
+    union all
+    select * from running_before_data
+
+),
+
+final as (
+
+    select
+        -- ids
+        unioned.tenant_id,
+        unioned.subscription_id,
+        unioned.period_source_id,
+
+        -- numerics
+        unioned.monthly_amount::numeric(14, 2) as monthly_amount,
+
+        -- dates (the period covers start date up to, not including, end date)
+        {{ local_date('unioned.period_started_at', 'tenants.timezone') }} as period_start_date,
+        {{ local_date('unioned.period_ends_at', 'tenants.timezone') }} as period_end_date
+
+    from unioned
+    inner join tenants on unioned.tenant_id = tenants.tenant_id
+
+)
+
+select * from final

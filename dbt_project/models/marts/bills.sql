@@ -1,0 +1,129 @@
+-- One row per vendor bill (payables) with its due date, what has been paid and when it was paid in
+-- full, and the expense account it is booked to.
+with
+
+bills as (
+
+    select * from {{ ref('stg_quickbooks__bills') }}
+
+),
+
+bill_lines as (
+
+    select * from {{ ref('stg_quickbooks__bill_lines') }}
+
+),
+
+applications as (
+
+    select * from {{ ref('int_bill_payments_applied') }}
+
+),
+
+tenants as (
+
+    select * from {{ ref('int_tenants_classified') }}
+
+),
+
+main_accounts as (
+
+    select distinct on (tenant_id, bill_id)
+        tenant_id,
+        bill_id,
+        account_name
+    from bill_lines
+    order by tenant_id, bill_id, amount desc, line_position
+
+),
+
+applications_running as (
+
+    select
+        tenant_id,
+        bill_id,
+        payment_date,
+        applied_amount,
+        sum(applied_amount) over (
+            partition by tenant_id, bill_id
+            order by payment_date, application_id
+            rows between unbounded preceding and current row
+        ) as paid_so_far
+    from applications
+
+),
+
+payment_totals as (
+
+    select
+        applications_running.tenant_id,
+        applications_running.bill_id,
+        count(*) as payments_count,
+        sum(applications_running.applied_amount) as amount_paid,
+        min(applications_running.payment_date) as first_payment_date,
+        min(applications_running.payment_date) filter (
+            where applications_running.paid_so_far >= bills.total_amount
+        ) as paid_date
+    from applications_running
+    inner join bills
+        on
+            applications_running.tenant_id = bills.tenant_id
+            and applications_running.bill_id = bills.bill_id
+    group by 1, 2
+
+),
+
+final as (
+
+    select
+        -- ids
+        bills.tenant_id,
+        bills.bill_id,
+        bills.vendor_id,
+
+        -- strings
+        bills.bill_number,
+        bills.vendor_name,
+        main_accounts.account_name as expense_account,
+        bills.payment_terms,
+        coalesce(bills.currency, tenants.currency) as currency,
+        case
+            when bills.total_amount <= 0 or payment_totals.paid_date is not null then 'paid'
+            when coalesce(payment_totals.amount_paid, 0) > 0 then 'partially_paid'
+            else 'open'
+        end as payment_status,
+
+        -- numerics
+        bills.total_amount,
+        coalesce(payment_totals.amount_paid, 0)::numeric(14, 2) as amount_paid,
+        bills.balance_amount,
+        coalesce(payment_totals.payments_count, 0)::integer as payments_count,
+
+        -- booleans
+        bills.total_amount <= 0 or payment_totals.paid_date is not null as is_paid,
+        coalesce(payment_totals.paid_date > bills.due_date, false) as is_paid_late,
+
+        -- dates
+        bills.bill_date,
+        coalesce(bills.due_date, bills.bill_date) as due_date,
+        payment_totals.first_payment_date,
+        payment_totals.paid_date,
+
+        -- timestamps
+        bills.created_at,
+        bills._keel_cursor_at
+
+    from bills
+    inner join tenants on bills.tenant_id = tenants.tenant_id
+    left join main_accounts
+        on
+            bills.tenant_id = main_accounts.tenant_id
+            and bills.bill_id = main_accounts.bill_id
+    left join payment_totals
+        on
+            bills.tenant_id = payment_totals.tenant_id
+            and bills.bill_id = payment_totals.bill_id
+
+)
+
+select * from final

@@ -1,0 +1,139 @@
+-- One row per thing a business sells: Shopify variants (the sellable unit, with its unit cost and
+-- whether its stock is tracked), salon services, subscription plans (Stripe prices) and QuickBooks
+-- service items. Services and plans carry no unit cost: the sources do not know one.
+with
+
+shopify_variants as (
+
+    select * from {{ ref('stg_shopify__product_variants') }}
+
+),
+
+shopify_products as (
+
+    select * from {{ ref('stg_shopify__products') }}
+
+),
+
+shopify_inventory_items as (
+
+    select * from {{ ref('stg_shopify__inventory_items') }}
+
+),
+
+order_lines as (
+
+    select * from {{ ref('order_lines') }}
+
+),
+
+sold as (
+
+    select
+        tenant_id,
+        source_system,
+        product_id,
+        sku,
+        product_name,
+        unit_price,
+        order_date,
+        row_number() over (
+            partition by tenant_id, source_system, product_id
+            order by order_date desc, order_line_id desc
+        ) as recency
+    from order_lines
+
+),
+
+shopify as (
+
+    select
+        shopify_variants.tenant_id,
+        'shopify' as source_system,
+        shopify_variants.variant_id::text as product_id,
+        shopify_variants.sku,
+        case
+            when shopify_variants.variant_title is null or shopify_variants.variant_title = 'Default Title'
+                then shopify_products.product_title
+            else shopify_products.product_title || ' - ' || shopify_variants.variant_title
+        end as product_name,
+        'physical' as product_kind,
+        shopify_products.product_type as product_category,
+        shopify_products.product_status,
+        shopify_variants.inventory_item_id,
+        shopify_variants.price as current_price,
+        shopify_inventory_items.unit_cost,
+        coalesce(shopify_inventory_items.is_tracked, false) as is_inventory_tracked
+    from shopify_variants
+    left join shopify_products
+        on
+            shopify_variants.tenant_id = shopify_products.tenant_id
+            and shopify_variants.product_id = shopify_products.product_id
+    left join shopify_inventory_items
+        on
+            shopify_variants.tenant_id = shopify_inventory_items.tenant_id
+            and shopify_variants.inventory_item_id = shopify_inventory_items.inventory_item_id
+
+),
+
+-- services, plans and invoice items are known from what was sold: latest price charged
+others as (
+
+    select
+        tenant_id,
+        source_system,
+        product_id,
+        sku,
+        product_name,
+        case
+            when source_system = 'stripe' and product_id like 'price\_%' then 'subscription_plan'
+            else 'service'
+        end as product_kind,
+        null::text as product_category,
+        'active' as product_status,
+        null::bigint as inventory_item_id,
+        unit_price as current_price,
+        null::numeric(14, 2) as unit_cost,
+        false as is_inventory_tracked
+    from sold
+    where recency = 1 and source_system <> 'shopify'
+
+),
+
+unioned as (
+
+    select * from shopify
+    union all
+    select * from others
+
+),
+
+final as (
+
+    select
+        -- ids
+        tenant_id,
+        source_system,
+        product_id,
+        inventory_item_id,
+
+        -- strings
+        sku,
+        product_name,
+        product_kind,
+        product_category,
+        product_status,
+
+        -- numerics
+        current_price::numeric(14, 2) as current_price,
+        unit_cost::numeric(14, 2) as unit_cost,
+        (current_price - unit_cost)::numeric(14, 2) as unit_margin,
+
+        -- booleans
+        is_inventory_tracked
+
+    from unioned
+
+)
+
+select * from final

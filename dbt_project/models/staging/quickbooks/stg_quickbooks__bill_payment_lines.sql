@@ -1,0 +1,62 @@
+-- One row per amount a bill payment applies to a bill (bill_payments.Line[].LinkedTxn unnested).
+with
+
+source as (
+
+    select * from {{ keel_source('quickbooks', 'bill_payments') }}
+
+),
+
+lines as (
+
+    select
+        source.tenant_id,
+        source.id as bill_payment_id,
+        source.txn_date,
+        source._keel_cursor_at,
+        item.payment_line,
+        item.line_position
+    from source
+    cross join lateral
+        jsonb_array_elements(coalesce(source.line, '[]')::jsonb)
+        with ordinality as item (payment_line, line_position)
+
+),
+
+linked as (
+
+    select
+        lines.*,
+        linked_txn.linked_txn
+    from lines
+    cross join lateral
+        jsonb_array_elements(coalesce(lines.payment_line -> 'LinkedTxn', '[]')) as linked_txn (linked_txn)
+
+),
+
+final as (
+
+    select
+        -- ids
+        tenant_id::uuid as tenant_id,
+        bill_payment_id,
+        line_position::integer as line_position,
+        linked_txn ->> 'TxnId' as linked_transaction_id,
+
+        -- strings
+        linked_txn ->> 'TxnType' as linked_transaction_type,
+
+        -- numerics
+        {{ to_money("payment_line ->> 'Amount'") }} as applied_amount,
+
+        -- dates
+        txn_date::date as payment_date,
+
+        -- timestamps
+        _keel_cursor_at
+
+    from linked
+
+)
+
+select * from final

@@ -1,0 +1,13 @@
+"""The dbt tests' marker: they load a small demo and run `dbt build` twice (about a minute)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "dbt_build: loads a small demo into the test warehouse and runs the dbt project on it "
+        "(deselect with -m 'not dbt_build')",
+    )

@@ -1,0 +1,111 @@
+"""The grading rule and the evidence-edge validator that the asset checks reuse."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import polars as pl
+import pytest
+
+from models_ml.evidence import (
+    EDGE_SCHEMA,
+    EvidenceEdge,
+    GradeInput,
+    check_evidence,
+    edges_frame,
+    grade_evidence,
+)
+
+
+def _grade(**kwargs: object) -> tuple[str, str | None]:
+    values = {"estimate": 0.10, "ci_low": 0.05, "ci_high": 0.15, "identification": "design"}
+    values.update(kwargs)
+    decision = grade_evidence(GradeInput(**values), max_relative_ci_width=1.0)  # type: ignore[arg-type]
+    return decision.grade, decision.reason
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "grade", "fragment"),
+    [
+        ({"refuters_passed": [True, True, True], "placebo_passed": True}, "strong", None),
+        ({"data_problem": "only 3 treated days"}, "inconclusive", "only 3 treated days"),
+        ({"estimate": math.nan}, "inconclusive", "could not be computed"),
+        ({"ci_low": -0.6, "ci_high": 0.7}, "inconclusive", "too wide"),
+        ({"identification": "baseline"}, "weak", "adjusts for nothing"),
+        ({"refuters_passed": [False, True, True], "placebo_passed": False}, "weak", "placebo"),
+        ({"refuters_passed": [True, False, False], "placebo_passed": True}, "weak", "2 refuters failed"),
+        ({"ci_low": -0.02}, "weak", "contains zero"),
+        ({"refuters_passed": [True, True, False], "placebo_passed": True}, "moderate", "one refuter failed"),
+        ({"designs_disagree": True}, "moderate", "another design disagrees"),
+        ({"identification": "predictive"}, "moderate", "Granger"),
+        ({"cap": "weak", "cap_reason": "one window"}, "weak", "one window"),
+    ],
+)
+def test_grading_rule(kwargs: dict[str, object], grade: str, fragment: str | None) -> None:
+    got, reason = _grade(**kwargs)
+    assert got == grade
+    if fragment is None:
+        assert reason is None
+    else:
+        assert reason is not None and fragment in reason
+
+
+def test_structure_without_size_is_weak_and_accounting_is_strong() -> None:
+    assert _grade(estimate=None, ci_low=None, ci_high=None, identification="structure")[0] == "weak"
+    assert _grade(identification="accounting")[0] == "strong"
+
+
+def _edge(**changes: object) -> EvidenceEdge:
+    edge = EvidenceEdge(
+        tenant_id="t1",
+        cause="spring_promotion",
+        effect="revenue",
+        method="its_seasonal_regression",
+        estimand="relative change in revenue",
+        estimate=0.06,
+        ci_low=0.02,
+        ci_high=0.10,
+        p_value=0.01,
+        refutations='[{"name": "placebo_treatment", "passed": true}]',
+        grade="strong",
+        assumptions="no other change",
+        reason=None,
+        explanation="Spring promotion changed revenue by +6%.",
+        settings="{}",
+    )
+    return replace(edge, **changes)  # type: ignore[arg-type]
+
+
+def test_valid_edges_and_rows_pass() -> None:
+    good = [_edge(), _edge(grade="inconclusive", estimate=None, ci_low=None, ci_high=None, reason="no data")]
+    assert check_evidence(good) == []
+    assert check_evidence([edge.as_row() for edge in good]) == []
+    frame = edges_frame(good)
+    assert frame.columns == list(EDGE_SCHEMA)
+    assert frame.schema["estimate"] == pl.Float64
+    # Rows read back from a table (NaN for missing numbers) pass too.
+    assert check_evidence(frame.to_dicts()) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        ({"ci_low": 0.12, "ci_high": 0.02, "estimate": 0.05}, "reversed"),
+        ({"estimate": 0.5}, "outside its interval"),
+        ({"grade": "very strong"}, "is not one of"),
+        ({"grade": "inconclusive", "reason": "too few days"}, "carries a number"),
+        ({"grade": "inconclusive", "estimate": None, "ci_low": None, "ci_high": None}, "without a reason"),
+        ({"ci_low": None, "ci_high": None}, "estimate without an interval"),
+        ({"ci_high": None}, "only one end"),
+        ({"p_value": 1.5}, "outside [0, 1]"),
+        ({"refutations": "{not json"}, "not valid JSON"),
+        ({"tenant_id": ""}, "tenant_id is empty"),
+        ({"estimate": math.inf, "ci_high": math.inf}, "not finite"),
+    ],
+)
+def test_bad_edges_are_reported(changes: dict[str, object], fragment: str) -> None:
+    problems = check_evidence([_edge(), _edge(**changes)])
+    assert problems, changes
+    assert all(problem.startswith("edge 1 ") for problem in problems)
+    assert any(fragment in problem for problem in problems), problems

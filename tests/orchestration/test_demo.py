@@ -1,0 +1,165 @@
+"""`keel demo` end to end, as a user runs it, on a small demo (2 tenants, 4 months) to stay fast;
+and `keel ui` serving both user interfaces."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from keel import warehouse
+from keel.settings import KeelSettings, get_settings
+
+DEMO_ENV = {
+    "KEEL_DEMO_TENANTS": json.dumps(["bluebird-coffee", "formwise"]),
+    "KEEL_DEMO_START": "2026-07-01",
+    "COLUMNS": "200",
+}
+
+
+def keel(*args: str, timeout: float = 1200) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "keel", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **DEMO_ENV},
+        timeout=timeout,
+    )
+
+
+def table_counts() -> dict[str, int]:
+    with warehouse.connect("admin") as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "select format('%I.%I', schemaname, tablename) from pg_tables "
+                "where schemaname in ('raw_shopify', 'raw_stripe', 'raw_quickbooks', 'marts', 'metrics') "
+                "and tablename not like '\\_dlt%'"
+            ).fetchall()
+        ]
+        return {t: conn.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}  # type: ignore[index]
+
+
+@pytest.fixture(scope="module")
+def demo_database(settings: KeelSettings) -> Iterator[KeelSettings]:
+    """A database of its own on the test server: the demo's tenants must not mix with other tests'."""
+    name = "keel_demo_test"
+    saved = os.environ.get("KEEL_DATABASE_NAME")
+    os.environ["KEEL_DATABASE_NAME"] = name
+    get_settings.cache_clear()
+    try:
+        yield get_settings()
+    finally:
+        if saved is None:
+            os.environ.pop("KEEL_DATABASE_NAME", None)
+        else:
+            os.environ["KEEL_DATABASE_NAME"] = saved
+        get_settings.cache_clear()
+        with warehouse.connect("admin", autocommit=True, migrate=False, settings=settings) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")
+
+
+@pytest.fixture(scope="module")
+def first_demo(demo_database: KeelSettings) -> dict[str, Any]:
+    started = time.perf_counter()
+    out = keel("demo")
+    return {"out": out, "seconds": time.perf_counter() - started, "counts": table_counts()}
+
+
+def test_demo_builds_everything_through_dagster(first_demo: dict[str, Any]) -> None:
+    out = first_demo["out"]
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "Keel demo done" in out.stdout
+    assert "checks passed" in out.stdout
+    passed, total = (int(x) for x in out.stdout.split("checks passed", 1)[1].split()[:3:2])
+    assert total > 10 and passed == total
+    counts = first_demo["counts"]
+    assert counts["raw_shopify.orders"] > 1000
+    assert counts["metrics.business_metrics_daily"] > 100
+    assert counts["marts.orders"] > 1000
+    # Progress was shown while the job ran: a line per tenant load and dbt's line per model.
+    shown = out.stdout + out.stderr
+    assert "[1/1] shopify tenant" in shown
+    assert "metrics.business_metrics_daily" in shown
+
+
+def test_demo_is_safe_to_run_again(first_demo: dict[str, Any]) -> None:
+    again = keel("demo")
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert table_counts() == first_demo["counts"]
+
+
+def test_dagster_recorded_the_run_and_owner_can_sign_in(
+    first_demo: dict[str, Any], demo_database: KeelSettings
+) -> None:
+    import dagster as dg
+
+    from keel import tenancy
+
+    user = tenancy.authenticate("owner@bluebird-coffee.demo.keel.dev", "keel-demo-password")
+    with warehouse.connect("keel_app", tenant_id=user.tenant_id) as conn:
+        tenants = conn.execute("select distinct tenant_id from metrics.business_metrics_daily").fetchall()
+    assert tenants == [(user.tenant_id,)]
+    instance = dg.DagsterInstance.from_config(str(demo_database.dagster_home))
+    runs = instance.get_runs()
+    assert runs and runs[0].job_name == "keel_all"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_ui_serves_dagster_and_the_console(demo_database: KeelSettings, tmp_path: Path) -> None:
+    dagster_port, console_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "keel",
+            "ui",
+            "--dagster-port",
+            str(dagster_port),
+            "--console-port",
+            str(console_port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **DEMO_ENV},
+    )
+    try:
+        seen: dict[str, str] = {}
+        deadline = time.monotonic() + 240
+        urls = {
+            "dagster": f"http://127.0.0.1:{dagster_port}/server_info",
+            "console": f"http://127.0.0.1:{console_port}/_stcore/health",
+        }
+        while time.monotonic() < deadline and len(seen) < 2:
+            for name, url in urls.items():
+                if name in seen:
+                    continue
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as response:
+                        seen[name] = response.read().decode()[:200]
+                except OSError:
+                    pass
+            time.sleep(1)
+        assert set(seen) == {"dagster", "console"}, seen
+        assert "dagster_webserver_version" in seen["dagster"]
+        assert seen["console"].strip() == "ok"
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=60)[0]
+    assert f"Dagster UI: http://127.0.0.1:{dagster_port}" in output
+    assert f"console: http://127.0.0.1:{console_port}" in output
