@@ -10,6 +10,7 @@ import pytest
 
 from ingestion import loader
 from ingestion.demo import DemoWorld, simulate
+from ingestion.demo import demo_tenant_id as simulate_tenant_id
 from ingestion.demo_load import load_sources, register_tenants
 from keel import warehouse
 from keel.settings import KeelSettings
@@ -23,8 +24,13 @@ def world(end: date, **kwargs: Any) -> DemoWorld:
 
 
 def raw_counts(conn: Any, table: str) -> dict[str, tuple[int, int]]:
-    """tenant -> (rows, distinct primary keys) of a raw table."""
-    rows = conn.execute(f"select tenant_id, count(*), count(distinct id) from {table} group by 1").fetchall()
+    """tenant -> (rows, distinct primary keys) of a raw table, for this module's tenants (other test
+    modules load other tenants into the same shared raw tables)."""
+    ours = [str(simulate_tenant_id(slug)) for slug in TENANTS]
+    rows = conn.execute(
+        f"select tenant_id, count(*), count(distinct id) from {table} where tenant_id = any(%s) group by 1",
+        (ours,),
+    ).fetchall()
     return {tenant: (n, distinct) for tenant, n, distinct in rows}
 
 
