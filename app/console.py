@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import overview, session
+from app import forecasts, overview, session
 
 st.set_page_config(page_title="Keel", page_icon=":material/sailing:", layout="wide")
 
@@ -29,7 +29,8 @@ else:
                 icon=":material/monitoring:",
                 url_path="overview",
                 default=True,
-            )
+            ),
+            st.Page(forecasts.render, title="Forecasts", icon=":material/trending_up:", url_path="forecasts"),
         ]
     )
 current_page.run()

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from keel import warehouse
 from keel.errors import KeelError
+from keel.forecast_cli import forecast_command
 from keel.settings import ROLES, get_settings
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The PostgreSQL warehouse: status, stop, connection strings.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.command("forecast")(forecast_command)
 
 console = Console()
 err_console = Console(stderr=True)

@@ -5,6 +5,7 @@ import dagster as dg
 
 from orchestration.defs.dbt import definitions as dbt
 from orchestration.defs.ingestion import definitions as ingestion
+from orchestration.defs.ml import definitions as ml
 from orchestration.defs.warehouse import definitions as warehouse
 
 #: Everything, from the tenants and raw loads to the metrics: `keel demo` runs it, the schedule too.
@@ -12,7 +13,7 @@ keel_all = dg.define_asset_job(
     "keel_all",
     selection=dg.AssetSelection.all(),
     description=(
-        "Load every source for every tenant (merge + incremental), then build the dbt models and their tests."
+        "Load every tenant's sources (merge + incremental), build the dbt models and tests, then forecast."
     ),
 )
 
@@ -26,7 +27,7 @@ daily = dg.ScheduleDefinition(
 )
 
 defs = dg.Definitions.merge(
-    warehouse.defs, ingestion.defs, dbt.defs, dg.Definitions(jobs=[keel_all], schedules=[daily])
+    warehouse.defs, ingestion.defs, dbt.defs, ml.defs, dg.Definitions(jobs=[keel_all], schedules=[daily])
 )
 
 

@@ -1,0 +1,462 @@
+"""``ml.forecasts`` and ``ml.forecast_accuracy``: 28-day forecasts of every tenant's daily metrics.
+
+One multi-asset step reads ``metrics.business_metrics_daily`` for the selected tenants in long format
+(``tenant_id, unique_id = metric, ds, y``), calls :func:`models_ml.forecasting.forecast_panel` once for
+every series, and replaces the rows of those tenants in both tables in one transaction (COPY in bulk),
+stamped with the Dagster run id so every number the console shows can be traced to its run.
+
+Its asset checks run in the same step, on what was written: forecasts without missing values and with
+ordered bounds (:func:`~models_ml.forecasting.check_forecasts` on the rows read back), and forecasts no
+worse than seasonal naive on most series (the held-out figures of ``ForecastRun.checks``).
+"""
+
+import io
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+import polars as pl
+import psycopg
+from psycopg import sql
+from pydantic import Field
+
+from models_ml.forecasting import DEFAULT_MODELS, ForecastConfig, ForecastRun, check_forecasts, forecast_panel
+from orchestration.defs.warehouse.resources import WarehouseResource
+
+BUSINESS_METRICS_DAILY = dg.AssetKey("business_metrics_daily")
+ML_FORECASTS = dg.AssetKey("ml_forecasts")
+ML_FORECAST_ACCURACY = dg.AssetKey("ml_forecast_accuracy")
+FORECASTS_TABLE = "ml.forecasts"
+ACCURACY_TABLE = "ml.forecast_accuracy"
+DEFAULT_METRICS = ["revenue_net", "orders", "new_customers"]
+#: Share of cross-validated series that must score no worse than seasonal naive on held-out windows.
+MIN_SHARE_NO_WORSE_THAN_NAIVE = 0.5
+
+FORECAST_TABLE_COLUMNS: tuple[str, ...] = (
+    "tenant_id",
+    "metric",
+    "ds",
+    "model",
+    "point",
+    "lo_80",
+    "hi_80",
+    "lo_95",
+    "hi_95",
+    "is_chosen",
+    "run_id",
+)
+ACCURACY_TABLE_COLUMNS: tuple[str, ...] = (
+    "tenant_id",
+    "metric",
+    "model",
+    "is_chosen",
+    "chosen_model",
+    "mase",
+    "smape",
+    "coverage_80",
+    "coverage_95",
+    "cv_windows",
+    "series_class",
+    "fallback_reason",
+    "data_notes",
+    "ensemble_members",
+    "n_obs",
+    "history_start",
+    "history_end",
+    "run_id",
+)
+
+# The tables belong to keel_transformer; keel_app and keel_analyst read them through the schema's default
+# privileges, under row-level security (event trigger, or the explicit call in _ensure_tables).
+_DDL = (
+    """
+    create table if not exists ml.forecasts (
+        tenant_id uuid not null,
+        metric text not null,
+        ds date not null,
+        model text not null,
+        point double precision not null,
+        lo_80 double precision not null,
+        hi_80 double precision not null,
+        lo_95 double precision not null,
+        hi_95 double precision not null,
+        is_chosen boolean not null,
+        run_id text not null,
+        created_at timestamptz not null default now(),
+        primary key (tenant_id, metric, model, ds)
+    )
+    """,
+    """
+    create table if not exists ml.forecast_accuracy (
+        tenant_id uuid not null,
+        metric text not null,
+        model text,
+        is_chosen boolean not null,
+        chosen_model text,
+        mase double precision,
+        smape double precision,
+        coverage_80 double precision,
+        coverage_95 double precision,
+        cv_windows bigint,
+        series_class text,
+        fallback_reason text,
+        data_notes text,
+        ensemble_members text,
+        n_obs bigint,
+        history_start date,
+        history_end date,
+        run_id text not null,
+        created_at timestamptz not null default now()
+    )
+    """,
+    "create index if not exists forecast_accuracy_series on ml.forecast_accuracy (tenant_id, metric)",
+)
+
+
+class ForecastAssetConfig(dg.Config):
+    """What the forecasting step forecasts and how; every field maps onto ``ForecastConfig``."""
+
+    metrics: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_METRICS),
+        description="Numeric columns of metrics.business_metrics_daily to forecast (a series per tenant).",
+    )
+    tenants: list[str] = Field(
+        default_factory=list,
+        description="Tenant slugs or ids to forecast (empty: every tenant with metrics). Only their rows "
+        "in ml.forecasts and ml.forecast_accuracy are replaced.",
+    )
+    horizon: int = Field(default=28, ge=1, description="Days ahead to forecast.")
+    cv_windows: int = Field(
+        default=3, ge=3, description="Rolling-origin cross-validation windows for model choice and intervals."
+    )
+    models: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_MODELS),
+        description="Candidate models (AutoARIMA, AutoETS, AutoTheta, MSTL, SeasonalNaive, LightGBM). The "
+        "default is all of them: about 2 s of one core per 3-year series (docs/benchmarks.md); drop "
+        "AutoARIMA (the library's FAST_MODELS) to halve that.",
+    )
+    n_jobs: int = Field(
+        default=2, description="Processes for the statistical models and threads for LightGBM; -1: all cores."
+    )
+    seed: int = Field(default=0, description="Seed of LightGBM and of any resampling.")
+
+    def forecast_config(self) -> ForecastConfig:
+        return ForecastConfig(
+            horizon=self.horizon,
+            cv_windows=self.cv_windows,
+            models=tuple(self.models),
+            n_jobs=self.n_jobs,
+            seed=self.seed,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the metrics
+# --------------------------------------------------------------------------------------------
+
+
+def _numeric_metric_columns(conn: psycopg.Connection[Any]) -> set[str]:
+    rows = conn.execute(
+        """
+        select column_name from information_schema.columns
+        where table_schema = 'metrics' and table_name = 'business_metrics_daily'
+          and data_type in ('numeric', 'integer', 'bigint', 'smallint', 'double precision', 'real')
+        """
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def resolve_tenants(conn: psycopg.Connection[Any], tenants: list[str]) -> list[uuid.UUID]:
+    """Tenant ids for slugs or ids; an unknown one fails the run with its name."""
+    rows = conn.execute("select tenant_id, slug from app.tenants").fetchall()
+    by_slug = {slug: uuid.UUID(str(tid)) for tid, slug in rows}
+    known = set(by_slug.values())
+    resolved: list[uuid.UUID] = []
+    unknown: list[str] = []
+    for tenant in tenants:
+        if tenant in by_slug:
+            resolved.append(by_slug[tenant])
+            continue
+        try:
+            tenant_id = uuid.UUID(tenant)
+        except ValueError:
+            unknown.append(tenant)
+            continue
+        if tenant_id in known:
+            resolved.append(tenant_id)
+        else:
+            unknown.append(tenant)
+    if unknown:
+        raise dg.Failure(f"config.tenants names unknown tenant(s) {unknown}: use slugs or ids of app.tenants")
+    return resolved
+
+
+def read_metrics(
+    conn: psycopg.Connection[Any], metrics: list[str], tenant_ids: list[uuid.UUID] | None
+) -> pl.DataFrame:
+    """Long-format history ``tenant_id, unique_id, ds, y`` of the metrics (every tenant when ``None``)."""
+    allowed = _numeric_metric_columns(conn)
+    wrong = [m for m in metrics if m not in allowed]
+    if wrong or not metrics:
+        raise dg.Failure(
+            f"config.metrics {wrong or metrics} are not numeric columns of metrics.business_metrics_daily: "
+            f"choose from {sorted(allowed)}"
+        )
+    query = sql.SQL(
+        "select tenant_id::text, metric_date, {values} from metrics.business_metrics_daily "
+        "where %(all)s or tenant_id = any(%(ids)s) order by tenant_id, metric_date"
+    ).format(
+        values=sql.SQL(", ").join(
+            sql.SQL("{}::double precision").format(sql.Identifier(metric)) for metric in metrics
+        )
+    )
+    with conn.cursor() as cur:
+        cur.execute(query, {"all": tenant_ids is None, "ids": tenant_ids or []})
+        rows = cur.fetchall()
+    schema: dict[str, Any] = {"tenant_id": pl.String, "ds": pl.Date} | {m: pl.Float64 for m in metrics}
+    wide = pl.DataFrame(rows, schema=schema, orient="row")
+    return (
+        wide.unpivot(index=["tenant_id", "ds"], on=metrics, variable_name="unique_id", value_name="y")
+        .drop_nulls("y")
+        .select("tenant_id", "unique_id", "ds", "y")
+        .sort("tenant_id", "unique_id", "ds")
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Writing the results
+# --------------------------------------------------------------------------------------------
+
+
+def ensure_tables(conn: psycopg.Connection[Any]) -> None:
+    """Create the two tables when missing, with row-level security (also where no event trigger runs)."""
+    for statement in _DDL:
+        conn.execute(statement)
+    for table in (FORECASTS_TABLE, ACCURACY_TABLE):
+        row = conn.execute(
+            "select relrowsecurity from pg_class where oid = %s::regclass", (table,)
+        ).fetchone()
+        if row is None or not row[0]:
+            conn.execute("select app.enable_tenant_isolation(%s::regclass)", (table,))
+
+
+def _copy_frame(conn: psycopg.Connection[Any], table: str, frame: pl.DataFrame) -> None:
+    """Bulk insert through COPY ... FROM STDIN in CSV (an unquoted empty field is NULL)."""
+    buffer = io.BytesIO()
+    frame.write_csv(buffer, include_header=False, null_value="")
+    statement = sql.SQL("copy {} ({}) from stdin with (format csv)").format(
+        sql.Identifier(*table.split(".")), sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
+    )
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        copy.write(buffer.getvalue())
+
+
+def forecast_rows(run: ForecastRun, run_id: str) -> pl.DataFrame:
+    return (
+        run.forecasts.rename({"unique_id": "metric"})
+        .with_columns(pl.lit(run_id).alias("run_id"))
+        .select(FORECAST_TABLE_COLUMNS)
+    )
+
+
+def accuracy_rows(run: ForecastRun, run_id: str) -> pl.DataFrame:
+    return (
+        run.accuracy.rename({"unique_id": "metric"})
+        .with_columns(pl.lit(run_id).alias("run_id"), pl.col("is_chosen").fill_null(False))
+        .select(ACCURACY_TABLE_COLUMNS)
+    )
+
+
+def replace_tenant_rows(
+    conn: psycopg.Connection[Any],
+    tenant_ids: list[str],
+    forecasts: pl.DataFrame,
+    accuracy: pl.DataFrame,
+) -> None:
+    """Delete the tenants' rows and insert the new ones in one transaction (readers never see a gap)."""
+    with conn.transaction():
+        for table in (FORECASTS_TABLE, ACCURACY_TABLE):
+            conn.execute(
+                sql.SQL("delete from {} where tenant_id = any(%s::uuid[])").format(
+                    sql.Identifier(*table.split("."))
+                ),
+                (tenant_ids,),
+            )
+        _copy_frame(conn, FORECASTS_TABLE, forecasts)
+        _copy_frame(conn, ACCURACY_TABLE, accuracy)
+
+
+def read_back_forecasts(conn: psycopg.Connection[Any], tenant_ids: list[str], run_id: str) -> pl.DataFrame:
+    """The run's stored forecasts, shaped as ``check_forecasts`` expects (``unique_id`` = metric)."""
+    rows = conn.execute(
+        "select tenant_id::text, metric, model, ds, point, lo_80, hi_80, lo_95, hi_95, is_chosen "
+        "from ml.forecasts where tenant_id = any(%s::uuid[]) and run_id = %s",
+        (tenant_ids, run_id),
+    ).fetchall()
+    schema: dict[str, Any] = {
+        "tenant_id": pl.String,
+        "unique_id": pl.String,
+        "model": pl.String,
+        "ds": pl.Date,
+        "point": pl.Float64,
+        "lo_80": pl.Float64,
+        "hi_80": pl.Float64,
+        "lo_95": pl.Float64,
+        "hi_95": pl.Float64,
+        "is_chosen": pl.Boolean,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+# --------------------------------------------------------------------------------------------
+# Checks
+# --------------------------------------------------------------------------------------------
+
+
+def forecasts_sound_result(stored: pl.DataFrame, expected_rows: int) -> dg.AssetCheckResult:
+    problems = check_forecasts(stored)
+    if stored.height != expected_rows:
+        problems.append(f"{stored.height} rows stored where the run produced {expected_rows}")
+    return dg.AssetCheckResult(
+        asset_key=ML_FORECASTS,
+        check_name="forecasts_complete_and_ordered",
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"rows_checked": stored.height, "problems": dg.MetadataValue.json(problems)},
+        description="; ".join(problems) or None,
+    )
+
+
+def no_worse_than_naive_result(run: ForecastRun) -> dg.AssetCheckResult:
+    """Held-out share of series whose chosen forecast scores no worse than SeasonalNaive, over classes."""
+    scored = {name: check for name, check in run.checks.items() if check.n_series > 0}
+    n_series = sum(check.n_series for check in scored.values())
+    metadata: dict[str, Any] = {
+        f"{name}_{field}": float(getattr(check, field))
+        for name, check in scored.items()
+        for field in ("mase", "baseline_mase", "share_no_worse_than_baseline", "coverage_80", "coverage_95")
+    }
+    if n_series == 0:
+        return dg.AssetCheckResult(
+            asset_key=ML_FORECAST_ACCURACY,
+            check_name="no_worse_than_seasonal_naive",
+            passed=True,
+            severity=dg.AssetCheckSeverity.WARN,
+            description="no series was long enough to cross-validate, so there is nothing to compare",
+            metadata={"cross_validated_series": 0},
+        )
+    share = sum(c.share_no_worse_than_baseline * c.n_series for c in scored.values()) / n_series
+    return dg.AssetCheckResult(
+        asset_key=ML_FORECAST_ACCURACY,
+        check_name="no_worse_than_seasonal_naive",
+        passed=share >= MIN_SHARE_NO_WORSE_THAN_NAIVE,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "cross_validated_series": n_series,
+            "share_no_worse_than_seasonal_naive": share,
+            "required_share": MIN_SHARE_NO_WORSE_THAN_NAIVE,
+            **metadata,
+        },
+    )
+
+
+def _mean(values: pl.Series) -> float | None:
+    finite = values.drop_nulls().drop_nans()
+    return float(finite.cast(pl.Float64).sum()) / finite.len() if finite.len() else None
+
+
+# --------------------------------------------------------------------------------------------
+# The asset
+# --------------------------------------------------------------------------------------------
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ML_FORECASTS,
+            deps=[BUSINESS_METRICS_DAILY],
+            group_name="ml",
+            kinds={"statsforecast", "postgres"},
+            description="ml.forecasts: per tenant, metric, model and day ahead, the point forecast and "
+            "calibrated 80%/95% bounds; is_chosen marks the model each series uses; run_id the Dagster run.",
+        ),
+        dg.AssetSpec(
+            ML_FORECAST_ACCURACY,
+            deps=[BUSINESS_METRICS_DAILY],
+            group_name="ml",
+            kinds={"statsforecast", "postgres"},
+            description="ml.forecast_accuracy: per tenant, metric and candidate model, cross-validated "
+            "MASE, sMAPE and interval coverage, the chosen model and any fallback reason.",
+        ),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "forecasts_complete_and_ordered",
+            asset=ML_FORECASTS,
+            description="Stored forecasts have no missing values, lo_95 <= lo_80 <= point <= hi_80 <= hi_95, "
+            "no duplicate keys and one chosen model per series.",
+        ),
+        dg.AssetCheckSpec(
+            "no_worse_than_seasonal_naive",
+            asset=ML_FORECAST_ACCURACY,
+            description="On held-out cross-validation windows, the chosen forecasts score no worse than "
+            f"seasonal naive on at least {MIN_SHARE_NO_WORSE_THAN_NAIVE:.0%} of series.",
+        ),
+    ],
+    name="ml_forecasting",
+)
+def ml_forecasting(
+    context: dg.AssetExecutionContext, config: ForecastAssetConfig, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Forecast every selected tenant's metrics in one library call and replace their stored rows."""
+    forecast_config = config.forecast_config()
+    with warehouse.connect() as conn:
+        tenant_ids = resolve_tenants(conn, config.tenants) if config.tenants else None
+        history = read_metrics(conn, config.metrics, tenant_ids)
+    if history.is_empty():
+        raise dg.Failure(
+            "metrics.business_metrics_daily has no rows for the selected tenants: build it first "
+            "(`keel demo`), or check config.tenants"
+        )
+    tenants = sorted(history["tenant_id"].unique().to_list())
+    context.log.info(
+        f"forecasting {history.select('tenant_id', 'unique_id').n_unique()} series of {len(tenants)} "
+        f"tenant(s), {history.height} observations, models {list(forecast_config.candidate_models)}"
+    )
+    run = forecast_panel(history, config=forecast_config)
+    forecasts = forecast_rows(run, context.run.run_id)
+    accuracy = accuracy_rows(run, context.run.run_id)
+    with warehouse.connect() as conn:
+        ensure_tables(conn)
+        replace_tenant_rows(conn, tenants, forecasts, accuracy)
+        stored = read_back_forecasts(conn, tenants, context.run.run_id)
+
+    chosen = run.accuracy.filter(pl.col("is_chosen"))
+    fallbacks = run.accuracy.filter(pl.col("fallback_reason").is_not_null()).select(
+        "tenant_id", "unique_id", "fallback_reason"
+    )
+    yield dg.MaterializeResult(
+        asset_key=ML_FORECASTS,
+        metadata={
+            "rows": forecasts.height,
+            "tenants": len(tenants),
+            "series": run.forecasts.select("tenant_id", "unique_id").n_unique(),
+            "horizon_days": forecast_config.horizon,
+            "models": ", ".join(forecast_config.candidate_models),
+            "seconds": dg.MetadataValue.json({k: round(v, 2) for k, v in run.timings.items()}),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=ML_FORECAST_ACCURACY,
+        metadata={
+            "rows": accuracy.height,
+            "mean_chosen_mase": _mean(chosen["mase"]),
+            "chosen_models": dg.MetadataValue.json(
+                dict(chosen.group_by("chosen_model").len().sort("chosen_model").iter_rows())
+            ),
+            "fallbacks": dg.MetadataValue.json(fallbacks.head(50).to_dicts()),
+        },
+    )
+    yield forecasts_sound_result(stored, forecasts.height)
+    yield no_worse_than_naive_result(run)
