@@ -12,8 +12,9 @@ records per second for each, and the speed-up. Figures go to docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import date, timedelta
@@ -26,11 +27,19 @@ def main() -> None:
     )
     parser.add_argument("--tenant", default="bluebird-coffee")
     parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)  # set when re-run in its sandbox
     args = parser.parse_args()
+    if args.home is None:
+        # Re-run this script in a sandbox of its own: a fresh KEEL_HOME and the embedded warehouse.
+        from keel.settings import child_env
 
-    home = Path(tempfile.mkdtemp(prefix="keel-bench-"))
-    os.environ["KEEL_HOME"] = str(home)  # a benchmark script, not Keel code: it sets up its own sandbox
-    os.environ.pop("DATABASE_URL", None)
+        home = Path(tempfile.mkdtemp(prefix="keel-bench-"))
+        try:
+            command = [sys.executable, __file__, *sys.argv[1:], "--home", str(home)]
+            env = child_env(KEEL_HOME=str(home), DATABASE_URL="")
+            sys.exit(subprocess.run(command, env=env, check=False).returncode)  # noqa: S603
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
 
     import dlt
 
@@ -55,7 +64,7 @@ def main() -> None:
         pipeline_name="bench_baseline",
         destination=dlt.destinations.postgres(credentials=warehouse.dlt_credentials("keel_loader")),
         dataset_name="raw_bench_baseline",
-        pipelines_dir=str(home / "dlt-baseline"),
+        pipelines_dir=str(args.home / "dlt-baseline"),
     )
 
     @dlt.source(name="shopify_baseline")
@@ -84,7 +93,6 @@ def main() -> None:
     print(f"{'keel: contracts, Arrow, COPY':<40}{keel:>10.1f}{total / keel:>12,.0f}")
     print(f"speed-up: {baseline / keel:.1f}x")
     warehouse.stop()
-    shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":
