@@ -35,7 +35,10 @@ import polars as pl
 from scipy.optimize import curve_fit, lsq_linear
 
 from models_ml.optimization._solvers import LP_SOLVER, SOLVER_LABELS, new_linear_solver, solve_linear
-from models_ml.optimization.conflicts import ConstraintGroup, conflict_explanation, find_conflicting_groups
+from models_ml.optimization.conflicts import (
+    ConstraintGroup,
+    unsolved_plan,
+)
 from models_ml.optimization.plan import (
     BindingConstraint,
     OptimizationInputError,
@@ -535,44 +538,31 @@ def _unsolved_plan(
     notes: list[str],
     inputs: Mapping[str, object],
 ) -> Plan:
-    conflicts: tuple[str, ...] = ()
-    if status == "infeasible":
+    def is_feasible(enabled: frozenset[str]) -> bool | None:
+        candidate = _BudgetModel(problem, enabled, with_objective=False)
+        result = solve_linear(candidate.solver, settings, is_mip=False, kind=LP_SOLVER)
+        return None if result.status == "no_solution" else result.has_solution
 
-        def is_feasible(enabled: frozenset[str]) -> bool | None:
-            candidate = _BudgetModel(problem, enabled, with_objective=False)
-            result = solve_linear(candidate.solver, settings, is_mip=False, kind=LP_SOLVER)
-            return None if result.status == "no_solution" else result.has_solution
-
-        diagnosis = find_conflicting_groups(
-            groups, is_feasible, settings.max_diagnosis_solves, settings.max_diagnosis_seconds
-        )
-        conflicts = tuple(group.description for group in diagnosis.groups)
-        explanation = conflict_explanation(diagnosis, "budget split")
-    else:
-        explanation = f"The LP was not solved within the time limit of {settings.time_limit_seconds:g} s."
-    return Plan(
+    return unsolved_plan(
+        status=status,
+        groups=groups,
+        is_feasible=is_feasible,
+        settings=settings,
+        what="budget split",
         plan_type="budget",
         horizon=problem.horizon_days,
         period="day",
-        status=status,
-        feasible=False,
-        decisions=pl.DataFrame(schema=DECISION_SCHEMA),
+        decision_schema=DECISION_SCHEMA,
         objective_name=f"expected {problem.outcome_name}",
         objective_sense="maximize",
-        objective_value=None,
-        current_policy_value=current_value,
-        expected_impact=None,
-        binding_constraints=(),
-        conflicting_constraints=conflicts,
-        explanation=explanation,
-        notes=tuple(notes),
-        metrics={"current_outcome_value": current_value},
+        current_value=current_value,
+        current_metric="current_outcome_value",
+        notes=notes,
         solver=SOLVER_LABELS[LP_SOLVER],
         solve_seconds=seconds,
-        total_seconds=time.perf_counter() - started,
-        optimality_gap=None,
+        started=started,
         currency=problem.currency,
-        inputs=dict(inputs),
+        inputs=inputs,
     )
 
 

@@ -11,8 +11,13 @@ remaining set feasible, so each of them is part of the conflict.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
+
+import polars as pl
+
+from models_ml.optimization.plan import Plan, PlanType, SolverSettings
 
 
 @dataclass(frozen=True)
@@ -105,4 +110,69 @@ def conflict_explanation(diagnosis: ConflictDiagnosis, what: str) -> str:
     return (
         f"No {what} is possible: these constraints cannot all hold at once{qualifier}: {listed}. "
         "Relaxing any one of them removes this conflict."
+    )
+
+
+def unsolved_plan(
+    *,
+    status: Any,
+    groups: Sequence[ConstraintGroup],
+    is_feasible: Callable[[frozenset[str]], bool | None],
+    settings: SolverSettings,
+    what: str,
+    plan_type: PlanType,
+    horizon: int,
+    period: str,
+    decision_schema: Mapping[str, Any],
+    objective_name: str,
+    objective_sense: Literal["maximize", "minimize"],
+    current_value: float,
+    current_metric: str,
+    notes: list[str],
+    solver: str,
+    solve_seconds: float,
+    started: float,
+    currency: str,
+    inputs: Mapping[str, object],
+    structural_note: str | None = None,
+    timeout_explanation: str | None = None,
+) -> Plan:
+    """The plan of a problem with no solution: for an infeasible one, the conflicting constraints found
+    by :func:`find_conflicting_groups` and said in words; for a timeout, that no plan was found in time."""
+    conflicts: tuple[str, ...] = ()
+    if status == "infeasible":
+        diagnosis = find_conflicting_groups(
+            list(groups), is_feasible, settings.max_diagnosis_solves, settings.max_diagnosis_seconds
+        )
+        conflicts = tuple(group.description for group in diagnosis.groups)
+        explanation = conflict_explanation(diagnosis, what)
+        if diagnosis.structural and structural_note:
+            notes.append(structural_note)
+    else:
+        explanation = timeout_explanation or (
+            f"No {what} was found within the time limit of {settings.time_limit_seconds:g} s."
+        )
+    return Plan(
+        plan_type=plan_type,
+        horizon=horizon,
+        period=period,
+        status=status,
+        feasible=False,
+        decisions=pl.DataFrame(schema=decision_schema),
+        objective_name=objective_name,
+        objective_sense=objective_sense,
+        objective_value=None,
+        current_policy_value=current_value,
+        expected_impact=None,
+        binding_constraints=(),
+        conflicting_constraints=conflicts,
+        explanation=explanation,
+        notes=tuple(notes),
+        metrics={current_metric: current_value},
+        solver=solver,
+        solve_seconds=solve_seconds,
+        total_seconds=time.perf_counter() - started,
+        optimality_gap=None,
+        currency=currency,
+        inputs=dict(inputs),
     )

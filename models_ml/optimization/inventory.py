@@ -39,7 +39,10 @@ from models_ml.optimization._solvers import (
     relative_gap,
     solve_linear,
 )
-from models_ml.optimization.conflicts import ConstraintGroup, conflict_explanation, find_conflicting_groups
+from models_ml.optimization.conflicts import (
+    ConstraintGroup,
+    unsolved_plan,
+)
 from models_ml.optimization.plan import (
     BindingConstraint,
     OptimizationInputError,
@@ -1024,47 +1027,35 @@ def _unsolved_plan(
     notes: list[str],
     inputs: Mapping[str, object],
 ) -> Plan:
-    conflicts: tuple[str, ...] = ()
-    if solution.status == "infeasible":
+    def is_feasible(enabled: frozenset[str]) -> bool | None:
+        candidate = _InventoryModel(problem, scenarios, enabled, relax={}, with_objective=False)
+        result = solve_linear(candidate.solver, settings, is_mip=True, kind=MIP_SOLVER)
+        return None if result.status == "no_solution" else result.has_solution
 
-        def is_feasible(enabled: frozenset[str]) -> bool | None:
-            candidate = _InventoryModel(problem, scenarios, enabled, relax={}, with_objective=False)
-            result = solve_linear(candidate.solver, settings, is_mip=True, kind=MIP_SOLVER)
-            return None if result.status == "no_solution" else result.has_solution
-
-        diagnosis = find_conflicting_groups(
-            groups, is_feasible, settings.max_diagnosis_solves, settings.max_diagnosis_seconds
-        )
-        conflicts = tuple(group.description for group in diagnosis.groups)
-        explanation = conflict_explanation(diagnosis, "order plan")
-    else:
-        explanation = (
+    return unsolved_plan(
+        status=solution.status,
+        groups=groups,
+        is_feasible=is_feasible,
+        settings=settings,
+        what="order plan",
+        timeout_explanation=(
             f"No order plan was found within the time limit of {settings.time_limit_seconds:g} s; "
             "try fewer scenarios or a longer limit."
-        )
-    return Plan(
+        ),
         plan_type="inventory",
         horizon=problem.horizon,
         period=problem.period,
-        status=solution.status,
-        feasible=False,
-        decisions=pl.DataFrame(schema=DECISION_SCHEMA),
+        decision_schema=DECISION_SCHEMA,
         objective_name="expected profit",
         objective_sense="maximize",
-        objective_value=None,
-        current_policy_value=current_value,
-        expected_impact=None,
-        binding_constraints=(),
-        conflicting_constraints=conflicts,
-        explanation=explanation,
-        notes=tuple(notes),
-        metrics={"current_policy_expected_profit": current_value},
+        current_value=current_value,
+        current_metric="current_policy_expected_profit",
+        notes=notes,
         solver=solution.solver,
         solve_seconds=solution.seconds,
-        total_seconds=time.perf_counter() - started,
-        optimality_gap=None,
+        started=started,
         currency=problem.currency,
-        inputs=dict(inputs),
+        inputs=inputs,
     )
 
 

@@ -29,7 +29,10 @@ import polars as pl
 from ortools.sat.python import cp_model
 
 from models_ml.optimization._solvers import SolveOutcome, solve_cp
-from models_ml.optimization.conflicts import ConstraintGroup, conflict_explanation, find_conflicting_groups
+from models_ml.optimization.conflicts import (
+    ConstraintGroup,
+    unsolved_plan,
+)
 from models_ml.optimization.plan import (
     BindingConstraint,
     OptimizationInputError,
@@ -484,45 +487,30 @@ def _unsolved_plan(
     notes: list[str],
     inputs: Mapping[str, object],
 ) -> Plan:
-    conflicts: tuple[str, ...] = ()
-    if outcome.status == "infeasible":
+    def is_feasible(enabled: frozenset[str]) -> bool | None:
+        _, result = solve_cp(_PricingModel(problem, enabled, {}, with_objective=False).model, settings, True)
+        return None if result.status == "no_solution" else result.has_solution
 
-        def is_feasible(enabled: frozenset[str]) -> bool | None:
-            _, result = solve_cp(
-                _PricingModel(problem, enabled, {}, with_objective=False).model, settings, True
-            )
-            return None if result.status == "no_solution" else result.has_solution
-
-        diagnosis = find_conflicting_groups(
-            groups, is_feasible, settings.max_diagnosis_solves, settings.max_diagnosis_seconds
-        )
-        conflicts = tuple(group.description for group in diagnosis.groups)
-        explanation = conflict_explanation(diagnosis, "set of prices")
-    else:
-        explanation = f"No prices were found within the time limit of {settings.time_limit_seconds:g} s."
-    return Plan(
+    return unsolved_plan(
+        status=outcome.status,
+        groups=groups,
+        is_feasible=is_feasible,
+        settings=settings,
+        what="set of prices",
         plan_type="pricing",
         horizon=problem.periods,
         period=problem.period,
-        status=outcome.status,
-        feasible=False,
-        decisions=pl.DataFrame(schema=DECISION_SCHEMA),
+        decision_schema=DECISION_SCHEMA,
         objective_name="expected profit",
         objective_sense="maximize",
-        objective_value=None,
-        current_policy_value=current_profit,
-        expected_impact=None,
-        binding_constraints=(),
-        conflicting_constraints=conflicts,
-        explanation=explanation,
-        notes=tuple(notes),
-        metrics={"current_expected_profit": current_profit},
+        current_value=current_profit,
+        current_metric="current_expected_profit",
+        notes=notes,
         solver="CP-SAT",
         solve_seconds=outcome.seconds,
-        total_seconds=time.perf_counter() - started,
-        optimality_gap=None,
+        started=started,
         currency=problem.currency,
-        inputs=dict(inputs),
+        inputs=inputs,
     )
 
 

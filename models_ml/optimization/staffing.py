@@ -29,7 +29,10 @@ from ortools.sat.python import cp_model
 from scipy.stats import poisson
 
 from models_ml.optimization._solvers import SolveOutcome, solve_cp
-from models_ml.optimization.conflicts import ConstraintGroup, conflict_explanation, find_conflicting_groups
+from models_ml.optimization.conflicts import (
+    ConstraintGroup,
+    unsolved_plan,
+)
 from models_ml.optimization.plan import (
     BindingConstraint,
     OptimizationInputError,
@@ -529,46 +532,32 @@ def _unsolved_plan(
     notes: list[str],
     inputs: Mapping[str, object],
 ) -> Plan:
-    conflicts: tuple[str, ...] = ()
-    if outcome.status == "infeasible":
+    def is_feasible(enabled: frozenset[str]) -> bool | None:
+        candidate = _StaffingModel(problem, requirements, enabled, relax={}, with_objective=False)
+        _, result = solve_cp(candidate.model, settings, feasibility_only=True)
+        return None if result.status == "no_solution" else result.has_solution
 
-        def is_feasible(enabled: frozenset[str]) -> bool | None:
-            candidate = _StaffingModel(problem, requirements, enabled, relax={}, with_objective=False)
-            _, result = solve_cp(candidate.model, settings, feasibility_only=True)
-            return None if result.status == "no_solution" else result.has_solution
-
-        diagnosis = find_conflicting_groups(
-            groups, is_feasible, settings.max_diagnosis_solves, settings.max_diagnosis_seconds
-        )
-        conflicts = tuple(group.description for group in diagnosis.groups)
-        explanation = conflict_explanation(diagnosis, "roster")
-        if diagnosis.structural:
-            notes.append("Some opening hours cannot be covered by any shift of the allowed lengths.")
-    else:
-        explanation = f"No roster was found within the time limit of {settings.time_limit_seconds:g} s."
-    return Plan(
+    return unsolved_plan(
+        status=outcome.status,
+        groups=groups,
+        is_feasible=is_feasible,
+        settings=settings,
+        what="roster",
         plan_type="staffing",
         horizon=max(1, math.ceil(problem.n_days / 7)),
         period="week",
-        status=outcome.status,
-        feasible=False,
-        decisions=pl.DataFrame(schema=DECISION_SCHEMA),
+        decision_schema=DECISION_SCHEMA,
         objective_name="wage cost",
         objective_sense="minimize",
-        objective_value=None,
-        current_policy_value=current_cost,
-        expected_impact=None,
-        binding_constraints=(),
-        conflicting_constraints=conflicts,
-        explanation=explanation,
-        notes=tuple(notes),
-        metrics={"current_roster_cost": current_cost},
+        current_value=current_cost,
+        current_metric="current_roster_cost",
+        notes=notes,
         solver="CP-SAT",
         solve_seconds=outcome.seconds,
-        total_seconds=time.perf_counter() - started,
-        optimality_gap=None,
+        started=started,
         currency=problem.currency,
-        inputs=dict(inputs),
+        inputs=inputs,
+        structural_note="Some opening hours cannot be covered by any shift of the allowed lengths.",
     )
 
 
