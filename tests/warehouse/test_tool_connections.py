@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import dlt
-import yaml
 
 from keel import warehouse
 from keel.settings import KeelSettings
@@ -39,11 +38,10 @@ def test_dlt_loads_as_the_loader_and_merge_adds_no_duplicates(settings: KeelSett
 
 
 def test_dbt_connects_as_the_transformer(settings: KeelSettings, tmp_path: Path) -> None:
-    profile = {"keel": {"target": "dev", "outputs": {"dev": warehouse.dbt_profile("keel_transformer")}}}
-    (tmp_path / "profiles.yml").write_text(yaml.safe_dump(profile))
+    profiles_dir = warehouse.write_dbt_profiles(tmp_path)
     dbt = Path(sys.executable).with_name("dbt")
     out = subprocess.run(
-        [str(dbt), "debug", "--project-dir", str(ROOT / "dbt_project"), "--profiles-dir", str(tmp_path)],
+        [str(dbt), "debug", "--project-dir", str(ROOT / "dbt_project"), "--profiles-dir", str(profiles_dir)],
         capture_output=True,
         text=True,
         timeout=300,
