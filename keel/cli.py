@@ -81,9 +81,8 @@ def demo() -> None:
     settings = get_settings()
     console.print("[bold]1/3[/bold] warehouse: start and migrate")
     warehouse.ensure_warehouse(settings)
-    console.print(
-        f"    {warehouse.status(settings).kind} PostgreSQL at {warehouse.status(settings).location}"
-    )
+    info = warehouse.status(settings)
+    console.print(f"    {info.kind} PostgreSQL at {info.location}")
     console.print(
         "[bold]2/3[/bold] Dagster job keel_all: tenants → dlt loads → dbt build + tests "
         "(per-step lines follow)"
