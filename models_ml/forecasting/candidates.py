@@ -188,7 +188,7 @@ def short_series_model(config: ForecastConfig, n_obs: int) -> Any:
 
 
 def lightgbm_forecaster(config: ForecastConfig) -> MLForecast:
-    """One global LightGBM over all regular series, forecasting recursively day by day.
+    """One global LightGBM over all regular series, forecasting recursively day by day (one thread).
 
     Series differ in level by orders of magnitude, so each is standardised on its own history
     (``LocalStandardScaler``) and the model learns shapes, not sizes.
@@ -202,7 +202,10 @@ def lightgbm_forecaster(config: ForecastConfig) -> MLForecast:
         subsample_freq=1,
         colsample_bytree=0.8,
         random_state=config.seed,
-        n_jobs=config.n_jobs,
+        # One thread: on 2 shared cores, OpenMP threads that wait for each other made the fits 5-6x
+        # slower than one thread (6 series: 12 s against 2 s; 100 series: 54-67 s against 9-11 s, under
+        # a load average of 5; docs/benchmarks.md). The features are still built on n_jobs threads.
+        n_jobs=1,
         verbosity=-1,
     )
     weekly = config.weekly_season

@@ -378,13 +378,19 @@ def _cross_validate(
         # AutoARIMA's narrowed search warns on every series that it stopped at its model budget.
         warnings.simplefilter("ignore")
         stage = time.perf_counter()
-        statistical_cv = statistical.cross_validation(
-            h=h, df=model_input, n_windows=windows, step_size=h, refit=config.cv_refit
-        )
-        timings[f"{series_class}_statistical_cv"] = time.perf_counter() - stage
-        stage = time.perf_counter()
-        statistical_final = statistical.forecast(h=h, df=model_input)
-        timings[f"{series_class}_statistical_forecast"] = time.perf_counter() - stage
+        if config.cv_refit or config.final_refit:
+            statistical_cv = statistical.cross_validation(
+                h=h, df=model_input, n_windows=windows, step_size=h, refit=config.cv_refit
+            )
+            timings[f"{series_class}_statistical_cv"] = time.perf_counter() - stage
+            stage = time.perf_counter()
+            statistical_final = statistical.forecast(h=h, df=model_input)
+            timings[f"{series_class}_statistical_forecast"] = time.perf_counter() - stage
+        else:
+            statistical_cv, statistical_final = _cross_validate_and_forecast(
+                statistical, model_input, final_grid, windows, h
+            )
+            timings[f"{series_class}_statistical_cv_and_forecast"] = time.perf_counter() - stage
     cv_frames = [statistical_cv.rename({"unique_id": SERIES_KEY}).drop("y")]
     final_frames = [statistical_final.rename({"unique_id": SERIES_KEY})]
 
@@ -432,6 +438,30 @@ def _cross_validate(
         final_points=cube(final_table, (n, h)),
         final_scales=final_scales["cv_scale"].to_numpy(),
         nonnegative=profile["nonnegative"].to_numpy(),
+    )
+
+
+def _cross_validate_and_forecast(
+    statistical: StatsForecast, model_input: pl.DataFrame, final_grid: pl.DataFrame, windows: int, h: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Cross-validation and final forecast in one call, each model fitted once per series.
+
+    The forecast days are appended as one more window with placeholder (NaN) values, which no model
+    sees: every window's models only get the history before its cutoff. Without refitting, the models
+    fitted at the first origin are carried forward through the CV windows and then to the whole
+    history, which is what the last window's forecast is.
+    """
+    placeholders = final_grid.select(
+        pl.col(SERIES_KEY).alias("unique_id"), "ds", pl.lit(float("nan")).alias("y")
+    )
+    extended = pl.concat([model_input, placeholders], how="vertical_relaxed").sort("unique_id", "ds")
+    combined = statistical.cross_validation(
+        h=h, df=extended, n_windows=windows + 1, step_size=h, refit=False
+    ).rename({"unique_id": SERIES_KEY})
+    last_cutoff = pl.col("cutoff") == pl.col("cutoff").max().over(SERIES_KEY)
+    final = combined.filter(last_cutoff).drop("cutoff", "y")
+    return combined.filter(~last_cutoff).rename({SERIES_KEY: "unique_id"}), final.rename(
+        {SERIES_KEY: "unique_id"}
     )
 
 
