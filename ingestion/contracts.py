@@ -29,6 +29,7 @@ class SourceContract:
     currency: frozenset[str]
     currency_parents: frozenset[str] = frozenset()  # objects whose "value" is a currency code
     integers_only: bool = False  # Stripe: amounts are integers in the currency's minor unit
+    missing_markers: frozenset[str] = frozenset()  # strings that mean "no value" in a numeric field
 
 
 CONTRACTS: dict[str, SourceContract] = {
@@ -156,6 +157,13 @@ CONTRACTS: dict[str, SourceContract] = {
         ),
         currency=frozenset({"currency", "account_currency"}),
     ),
+    # FRED observations: "value" is a decimal string, or "." where the series has no value that day.
+    "fred": SourceContract(
+        numeric=frozenset({"value"}),
+        non_negative=frozenset(),
+        currency=frozenset(),
+        missing_markers=frozenset({"."}),
+    ),
 }
 
 
@@ -197,7 +205,10 @@ def parse_cursor(value: Any, cursor_type: str) -> datetime | date | int:
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not an ISO-8601 string")
     if cursor_type == "date":
-        return date.fromisoformat(value)
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a date (YYYY-MM-DD): {exc}") from None
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         raise ValueError(f"{value!r} has no time zone")
@@ -281,6 +292,8 @@ def problems(
                 found.append(f"{key!r} should not be negative, got {raw}")
             continue
         value = json.loads(raw) if raw not in ("NaN", "Infinity", "-Infinity") else float(raw)
+        if isinstance(value, str) and value in contract.missing_markers:
+            continue
         if contract.integers_only and (isinstance(value, bool) or not isinstance(value, int)):
             found.append(f"{key!r} should be an integer amount in minor units, got {value!r}")
             continue

@@ -88,7 +88,10 @@ class TenantLoad:
         return self.error is None
 
 
-def pipeline_name(source: str, tenant_id: str) -> str:
+def pipeline_name(source: str, tenant_id: str | None = None) -> str:
+    """``keel_<source>_<tenant>``; ``keel_<source>`` for shared public data (no tenant)."""
+    if tenant_id is None:
+        return f"keel_{source}"
     return f"keel_{source}_{str(tenant_id).replace('-', '')}"
 
 
@@ -102,9 +105,13 @@ BATCH_ROWS = 1_000_000
 CURSOR_COLUMN = "_keel_cursor_at"
 
 
-def _checked(
-    spec: ResourceLike, records: Iterable[dict[str, Any]], tenant_id: str, rejected: list[dict[str, Any]]
+def checked(
+    spec: ResourceLike,
+    records: Iterable[Any],
+    tenant_id: str | None,
+    rejected: list[dict[str, Any]],
 ) -> Iterator[dict[str, Any]]:
+    """The records that pass their source's contract; the others go to ``rejected`` (tenant None: public)."""
     for record in records:
         found = problems(record, spec.source, spec.primary_key, spec.cursor_field, spec.cursor_type)
         if isinstance(record, dict) and record.get("tenant_id") not in (None, tenant_id):
@@ -112,22 +119,28 @@ def _checked(
         if not found:
             yield record
             continue
-        payload = json.dumps(record, ensure_ascii=False, default=str, sort_keys=True)
-        payload = payload.encode("utf-8", "backslashreplace").decode("utf-8")
-        key = {k: record.get(k) for k in spec.primary_key} if isinstance(record, dict) else {}
-        rejected.append(
-            {
-                "tenant_id": tenant_id,
-                "resource": spec.name,
-                "record_hash": hashlib.sha256(payload.encode()).hexdigest(),
-                "record_key": json.dumps(key, default=str),
-                "problems": "; ".join(found),
-                "payload": payload,
-            }
-        )
-        log.warning(
-            "rejected a %s.%s record of tenant %s: %s", spec.source, spec.name, tenant_id, "; ".join(found)
-        )
+        reject(spec, record, found, tenant_id, rejected)
+
+
+def reject(
+    spec: ResourceLike, record: Any, found: list[str], tenant_id: str | None, rejected: list[dict[str, Any]]
+) -> None:
+    """Set ``record`` aside in ``rejected`` (rows of ``rejected_records``) with the reasons in words."""
+    payload = json.dumps(record, ensure_ascii=False, default=str, sort_keys=True)
+    payload = payload.encode("utf-8", "backslashreplace").decode("utf-8")
+    key = {k: record.get(k) for k in spec.primary_key} if isinstance(record, dict) else {}
+    rejected.append(
+        {
+            **({"tenant_id": tenant_id} if tenant_id is not None else {}),
+            "resource": spec.name,
+            "record_hash": hashlib.sha256(payload.encode()).hexdigest(),
+            "record_key": json.dumps(key, default=str),
+            "problems": "; ".join(found),
+            "payload": payload,
+        }
+    )
+    whose = f" of tenant {tenant_id}" if tenant_id is not None else ""
+    log.warning("rejected a %s.%s record%s: %s", spec.source, spec.name, whose, "; ".join(found))
 
 
 def _as_utc(value: Any, cursor_type: str) -> datetime:
@@ -186,7 +199,7 @@ def build_source(
 
             def extract(spec: ResourceLike = spec) -> Iterator[pa.Table]:
                 batch: list[dict[str, Any]] = []
-                for record in _checked(spec, records(spec), tenant_id, rejected):
+                for record in checked(spec, records(spec), tenant_id, rejected):
                     batch.append(record)
                     if len(batch) >= BATCH_ROWS:
                         extracted[spec.name] = extracted.get(spec.name, 0) + len(batch)
@@ -208,16 +221,19 @@ def build_source(
     return tenant_source()
 
 
-def _rejected_resource(rows: list[dict[str, Any]]) -> Any:
+def rejected_resource(rows: list[dict[str, Any]], tenant_scoped: bool = True) -> Any:
+    """``rejected_records``: keyed by tenant, resource and payload hash (public data: no tenant)."""
     return dlt.resource(
         rows,
         name="rejected_records",
-        primary_key=["tenant_id", "resource", "record_hash"],
+        primary_key=["tenant_id", "resource", "record_hash"]
+        if tenant_scoped
+        else ["resource", "record_hash"],
         write_disposition="merge",
     )
 
 
-def make_pipeline(source: str, tenant_id: str) -> dlt.Pipeline:
+def make_pipeline(source: str, tenant_id: str | None = None) -> dlt.Pipeline:
     settings = get_settings()
     # Load files live for seconds on local disk; compressing them cost more time than it saves.
     dlt.config["data_writer.disable_compression"] = True
@@ -248,7 +264,7 @@ def load_tenant(source: str, specs: Sequence[ResourceLike], records: RecordsFn, 
         loaded = normalized.row_counts if normalized is not None else {}
         result.rows = {spec.name: int(loaded.get(spec.name, 0)) for spec in specs}
         if rejected:
-            pipeline.run(_rejected_resource(rejected))
+            pipeline.run(rejected_resource(rejected))
         result.rejected = len(rejected)
     except Exception as exc:  # one tenant's failure is reported, the others go on
         log.exception("loading %s for tenant %s failed", source, tenant_id)

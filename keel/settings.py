@@ -78,6 +78,46 @@ class KeelSettings(BaseSettings):
         "Moving it forward and loading again loads only the new and changed records.",
     )
 
+    fred_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KEEL_FRED_API_KEY", "FRED_API_KEY"),
+        description=(
+            "API key of the St. Louis Fed's FRED API (free: https://fredaccount.stlouisfed.org/apikeys). "
+            "Unset: the public-series load is skipped and says so; nothing else needs it."
+        ),
+    )
+    fred_base_url: str = Field(
+        default="https://api.stlouisfed.org",
+        description="Root of the FRED API (a test or a proxy may point it elsewhere).",
+    )
+    fred_series: list[str] = Field(
+        default_factory=lambda: [
+            "CPIAUCSL",  # consumer prices, all urban consumers (deflates revenue)
+            "RSXFS",  # retail sales excluding food services
+            "PAYEMS",  # total nonfarm employment
+            "UNRATE",  # unemployment rate
+            "USTRADE",  # employment: retail trade
+            "USLAH",  # employment: leisure and hospitality
+            "USPBS",  # employment: professional and business services
+            "USINFO",  # employment: information
+            "USSERV",  # employment: other services (personal care)
+        ],
+        description='FRED series ids to load (JSON list, e.g. \'["CPIAUCSL","UNRATE"]\').',
+    )
+    fred_observation_start: date = Field(
+        default=date(2000, 1, 1),
+        description="First observation date of a series' first load; later loads are incremental.",
+    )
+    fred_revision_window_days: int = Field(
+        default=730,
+        ge=0,
+        description=(
+            "An incremental FRED load asks again for the observations of this many days before the last "
+            "one loaded, so revised values replace old ones (payroll benchmark and CPI seasonal revisions "
+            "reach back about two years). 0: ask only from the last loaded date on."
+        ),
+    )
+
     @field_validator("database_url")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
