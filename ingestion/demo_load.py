@@ -6,6 +6,7 @@ knows nothing about the warehouse.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
@@ -19,6 +20,8 @@ from keel.settings import get_settings
 
 #: Demo owners sign in to the console with <slug>@demo.keel.dev and this password.
 DEMO_PASSWORD = "keel-demo-password"  # noqa: S105 - a published demo credential, not a secret
+#: Ids of the demo's recorded interventions are uuid5 of the simulator's intervention ids in this namespace.
+DEMO_INTERVENTION_NAMESPACE = uuid.UUID("6f1d2c1e-9a57-4b8e-8f0b-6b7a4c1e0d07")
 
 
 def demo_world(
@@ -110,4 +113,71 @@ def load_ground_truth(world: DemoWorld) -> int:
             primary_key=["intervention_id"],
         ),
     ).raise_on_failed_jobs()
+    return len(rows)
+
+
+def demo_interventions(world: DemoWorld) -> list[dict[str, Any]]:
+    """The demo owners' interventions as they would record them in ``app.interventions``.
+
+    What and when only: kind, name, first and last day, weekdays, the metric it was meant to move (a
+    product's units for a price change) and what the owner knows (the discount, the new price, the
+    extra spend). Never the true effect, which stays in ``raw_demo.ground_truth``.
+    """
+    rows: list[dict[str, Any]] = []
+    for profile in world.tenants:
+        run = world.run(profile.slug)
+        saas = run.saas is not None
+        for item in run.interventions:
+            if item.start > world.end:
+                continue  # not done yet on the demo's last day
+            kind = "marketing_change" if item.kind == "marketing_campaign" else item.kind
+            target, product = ("new_trials" if saas else "revenue_net"), None
+            if item.kind == "promotion":
+                name = f"{item.code} promotion"
+                notes = f"Discount code {item.code}: {item.discount_pct:.0%} off."
+            elif item.kind == "price_change":
+                target, product = ("new_paid_subscriptions" if saas else "units"), item.sku
+                name = f"{item.sku} price change"
+                notes = f"New price {(item.new_price or 0) / 100:.2f} {profile.currency} for {item.sku}."
+            elif item.kind == "staffing_change":
+                name = f"New {(item.role or 'staff').lower()}"
+                notes = f"Hired a {item.role} on {item.hire_date}; works the listed weekdays."
+            else:
+                name = f"{item.campaign_name} campaign"
+                notes = f"{item.channel} spend {item.spend_multiplier:g}x for the campaign."
+            rows.append(
+                {
+                    "intervention_id": uuid.uuid5(DEMO_INTERVENTION_NAMESPACE, item.intervention_id),
+                    "tenant_id": profile.tenant_id,
+                    "kind": kind,
+                    "name": name,
+                    "starts_on": item.start,
+                    "ends_on": item.end,
+                    "weekdays": list(item.weekdays) if item.weekdays is not None else None,
+                    "target_metric": target,
+                    "target_product": product,
+                    "evaluate_days": item.evaluation_days,
+                    "notes": notes,
+                }
+            )
+    return rows
+
+
+def record_interventions(world: DemoWorld) -> int:
+    """Record the demo owners' interventions in app.interventions, as each owner (keel_app, their tenant).
+
+    Upserts by id, so a second run changes nothing; interventions are never deleted here (an owner's
+    record stays even if the demo world is narrowed).
+    """
+    rows = demo_interventions(world)
+    columns = [c for c in rows[0] if c != "intervention_id"] if rows else []
+    for row in rows:
+        with warehouse.connect("keel_app", tenant_id=row["tenant_id"]) as conn:
+            conn.execute(
+                f"insert into app.interventions (intervention_id, {', '.join(columns)}) "
+                f"values (%(intervention_id)s, {', '.join(f'%({c})s' for c in columns)}) "
+                "on conflict (intervention_id) do update set "
+                + ", ".join(f"{c} = excluded.{c}" for c in columns if c != "tenant_id"),
+                row,
+            )
     return len(rows)

@@ -13,8 +13,10 @@ Main entry points:
 - :func:`estimate_segment_effects`, :func:`estimate_price_elasticities`: EconML double ML.
 - :func:`granger_drivers`, :func:`discover_structure`: Granger tests and PC with time order.
 - :func:`attribute_revenue_change`, :func:`attribute_price_volume_mix`: exact Shapley splits.
+- :func:`attribute_change_gcm`: DoWhy gcm attribution of a change over a causal graph.
 """
 
+from models_ml.evidence.attribution_gcm import GcmAttribution, attribute_change_gcm
 from models_ml.evidence.drivers import (
     GrangerResult,
     GrangerTest,
@@ -73,6 +75,7 @@ __all__ = [
     "EvidenceNode",
     "EvidenceRun",
     "EvidenceSettings",
+    "GcmAttribution",
     "Grade",
     "GradeInput",
     "GrangerResult",
@@ -83,6 +86,7 @@ __all__ = [
     "SegmentEffect",
     "SegmentEffects",
     "StructureResult",
+    "attribute_change_gcm",
     "attribute_price_volume_mix",
     "attribute_revenue_change",
     "check_evidence",

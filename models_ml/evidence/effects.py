@@ -879,6 +879,9 @@ def estimate_intervention_effect(
     settings = settings or EvidenceSettings()
     metric = intervention.target_metric
     panel = validate_panel(panel, required=[metric, *confounders])
+    # Peers compare on the metrics they share with the tenant (a product's units are the tenant's own).
+    if isinstance(peers, Mapping):
+        peers = {peer: frame for peer, frame in peers.items() if metric in getattr(frame, "columns", ())}
     peer_panels = validate_peers(peers, metric)
     frame = prepare_frame(panel, intervention, other_interventions, confounders)
     problem = data_problem(frame, intervention, settings)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from models_ml.evidence.attribution_gcm import GcmAttribution, attribute_change_gcm
 from models_ml.evidence.drivers import GrangerResult, StructureResult, discover_structure, granger_drivers
 from models_ml.evidence.effects import (
     SCATTERED_RUN_DAYS,
@@ -64,6 +65,7 @@ class EvidenceRun:
     settings: EvidenceSettings
     skipped: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    gcm_change: GcmAttribution | None = None
 
     def edges(self) -> list[EvidenceEdge]:
         tenant = self.tenant_id
@@ -78,6 +80,7 @@ class EvidenceRun:
             self.structure,
             self.revenue_change,
             self.product_change,
+            self.gcm_change,
         ):
             if part is not None:
                 edges.extend(part.to_edges(tenant))
@@ -112,6 +115,9 @@ def run_evidence(
     confounders: Sequence[str] = (),
     driver_metrics: Sequence[str] | None = None,
     segment_interventions: Sequence[str] | None = None,
+    revenue_column: str = "revenue",
+    orders_column: str = "orders",
+    gcm_parents: Mapping[str, Sequence[str]] | None = None,
     settings: EvidenceSettings | None = None,
 ) -> EvidenceRun:
     """Run intervention effects, segment effects, elasticities, drivers and root cause for a tenant.
@@ -119,6 +125,9 @@ def run_evidence(
     ``segment_interventions`` names the interventions to split by weekday; by default those whose
     treated days are scattered (repeated short promotions), the only kind a split can resolve.
     ``driver_metrics`` defaults to the panel's numeric series with at least 20 distinct values.
+    ``revenue_column`` and ``orders_column`` name the panel's revenue and orders for the root cause.
+    ``gcm_parents`` (child metric -> its direct causes) adds DoWhy's gcm attribution of the last month's
+    change in ``revenue_column`` as a second root-cause method.
     """
     if not tenant_id:
         raise EvidenceInputError("tenant_id must not be empty")
@@ -183,15 +192,29 @@ def run_evidence(
         before, after = month_periods(last_full_month(panel))
         if panel["ds"].min() > before[0]:  # type: ignore[operator]
             raise EvidenceInputError("the panel does not cover two full months")
-        if {"revenue", "orders"} <= set(panel.columns):
-            revenue_change = attribute_revenue_change(panel, before, after)
+        if {revenue_column, orders_column} <= set(panel.columns):
+            revenue_change = attribute_revenue_change(
+                panel, before, after, revenue=revenue_column, orders=orders_column
+            )
         else:
-            skipped.append("revenue change: the panel has no revenue and orders columns")
+            skipped.append(f"revenue change: the panel has no {revenue_column} and {orders_column} columns")
         if product_sales is not None:
             product_change = attribute_price_volume_mix(product_sales, before, after)
     except EvidenceInputError as error:
         skipped.append(f"root cause: {error}")
     timings["root_cause"] = time.perf_counter() - started
+
+    gcm_change = None
+    if gcm_parents:
+        started = time.perf_counter()
+        try:
+            before, after = month_periods(last_full_month(panel))
+            gcm_change = attribute_change_gcm(
+                panel, before, after, target=revenue_column, parents=gcm_parents, settings=settings
+            )
+        except EvidenceInputError as error:
+            skipped.append(f"root cause (gcm): {error}")
+        timings["root_cause_gcm"] = time.perf_counter() - started
 
     return EvidenceRun(
         tenant_id=tenant_id,
@@ -205,4 +228,5 @@ def run_evidence(
         settings=settings,
         skipped=tuple(skipped),
         timings=timings,
+        gcm_change=gcm_change,
     )

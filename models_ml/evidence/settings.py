@@ -71,6 +71,10 @@ class EvidenceSettings:
     pc_max_lag: int = 2
     #: Smallest standard deviation of log price that can identify an elasticity.
     min_log_price_std: float = 0.01
+    #: Samples DoWhy's gcm draws to estimate each Shapley value of a change attribution.
+    gcm_num_samples: int = 1000
+    #: Bootstrap resamples of the days behind the intervals of a gcm change attribution.
+    gcm_bootstrap_resamples: int = 10
     #: Seed of every random step (refuters, bootstraps, cross-fitting).
     random_seed: int = 0
     #: BLAS threads while the engine runs; more threads than cores slow it down on a shared machine.
@@ -89,6 +93,8 @@ class EvidenceSettings:
             "pc_max_lag",
             "yearly_harmonics",
             "blas_threads",
+            "gcm_num_samples",
+            "gcm_bootstrap_resamples",
         ):
             if getattr(self, name) < 1:
                 raise EvidenceInputError(f"settings.{name} must be at least 1, got {getattr(self, name)}")

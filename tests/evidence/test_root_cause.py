@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -19,7 +21,7 @@ from models_ml.evidence import (
 from models_ml.evidence.root_cause import last_full_month, month_periods
 
 
-def _product(values: dict[str, float]) -> float:
+def _product(values: Mapping[str, Any]) -> float:
     return math.prod(values.values())
 
 

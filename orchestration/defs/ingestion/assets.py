@@ -16,7 +16,13 @@ from pydantic import Field
 
 from ingestion.demo import SOURCES, TENANTS
 from ingestion.demo.world import SPECS
-from ingestion.demo_load import demo_world, load_ground_truth, load_sources, register_tenants
+from ingestion.demo_load import (
+    demo_world,
+    load_ground_truth,
+    load_sources,
+    record_interventions,
+    register_tenants,
+)
 from ingestion.loader import TenantLoad, build_source, dataset_name
 from keel.settings import get_settings
 
@@ -153,6 +159,19 @@ def app_tenants(config: DemoConfig) -> dg.MaterializeResult:
 def demo_ground_truth(config: DemoConfig) -> dg.MaterializeResult:
     rows = load_ground_truth(demo_world(tenants=config.tenants or None))
     return dg.MaterializeResult(metadata={"interventions": rows})
+
+
+@dg.asset(
+    key="app_interventions",
+    deps=[APP_TENANTS],
+    group_name="ingestion",
+    kinds={"postgres"},
+    description="app.interventions: what each owner did and when (promotions, price, staffing and "
+    "marketing changes); the demo owners' are recorded here, never their true effects.",
+)
+def app_interventions(config: DemoConfig) -> dg.MaterializeResult:
+    rows = record_interventions(demo_world(tenants=config.tenants or None))
+    return dg.MaterializeResult(metadata={"interventions_recorded": rows})
 
 
 DEMO_SOURCES = [s for s in SOURCES if any(s in t.sources for t in TENANTS)]

@@ -2,6 +2,16 @@
 
 import dagster as dg
 
-from orchestration.defs.ingestion.assets import app_tenants, demo_ground_truth, load_checks, source_assets
+from orchestration.defs.ingestion.assets import (
+    app_interventions,
+    app_tenants,
+    demo_ground_truth,
+    load_checks,
+    source_assets,
+)
+from orchestration.defs.ingestion.fred import all_series_loaded, fred_public_series
 
-defs = dg.Definitions(assets=[app_tenants, demo_ground_truth, *source_assets], asset_checks=load_checks)
+defs = dg.Definitions(
+    assets=[app_tenants, app_interventions, demo_ground_truth, *source_assets, fred_public_series],
+    asset_checks=[*load_checks, all_series_loaded],
+)
