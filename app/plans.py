@@ -1,0 +1,318 @@
+"""The Plans page: the tenant's inventory, staffing, pricing and marketing-budget plans, and a what-if.
+
+Each plan comes from ``ml.plans`` (written by the ``ml_plans`` Dagster asset), read as ``keel_app`` scoped to
+the signed-in user's tenant only: its expected impact in money against the current policy, its explanation,
+the constraints that hold it back and what relaxing each is worth, and its decisions. A plan the tenant's
+data does not support says why.
+
+The what-if control moves one bound of the stored problem (the purchasing budget or storage, the service
+level, the largest price change or the margin floor, the marketing budget) and solves it again here, with
+the same library the asset used, showing the new impact next to the stored one. Nothing is written back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from app.data import CACHE_TTL_SECONDS
+from app.session import require_user
+from keel.errors import KeelError
+from keel.warehouse import connect
+from models_ml.optimization import (
+    InventoryProblem,
+    Plan,
+    PricingProblem,
+    SolverSettings,
+    StaffingProblem,
+    format_money,
+    plan_budget,
+    plan_inventory,
+    plan_pricing,
+    plan_staffing,
+)
+from models_ml.optimization.serialization import PLAN_TABLE_COLUMNS, Problem, plan_from_row, problem_from_dict
+
+NO_PLANS_MESSAGE = (
+    "No plans yet: run `keel demo` to build the metrics, forecasts and plans, then reload this page."
+)
+PLAN_TITLES = {
+    "inventory": "Inventory",
+    "staffing": "Staffing",
+    "pricing": "Pricing",
+    "budget": "Marketing budget",
+}
+SOLVED = frozenset({"optimal", "feasible"})
+#: What-if solves run while the owner waits: shorter limits than the nightly asset.
+WHAT_IF_SETTINGS = SolverSettings(
+    time_limit_seconds=5.0, max_valuation_seconds=1.0, max_diagnosis_solves=30, max_diagnosis_seconds=2.0
+)
+SOLVERS = {
+    "inventory": plan_inventory,
+    "staffing": plan_staffing,
+    "pricing": plan_pricing,
+    "budget": plan_budget,
+}
+#: The stored plan's columns the page reads (its tenant is the signed-in one).
+_COLUMNS = (*PLAN_TABLE_COLUMNS[1:], "created_at")
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    """One row of ``ml.plans`` for the signed-in tenant."""
+
+    plan_type: str
+    status: str
+    explanation: str
+    currency: str
+    run_id: str
+    created_at: dt.datetime
+    row: dict[str, Any]
+
+    @property
+    def solved(self) -> bool:
+        return self.status in SOLVED
+
+    def plan(self) -> Plan:
+        return plan_from_row(self.row)
+
+
+def render() -> None:
+    user = require_user()
+    st.title("Plans")
+    try:
+        plans = _load_plans(str(user.tenant_id))
+    except KeelError as exc:
+        st.error(str(exc))
+        return
+    if not plans:
+        st.info(NO_PLANS_MESSAGE)
+        return
+    by_type = {plan.plan_type: plan for plan in plans}
+    order = [t for t in PLAN_TITLES if t in by_type]
+    for tab, plan_type in zip(st.tabs([PLAN_TITLES[t] for t in order]), order, strict=True):
+        with tab:
+            _plan_section(by_type[plan_type])
+    newest = max(plans, key=lambda p: p.created_at)
+    st.caption(
+        f"Source: ml.plans, Dagster run {newest.run_id} ({newest.created_at:%Y-%m-%d %H:%M} UTC). Plans are "
+        "solved with OR-Tools from the forecasts, the evidence and your data; what-if results are not saved."
+    )
+
+
+def _plan_section(stored: StoredPlan) -> None:
+    title = PLAN_TITLES[stored.plan_type]
+    if stored.status == "not_applicable":
+        st.info(stored.explanation)
+        return
+    if stored.status == "error":
+        st.warning(stored.explanation)
+        return
+    plan = stored.plan()
+    if not stored.solved:
+        st.warning(plan.explanation)
+        if plan.conflicting_constraints:
+            st.markdown("\n".join(f"- {c}" for c in plan.conflicting_constraints))
+        _what_if(stored, plan)
+        return
+    impact, value, current, solver = st.columns(4)
+    impact.metric(
+        f"{title}: expected impact",
+        _money(plan.expected_impact, plan.currency),
+        help="Money gained over the plan's horizon by following it instead of the current policy.",
+    )
+    value.metric(f"{plan.objective_name.capitalize()} (plan)", _money(plan.objective_value, plan.currency))
+    current.metric(
+        f"{plan.objective_name.capitalize()} (current policy)",
+        _money(plan.current_policy_value, plan.currency),
+    )
+    solver.metric("Solver", f"{plan.status}, {plan.solve_seconds:.1f} s", help=plan.solver)
+    st.write(plan.explanation)
+    _binding_constraints(plan)
+    with st.expander("Decisions"):
+        st.dataframe(plan.decisions, hide_index=True, width="stretch")
+    for note in plan.notes:
+        st.caption(note)
+    _what_if(stored, plan)
+
+
+def _binding_constraints(plan: Plan) -> None:
+    if not plan.binding_constraints:
+        st.caption("No constraint holds this plan back: relaxing any of them would not improve it.")
+        return
+    st.subheader("What holds the plan back", divider=False)
+    table = pl.DataFrame(
+        [
+            {
+                "Constraint": b.description,
+                "Relaxed by": f"{b.relax_by:g} {b.relax_unit}",
+                "Worth": format_money(b.value_of_relaxing, plan.currency),
+                "How valued": "shadow price" if b.method == "lp_dual" else "re-solved",
+            }
+            for b in plan.binding_constraints
+        ]
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+# --------------------------------------------------------------------------------------------
+# What-if
+# --------------------------------------------------------------------------------------------
+
+
+def _what_if(stored: StoredPlan, plan: Plan) -> None:
+    """One bound of the stored problem, changed and solved again in the page."""
+    if stored.row["problem"] is None:
+        return
+    problem = problem_from_dict(stored.row["problem"])
+    plan_type = stored.plan_type
+    key = f"whatif_{plan_type}"
+    st.subheader("What if", divider=False)
+    changes = _what_if_controls(problem, key, plan.currency)
+    if st.button("Re-solve", key=f"{key}_solve"):
+        try:
+            result = _solve(dataclasses.replace(problem, **changes))  # type: ignore[arg-type]
+        except ValueError as exc:
+            st.error(f"The what-if could not be solved: {exc}")
+            return
+        st.session_state[f"{key}_result"] = (stored.run_id, changes, result)
+    outcome = st.session_state.get(f"{key}_result")
+    if outcome is None or outcome[0] != stored.run_id:
+        return
+    _, used, result = outcome
+    title = PLAN_TITLES[plan_type]
+    if not result.feasible:
+        st.warning(result.explanation)
+        return
+    stored_impact = plan.expected_impact if plan.feasible else None
+    new, old = st.columns(2)
+    new.metric(
+        f"{title}: what-if impact",
+        _money(result.expected_impact, result.currency),
+        delta=None
+        if stored_impact is None or result.expected_impact is None
+        else format_money(result.expected_impact - stored_impact, result.currency),
+        help="Against the same current policy; the delta is against the stored plan's impact.",
+    )
+    old.metric(f"{title}: stored impact", _money(stored_impact, plan.currency))
+    st.caption(
+        "What-if with " + ", ".join(f"{name.replace('_', ' ')} = {value:g}" for name, value in used.items())
+    )
+    st.write(result.explanation)
+
+
+def _what_if_controls(problem: Problem, key: str, currency: str) -> dict[str, float]:
+    """The bounds the owner may move for this kind of plan, as widgets; their values by field name."""
+    changes: dict[str, float] = {}
+    if isinstance(problem, InventoryProblem):
+        left, right = st.columns(2)
+        if problem.purchasing_budget is not None:
+            changes["purchasing_budget"] = left.number_input(
+                f"Purchasing budget ({currency})",
+                min_value=0.0,
+                value=float(problem.purchasing_budget),
+                step=100.0,
+                key=f"{key}_purchasing_budget",
+            )
+        if problem.storage_capacity is not None:
+            changes["storage_capacity"] = right.number_input(
+                "Storage capacity (units)",
+                min_value=0.0,
+                value=float(problem.storage_capacity),
+                step=10.0,
+                key=f"{key}_storage_capacity",
+            )
+    elif isinstance(problem, StaffingProblem):
+        changes["service_level"] = st.slider(
+            "Service level (share of customers who find enough staff)",
+            min_value=0.5,
+            max_value=0.99,
+            value=float(problem.service_level),
+            step=0.01,
+            key=f"{key}_service_level",
+        )
+    elif isinstance(problem, PricingProblem):
+        left, right = st.columns(2)
+        changes["max_change"] = left.slider(
+            "Largest price change",
+            min_value=0.0,
+            max_value=0.5,
+            value=float(problem.max_change),
+            step=0.01,
+            key=f"{key}_max_change",
+        )
+        changes["margin_floor"] = right.slider(
+            "Margin floor",
+            min_value=0.0,
+            max_value=0.9,
+            value=float(problem.margin_floor),
+            step=0.01,
+            key=f"{key}_margin_floor",
+        )
+    else:
+        changes["budget"] = st.number_input(
+            f"Marketing budget ({currency})",
+            min_value=0.0,
+            value=float(problem.budget),
+            step=50.0,
+            key=f"{key}_budget",
+        )
+    return changes
+
+
+def _solve(problem: Problem) -> Plan:
+    if isinstance(problem, InventoryProblem):
+        return plan_inventory(problem, WHAT_IF_SETTINGS)
+    if isinstance(problem, StaffingProblem):
+        return plan_staffing(problem, WHAT_IF_SETTINGS)
+    if isinstance(problem, PricingProblem):
+        return plan_pricing(problem, WHAT_IF_SETTINGS)
+    return plan_budget(problem, WHAT_IF_SETTINGS)
+
+
+def _money(amount: float | None, currency: str) -> str:
+    return "-" if amount is None else format_money(amount, currency)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------
+
+
+# The tenant id is an argument, so it is part of the cache key: an entry holds one tenant's rows only.
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _load_plans(tenant_id: str) -> list[StoredPlan]:
+    return load_plans(uuid.UUID(tenant_id))
+
+
+def load_plans(tenant_id: uuid.UUID) -> list[StoredPlan]:
+    """The tenant's stored plans (row-level security: ``keel_app`` sees this tenant's rows only)."""
+    with connect("keel_app", tenant_id=tenant_id) as conn:
+        exists = conn.execute("select to_regclass('ml.plans') is not null").fetchone()
+        if not exists or not exists[0]:
+            return []
+        with conn.cursor() as cur:
+            cur.execute(
+                f"select {', '.join(_COLUMNS)} from ml.plans "
+                "where tenant_id = (select app.current_tenant_id()) order by plan_type"
+            )
+            records = [dict(zip(_COLUMNS, record, strict=True)) for record in cur.fetchall()]
+    return [
+        StoredPlan(
+            plan_type=r["plan_type"],
+            status=r["status"],
+            explanation=r["explanation"],
+            currency=r["currency"],
+            run_id=r["run_id"],
+            created_at=r["created_at"],
+            row=r,
+        )
+        for r in records
+        if r["plan_type"] in PLAN_TITLES
+    ]
