@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+# The synthetic peer groups of the benchmark and health score tests, built once per session.
+from .peer_world import peer_world  # noqa: F401
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(

