@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import forecasts, overview, session
+from app import evidence, forecasts, health, overview, plans, session
 
 st.set_page_config(page_title="Keel", page_icon=":material/sailing:", layout="wide")
 
@@ -31,6 +31,9 @@ else:
                 default=True,
             ),
             st.Page(forecasts.render, title="Forecasts", icon=":material/trending_up:", url_path="forecasts"),
+            st.Page(evidence.render, title="Evidence", icon=":material/science:", url_path="evidence"),
+            st.Page(plans.render, title="Plans", icon=":material/checklist:", url_path="plans"),
+            st.Page(health.render, title="Health", icon=":material/health_and_safety:", url_path="health"),
         ]
     )
 current_page.run()

@@ -7,6 +7,7 @@ running for the next session or for CI.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,18 @@ import pytest
 
 from keel import warehouse
 from keel.settings import KeelSettings, get_settings
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> Iterator[None]:
+    """Put ``sys.modules["__main__"]`` back after every test.
+
+    Streamlit's AppTest runs a page as ``__main__`` and leaves it there; a later test whose code spawns
+    processes (the evidence asset's tenant workers) would then make every worker re-run that page.
+    """
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture(scope="session")

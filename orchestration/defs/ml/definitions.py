@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from orchestration.defs.ml.evidence import ml_evidence
 from orchestration.defs.ml.forecasts import ml_forecasting
+from orchestration.defs.ml.plans import ml_plans
 
-defs = dg.Definitions(assets=[ml_forecasting])
+defs = dg.Definitions(assets=[ml_forecasting, ml_evidence, ml_plans])

@@ -10,7 +10,6 @@ ordered bounds (:func:`~models_ml.forecasting.check_forecasts` on the rows read 
 worse than seasonal naive on most series (the held-out figures of ``ForecastRun.checks``).
 """
 
-import io
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +21,8 @@ from psycopg import sql
 from pydantic import Field
 
 from models_ml.forecasting import DEFAULT_MODELS, ForecastConfig, ForecastRun, check_forecasts, forecast_panel
+from orchestration.defs.ml import tables
+from orchestration.defs.ml.tables import numeric_metric_columns, resolve_tenants
 from orchestration.defs.warehouse.resources import WarehouseResource
 
 BUSINESS_METRICS_DAILY = dg.AssetKey("business_metrics_daily")
@@ -68,7 +69,7 @@ ACCURACY_TABLE_COLUMNS: tuple[str, ...] = (
 )
 
 # The tables belong to keel_transformer; keel_app and keel_analyst read them through the schema's default
-# privileges, under row-level security (event trigger, or the explicit call in _ensure_tables).
+# privileges, under row-level security (event trigger, or the explicit call in ensure_tables).
 _DDL = (
     """
     create table if not exists ml.forecasts (
@@ -156,47 +157,11 @@ class ForecastAssetConfig(dg.Config):
 # --------------------------------------------------------------------------------------------
 
 
-def _numeric_metric_columns(conn: psycopg.Connection[Any]) -> set[str]:
-    rows = conn.execute(
-        """
-        select column_name from information_schema.columns
-        where table_schema = 'metrics' and table_name = 'business_metrics_daily'
-          and data_type in ('numeric', 'integer', 'bigint', 'smallint', 'double precision', 'real')
-        """
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
-def resolve_tenants(conn: psycopg.Connection[Any], tenants: list[str]) -> list[uuid.UUID]:
-    """Tenant ids for slugs or ids; an unknown one fails the run with its name."""
-    rows = conn.execute("select tenant_id, slug from app.tenants").fetchall()
-    by_slug = {slug: uuid.UUID(str(tid)) for tid, slug in rows}
-    known = set(by_slug.values())
-    resolved: list[uuid.UUID] = []
-    unknown: list[str] = []
-    for tenant in tenants:
-        if tenant in by_slug:
-            resolved.append(by_slug[tenant])
-            continue
-        try:
-            tenant_id = uuid.UUID(tenant)
-        except ValueError:
-            unknown.append(tenant)
-            continue
-        if tenant_id in known:
-            resolved.append(tenant_id)
-        else:
-            unknown.append(tenant)
-    if unknown:
-        raise dg.Failure(f"config.tenants names unknown tenant(s) {unknown}: use slugs or ids of app.tenants")
-    return resolved
-
-
 def read_metrics(
     conn: psycopg.Connection[Any], metrics: list[str], tenant_ids: list[uuid.UUID] | None
 ) -> pl.DataFrame:
     """Long-format history ``tenant_id, unique_id, ds, y`` of the metrics (every tenant when ``None``)."""
-    allowed = _numeric_metric_columns(conn)
+    allowed = numeric_metric_columns(conn)
     wrong = [m for m in metrics if m not in allowed]
     if wrong or not metrics:
         raise dg.Failure(
@@ -231,25 +196,7 @@ def read_metrics(
 
 def ensure_tables(conn: psycopg.Connection[Any]) -> None:
     """Create the two tables when missing, with row-level security (also where no event trigger runs)."""
-    for statement in _DDL:
-        conn.execute(statement)
-    for table in (FORECASTS_TABLE, ACCURACY_TABLE):
-        row = conn.execute(
-            "select relrowsecurity from pg_class where oid = %s::regclass", (table,)
-        ).fetchone()
-        if row is None or not row[0]:
-            conn.execute("select app.enable_tenant_isolation(%s::regclass)", (table,))
-
-
-def _copy_frame(conn: psycopg.Connection[Any], table: str, frame: pl.DataFrame) -> None:
-    """Bulk insert through COPY ... FROM STDIN in CSV (an unquoted empty field is NULL)."""
-    buffer = io.BytesIO()
-    frame.write_csv(buffer, include_header=False, null_value="")
-    statement = sql.SQL("copy {} ({}) from stdin with (format csv)").format(
-        sql.Identifier(*table.split(".")), sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
-    )
-    with conn.cursor() as cur, cur.copy(statement) as copy:
-        copy.write(buffer.getvalue())
+    tables.ensure_tables(conn, _DDL, (FORECASTS_TABLE, ACCURACY_TABLE))
 
 
 def forecast_rows(run: ForecastRun, run_id: str) -> pl.DataFrame:
@@ -266,25 +213,6 @@ def accuracy_rows(run: ForecastRun, run_id: str) -> pl.DataFrame:
         .with_columns(pl.lit(run_id).alias("run_id"), pl.col("is_chosen").fill_null(False))
         .select(ACCURACY_TABLE_COLUMNS)
     )
-
-
-def replace_tenant_rows(
-    conn: psycopg.Connection[Any],
-    tenant_ids: list[str],
-    forecasts: pl.DataFrame,
-    accuracy: pl.DataFrame,
-) -> None:
-    """Delete the tenants' rows and insert the new ones in one transaction (readers never see a gap)."""
-    with conn.transaction():
-        for table in (FORECASTS_TABLE, ACCURACY_TABLE):
-            conn.execute(
-                sql.SQL("delete from {} where tenant_id = any(%s::uuid[])").format(
-                    sql.Identifier(*table.split("."))
-                ),
-                (tenant_ids,),
-            )
-        _copy_frame(conn, FORECASTS_TABLE, forecasts)
-        _copy_frame(conn, ACCURACY_TABLE, accuracy)
 
 
 def read_back_forecasts(conn: psycopg.Connection[Any], tenant_ids: list[str], run_id: str) -> pl.DataFrame:
@@ -429,7 +357,7 @@ def ml_forecasting(
     accuracy = accuracy_rows(run, context.run.run_id)
     with warehouse.connect() as conn:
         ensure_tables(conn)
-        replace_tenant_rows(conn, tenants, forecasts, accuracy)
+        tables.replace_tenant_rows(conn, tenants, {FORECASTS_TABLE: forecasts, ACCURACY_TABLE: accuracy})
         stored = read_back_forecasts(conn, tenants, context.run.run_id)
 
     chosen = run.accuracy.filter(pl.col("is_chosen"))

@@ -1,0 +1,103 @@
+"""What every ML asset does with the warehouse: find tenants and metrics, create its tables, replace its rows.
+
+The forecasting, evidence and planning assets each own ``ml.*`` tables keyed by tenant. They create them
+when missing (with row-level security, also on servers without Keel's event trigger), write a run's rows
+by deleting the selected tenants' rows and inserting the new ones in one transaction, so readers never see
+a gap, and stamp every row with the Dagster run id.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import dagster as dg
+import polars as pl
+import psycopg
+from psycopg import sql
+
+_NUMERIC_TYPES = ("numeric", "integer", "bigint", "smallint", "double precision", "real")
+
+
+def table_exists(conn: psycopg.Connection[Any], table: str) -> bool:
+    row = conn.execute("select to_regclass(%s) is not null", (table,)).fetchone()
+    return bool(row and row[0])
+
+
+def numeric_metric_columns(conn: psycopg.Connection[Any]) -> set[str]:
+    """The numeric columns of ``metrics.business_metrics_daily`` (the metrics an asset may be asked for)."""
+    rows = conn.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'metrics' and table_name = 'business_metrics_daily' "
+        "and data_type = any(%s)",
+        (list(_NUMERIC_TYPES),),
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def resolve_tenants(conn: psycopg.Connection[Any], tenants: list[str]) -> list[uuid.UUID]:
+    """Tenant ids for slugs or ids; an unknown one fails the run with its name."""
+    rows = conn.execute("select tenant_id, slug from app.tenants").fetchall()
+    by_slug = {slug: uuid.UUID(str(tid)) for tid, slug in rows}
+    known = set(by_slug.values())
+    resolved: list[uuid.UUID] = []
+    unknown: list[str] = []
+    for tenant in tenants:
+        if tenant in by_slug:
+            resolved.append(by_slug[tenant])
+            continue
+        try:
+            tenant_id = uuid.UUID(tenant)
+        except ValueError:
+            unknown.append(tenant)
+            continue
+        if tenant_id in known:
+            resolved.append(tenant_id)
+        else:
+            unknown.append(tenant)
+    if unknown:
+        raise dg.Failure(f"config.tenants names unknown tenant(s) {unknown}: use slugs or ids of app.tenants")
+    return resolved
+
+
+def ensure_tables(conn: psycopg.Connection[Any], ddl: Iterable[str], tables: Iterable[str]) -> None:
+    """Run the (idempotent) DDL, then make sure each table has row-level security."""
+    for statement in ddl:
+        conn.execute(statement)
+    for table in tables:
+        row = conn.execute(
+            "select relrowsecurity from pg_class where oid = %s::regclass", (table,)
+        ).fetchone()
+        if row is None or not row[0]:
+            conn.execute("select app.enable_tenant_isolation(%s::regclass)", (table,))
+
+
+def copy_frame(conn: psycopg.Connection[Any], table: str, frame: pl.DataFrame) -> None:
+    """Bulk insert through COPY ... FROM STDIN in CSV (an unquoted empty field is NULL)."""
+    if frame.is_empty():
+        return
+    buffer = io.BytesIO()
+    frame.write_csv(buffer, include_header=False, null_value="")
+    statement = sql.SQL("copy {} ({}) from stdin with (format csv)").format(
+        sql.Identifier(*table.split(".")), sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
+    )
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        copy.write(buffer.getvalue())
+
+
+def replace_tenant_rows(
+    conn: psycopg.Connection[Any], tenant_ids: list[str], frames: Mapping[str, pl.DataFrame]
+) -> None:
+    """Delete the tenants' rows of every table in ``frames`` and COPY the new ones, in one transaction."""
+    with conn.transaction():
+        for table in frames:
+            conn.execute(
+                sql.SQL("delete from {} where tenant_id = any(%s::uuid[])").format(
+                    sql.Identifier(*table.split("."))
+                ),
+                (tenant_ids,),
+            )
+        for table, frame in frames.items():
+            copy_frame(conn, table, frame)
