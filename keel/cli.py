@@ -85,7 +85,7 @@ def demo() -> None:
     console.print(f"    {info.kind} PostgreSQL at {info.location}")
     console.print(
         "[bold]2/3[/bold] Dagster job keel_all: tenants → dlt loads → dbt build + tests "
-        "(per-step lines follow)"
+        "→ forecasts, evidence, plans (per-step lines follow)"
     )
     outcome = jobs.run_keel_all()
     console.print("[bold]3/3[/bold] summary")
@@ -109,7 +109,7 @@ def _print_summary(summary: dict[str, Any], seconds: float) -> None:
     console.print(
         "Next: [bold]keel ui[/bold] opens the Dagster UI (lineage, runs, checks) and the console; sign in as "
         f"[bold]{summary['demo_login']}[/bold] with password [bold]{summary['demo_password']}[/bold]. "
-        "Analysts: `keel db url --role keel_analyst`, then query marts.* and metrics.*."
+        "Analysts: `keel db url --role keel_analyst`, then query marts.*, metrics.* and benchmarks.*."
     )
 
 

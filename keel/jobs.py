@@ -72,7 +72,14 @@ def run_keel_all() -> RunOutcome:
 def summarize(outcome: RunOutcome) -> dict[str, Any]:
     from ingestion.demo_load import DEMO_PASSWORD, demo_owner_email
 
-    layers = {"raw": "raw\\_%", "staging": "staging", "marts": "marts", "metrics": "metrics"}
+    layers = {
+        "raw": "raw\\_%",
+        "staging": "staging",
+        "marts": "marts",
+        "metrics": "metrics",
+        "benchmarks": "benchmarks",
+        "ml": "ml",
+    }
     rows: dict[str, int] = {}
     with warehouse.connect("admin") as conn:
         tenants = conn.execute("select slug from app.tenants where is_demo order by slug").fetchall()
