@@ -12,8 +12,9 @@ PC). Everything the data cannot answer is listed with its reason, never as a num
 from __future__ import annotations
 
 import math
+import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 import psycopg
@@ -73,6 +74,28 @@ COLUMNS = (
 class StoredEvidence:
     edges: pl.DataFrame
     run_id: str
+    #: Owner-facing names of the nodes (products by name), from ``ml.evidence_nodes``.
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def readable(text: str | None, labels: dict[str, str]) -> str:
+    """``text`` with node ids (``44689000000001.units``, ``revenue_net``) replaced by their labels.
+
+    A product's bare id (as in "a 1% higher price of 44689000000001") becomes its name too.
+    """
+    if not text:
+        return text or ""
+    names = {node: label for node, label in labels.items() if label != node}
+    for node, label in labels.items():
+        stem, _, part = node.rpartition(".")
+        if part == "units" and label.endswith(" (units sold)"):
+            names.setdefault(stem, label.removesuffix(" (units sold)"))
+    if not names:
+        return text
+    pattern = re.compile(
+        r"(?<![\w.])(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")(?![\w])"
+    )
+    return pattern.sub(lambda m: names[m.group(1)], text)
 
 
 def load_evidence(tenant_id: uuid.UUID) -> StoredEvidence | None:
@@ -86,12 +109,18 @@ def load_evidence(tenant_id: uuid.UUID) -> StoredEvidence | None:
                 "from ml.evidence_edges "
                 "where tenant_id = (select app.current_tenant_id()) order by cause, effect, method"
             ).fetchall()
+            labels: dict[str, str] = dict(
+                conn.execute(
+                    "select node, label from ml.evidence_nodes "
+                    "where tenant_id = (select app.current_tenant_id())"
+                ).fetchall()
+            )
     except psycopg.errors.UndefinedTable:
         return None
     if not rows:
         return None
     edges = pl.DataFrame(rows, schema=list(COLUMNS), orient="row", infer_schema_length=None)
-    return StoredEvidence(edges, str(edges["run_id"][0]))
+    return StoredEvidence(edges, str(edges["run_id"][0]), labels)
 
 
 def format_value(method: str, value: float | None) -> str:
@@ -125,25 +154,30 @@ def render() -> None:
         "a grade: strong (the interval excludes zero and every test of the method passed), moderate, weak, "
         "or inconclusive (the data cannot tell, and Keel says why instead of guessing)."
     )
+    labels = stored.labels
     _section(
         "What your actions did",
         edges.filter(pl.col("is_intervention") & pl.col("is_primary")),
         "No recorded promotions, price, staffing or marketing changes yet.",
+        labels,
     )
     _section(
         "How price moves sales",
         edges.filter((pl.col("method") == ELASTICITY_METHOD) & (pl.col("grade") != "inconclusive")),
         "No product's price moved enough to measure how its sales respond.",
+        labels,
     )
     _section(
         "What moved last month's revenue",
         edges.filter(pl.col("method").is_in(list(ROOT_CAUSE_METHODS))),
         "Not enough history to compare the last two full months.",
+        labels,
     )
     _section(
         "Drivers between your metrics",
         edges.filter(pl.col("method").is_in(list(DRIVER_METHODS)) & (pl.col("grade") != "inconclusive")),
         "No metric was found to lead another.",
+        labels,
     )
     unanswered = edges.filter(
         (pl.col("grade") == "inconclusive") & (pl.col("is_primary") | pl.col("is_intervention").not_())
@@ -151,7 +185,9 @@ def render() -> None:
     if unanswered.height:
         with st.expander(f"What the data cannot tell yet ({unanswered.height})"):
             for row in unanswered.iter_rows(named=True):
-                st.markdown(f"- **{row['cause']} → {row['effect']}**: {row['reason']}")
+                cause = labels.get(row["cause"], row["cause"])
+                effect = labels.get(row["effect"], row["effect"])
+                st.markdown(f"- **{cause} → {effect}**: {readable(row['reason'], labels)}")
     st.caption(
         f"Source: ml.evidence_edges, Dagster run {stored.run_id}. Methods: DoWhy (regression, propensity "
         "scores, refuters, gcm attribution), EconML (double ML), Granger tests, PC (causal-learn), Shapley "
@@ -159,13 +195,13 @@ def render() -> None:
     )
 
 
-def _section(title: str, rows: pl.DataFrame, empty: str) -> None:
+def _section(title: str, rows: pl.DataFrame, empty: str, labels: dict[str, str]) -> None:
     st.subheader(title)
     if rows.is_empty():
         st.caption(empty)
         return
     for row in rows.iter_rows(named=True):
-        st.markdown(f"{GRADE_BADGES.get(row['grade'], row['grade'])} {row['explanation']}")
+        st.markdown(f"{GRADE_BADGES.get(row['grade'], row['grade'])} {readable(row['explanation'], labels)}")
         if row["naive_estimate"] is not None and row["estimate"] is not None:
             st.caption(
                 f"A simple before/after comparison would have said "
@@ -173,8 +209,8 @@ def _section(title: str, rows: pl.DataFrame, empty: str) -> None:
                 "changed at the same time (season, trend, other actions)."
             )
     table = rows.select(
-        pl.col("cause").alias("Cause"),
-        pl.col("effect").alias("Effect"),
+        pl.col("cause").replace(labels).alias("Cause"),
+        pl.col("effect").replace(labels).alias("Effect"),
         pl.struct("method", "estimate")
         .map_elements(lambda r: format_value(r["method"], r["estimate"]), return_dtype=pl.String)
         .alias("Estimate"),

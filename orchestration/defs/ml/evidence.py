@@ -216,6 +216,36 @@ def read_interventions(
     return recorded
 
 
+#: Owner-facing names of metric nodes whose column name does not read well with "_" as a space.
+METRIC_LABELS = {"revenue_net": "net revenue", "other causes of revenue_net": "other causes of net revenue"}
+
+
+def node_labels(products: list[tuple[str, str, str | None]]) -> dict[str, dict[str, str]]:
+    """Per tenant, the owner-facing label of each node: products by name, a few metrics by their meaning.
+
+    ``products`` are ``(tenant_id, product_id, product_name)`` rows; a product without a name keeps its id.
+    """
+    labels: dict[str, dict[str, str]] = {}
+    for tenant_id, product_id, name in products:
+        tenant = labels.setdefault(tenant_id, dict(METRIC_LABELS))
+        if name:
+            tenant[f"{product_id}.units"] = f"{name} (units sold)"
+            tenant[f"{product_id}.price"] = f"{name} (price)"
+    return labels
+
+
+def read_node_labels(conn: psycopg.Connection[Any], tenant_ids: list[str]) -> dict[str, dict[str, str]]:
+    """:func:`node_labels` for the tenants, with product names from ``marts.products`` when it exists."""
+    if not table_exists(conn, "marts.products"):
+        return {}
+    rows = conn.execute(
+        "select tenant_id::text, product_id, max(product_name) from marts.products "
+        "where tenant_id = any(%s::uuid[]) group by tenant_id, product_id",
+        (tenant_ids,),
+    ).fetchall()
+    return node_labels([(str(t), str(p), n) for t, p, n in rows])
+
+
 def read_product_sales(conn: psycopg.Connection[Any], tenant_ids: list[str]) -> pl.DataFrame:
     """Daily price (gross revenue per unit, before discounts) and units of every product sold."""
     schema: dict[str, Any] = {
@@ -604,12 +634,17 @@ def ml_evidence(
         raise dg.Failure(f"the evidence run failed for every tenant: {failed}")
 
     run_id = context.run.run_id
+    with warehouse.connect() as conn:
+        labels = read_node_labels(conn, [o.tenant_id for o in done])
     node_frames, edge_frames = [], []
     for outcome in done:
         assert outcome.graph is not None
         extra = tuple(unresolved[outcome.tenant_id])
         all_edges = (*outcome.graph.edges, *extra)
-        graph = EvidenceGraph(nodes_for_edges(all_edges, _node_kinds(outcome.graph, extra)), all_edges)
+        tenant_labels = labels.get(outcome.tenant_id, METRIC_LABELS)
+        graph = EvidenceGraph(
+            nodes_for_edges(all_edges, _node_kinds(outcome.graph, extra), tenant_labels), all_edges
+        )
         ids = {item.name: intervention_id for intervention_id, item in recorded[outcome.tenant_id]}
         tenant_nodes, tenant_edges = graph_rows(graph, ids, run_id)
         node_frames.append(tenant_nodes)
