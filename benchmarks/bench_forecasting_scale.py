@@ -50,6 +50,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from keel.settings import child_env
+
 SEASON = 7
 LEVELS = (80, 95)
 INTERMITTENT_SHARE = 20  # one series in this many is intermittent
@@ -446,7 +448,7 @@ def main() -> None:
             ]
             started = time.perf_counter()
             # Parallelism is by processes (--jobs); a BLAS thread pool in each would only oversubscribe.
-            env = os.environ | {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+            env = child_env(OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
             completed = subprocess.run(  # noqa: S603 (this same script, with arguments it built)
                 command, capture_output=True, text=True, check=False, env=env
             )
