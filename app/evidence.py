@@ -12,7 +12,6 @@ PC). Everything the data cannot answer is listed with its reason, never as a num
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from dataclasses import dataclass, field
 
@@ -74,28 +73,9 @@ COLUMNS = (
 class StoredEvidence:
     edges: pl.DataFrame
     run_id: str
-    #: Owner-facing names of the nodes (products by name), from ``ml.evidence_nodes``.
+    #: Owner-facing names of the causes and effects (products by name), from ``ml.evidence_nodes``; the
+    #: stored sentences already use them (the asset writes them so).
     labels: dict[str, str] = field(default_factory=dict)
-
-
-def readable(text: str | None, labels: dict[str, str]) -> str:
-    """``text`` with node ids (``44689000000001.units``, ``revenue_net``) replaced by their labels.
-
-    A product's bare id (as in "a 1% higher price of 44689000000001") becomes its name too.
-    """
-    if not text:
-        return text or ""
-    names = {node: label for node, label in labels.items() if label != node}
-    for node, label in labels.items():
-        stem, _, part = node.rpartition(".")
-        if part == "units" and label.endswith(" (units sold)"):
-            names.setdefault(stem, label.removesuffix(" (units sold)"))
-    if not names:
-        return text
-    pattern = re.compile(
-        r"(?<![\w.])(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")(?![\w])"
-    )
-    return pattern.sub(lambda m: names[m.group(1)], text)
 
 
 def load_evidence(tenant_id: uuid.UUID) -> StoredEvidence | None:
@@ -187,7 +167,7 @@ def render() -> None:
             for row in unanswered.iter_rows(named=True):
                 cause = labels.get(row["cause"], row["cause"])
                 effect = labels.get(row["effect"], row["effect"])
-                st.markdown(f"- **{cause} → {effect}**: {readable(row['reason'], labels)}")
+                st.markdown(f"- **{cause} → {effect}**: {row['reason']}")
     st.caption(
         f"Source: ml.evidence_edges, Dagster run {stored.run_id}. Methods: DoWhy (regression, propensity "
         "scores, refuters, gcm attribution), EconML (double ML), Granger tests, PC (causal-learn), Shapley "
@@ -201,7 +181,7 @@ def _section(title: str, rows: pl.DataFrame, empty: str, labels: dict[str, str])
         st.caption(empty)
         return
     for row in rows.iter_rows(named=True):
-        st.markdown(f"{GRADE_BADGES.get(row['grade'], row['grade'])} {readable(row['explanation'], labels)}")
+        st.markdown(f"{GRADE_BADGES.get(row['grade'], row['grade'])} {row['explanation']}")
         if row["naive_estimate"] is not None and row["estimate"] is not None:
             st.caption(
                 f"A simple before/after comparison would have said "

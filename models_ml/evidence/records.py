@@ -7,8 +7,10 @@ reuse: intervals ordered, grade in the allowed set, inconclusive rows with a rea
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -104,6 +106,63 @@ class EvidenceGraph:
 
     def nodes_frame(self) -> pl.DataFrame:
         return nodes_frame(self.nodes)
+
+
+#: Owner-facing names of metric nodes whose column name does not read well with "_" as a space.
+METRIC_LABELS: dict[str, str] = {
+    "revenue_net": "net revenue",
+    "other causes of revenue_net": "other causes of net revenue",
+}
+
+
+def node_labels(products: Iterable[tuple[str, str, str | None]]) -> dict[str, dict[str, str]]:
+    """Per tenant, the owner-facing label of each node: products by name, a few metrics by their meaning.
+
+    ``products`` are ``(tenant_id, product_id, product_name)`` rows; a product without a name keeps its id.
+    """
+    labels: dict[str, dict[str, str]] = {}
+    for tenant_id, product_id, name in products:
+        tenant = labels.setdefault(tenant_id, dict(METRIC_LABELS))
+        if name:
+            tenant[f"{product_id}.units"] = f"{name} (units sold)"
+            tenant[f"{product_id}.price"] = f"{name} (price)"
+    return labels
+
+
+def relabel(text: str | None, labels: Mapping[str, str]) -> str:
+    """``text`` with node ids (``44689000000001.units``, ``revenue_net``) replaced by their labels.
+
+    A product's bare id (as in "a 1% higher price of 44689000000001") becomes its name too.
+    """
+    if not text:
+        return ""
+    names = {node: label for node, label in labels.items() if label != node}
+    for node, label in labels.items():
+        stem, _, part = node.rpartition(".")
+        if part == "units" and label.endswith(" (units sold)"):
+            names.setdefault(stem, label.removesuffix(" (units sold)"))
+    if not names:
+        return text
+    pattern = re.compile(
+        r"(?<![\w.])(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")(?![\w])"
+    )
+    return pattern.sub(lambda m: names[m.group(1)], text)
+
+
+def relabel_edges(edges: Iterable[EvidenceEdge], labels: Mapping[str, str]) -> tuple[EvidenceEdge, ...]:
+    """The edges with their sentences (explanation, reason, assumptions) in the owner's words.
+
+    ``cause`` and ``effect`` stay ids: they are keys, and ``ml.evidence_nodes`` holds their labels.
+    """
+    return tuple(
+        dataclasses.replace(
+            edge,
+            explanation=relabel(edge.explanation, labels),
+            reason=None if edge.reason is None else relabel(edge.reason, labels),
+            assumptions=relabel(edge.assumptions, labels),
+        )
+        for edge in edges
+    )
 
 
 def to_json(value: Any) -> str:

@@ -17,12 +17,12 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from app.evidence import NO_EVIDENCE_MESSAGE, format_value, interval_text, readable
+from app.evidence import NO_EVIDENCE_MESSAGE, format_value, interval_text
 from app.session import USER_KEY
 from keel import warehouse
 from keel.settings import KeelSettings
 from keel.tenancy import SignedInUser, create_tenant
-from orchestration.defs.ml.evidence import EDGE_COLUMNS, ensure_tables, node_labels
+from orchestration.defs.ml.evidence import EDGE_COLUMNS, ensure_tables
 
 PAGE_SCRIPT = """
 from app import evidence
@@ -160,22 +160,3 @@ def test_values_are_formatted_by_what_they_measure() -> None:
     assert format_value("shapley_decomposition", 1234.5) == "+1,234.50"
     assert format_value("granger_causality", None) == "-"
     assert interval_text("synthetic_control", None, 0.1) == "-"
-
-
-def test_owners_read_product_names_and_metric_meanings_not_ids() -> None:
-    products = [("t1", "4468901", "Trail Runner Shoe"), ("t1", "4468902", None), ("t2", "9", "Mug")]
-    labels = node_labels(products)
-    assert labels["t1"]["4468901.units"] == "Trail Runner Shoe (units sold)"
-    assert labels["t1"]["4468901.price"] == "Trail Runner Shoe (price)"
-    assert "4468902.units" not in labels["t1"]  # no name: the id stays
-    assert "4468901.units" not in labels["t2"]  # one tenant's products never label another's
-    text = (
-        "TH price change changed 4468901.units by +51.5%; a 1% higher price of 4468901 changes its units; "
-        "other causes of revenue_net moved mean daily revenue_net; 44689011.units and orders_per_day stay"
-    )
-    assert readable(text, labels["t1"]) == (
-        "TH price change changed Trail Runner Shoe (units sold) by +51.5%; a 1% higher price of Trail Runner "
-        "Shoe changes its units; other causes of net revenue moved mean daily net revenue; 44689011.units "
-        "and orders_per_day stay"
-    )
-    assert readable(None, labels["t1"]) == ""

@@ -16,6 +16,7 @@ from models_ml.evidence import (
     edges_frame,
     grade_evidence,
 )
+from models_ml.evidence.records import node_labels, relabel, relabel_edges
 
 
 def _grade(**kwargs: object) -> tuple[str, str | None]:
@@ -109,3 +110,37 @@ def test_bad_edges_are_reported(changes: dict[str, object], fragment: str) -> No
     assert problems, changes
     assert all(problem.startswith("edge 1 ") for problem in problems)
     assert any(fragment in problem for problem in problems), problems
+
+
+def test_owners_read_product_names_and_metric_meanings_not_ids() -> None:
+    products = [("t1", "4468901", "Trail Runner Shoe"), ("t1", "4468902", None), ("t2", "9", "Mug")]
+    labels = node_labels(products)
+    assert labels["t1"]["4468901.units"] == "Trail Runner Shoe (units sold)"
+    assert labels["t1"]["4468901.price"] == "Trail Runner Shoe (price)"
+    assert "4468902.units" not in labels["t1"]  # no name: the id stays
+    assert "4468901.units" not in labels["t2"]  # one tenant's products never label another's
+    text = (
+        "TH price change changed 4468901.units by +51.5%; a 1% higher price of 4468901 changes its units; "
+        "other causes of revenue_net moved mean daily revenue_net; 44689011.units and orders_per_day stay"
+    )
+    assert relabel(text, labels["t1"]) == (
+        "TH price change changed Trail Runner Shoe (units sold) by +51.5%; a 1% higher price of Trail Runner "
+        "Shoe changes its units; other causes of net revenue moved mean daily net revenue; 44689011.units "
+        "and orders_per_day stay"
+    )
+    assert relabel(None, labels["t1"]) == ""
+
+
+def test_stored_edges_say_product_names_but_keep_ids_as_keys() -> None:
+    labels = node_labels([("t1", "4468901", "Trail Runner Shoe")])["t1"]
+    edge = _edge(
+        cause="price change",
+        effect="4468901.units",
+        explanation="price change changed 4468901.units by +6%.",
+        assumptions="no other change to revenue_net",
+    )
+    (relabeled,) = relabel_edges([edge], labels)
+    assert (relabeled.cause, relabeled.effect) == ("price change", "4468901.units")
+    assert relabeled.explanation == "price change changed Trail Runner Shoe (units sold) by +6%."
+    assert relabeled.assumptions == "no other change to net revenue"
+    assert relabeled.reason is None

@@ -40,7 +40,14 @@ from models_ml.evidence import EvidenceSettings, check_evidence
 from models_ml.evidence.batch import TenantInputs, TenantOutcome, run_tenants
 from models_ml.evidence.errors import EvidenceInputError
 from models_ml.evidence.recorded import RecordedIntervention, product_series, unresolved_edge
-from models_ml.evidence.records import EDGE_SCHEMA, EvidenceGraph, nodes_for_edges
+from models_ml.evidence.records import (
+    EDGE_SCHEMA,
+    METRIC_LABELS,
+    EvidenceGraph,
+    node_labels,
+    nodes_for_edges,
+    relabel_edges,
+)
 from orchestration.defs.ml import tables
 from orchestration.defs.ml.tables import numeric_metric_columns, resolve_tenants, table_exists
 from orchestration.defs.warehouse.resources import WarehouseResource
@@ -214,24 +221,6 @@ def read_interventions(
             (row["intervention_id"], RecordedIntervention.from_row(row))
         )
     return recorded
-
-
-#: Owner-facing names of metric nodes whose column name does not read well with "_" as a space.
-METRIC_LABELS = {"revenue_net": "net revenue", "other causes of revenue_net": "other causes of net revenue"}
-
-
-def node_labels(products: list[tuple[str, str, str | None]]) -> dict[str, dict[str, str]]:
-    """Per tenant, the owner-facing label of each node: products by name, a few metrics by their meaning.
-
-    ``products`` are ``(tenant_id, product_id, product_name)`` rows; a product without a name keeps its id.
-    """
-    labels: dict[str, dict[str, str]] = {}
-    for tenant_id, product_id, name in products:
-        tenant = labels.setdefault(tenant_id, dict(METRIC_LABELS))
-        if name:
-            tenant[f"{product_id}.units"] = f"{name} (units sold)"
-            tenant[f"{product_id}.price"] = f"{name} (price)"
-    return labels
 
 
 def read_node_labels(conn: psycopg.Connection[Any], tenant_ids: list[str]) -> dict[str, dict[str, str]]:
@@ -640,8 +629,8 @@ def ml_evidence(
     for outcome in done:
         assert outcome.graph is not None
         extra = tuple(unresolved[outcome.tenant_id])
-        all_edges = (*outcome.graph.edges, *extra)
         tenant_labels = labels.get(outcome.tenant_id, METRIC_LABELS)
+        all_edges = relabel_edges((*outcome.graph.edges, *extra), tenant_labels)
         graph = EvidenceGraph(
             nodes_for_edges(all_edges, _node_kinds(outcome.graph, extra), tenant_labels), all_edges
         )
