@@ -18,17 +18,12 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app.evidence import NO_EVIDENCE_MESSAGE, format_value, interval_text
-from app.session import USER_KEY
 from keel import warehouse
 from keel.settings import KeelSettings
-from keel.tenancy import SignedInUser, create_tenant
+from keel.tenancy import create_tenant
 from orchestration.defs.ml.evidence import EDGE_COLUMNS, ensure_tables
+from tests.app.pages import signed_in_page
 
-PAGE_SCRIPT = """
-from app import evidence
-
-evidence.render()
-"""
 SLUGS = ("evidence-page-alpha", "evidence-page-beta", "evidence-page-empty")
 
 
@@ -105,9 +100,7 @@ def tenants(settings: KeelSettings) -> Iterator[dict[str, uuid.UUID]]:
 
 def page(tenant_id: uuid.UUID) -> AppTest:
     st.cache_data.clear()
-    at = AppTest.from_string(PAGE_SCRIPT, default_timeout=30)
-    at.session_state[USER_KEY] = SignedInUser(uuid.uuid4(), tenant_id, "owner@example.com")
-    return at.run()
+    return signed_in_page("evidence", tenant_id, timeout=30)
 
 
 def page_text(at: AppTest) -> str:

@@ -18,16 +18,11 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.session import USER_KEY
 from keel import warehouse
 from keel.settings import KeelSettings
-from keel.tenancy import SignedInUser, create_tenant
+from keel.tenancy import create_tenant
+from tests.app.pages import signed_in_page
 
-PAGE_SCRIPT = """
-from app import health
-
-health.render()
-"""
 MONTHS = (dt.date(2026, 8, 1), dt.date(2026, 9, 1), dt.date(2026, 10, 1))
 #: The columns the page reads, typed as the dbt models build them.
 SCORE_DDL = """
@@ -158,9 +153,7 @@ def tenants(settings: KeelSettings) -> Iterator[dict[str, uuid.UUID]]:
 
 
 def page(tenant_id: uuid.UUID) -> AppTest:
-    at = AppTest.from_string(PAGE_SCRIPT, default_timeout=60)
-    at.session_state[USER_KEY] = SignedInUser(uuid.uuid4(), tenant_id, "owner@example.com")
-    at = at.run()
+    at = signed_in_page("health", tenant_id)
     assert not at.exception, [e.message for e in at.exception]
     return at
 

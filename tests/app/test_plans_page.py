@@ -16,10 +16,9 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.session import USER_KEY
 from keel import warehouse
 from keel.settings import KeelSettings
-from keel.tenancy import SignedInUser, create_tenant
+from keel.tenancy import create_tenant
 from models_ml.optimization import (
     BudgetProblem,
     InventoryProblem,
@@ -31,12 +30,8 @@ from models_ml.optimization import (
 )
 from models_ml.optimization.synthetic import budget_instance, inventory_instance, pricing_instance
 from orchestration.defs.ml.plans import ensure_tables, plan_row, replace_tenant_plans, unplanned_row
+from tests.app.pages import signed_in_page
 
-PAGE_SCRIPT = """
-from app import plans
-
-plans.render()
-"""
 NO_STAFF = "No staffing plan: no timecards in the last 4 weeks."
 
 
@@ -86,9 +81,7 @@ def stored(settings: KeelSettings) -> Iterator[dict[str, StoredTenant]]:
 
 
 def page(tenant_id: uuid.UUID) -> AppTest:
-    at = AppTest.from_string(PAGE_SCRIPT, default_timeout=60)
-    at.session_state[USER_KEY] = SignedInUser(uuid.uuid4(), tenant_id, "owner@example.com")
-    at = at.run()
+    at = signed_in_page("plans", tenant_id)
     assert not at.exception, [e.message for e in at.exception]
     return at
 

@@ -23,12 +23,11 @@ import typer
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from app.session import USER_KEY
 from keel import forecast_cli, warehouse
 from keel.errors import InvalidInput
 from keel.forecast_cli import ForecastsNotStored, forecast_command, load_forecast, resolve_tenant
 from keel.settings import KeelSettings
-from keel.tenancy import SignedInUser, create_tenant
+from keel.tenancy import create_tenant
 from orchestration.defs.ml.forecasts import (
     ML_FORECAST_ACCURACY,
     ML_FORECASTS,
@@ -36,6 +35,7 @@ from orchestration.defs.ml.forecasts import (
     ml_forecasting,
 )
 from orchestration.defs.warehouse.resources import WarehouseResource
+from tests.app.pages import signed_in_page
 
 SLUGS = ("ml-test-alpha", "ml-test-beta")
 METRICS = ("revenue_net", "orders", "new_customers")
@@ -281,17 +281,8 @@ def test_the_ml_definitions_join_the_code_location() -> None:
     assert job is not None
 
 
-PAGE_SCRIPT = """
-from app import forecasts
-
-forecasts.render()
-"""
-
-
 def _page(tenant_id: uuid.UUID) -> AppTest:
-    at = AppTest.from_string(PAGE_SCRIPT, default_timeout=30)
-    at.session_state[USER_KEY] = SignedInUser(uuid.uuid4(), tenant_id, "owner@example.com")
-    return at.run()
+    return signed_in_page("forecasts", tenant_id, timeout=30)
 
 
 def test_the_forecasts_page_shows_the_signed_in_tenants_forecast(
