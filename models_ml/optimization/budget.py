@@ -46,6 +46,10 @@ from models_ml.optimization.plan import (
     SolverSettings,
     format_money,
     impact_sentence,
+    require_non_negative,
+    require_non_negative_fields,
+    require_unique_ids,
+    solved_plan,
 )
 
 ResponseForm = Literal["log", "hill"]
@@ -229,12 +233,9 @@ class Channel:
 
     def __post_init__(self) -> None:
         where = f"channel {self.channel_id!r}"
-        for name in ("current_spend", "min_spend"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-                raise OptimizationInputError(f"{where}: {name} must be a finite number >= 0, got {value!r}")
-        if self.max_spend is not None and (not math.isfinite(self.max_spend) or self.max_spend < 0):
-            raise OptimizationInputError(f"{where}: max_spend must be a finite number >= 0 or None")
+        require_non_negative_fields(self, where, ("current_spend", "min_spend"))
+        if self.max_spend is not None:
+            require_non_negative(self.max_spend, f"{where}: max_spend (or None)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -254,15 +255,8 @@ class BudgetProblem:
     context: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not self.channels:
-            raise OptimizationInputError("budget problem: channels must not be empty")
-        ids = [channel.channel_id for channel in self.channels]
-        if len(set(ids)) != len(ids):
-            raise OptimizationInputError(f"budget problem: channel ids must be unique, got {ids}")
-        if not math.isfinite(self.budget) or self.budget < 0:
-            raise OptimizationInputError(
-                f"budget problem: budget must be a finite number >= 0, got {self.budget}"
-            )
+        require_unique_ids("budget problem", "channel", [channel.channel_id for channel in self.channels])
+        require_non_negative(self.budget, "budget problem: budget")
         if self.horizon_days < 1 or self.n_segments < 2:
             raise OptimizationInputError("budget problem: horizon_days must be >= 1 and n_segments >= 2")
         if not self.value_per_outcome > 0:
@@ -381,26 +375,23 @@ def plan_budget(problem: BudgetProblem, settings: SolverSettings | None = None) 
     }
     impact = plan_value - current_value
     explanation = _explanation(problem, decisions, plan_value, impact, budget_dual, binding, horizon_words)
-    return Plan(
+    return solved_plan(
         plan_type="budget",
         horizon=problem.horizon_days,
         period="day",
         status=outcome.status,
-        feasible=True,
         decisions=decisions,
         objective_name=f"expected {problem.outcome_name}",
         objective_sense="maximize",
         objective_value=plan_value,
-        current_policy_value=current_value,
-        expected_impact=impact,
-        binding_constraints=tuple(binding),
-        conflicting_constraints=(),
+        current_value=current_value,
+        binding=binding,
         explanation=explanation,
-        notes=tuple(notes),
+        notes=notes,
         metrics=metrics,
         solver=SOLVER_LABELS[LP_SOLVER],
         solve_seconds=outcome.seconds,
-        total_seconds=time.perf_counter() - started,
+        started=started,
         optimality_gap=0.0,
         currency=problem.currency,
         inputs=inputs,

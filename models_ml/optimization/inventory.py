@@ -53,6 +53,10 @@ from models_ml.optimization.plan import (
     format_money,
     format_quantity,
     impact_sentence,
+    require_non_negative,
+    require_non_negative_fields,
+    require_unique_ids,
+    solved_plan,
 )
 from models_ml.optimization.scenarios import build_demand_scenarios
 
@@ -105,20 +109,16 @@ class InventoryProduct:
         where = f"inventory product {self.product_id!r}"
         if not self.product_id:
             raise OptimizationInputError("inventory product: product_id must not be empty")
-        for name in (
-            "unit_cost",
-            "unit_price",
-            "holding_cost",
-            "stockout_penalty",
-            "on_hand",
-            "current_order_up_to",
-        ):
-            _require_non_negative(getattr(self, name), f"{where}: {name}")
+        require_non_negative_fields(
+            self,
+            where,
+            ("unit_cost", "unit_price", "holding_cost", "stockout_penalty", "on_hand", "current_order_up_to"),
+        )
         for index, amount in enumerate(self.on_order):
-            _require_non_negative(amount, f"{where}: on_order[{index}]")
+            require_non_negative(amount, f"{where}: on_order[{index}]")
         if self.salvage_value is not None:
-            _require_non_negative(self.salvage_value, f"{where}: salvage_value")
-        _require_non_negative(self.storage_per_unit, f"{where}: storage_per_unit")
+            require_non_negative(self.salvage_value, f"{where}: salvage_value")
+        require_non_negative(self.storage_per_unit, f"{where}: storage_per_unit")
         if not isinstance(self.lead_time, int) or self.lead_time < 0:
             raise OptimizationInputError(
                 f"{where}: lead_time must be a whole number >= 0, got {self.lead_time!r}"
@@ -165,19 +165,15 @@ class InventoryProblem:
     context: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not self.products:
-            raise OptimizationInputError("inventory problem: products must not be empty")
-        ids = [product.product_id for product in self.products]
-        if len(set(ids)) != len(ids):
-            raise OptimizationInputError(f"inventory problem: product ids must be unique, got {ids}")
+        require_unique_ids("inventory problem", "product", [product.product_id for product in self.products])
         if not isinstance(self.horizon, int) or self.horizon < 1:
             raise OptimizationInputError(
                 f"inventory problem: horizon must be a whole number >= 1, got {self.horizon!r}"
             )
         if self.purchasing_budget is not None:
-            _require_non_negative(self.purchasing_budget, "inventory problem: purchasing_budget")
+            require_non_negative(self.purchasing_budget, "inventory problem: purchasing_budget")
         if self.storage_capacity is not None:
-            _require_non_negative(self.storage_capacity, "inventory problem: storage_capacity")
+            require_non_negative(self.storage_capacity, "inventory problem: storage_capacity")
         if self.period_labels is not None and len(self.period_labels) != self.horizon:
             raise OptimizationInputError(
                 f"inventory problem: period_labels has {len(self.period_labels)} labels "
@@ -273,28 +269,25 @@ def plan_inventory(problem: InventoryProblem, settings: SolverSettings | None = 
     for p_index, product in enumerate(problem.products):
         metrics[f"fill_rate:{product.product_id}"] = evaluation.fill_rate(p_index)
     impact = objective - current_value
-    return Plan(
+    return solved_plan(
         plan_type="inventory",
         horizon=problem.horizon,
         period=problem.period,
         status=solution.status,
-        feasible=True,
         decisions=decisions,
         objective_name="expected profit",
         objective_sense="maximize",
         objective_value=objective,
-        current_policy_value=current_value,
-        expected_impact=impact,
-        binding_constraints=tuple(binding),
-        conflicting_constraints=(),
+        current_value=current_value,
+        binding=binding,
         explanation=_explanation(
             problem, decisions, objective, impact, binding, horizon_words, current_breaks
         ),
-        notes=tuple(notes),
+        notes=notes,
         metrics=metrics,
         solver=solution.solver,
         solve_seconds=solution.seconds,
-        total_seconds=time.perf_counter() - started,
+        started=started,
         optimality_gap=None if math.isnan(solution.bound) else relative_gap(objective, solution.bound),
         currency=problem.currency,
         inputs=inputs,
@@ -1231,11 +1224,6 @@ def _current_policy_breaks(problem: InventoryProblem, metrics: Mapping[str, floa
     if not broken:
         return ""
     return f"Your current order-up-to levels would {' and '.join(broken)}; the plan stays within the limits."
-
-
-def _require_non_negative(value: float, name: str) -> None:
-    if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        raise OptimizationInputError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
 def order_violations(

@@ -13,11 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Mapping
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from models_ml.optimization.credibility import Credibility
 
 PlanType = Literal["inventory", "staffing", "pricing", "budget"]
 
@@ -29,6 +33,10 @@ PlanStatus = Literal["optimal", "feasible", "infeasible", "no_solution"]
 #: How the value of relaxing a binding constraint was obtained: the LP dual (shadow price) or a
 #: second solve with the bound moved (integer models have no meaningful duals).
 ValuationMethod = Literal["lp_dual", "re_solve"]
+
+
+#: Key of the credibility record inside a stored plan's ``inputs``.
+CREDIBILITY_KEY = "credibility"
 
 
 class OptimizationInputError(ValueError):
@@ -150,6 +158,14 @@ class Plan:
     currency: str = "$"
     #: Identifying facts about the inputs (sizes, seeds), stored with the plan for traceability.
     inputs: Mapping[str, Any] = field(default_factory=dict)
+    #: How well the plan's inputs are supported by data, its downside, and whether its gain may be shown
+    #: as a headline (None for an infeasible plan or one stored before plans carried the record).
+    credibility: Credibility | None = None
+
+    @property
+    def headline_supported(self) -> bool:
+        """True when the expected impact may be presented as the plan's headline gain."""
+        return self.feasible and (self.credibility is None or self.credibility.headline_supported)
 
     def decision_records(self) -> list[dict[str, Any]]:
         """Decisions as JSON-ready dictionaries, one per row."""
@@ -181,11 +197,102 @@ class Plan:
             "solve_seconds": self.solve_seconds,
             "total_seconds": self.total_seconds,
             "optimality_gap": _json_number(self.optimality_gap),
-            "inputs": {key: _json_value(value) for key, value in self.inputs.items()},
+            # The credibility record travels inside ``inputs``, so ``ml.plans`` stores it with no new
+            # column; ``serialization.plan_from_dict`` takes it back out.
+            "inputs": {
+                **{key: _json_value(value) for key, value in self.inputs.items()},
+                **({} if self.credibility is None else {CREDIBILITY_KEY: self.credibility.to_dict()}),
+            },
         }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False)
+
+
+def improvement(
+    objective_value: float, current_value: float, sense: Literal["maximize", "minimize"]
+) -> float:
+    """Money gained by the plan against the current policy: more profit, or less cost, is positive."""
+    return objective_value - current_value if sense == "maximize" else current_value - objective_value
+
+
+def solved_plan(
+    *,
+    plan_type: PlanType,
+    horizon: int,
+    period: str,
+    status: PlanStatus,
+    decisions: pl.DataFrame,
+    objective_name: str,
+    objective_sense: Literal["maximize", "minimize"],
+    objective_value: float,
+    current_value: float,
+    binding: Sequence[BindingConstraint],
+    explanation: str,
+    notes: Iterable[str],
+    metrics: Mapping[str, float],
+    solver: str,
+    solve_seconds: float,
+    started: float,
+    optimality_gap: float | None,
+    currency: str,
+    inputs: Mapping[str, Any],
+    credibility: Credibility | None = None,
+) -> Plan:
+    """The :class:`Plan` of a problem the solver solved: the one construction the four planners share.
+
+    The expected impact is derived from the objective and the current policy's value (never passed in,
+    so it always agrees with them), and the total time runs from ``started`` (a ``perf_counter``).
+    """
+    return Plan(
+        plan_type=plan_type,
+        horizon=horizon,
+        period=period,
+        status=status,
+        feasible=True,
+        decisions=decisions,
+        objective_name=objective_name,
+        objective_sense=objective_sense,
+        objective_value=objective_value,
+        current_policy_value=current_value,
+        expected_impact=improvement(objective_value, current_value, objective_sense),
+        binding_constraints=tuple(binding),
+        conflicting_constraints=(),
+        explanation=explanation,
+        notes=tuple(notes),
+        metrics=dict(metrics),
+        solver=solver,
+        solve_seconds=solve_seconds,
+        total_seconds=time.perf_counter() - started,
+        optimality_gap=optimality_gap,
+        currency=currency,
+        inputs=dict(inputs),
+        credibility=credibility,
+    )
+
+
+# Input checks the problems' ``__post_init__`` share, each naming the input and what is wrong with it.
+
+
+def require_non_negative(value: Any, name: str) -> None:
+    """``value`` must be a finite number >= 0; ``name`` says where it sits, e.g. "channel 'x': min_spend"."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise OptimizationInputError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
+def require_non_negative_fields(item: object, where: str, names: Iterable[str]) -> None:
+    """Every named attribute of ``item`` is a finite number >= 0."""
+    for name in names:
+        require_non_negative(getattr(item, name), f"{where}: {name}")
+
+
+def require_unique_ids(what: str, kind: str, ids: Sequence[str]) -> None:
+    """A problem's items exist and their ids are unique, e.g. ``("budget problem", "channel", ids)``."""
+    if not ids:
+        raise OptimizationInputError(f"{what}: {kind}s must not be empty")
+    if len(set(ids)) != len(ids):
+        duplicated = sorted({item for item in ids if ids.count(item) > 1})
+        raise OptimizationInputError(f"{what}: {kind} ids must be unique, got duplicates {duplicated}")
 
 
 def format_money(amount: float, currency: str = "$") -> str:

@@ -41,6 +41,9 @@ from models_ml.optimization.plan import (
     describe_horizon,
     format_money,
     impact_sentence,
+    require_non_negative_fields,
+    require_unique_ids,
+    solved_plan,
 )
 
 ElasticityGrade = Literal["strong", "moderate", "weak", "inconclusive"]
@@ -101,10 +104,9 @@ class PricedProduct:
 
     def __post_init__(self) -> None:
         where = f"priced product {self.product_id!r}"
-        for name in ("current_price", "unit_cost", "base_demand", "min_price", "max_price"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-                raise OptimizationInputError(f"{where}: {name} must be a finite number >= 0, got {value!r}")
+        require_non_negative_fields(
+            self, where, ("current_price", "unit_cost", "base_demand", "min_price", "max_price")
+        )
         if self.current_price <= 0:
             raise OptimizationInputError(f"{where}: current_price must be positive")
 
@@ -143,11 +145,8 @@ class PricingProblem:
     context: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not self.products:
-            raise OptimizationInputError("pricing problem: products must not be empty")
         ids = [product.product_id for product in self.products]
-        if len(set(ids)) != len(ids):
-            raise OptimizationInputError(f"pricing problem: product ids must be unique, got {ids}")
+        require_unique_ids("pricing problem", "product", ids)
         if not 0 <= self.margin_floor < 1:
             raise OptimizationInputError(
                 f"pricing problem: margin_floor must lie in [0, 1), got {self.margin_floor}"
@@ -297,26 +296,23 @@ def plan_pricing(problem: PricingProblem, settings: SolverSettings | None = None
     explanation = _explanation(
         problem, decisions, profit, impact, pessimistic - current_profit, binding, horizon_words
     )
-    return Plan(
+    return solved_plan(
         plan_type="pricing",
         horizon=problem.periods,
         period=problem.period,
         status=outcome.status,
-        feasible=True,
         decisions=decisions,
         objective_name="expected profit",
         objective_sense="maximize",
         objective_value=profit,
-        current_policy_value=current_profit,
-        expected_impact=impact,
-        binding_constraints=tuple(binding),
-        conflicting_constraints=(),
+        current_value=current_profit,
+        binding=binding,
         explanation=explanation,
-        notes=tuple(notes),
+        notes=notes,
         metrics=metrics,
         solver="CP-SAT",
         solve_seconds=outcome.seconds,
-        total_seconds=time.perf_counter() - started,
+        started=started,
         optimality_gap=outcome.gap,
         currency=problem.currency,
         inputs=inputs,

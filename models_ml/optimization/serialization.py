@@ -23,8 +23,9 @@ import polars as pl
 
 from models_ml.optimization import budget, inventory, pricing, staffing
 from models_ml.optimization.budget import BudgetProblem, Channel, ResponseCurve
+from models_ml.optimization.credibility import Credibility
 from models_ml.optimization.inventory import InventoryProblem, InventoryProduct
-from models_ml.optimization.plan import BindingConstraint, OptimizationInputError, Plan
+from models_ml.optimization.plan import CREDIBILITY_KEY, BindingConstraint, OptimizationInputError, Plan
 from models_ml.optimization.pricing import Elasticity, PricedProduct, PricingProblem
 from models_ml.optimization.staffing import Availability, Employee, ShiftAssignment, StaffingProblem
 
@@ -151,6 +152,14 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
     if unknown:
         raise OptimizationInputError(f"stored {plan_type} decisions have unknown columns {unknown}")
     objective = data.get("objective") or {}
+    inputs = dict(data.get("inputs") or {})
+    stored_credibility = inputs.pop(CREDIBILITY_KEY, None)
+    try:
+        credibility = None if stored_credibility is None else Credibility.from_dict(stored_credibility)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise OptimizationInputError(
+            f"stored {plan_type} plan has a malformed credibility record: {exc}"
+        ) from exc
     return Plan(
         plan_type=plan_type,
         horizon=int(data["horizon"]),
@@ -175,7 +184,8 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
         total_seconds=float(data.get("total_seconds") or 0.0),
         optimality_gap=_number(data.get("optimality_gap")),
         currency=str(data.get("currency", "$")),
-        inputs=dict(data.get("inputs") or {}),
+        inputs=inputs,
+        credibility=credibility,
     )
 
 

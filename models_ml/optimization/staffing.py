@@ -41,6 +41,9 @@ from models_ml.optimization.plan import (
     describe_horizon,
     format_money,
     impact_sentence,
+    require_non_negative_fields,
+    require_unique_ids,
+    solved_plan,
 )
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -82,10 +85,7 @@ class Employee:
         where = f"employee {self.employee_id!r}"
         if not self.employee_id:
             raise OptimizationInputError("employee: employee_id must not be empty")
-        for name in ("hourly_wage", "min_hours", "max_hours"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-                raise OptimizationInputError(f"{where}: {name} must be a finite number >= 0, got {value!r}")
+        require_non_negative_fields(self, where, ("hourly_wage", "min_hours", "max_hours"))
         for window in self.availability or ():
             if not 0 <= window.start_hour < window.end_hour <= 24 or window.day < 0:
                 raise OptimizationInputError(
@@ -129,11 +129,8 @@ class StaffingProblem:
     context: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not self.employees:
-            raise OptimizationInputError("staffing problem: employees must not be empty")
         ids = [employee.employee_id for employee in self.employees]
-        if len(set(ids)) != len(ids):
-            raise OptimizationInputError(f"staffing problem: employee ids must be unique, got {ids}")
+        require_unique_ids("staffing problem", "employee", ids)
         if not isinstance(self.demand, pl.DataFrame) or not {"day", "hour"} <= set(self.demand.columns):
             raise OptimizationInputError(
                 "staffing problem: demand must be a polars DataFrame with day and hour"
@@ -277,26 +274,23 @@ def plan_staffing(problem: StaffingProblem, settings: SolverSettings | None = No
     }
     impact = current_cost - cost
     explanation = _explanation(problem, decisions, cost, impact, current_gap, binding)
-    return Plan(
+    return solved_plan(
         plan_type="staffing",
         horizon=horizon_weeks,
         period="week",
         status=outcome.status,
-        feasible=True,
         decisions=decisions,
         objective_name="wage cost",
         objective_sense="minimize",
         objective_value=cost,
-        current_policy_value=current_cost,
-        expected_impact=impact,
-        binding_constraints=tuple(binding),
-        conflicting_constraints=(),
+        current_value=current_cost,
+        binding=binding,
         explanation=explanation,
-        notes=tuple(notes),
+        notes=notes,
         metrics=metrics,
         solver="CP-SAT",
         solve_seconds=outcome.seconds,
-        total_seconds=time.perf_counter() - started,
+        started=started,
         optimality_gap=outcome.gap,
         currency=problem.currency,
         inputs=inputs,
