@@ -39,6 +39,15 @@ from models_ml.optimization.conflicts import (
     ConstraintGroup,
     unsolved_plan,
 )
+from models_ml.optimization.credibility import (
+    SAFE_STEP_SHARE,
+    Credibility,
+    InputSupport,
+    SafeStep,
+    Scenario,
+    fit_level,
+    within_range,
+)
 from models_ml.optimization.plan import (
     BindingConstraint,
     OptimizationInputError,
@@ -82,9 +91,13 @@ class ResponseCurve:
     half_saturation: float
     #: Hill exponent k (1 for the log form).
     shape: float = 1.0
+    #: Share of the outcome's variation the curve explains, and the observations (days, or weeks when
+    #: fitted on weekly means) it was fitted on: how far the curve can be trusted.
     r_squared: float = math.nan
     n_days: int = 0
+    #: Daily spend ever observed on the channel: the curve is measured only between these two.
     max_observed_spend: float = math.inf
+    min_observed_spend: float = 0.0
 
     def __post_init__(self) -> None:
         if self.form not in ("log", "hill"):
@@ -187,6 +200,7 @@ def fit_response_curve(
         r_squared=r_squared,
         n_days=len(spend),
         max_observed_spend=top,
+        min_observed_spend=float(spend.min()),
     )
 
 
@@ -373,8 +387,11 @@ def plan_budget(problem: BudgetProblem, settings: SolverSettings | None = None) 
         "budget_shadow_price": budget_dual,
         "lp_objective": float(outcome.objective or 0.0),
     }
-    impact = plan_value - current_value
-    explanation = _explanation(problem, decisions, plan_value, impact, budget_dual, binding, horizon_words)
+    credibility = budget_credibility(problem, spends, horizon_words)
+    metrics["downside_impact"] = credibility.downside.impact
+    explanation = _explanation(
+        problem, decisions, plan_value, credibility, budget_dual, binding, horizon_words
+    )
     return solved_plan(
         plan_type="budget",
         horizon=problem.horizon_days,
@@ -395,7 +412,147 @@ def plan_budget(problem: BudgetProblem, settings: SolverSettings | None = None) 
         optimality_gap=0.0,
         currency=problem.currency,
         inputs=inputs,
+        credibility=credibility,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Credibility: how well the curves support the split
+# --------------------------------------------------------------------------------------------
+
+
+def budget_credibility(
+    problem: BudgetProblem, spends: Mapping[str, float], horizon_words: str
+) -> Credibility:
+    """Support of each moved channel's curve, the split's downside, and a safe step when support is weak.
+
+    The headline gain is withheld when a channel whose spend the plan changes has a curve that explains
+    little or rests on few observations, or when the plan spends more on a channel than it ever has (its
+    curve is extrapolated there). The downside reads the curves pessimistically: money added to a
+    channel earns only where its curve is supported and measured, money taken away loses what the curve
+    says, and even a supported curve is trusted only for the share of the variation it explains. The
+    safe step moves a quarter of the way, never beyond the spend ever observed.
+    """
+    currency = problem.currency
+    supports = []
+    reasons = []
+    for channel in problem.channels:
+        support = _channel_support(problem, channel, spends[channel.channel_id])
+        supports.append(support)
+        if not _moved(problem, channel, spends[channel.channel_id]):
+            continue
+        if support.level != "supported":
+            reasons.append(f"{channel.name}: {support.evidence}")
+        if spends[channel.channel_id] > channel.current_spend and support.within_observed_range is False:
+            reasons.append(
+                f"{channel.name} would get {format_money(support.planned or 0.0, currency)} a day, more than "
+                f"the {format_money(support.observed_high or 0.0, currency)} a day it has ever had, so its "
+                "return there is a guess"
+            )
+    current_value = sum(problem.outcome_value(c, c.current_spend) for c in problem.channels)
+    plan_value = sum(problem.outcome_value(c, spends[c.channel_id]) for c in problem.channels)
+    outcome = problem.outcome_name
+    expected = Scenario("expected", plan_value - current_value, "if every response curve holds")
+    downside = Scenario(
+        "downside",
+        downside_impact(problem, spends),
+        f"if the channels that get more money bring only the extra {outcome} your data clearly show",
+    )
+    safe_step = None
+    if reasons:
+        safe = _safe_spends(problem, spends)
+        parts = [
+            f"{c.name} {format_money(safe[c.channel_id], currency)} "
+            f"(now {format_money(c.current_spend, currency)})"
+            for c in problem.channels
+            if abs(safe[c.channel_id] - c.current_spend) >= 0.5
+        ]
+        reserve = sum(spends.values()) - sum(safe.values())
+        description = (
+            f"test the new split on a share of the budget: over {horizon_words} move a quarter of the way, "
+            + (", ".join(parts) if parts else "keeping every channel as it is")
+            + (f", and keep {format_money(reserve, currency)} in reserve" if reserve >= 0.5 else "")
+            + f"; then compare {outcome} with the weeks before, and go further only if it rose."
+        )
+        safe_value = sum(problem.outcome_value(c, safe[c.channel_id]) for c in problem.channels)
+        safe_step = SafeStep(description, safe_value - current_value, downside_impact(problem, safe))
+    return Credibility(
+        headline_supported=not reasons,
+        supports=tuple(supports),
+        expected=expected,
+        downside=downside,
+        reasons=tuple(reasons),
+        safe_step=safe_step,
+    )
+
+
+def _channel_support(problem: BudgetProblem, channel: Channel, spend: float) -> InputSupport:
+    curve = channel.curve
+    fit = curve.r_squared if math.isfinite(curve.r_squared) else None
+    level = fit_level(fit, curve.n_days or None)
+    planned_daily = spend / problem.horizon_days
+    measured = math.isfinite(curve.max_observed_spend)
+    outcome = problem.outcome_name
+    if fit is None:
+        evidence = f"no measure of how well its curve fits its {outcome}"
+    else:
+        evidence = f"its curve explains {max(fit, 0.0):.0%} of the variation in {outcome}"
+    if curve.n_days:
+        evidence += f", from {curve.n_days} observations"
+    return InputSupport(
+        subject=channel.name,
+        quantity=f"how {outcome} responds to daily spend",
+        level=level,
+        evidence=evidence,
+        fit=fit,
+        observations=curve.n_days or None,
+        observed_low=curve.min_observed_spend if measured else None,
+        observed_high=curve.max_observed_spend if measured else None,
+        planned=planned_daily,
+        unit=f"{problem.currency} a day",
+        within_observed_range=within_range(planned_daily, curve.max_observed_spend) if measured else None,
+    )
+
+
+def _moved(problem: BudgetProblem, channel: Channel, spend: float) -> bool:
+    """The plan changes this channel's spend by more than 1% of the budget (and more than one unit)."""
+    return abs(spend - channel.current_spend) > max(1.0, 0.01 * problem.budget)
+
+
+def _supported_spend_cap(problem: BudgetProblem, channel: Channel) -> float:
+    """The most the channel's curve can vouch for over the horizon: today's spend, or the most ever seen."""
+    if not math.isfinite(channel.curve.max_observed_spend):
+        return math.inf
+    return max(channel.current_spend, channel.curve.max_observed_spend * problem.horizon_days)
+
+
+def downside_impact(problem: BudgetProblem, spends: Mapping[str, float]) -> float:
+    """Gain of ``spends`` against the current split, reading the curves pessimistically (see above)."""
+    total = 0.0
+    for channel in problem.channels:
+        spend, current = spends[channel.channel_id], channel.current_spend
+        now = problem.outcome_value(channel, current)
+        if spend <= current:
+            total += problem.outcome_value(channel, spend) - now
+        else:
+            support = _channel_support(problem, channel, spend)
+            if support.level == "supported" and support.fit is not None:
+                # Only the share of the gain the curve explains, and only up to the spend ever seen.
+                capped = min(spend, _supported_spend_cap(problem, channel))
+                total += support.fit * (problem.outcome_value(channel, capped) - now)
+    return total
+
+
+def _safe_spends(problem: BudgetProblem, spends: Mapping[str, float]) -> dict[str, float]:
+    """A quarter of the way from today's split to the plan, never above the spend ever observed."""
+    safe = {}
+    for channel in problem.channels:
+        current = channel.current_spend
+        step = current + SAFE_STEP_SHARE * (spends[channel.channel_id] - current)
+        if step > current:
+            step = min(step, _supported_spend_cap(problem, channel))
+        safe[channel.channel_id] = max(step, channel.min_spend)
+    return safe
 
 
 class _BudgetModel:
@@ -640,7 +797,7 @@ def _explanation(
     problem: BudgetProblem,
     decisions: pl.DataFrame,
     plan_value: float,
-    impact: float,
+    credibility: Credibility,
     budget_dual: float,
     binding: list[BindingConstraint],
     horizon_words: str,
@@ -657,9 +814,18 @@ def _explanation(
         + ", ".join(parts)
         + f". Expected {problem.outcome_name} from these channels: {format_money(plan_value, currency)}."
     ]
-    impact_text = impact_sentence(impact, problem.outcome_name, "your current split", horizon_words, currency)
-    if impact_text:
-        sentences.append(impact_text)
+    if credibility.headline_supported:
+        impact_text = impact_sentence(
+            credibility.expected.impact, problem.outcome_name, "your current split", horizon_words, currency
+        )
+        if impact_text:
+            sentences.append(impact_text)
+            sentences.append(
+                f"{credibility.downside.description[0].upper()}{credibility.downside.description[1:]}, "
+                f"the change is {format_money(credibility.downside.impact, currency)} instead."
+            )
+    else:
+        sentences.append(credibility.headline(currency, horizon_words))
     interior = decisions.filter(pl.col("planned_spend") > 1.0)
     if interior.height > 1 and budget_dual > 0:
         sentences.append(

@@ -33,6 +33,13 @@ from models_ml.optimization.conflicts import (
     ConstraintGroup,
     unsolved_plan,
 )
+from models_ml.optimization.credibility import (
+    Credibility,
+    InputSupport,
+    SafeStep,
+    Scenario,
+    SupportLevel,
+)
 from models_ml.optimization.plan import (
     BindingConstraint,
     OptimizationInputError,
@@ -41,6 +48,7 @@ from models_ml.optimization.plan import (
     describe_horizon,
     format_money,
     impact_sentence,
+    require_non_negative,
     require_non_negative_fields,
     require_unique_ids,
     solved_plan,
@@ -101,9 +109,15 @@ class PricedProduct:
     #: Allowed price range (the owner's, e.g. a competitor's price or a recommended retail price).
     min_price: float
     max_price: float
+    #: Lowest and highest price ever charged, when known: a new price outside them is untested.
+    lowest_observed_price: float | None = None
+    highest_observed_price: float | None = None
 
     def __post_init__(self) -> None:
         where = f"priced product {self.product_id!r}"
+        for name in ("lowest_observed_price", "highest_observed_price"):
+            if getattr(self, name) is not None:
+                require_non_negative(getattr(self, name), f"{where}: {name}")
         require_non_negative_fields(
             self, where, ("current_price", "unit_cost", "base_demand", "min_price", "max_price")
         )
@@ -292,10 +306,8 @@ def plan_pricing(problem: PricingProblem, settings: SolverSettings | None = None
         ),
         "products_on_prior": float(sum(1 for b in beliefs.values() if b.source.startswith("retail prior"))),
     }
-    impact = profit - current_profit
-    explanation = _explanation(
-        problem, decisions, profit, impact, pessimistic - current_profit, binding, horizon_words
-    )
+    credibility = pricing_credibility(problem, prices, beliefs, horizon_words)
+    explanation = _explanation(problem, decisions, profit, credibility, binding, horizon_words)
     return solved_plan(
         plan_type="pricing",
         horizon=problem.periods,
@@ -316,6 +328,162 @@ def plan_pricing(problem: PricingProblem, settings: SolverSettings | None = None
         optimality_gap=outcome.gap,
         currency=problem.currency,
         inputs=inputs,
+        credibility=credibility,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Credibility: how well the elasticities support the new prices
+# --------------------------------------------------------------------------------------------
+
+
+def pricing_credibility(
+    problem: PricingProblem,
+    prices: Mapping[str, float],
+    beliefs: Mapping[str, ElasticityBelief],
+    horizon_words: str,
+) -> Credibility:
+    """Support of each changed price, the unfavourable-elasticity downside, and a safe step when weak.
+
+    The headline gain is withheld when a price the plan changes rests on an assumed (prior) or weak
+    elasticity, or leaves the range of prices ever charged. The safe step keeps only the changes the
+    evidence supports; when there are none, it tests the single most promising change on its own.
+    """
+    supports = []
+    assumed, weak, untested = [], [], []
+    for product in problem.products:
+        price = prices[product.product_id]
+        support = _price_support(product, price, beliefs[product.product_id])
+        supports.append(support)
+        if not _changed(product, price):
+            continue
+        if support.level == "assumed":
+            assumed.append(product.name)
+        elif support.level == "weak":
+            weak.append(product.name)
+        if support.within_observed_range is False:
+            untested.append(product.name)
+    reasons = []
+    if assumed:
+        reasons.append(
+            f"how customers react to the price of {_listed(assumed)} was never measured, so those changes "
+            f"rest on a typical retail reaction (elasticity {problem.prior_elasticity:g}) that may not hold"
+        )
+    if weak:
+        reasons.append(f"the evidence on how customers react to the price of {_listed(weak)} is weak")
+    if untested:
+        reasons.append(f"the new price of {_listed(untested)} lies outside the prices ever charged")
+    current = {p.product_id: p.current_price for p in problem.products}
+    current_profit = total_expected_profit(problem, current)
+    expected = Scenario(
+        "expected", total_expected_profit(problem, prices) - current_profit, "if customers react as estimated"
+    )
+    downside = Scenario(
+        "downside",
+        _pessimistic_profit(problem, prices, beliefs) - current_profit,
+        "if customers react at the unfavourable end of the evidence",
+    )
+    safe_step = None
+    if reasons:
+        safe_step = _safe_price_step(problem, prices, beliefs, supports, current_profit, horizon_words)
+    return Credibility(
+        headline_supported=not reasons,
+        supports=tuple(supports),
+        expected=expected,
+        downside=downside,
+        reasons=tuple(reasons),
+        safe_step=safe_step,
+    )
+
+
+def _listed(names: list[str], at_most: int = 4) -> str:
+    """'A', 'A and B', 'A, B, C and 2 more'."""
+    shown = names[:at_most]
+    rest = len(names) - len(shown)
+    if rest:
+        return ", ".join(shown) + f" and {rest} more"
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + f" and {shown[-1]}"
+
+
+def _changed(product: PricedProduct, price: float) -> bool:
+    return abs(price - product.current_price) > 0.004
+
+
+def _price_support(product: PricedProduct, price: float, belief: ElasticityBelief) -> InputSupport:
+    level: SupportLevel
+    if belief.source.startswith("retail prior"):
+        level = "assumed"
+        evidence = f"assumed elasticity {belief.mean:.1f}, plausibly {belief.low:.1f} to {belief.high:.1f}"
+    elif belief.source.startswith("weak"):
+        level = "weak"
+        evidence = (
+            f"the evidence on its price reaction is weak (elasticity about {belief.mean:.1f}, "
+            f"plausibly {belief.low:.1f} to {belief.high:.1f})"
+        )
+    else:
+        level = "supported"
+        evidence = (
+            f"{belief.source}: elasticity {belief.mean:.1f}, 95% range {belief.low:.1f} to {belief.high:.1f}"
+        )
+    low, high = product.lowest_observed_price, product.highest_observed_price
+    in_range = None
+    if low is not None and high is not None:
+        in_range = low / 1.05 <= price <= high * 1.05
+    return InputSupport(
+        subject=product.name,
+        quantity="how sales respond to price",
+        level=level,
+        evidence=evidence,
+        observed_low=low,
+        observed_high=high,
+        planned=price,
+        unit="price",
+        within_observed_range=in_range,
+    )
+
+
+def _safe_price_step(
+    problem: PricingProblem,
+    prices: Mapping[str, float],
+    beliefs: Mapping[str, ElasticityBelief],
+    supports: list[InputSupport],
+    current_profit: float,
+    horizon_words: str,
+) -> SafeStep:
+    """Keep the supported changes only; with none, test the one change that gains most on its own."""
+    currency = problem.currency
+    by_id = {p.product_id: p for p in problem.products}
+    safe = {p.product_id: p.current_price for p in problem.products}
+    for product, support in zip(problem.products, supports, strict=True):
+        if support.level == "supported" and support.within_observed_range is not False:
+            safe[product.product_id] = prices[product.product_id]
+    changed = [pid for pid, price in safe.items() if _changed(by_id[pid], price)]
+    if changed:
+        listed = ", ".join(
+            f"{by_id[pid].name} to {format_money(safe[pid], currency)} "
+            f"(now {format_money(by_id[pid].current_price, currency)})"
+            for pid in changed
+        )
+        description = f"change only the prices the evidence supports: {listed}; keep the others as they are."
+    else:
+        candidates = [p for p in problem.products if _changed(p, prices[p.product_id])]
+        best = max(
+            candidates,
+            key=lambda p: (
+                expected_profit(problem, p, prices[p.product_id])
+                - expected_profit(problem, p, p.current_price)
+            ),
+        )
+        safe[best.product_id] = prices[best.product_id]
+        description = (
+            f"test one change first: {best.name} at {format_money(prices[best.product_id], currency)} "
+            f"(now {format_money(best.current_price, currency)}), keep every other price, and compare "
+            f"its sales over {horizon_words} with the weeks before."
+        )
+    return SafeStep(
+        description,
+        total_expected_profit(problem, safe) - current_profit,
+        _pessimistic_profit(problem, safe, beliefs) - current_profit,
     )
 
 
@@ -657,8 +825,7 @@ def _explanation(
     problem: PricingProblem,
     decisions: pl.DataFrame,
     profit: float,
-    impact: float,
-    pessimistic_impact: float,
+    credibility: Credibility,
     binding: list[BindingConstraint],
     horizon_words: str,
 ) -> str:
@@ -693,6 +860,11 @@ def _explanation(
     kept = decisions.height - changed.height
     if kept:
         sentences.append(f"{kept} prices stay as they are.")
+    impact, pessimistic_impact = credibility.expected.impact, credibility.downside.impact
+    if not credibility.headline_supported:
+        sentences.append(credibility.headline(currency, horizon_words))
+        sentences.extend(constraint.sentence for constraint in binding)
+        return " ".join(sentences)
     impact_text = impact_sentence(impact, "expected profit", "today's prices", horizon_words, currency)
     if impact_text:
         sentences.append(impact_text)
