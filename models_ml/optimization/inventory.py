@@ -43,6 +43,7 @@ from models_ml.optimization.conflicts import (
     ConstraintGroup,
     unsolved_plan,
 )
+from models_ml.optimization.credibility import Credibility, InputSupport, Scenario
 from models_ml.optimization.plan import (
     BindingConstraint,
     OptimizationInputError,
@@ -220,7 +221,8 @@ def plan_inventory(problem: InventoryProblem, settings: SolverSettings | None = 
     groups = _constraint_groups(problem, scenarios)
     enabled = frozenset(group.key for group in groups)
     solution = _solve(problem, scenarios, enabled, relax={}, settings=settings)
-    current_value, current_metrics = simulate_order_up_to(problem, scenarios)
+    current_by_scenario, current_metrics = order_up_to_by_scenario(problem, scenarios)
+    current_value = float(current_by_scenario.mean())
     horizon_words = describe_horizon(problem.horizon, problem.period)
     inputs: dict[str, object] = {
         "products": len(problem.products),
@@ -268,7 +270,8 @@ def plan_inventory(problem: InventoryProblem, settings: SolverSettings | None = 
         metrics["peak_storage_use"] = float(evaluation.storage_use(problem).max())
     for p_index, product in enumerate(problem.products):
         metrics[f"fill_rate:{product.product_id}"] = evaluation.fill_rate(p_index)
-    impact = objective - current_value
+    credibility = inventory_credibility(problem, evaluation.profit_by_scenario - current_by_scenario)
+    metrics["downside_impact"] = credibility.downside.impact
     return solved_plan(
         plan_type="inventory",
         horizon=problem.horizon,
@@ -281,7 +284,7 @@ def plan_inventory(problem: InventoryProblem, settings: SolverSettings | None = 
         current_value=current_value,
         binding=binding,
         explanation=_explanation(
-            problem, decisions, objective, impact, binding, horizon_words, current_breaks
+            problem, decisions, objective, credibility, binding, horizon_words, current_breaks
         ),
         notes=notes,
         metrics=metrics,
@@ -291,6 +294,41 @@ def plan_inventory(problem: InventoryProblem, settings: SolverSettings | None = 
         optimality_gap=None if math.isnan(solution.bound) else relative_gap(objective, solution.bound),
         currency=problem.currency,
         inputs=inputs,
+        credibility=credibility,
+    )
+
+
+#: The inventory plan's downside: its gain in the worst tenth of the forecast's demand scenarios.
+DOWNSIDE_QUANTILE = 0.10
+
+
+def inventory_credibility(problem: InventoryProblem, gain_by_scenario: np.ndarray) -> Credibility:
+    """The demand forecast behind the orders, and the plan's gain in the worst tenth of its scenarios.
+
+    Plan and current policy meet the same demand in each scenario, so the difference per scenario is a
+    fair comparison; the orders are chosen for these very scenarios, so the forecast's own ranges are
+    the support, and the headline stands.
+    """
+    n_scenarios = int(gain_by_scenario.size)
+    support = InputSupport(
+        subject="Demand forecast",
+        quantity="units each product sells per " + problem.period,
+        level="supported",
+        evidence=(
+            f"{n_scenarios} demand scenarios for {len(problem.products)} products, drawn from the "
+            "forecast's ranges"
+        ),
+        observations=n_scenarios,
+    )
+    return Credibility(
+        headline_supported=True,
+        supports=(support,),
+        expected=Scenario("expected", float(gain_by_scenario.mean()), "on average over the forecast"),
+        downside=Scenario(
+            "downside",
+            float(np.quantile(gain_by_scenario, DOWNSIDE_QUANTILE)),
+            "in the worst tenth of the forecast's demand outcomes",
+        ),
     )
 
 
@@ -300,6 +338,8 @@ class OrderEvaluation:
 
     expected_profit: float
     purchase_cost: float
+    #: Profit in each demand scenario (its mean is ``expected_profit``).
+    profit_by_scenario: np.ndarray
     #: Units sold per (product, period, scenario).
     sold: np.ndarray
     #: Units on hand right after the period's deliveries, per (product, period, scenario).
@@ -322,7 +362,7 @@ def evaluate_orders(problem: InventoryProblem, scenarios: np.ndarray, orders: np
     """Simulate ``orders`` (units per product and order period) on the scenarios: profit, sales, stock."""
     sold = np.zeros_like(scenarios)
     on_hand = np.zeros_like(scenarios)
-    profit = 0.0
+    profit = np.zeros(scenarios.shape[2])
     for p_index, product in enumerate(problem.products):
         product_profit, on_hand[p_index], sold[p_index] = _simulate_product(
             product, scenarios[p_index], orders[p_index]
@@ -332,14 +372,19 @@ def evaluate_orders(problem: InventoryProblem, scenarios: np.ndarray, orders: np
         sum(product.unit_cost * orders[p].sum() for p, product in enumerate(problem.products))
     )
     return OrderEvaluation(
-        expected_profit=profit, purchase_cost=purchase_cost, sold=sold, on_hand=on_hand, demand=scenarios
+        expected_profit=float(profit.mean()),
+        purchase_cost=purchase_cost,
+        profit_by_scenario=profit,
+        sold=sold,
+        on_hand=on_hand,
+        demand=scenarios,
     )
 
 
 def _simulate_product(
     product: InventoryProduct, demand: np.ndarray, orders: np.ndarray
-) -> tuple[float, np.ndarray, np.ndarray]:
-    """Expected profit, on-hand after deliveries and sales per (period, scenario) of one product."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Profit per scenario, on-hand after deliveries and sales per (period, scenario) of one product."""
     horizon, n_scenarios = demand.shape
     stock = np.full(n_scenarios, product.on_hand, dtype=float)
     on_hand = np.empty_like(demand)
@@ -360,11 +405,19 @@ def _simulate_product(
         - product.stockout_penalty * (demand.sum(axis=0) - total_sold)
         + product.leftover_value * stock
     )
-    return float(per_scenario.mean()) - product.unit_cost * float(orders.sum()), on_hand, sold
+    return per_scenario - product.unit_cost * float(orders.sum()), on_hand, sold
 
 
 def simulate_order_up_to(problem: InventoryProblem, scenarios: np.ndarray) -> tuple[float, dict[str, float]]:
-    """Expected profit of the current order-up-to policy on the same scenarios (it reacts to sales).
+    """Expected profit of the current order-up-to policy on the same scenarios (it reacts to sales)."""
+    profit, metrics = order_up_to_by_scenario(problem, scenarios)
+    return float(profit.mean()), metrics
+
+
+def order_up_to_by_scenario(
+    problem: InventoryProblem, scenarios: np.ndarray
+) -> tuple[np.ndarray, dict[str, float]]:
+    """Profit of the current order-up-to policy in each scenario, and how it uses money and space.
 
     Each period: deliveries arrive, the owner orders up to the level (whole cases, at least the minimum
     order; only orders that arrive within the horizon), sales happen. Budget and storage are not
@@ -422,7 +475,7 @@ def simulate_order_up_to(problem: InventoryProblem, scenarios: np.ndarray) -> tu
         metrics["current_policy_share_over_storage"] = float(
             (occupancy > problem.storage_capacity + 1e-6).any(axis=0).mean()
         )
-    return float(profit.mean()), metrics
+    return profit, metrics
 
 
 class _InventoryModel:
@@ -768,7 +821,7 @@ class _OrderSearch:
         profit, on_hand, sold = _simulate_product(
             self.problem.products[p_index], self.scenarios[p_index], row
         )
-        return profit, on_hand, float(sold.sum()) / self.scenarios.shape[2]
+        return float(profit.mean()), on_hand, float(sold.sum()) / self.scenarios.shape[2]
 
     def _shortfall(self, p_index: int, sold: float) -> float:
         return max(0.0, self.rules.fill_floors[p_index] * self.demand_totals[p_index] - sold)
@@ -1159,7 +1212,7 @@ def _explanation(
     problem: InventoryProblem,
     decisions: pl.DataFrame,
     objective: float,
-    impact: float,
+    credibility: Credibility,
     binding: list[BindingConstraint],
     horizon_words: str,
     current_breaks: str,
@@ -1196,10 +1249,21 @@ def _explanation(
             f"they are re-planned each {problem.period}."
         )
     impact_text = impact_sentence(
-        impact, "expected profit", "your current order-up-to levels", horizon_words, currency
+        credibility.expected.impact,
+        "expected profit",
+        "your current order-up-to levels",
+        horizon_words,
+        currency,
     )
     if impact_text:
         sentences.append(impact_text)
+        downside = credibility.downside
+        lead = f"{downside.description[0].upper()}{downside.description[1:]}, the plan"
+        sentences.append(
+            f"{lead} gains {format_money(downside.impact, currency)} or less over them."
+            if downside.impact >= 0
+            else f"{lead} falls behind them by {format_money(-downside.impact, currency)} or more."
+        )
     if current_breaks:
         sentences.append(current_breaks)
     sentences.extend(constraint.sentence for constraint in binding)

@@ -33,6 +33,7 @@ from models_ml.optimization.conflicts import (
     ConstraintGroup,
     unsolved_plan,
 )
+from models_ml.optimization.credibility import Credibility, InputSupport, Scenario
 from models_ml.optimization.plan import (
     BindingConstraint,
     OptimizationInputError,
@@ -273,7 +274,9 @@ def plan_staffing(problem: StaffingProblem, settings: SolverSettings | None = No
         "current_roster_uncovered_staff_hours": float(current_gap),
     }
     impact = current_cost - cost
-    explanation = _explanation(problem, decisions, cost, impact, current_gap, binding)
+    credibility = staffing_credibility(problem, shifts, impact)
+    metrics["busy_demand_uncovered_staff_hours"] = float(credibility.supports[0].planned or 0.0)
+    explanation = _explanation(problem, decisions, cost, impact, current_gap, binding, credibility)
     return solved_plan(
         plan_type="staffing",
         horizon=horizon_weeks,
@@ -294,6 +297,52 @@ def plan_staffing(problem: StaffingProblem, settings: SolverSettings | None = No
         optimality_gap=outcome.gap,
         currency=problem.currency,
         inputs=inputs,
+        credibility=credibility,
+    )
+
+
+#: The busy end of demand the staffing plan's downside looks at: customers arriving at this quantile.
+BUSY_SERVICE_LEVEL = 0.99
+
+
+def staffing_credibility(
+    problem: StaffingProblem, shifts: list[ShiftAssignment], impact: float
+) -> Credibility:
+    """The demand the roster rests on, and what a busier week than forecast would leave uncovered.
+
+    Wages follow from the roster, so the saving holds whatever the demand; the risk is service. The
+    downside keeps the money figure and records, in the caveat, the staff-hours the roster would be short
+    if customers came at the busy end of the forecast (1 hour in 100 rather than the service level).
+    """
+    if problem.uses_service_level:
+        busy = problem.requirements(max(BUSY_SERVICE_LEVEL, problem.service_level))
+        short = uncovered_staff_hours(shifts, busy)
+        caveat = (
+            f"If customers come at the busy end of the forecast, this roster would be {short} staff-hours "
+            "short over the plan."
+            if short
+            else "Even if customers come at the busy end of the forecast, this roster covers every hour."
+        )
+        evidence = "the customer forecast per opening hour, and the pace the team works at today"
+    else:
+        short = 0
+        caveat = ""
+        evidence = "the staff needed per opening hour, as given"
+    support = InputSupport(
+        subject="Customers per hour",
+        quantity="staff needed in each opening hour",
+        level="supported",
+        evidence=evidence,
+        observations=problem.demand.height,
+        planned=float(short),
+        unit="staff-hours short at busy demand",
+    )
+    return Credibility(
+        headline_supported=True,
+        supports=(support,),
+        expected=Scenario("expected", impact, "wages of the roster against your current one"),
+        downside=Scenario("downside", impact, "wages are fixed by the roster, whatever the demand"),
+        caveat=caveat,
     )
 
 
@@ -794,6 +843,7 @@ def _explanation(
     impact: float,
     current_gap: int,
     binding: list[BindingConstraint],
+    credibility: Credibility,
 ) -> str:
     currency = problem.currency
     weeks = max(1, math.ceil(problem.n_days / 7))
@@ -827,5 +877,7 @@ def _explanation(
             f"Your current roster leaves {current_gap} staff-hours below what this service level needs; "
             "the plan leaves none."
         )
+    if credibility.caveat:
+        sentences.append(credibility.caveat)
     sentences.extend(constraint.sentence for constraint in binding)
     return " ".join(sentences)
