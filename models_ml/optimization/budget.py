@@ -475,7 +475,12 @@ def budget_credibility(
             + f"; then compare {outcome} with the weeks before, and go further only if it rose."
         )
         safe_value = sum(problem.outcome_value(c, safe[c.channel_id]) for c in problem.channels)
-        safe_step = SafeStep(description, safe_value - current_value, downside_impact(problem, safe))
+        safe_step = SafeStep(
+            description,
+            safe_value - current_value,
+            downside_impact(problem, safe),
+            values={c.name: safe[c.channel_id] for c in problem.channels},
+        )
     return Credibility(
         headline_supported=not reasons,
         supports=tuple(supports),

@@ -21,7 +21,7 @@ The record is plain data, stored inside the plan's ``inputs`` (see :meth:`Plan.t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from models_ml.optimization.plan import format_money
@@ -109,12 +109,15 @@ class SafeStep:
     #: The step's gain by the same model, and under the same downside reading as the plan.
     expected_impact: float
     downside_impact: float
+    #: What the step sets each input to that it changes (a channel's spend, a product's price), by name.
+    values: Mapping[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "description": self.description,
             "expected_impact": self.expected_impact,
             "downside_impact": self.downside_impact,
+            "values": dict(self.values),
         }
 
 

@@ -484,6 +484,7 @@ def _safe_price_step(
         description,
         total_expected_profit(problem, safe) - current_profit,
         _pessimistic_profit(problem, safe, beliefs) - current_profit,
+        values={by_id[pid].name: price for pid, price in safe.items() if _changed(by_id[pid], price)},
     )
 
 

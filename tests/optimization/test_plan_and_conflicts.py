@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 
 import polars as pl
 import pytest
 
 from models_ml.optimization import OptimizationInputError, Plan, SolverSettings, format_money
 from models_ml.optimization.conflicts import ConstraintGroup, find_conflicting_groups
+from models_ml.optimization.plan import require_non_negative, require_unique_ids, solved_plan
 
 
 def test_format_money_uses_cents_only_for_small_amounts() -> None:
@@ -85,3 +87,40 @@ def test_deletion_filter_stops_at_its_solve_budget_with_a_conflicting_superset()
     found = frozenset(group.key for group in diagnosis.groups)
     assert not diagnosis.minimal
     assert not oracle(found)  # what it names still conflicts
+
+
+def test_solved_plan_derives_the_impact_from_the_objective_and_its_sense() -> None:
+    common = {
+        "plan_type": "staffing",
+        "horizon": 1,
+        "period": "week",
+        "status": "optimal",
+        "decisions": pl.DataFrame({"employee_id": ["e1"]}),
+        "objective_name": "wage cost",
+        "binding": (),
+        "explanation": "x",
+        "notes": ["n"],
+        "metrics": {"m": 1.0},
+        "solver": "CP-SAT",
+        "solve_seconds": 0.1,
+        "started": time.perf_counter(),
+        "optimality_gap": 0.0,
+        "currency": "€",
+        "inputs": {"employees": 1},
+    }
+    cheaper = solved_plan(**common, objective_sense="minimize", objective_value=900.0, current_value=1000.0)
+    assert cheaper.feasible and cheaper.expected_impact == 100.0 and cheaper.conflicting_constraints == ()
+    assert cheaper.notes == ("n",) and cheaper.total_seconds >= 0 and cheaper.credibility is None
+    richer = solved_plan(**common, objective_sense="maximize", objective_value=900.0, current_value=1000.0)
+    assert richer.expected_impact == -100.0
+
+
+def test_shared_input_checks_name_the_input_and_the_fault() -> None:
+    with pytest.raises(OptimizationInputError, match=r"budget problem: channel ids must be unique.*\['a'\]"):
+        require_unique_ids("budget problem", "channel", ["a", "b", "a"])
+    with pytest.raises(OptimizationInputError, match="pricing problem: products must not be empty"):
+        require_unique_ids("pricing problem", "product", [])
+    with pytest.raises(OptimizationInputError, match="x: cost must be a finite number >= 0, got nan"):
+        require_non_negative(float("nan"), "x: cost")
+    with pytest.raises(OptimizationInputError, match="must be a finite number >= 0, got True"):
+        require_non_negative(True, "x: flag")
