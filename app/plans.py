@@ -37,6 +37,8 @@ from models_ml.optimization import (
     plan_pricing,
     plan_staffing,
 )
+from models_ml.optimization.credibility import InputSupport
+from models_ml.optimization.plan import describe_horizon
 from models_ml.optimization.serialization import PLAN_TABLE_COLUMNS, Problem, plan_from_row, problem_from_dict
 
 NO_PLANS_MESSAGE = (
@@ -49,6 +51,9 @@ PLAN_TITLES = {
     "budget": "Marketing budget",
 }
 SOLVED = frozenset({"optimal", "feasible"})
+#: Shown in place of the expected impact when the plan's inputs cannot back it.
+NOT_PROMISED = "Not promised"
+SUPPORT_WORDS = {"supported": "measured", "weak": "weak", "assumed": "assumed, not measured"}
 #: What-if solves run while the owner waits: shorter limits than the nightly asset.
 WHAT_IF_SETTINGS = SolverSettings(
     time_limit_seconds=5.0, max_valuation_seconds=1.0, max_diagnosis_solves=30, max_diagnosis_seconds=2.0
@@ -121,18 +126,7 @@ def _plan_section(stored: StoredPlan) -> None:
             st.markdown("\n".join(f"- {c}" for c in plan.conflicting_constraints))
         _what_if(stored, plan)
         return
-    impact, value, current, solver = st.columns(4)
-    impact.metric(
-        f"{title}: expected impact",
-        _money(plan.expected_impact, plan.currency),
-        help="Money gained over the plan's horizon by following it instead of the current policy.",
-    )
-    value.metric(f"{plan.objective_name.capitalize()} (plan)", _money(plan.objective_value, plan.currency))
-    current.metric(
-        f"{plan.objective_name.capitalize()} (current policy)",
-        _money(plan.current_policy_value, plan.currency),
-    )
-    solver.metric("Solver", f"{plan.status}, {plan.solve_seconds:.1f} s", help=plan.solver)
+    _headline(plan, title)
     st.write(plan.explanation)
     _binding_constraints(plan)
     with st.expander("Decisions"):
@@ -140,6 +134,80 @@ def _plan_section(stored: StoredPlan) -> None:
     for note in plan.notes:
         st.caption(note)
     _what_if(stored, plan)
+
+
+def _headline(plan: Plan, title: str) -> None:
+    """The plan's gain with its downside beside it; if the data cannot back the gain, why, and a safe step."""
+    credibility = plan.credibility
+    impact, downside, value, current = st.columns(4)
+    if plan.headline_supported:
+        impact.metric(
+            f"{title}: expected impact",
+            _money(plan.expected_impact, plan.currency),
+            help="Money gained over the plan's horizon by following it instead of what you do today.",
+        )
+    else:
+        impact.metric(
+            f"{title}: expected impact",
+            NOT_PROMISED,
+            help="Your data do not back a gain from this plan well enough to promise one; see why below.",
+        )
+    if credibility is not None:
+        description = credibility.downside.description
+        downside.metric(
+            f"{title}: downside",
+            _money(credibility.downside.impact, plan.currency),
+            help=f"The plan's gain {description}.",
+        )
+    value.metric(f"{plan.objective_name.capitalize()} (plan)", _money(plan.objective_value, plan.currency))
+    current.metric(
+        f"{plan.objective_name.capitalize()} (today)",
+        _money(plan.current_policy_value, plan.currency),
+    )
+    quality = "best possible" if plan.status == "optimal" else "good, not proven best"
+    st.caption(f"Solved in {plan.solve_seconds:.1f} s ({quality}).")
+    if credibility is None:
+        return
+    if not credibility.headline_supported:
+        st.warning(credibility.headline(plan.currency, describe_horizon(plan.horizon, plan.period)))
+        step = credibility.safe_step
+        if step is not None:
+            gain, loss = st.columns(2)
+            gain.metric(f"{title}: safe step, expected", _money(step.expected_impact, plan.currency))
+            loss.metric(f"{title}: safe step, downside", _money(step.downside_impact, plan.currency))
+    with st.expander("How well your data support this plan"):
+        st.dataframe(
+            pl.DataFrame([_support_row(support, plan.currency) for support in credibility.supports]),
+            hide_index=True,
+            width="stretch",
+        )
+        if credibility.caveat:
+            st.caption(credibility.caveat)
+
+
+def _support_row(support: InputSupport, currency: str) -> dict[str, str]:
+    def amount(value: float | None) -> str:
+        if value is None:
+            return "-"
+        if support.unit == "price":
+            return format_money(value, currency)
+        if support.unit.startswith(f"{currency} "):  # money per something, e.g. "$ a day"
+            return format_money(value, currency) + support.unit.removeprefix(currency)
+        return f"{value:,.0f} {support.unit}".strip()
+
+    observed = (
+        "not recorded"
+        if support.observed_low is None or support.observed_high is None
+        else f"{amount(support.observed_low)} to {amount(support.observed_high)}"
+    )
+    return {
+        "Input": support.subject,
+        "What": support.quantity,
+        "Support": SUPPORT_WORDS[support.level],
+        "Evidence": support.evidence,
+        "Ever observed": observed,
+        "In the plan": amount(support.planned),
+    }
 
 
 def _binding_constraints(plan: Plan) -> None:

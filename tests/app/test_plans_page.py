@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app.plans import NOT_PROMISED
 from keel import warehouse
 from keel.settings import KeelSettings
 from keel.tenancy import create_tenant
@@ -103,9 +104,19 @@ def test_the_page_shows_each_plan_with_impact_explanation_and_binding_constraint
     assert [t.label for t in at.tabs] == ["Inventory", "Staffing", "Pricing", "Marketing budget"]
     for kind, title in (("inventory", "Inventory"), ("pricing", "Pricing"), ("budget", "Marketing budget")):
         plan = a.plans[kind]
-        assert plan.expected_impact is not None
-        assert metric(at, f"{title}: expected impact").value == format_money(plan.expected_impact, "$")
+        assert plan.expected_impact is not None and plan.credibility is not None
+        shown = metric(at, f"{title}: expected impact").value
+        assert shown == (format_money(plan.expected_impact, "$") if plan.headline_supported else NOT_PROMISED)
+        # The downside sits next to the headline, not only in the prose.
+        assert metric(at, f"{title}: downside").value == format_money(plan.credibility.downside.impact, "$")
         assert any(md.value == plan.explanation for md in at.markdown)
+    # Tenant a's pricing rests partly on an assumed elasticity: no gain promised, the reason and a safe step.
+    pricing = a.plans["pricing"].credibility
+    assert pricing is not None and not pricing.headline_supported and pricing.safe_step is not None
+    warnings = [w.value for w in at.warning]
+    assert any(w.startswith("No gain is promised") and "Safe step" in w for w in warnings)
+    step = metric(at, "Pricing: safe step, expected").value
+    assert step == format_money(pricing.safe_step.expected_impact, "$")
     assert at.info[0].value == NO_STAFF
     budget_binding = a.plans["budget"].binding_constraints
     assert budget_binding
