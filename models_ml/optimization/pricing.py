@@ -692,7 +692,51 @@ def _value_binding_constraints(
     groups = {group.key: group for group in _constraint_groups(problem)}
     enabled = frozenset(groups)
     horizon_words = describe_horizon(problem.periods, problem.period)
-    # key -> (relaxation, unit, phrase)
+    steps = _tight_rules(problem, prices, enabled)
+    binding: list[BindingConstraint] = []
+    for key, (amount, unit, phrase) in list(steps.items())[: settings.max_valuation_solves]:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0.05:
+            break
+        relaxed_enabled = enabled - {key} if math.isinf(amount) else enabled
+        model = _PricingModel(problem, relaxed_enabled, {} if math.isinf(amount) else {key: amount})
+        for product_id, options in model.choices.items():
+            for price, chosen in options:
+                model.model.add_hint(chosen, math.isclose(price, prices[product_id]))
+        solver, result = solve_cp(
+            model.model, replace(settings, time_limit_seconds=min(settings.time_limit_seconds, remaining))
+        )
+        if not result.has_solution:
+            continue
+        gain = total_expected_profit(problem, model.chosen_prices(solver)) - profit
+        if gain <= max(0.5, 2 * settings.relative_gap * abs(profit)):
+            continue
+        description = groups[key].description
+        binding.append(
+            BindingConstraint(
+                key=key,
+                description=description,
+                relax_by=1.0 if math.isinf(amount) else amount,
+                relax_unit=unit,
+                value_of_relaxing=gain,
+                method="re_solve",
+                sentence=(
+                    f"{description[0].upper()}{description[1:]} binds: {phrase} would add "
+                    f"{format_money(gain, currency)} of expected profit over {horizon_words}."
+                ),
+            )
+        )
+    return binding
+
+
+def _tight_rules(
+    problem: PricingProblem, prices: Mapping[str, float], enabled: frozenset[str]
+) -> dict[str, tuple[float, str, str]]:
+    """The rules worth a re-solve, by key: (how far to loosen, unit, the loosened rule in words).
+
+    A product's own rule is tight when a price point it forbids would earn that product more than its
+    planned price; a tier rule when a better price of either product, allowed by its own rules, breaks it.
+    """
     steps: dict[str, tuple[float, str, str]] = {}
     own_rules_ok: dict[str, list[float]] = {}
     for product in problem.products:
@@ -743,40 +787,7 @@ def _value_binding_constraints(
                     "rule",
                     f"dropping the rule that {names[dearer]} costs more than {names[cheaper]}",
                 )
-    binding: list[BindingConstraint] = []
-    for key, (amount, unit, phrase) in list(steps.items())[: settings.max_valuation_solves]:
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0.05:
-            break
-        relaxed_enabled = enabled - {key} if math.isinf(amount) else enabled
-        model = _PricingModel(problem, relaxed_enabled, {} if math.isinf(amount) else {key: amount})
-        for product_id, options in model.choices.items():
-            for price, chosen in options:
-                model.model.add_hint(chosen, math.isclose(price, prices[product_id]))
-        solver, result = solve_cp(
-            model.model, replace(settings, time_limit_seconds=min(settings.time_limit_seconds, remaining))
-        )
-        if not result.has_solution:
-            continue
-        gain = total_expected_profit(problem, model.chosen_prices(solver)) - profit
-        if gain <= max(0.5, 2 * settings.relative_gap * abs(profit)):
-            continue
-        description = groups[key].description
-        binding.append(
-            BindingConstraint(
-                key=key,
-                description=description,
-                relax_by=1.0 if math.isinf(amount) else amount,
-                relax_unit=unit,
-                value_of_relaxing=gain,
-                method="re_solve",
-                sentence=(
-                    f"{description[0].upper()}{description[1:]} binds: {phrase} would add "
-                    f"{format_money(gain, currency)} of expected profit over {horizon_words}."
-                ),
-            )
-        )
-    return binding
+    return steps
 
 
 def _pessimistic_profit(

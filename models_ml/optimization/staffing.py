@@ -604,6 +604,21 @@ def _unsolved_plan(
     )
 
 
+@dataclass(frozen=True)
+class _Relaxation:
+    """One tight rule to loosen for a re-solve, and how to say it."""
+
+    key: str
+    amount: float
+    unit: str
+    #: The loosened rule, e.g. "4 more hours a week for Ana".
+    phrase: str
+    #: The rule itself, e.g. "Ana's maximum of 24 hours a week".
+    description: str
+    #: A changed problem to solve instead (the service level); None: relax ``key`` by ``amount``.
+    other_problem: StaffingProblem | None = None
+
+
 def _value_binding_constraints(
     problem: StaffingProblem,
     requirements: Mapping[tuple[int, int], int],
@@ -617,10 +632,54 @@ def _value_binding_constraints(
     and exceeds twice the plan's own distance from optimality, so solver noise is not reported as value.
     """
     deadline = time.perf_counter() + settings.max_valuation_seconds
-    currency = problem.currency
     cost = roster_cost(problem, shifts)
     noise = 2 * max(0.0, ((outcome.objective or 0.0) - (outcome.bound or 0.0)) / 100)
     horizon_words = describe_horizon(max(1, math.ceil(problem.n_days / 7)), "week")
+    binding: list[BindingConstraint] = []
+    for relaxation in _relaxation_candidates(problem, shifts)[: settings.max_valuation_solves]:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0.05:
+            break
+        other = relaxation.other_problem
+        target = other or problem
+        target_requirements = target.requirements() if other is not None else requirements
+        enabled = frozenset(group.key for group in _constraint_groups(target, target_requirements))
+        relaxed = _StaffingModel(
+            target, target_requirements, enabled, relax={} if other else {relaxation.key: relaxation.amount}
+        )
+        relaxed.hint(shifts)
+        limited = replace(settings, time_limit_seconds=min(settings.time_limit_seconds, remaining))
+        solver, result = solve_cp(relaxed.model, limited)
+        if not result.has_solution:
+            continue
+        new_shifts = relaxed.chosen_shifts(solver)
+        saving = cost - roster_cost(target, new_shifts)
+        if saving <= max(0.5, noise) or not roster_violations(problem, new_shifts):
+            continue
+        description = relaxation.description
+        binding.append(
+            BindingConstraint(
+                key=relaxation.key,
+                description=description,
+                relax_by=relaxation.amount,
+                relax_unit=relaxation.unit,
+                value_of_relaxing=saving,
+                method="re_solve",
+                sentence=(
+                    f"{description[0].upper()}{description[1:]} binds: {relaxation.phrase} would save "
+                    f"{format_money(saving, problem.currency)} over {horizon_words}."
+                ),
+            )
+        )
+    return binding
+
+
+def _relaxation_candidates(problem: StaffingProblem, shifts: list[ShiftAssignment]) -> list[_Relaxation]:
+    """The rules worth valuing, most promising first: the service level, the rest rule, and hours limits.
+
+    Cheaper people capped at their maximum, or dearer people held at their minimum, are the hours limits
+    that can cost money; the three (two) most promising are valued.
+    """
     step = min(problem.shift_lengths)
     weeks = max(1, math.ceil(problem.n_days / 7))
     hours_worked: dict[str, int] = defaultdict(int)
@@ -629,12 +688,11 @@ def _value_binding_constraints(
     working_wages = [e.hourly_wage for e in problem.employees if hours_worked[e.employee_id] > 0]
     highest_wage = max(working_wages, default=0.0)
     lowest_wage = min(working_wages, default=0.0)
-    # (key, relaxation, unit, phrase, description, problem to solve instead)
-    candidates: list[tuple[str, float, str, str, str, StaffingProblem | None]] = []
+    candidates: list[_Relaxation] = []
     if problem.uses_service_level and problem.service_level > 0.55:
         lower = round(problem.service_level - 0.05, 4)
         candidates.append(
-            (
+            _Relaxation(
                 "service_level",
                 0.05,
                 "service level",
@@ -645,9 +703,7 @@ def _value_binding_constraints(
         )
     if problem.min_rest_hours > 0 and _works_consecutive_days(shifts):
         description = f"the minimum rest of {problem.min_rest_hours} hours between shifts"
-        candidates.append(("rest", 1.0, "hour of rest", "one hour less minimum rest", description, None))
-    # Cheaper people capped at their maximum, or dearer people held at their minimum, are the hours
-    # limits that can cost money; the three (two) most promising are valued.
+        candidates.append(_Relaxation("rest", 1.0, "hour of rest", "one hour less minimum rest", description))
     at_max = [
         e
         for e in problem.employees
@@ -655,13 +711,12 @@ def _value_binding_constraints(
     ]
     for employee in sorted(at_max, key=lambda e: e.hourly_wage)[:3]:
         candidates.append(
-            (
+            _Relaxation(
                 f"max_hours:{employee.employee_id}",
                 float(step),
                 f"hours a week for {employee.name}",
                 f"{step} more hours a week for {employee.name}",
                 f"{employee.name}'s maximum of {employee.max_hours:g} hours a week",
-                None,
             )
         )
     at_min = [
@@ -673,50 +728,15 @@ def _value_binding_constraints(
     ]
     for employee in sorted(at_min, key=lambda e: -e.hourly_wage)[:2]:
         candidates.append(
-            (
+            _Relaxation(
                 f"min_hours:{employee.employee_id}",
                 float(step),
                 f"hours a week for {employee.name}",
                 f"{step} fewer guaranteed hours a week for {employee.name}",
                 f"{employee.name}'s minimum of {employee.min_hours:g} hours a week",
-                None,
             )
         )
-    binding: list[BindingConstraint] = []
-    for key, amount, unit, phrase, description, other_problem in candidates[: settings.max_valuation_solves]:
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0.05:
-            break
-        target = other_problem or problem
-        target_requirements = target.requirements() if other_problem is not None else requirements
-        enabled = frozenset(group.key for group in _constraint_groups(target, target_requirements))
-        relaxed = _StaffingModel(
-            target, target_requirements, enabled, relax={} if other_problem else {key: amount}
-        )
-        relaxed.hint(shifts)
-        limited = replace(settings, time_limit_seconds=min(settings.time_limit_seconds, remaining))
-        solver, result = solve_cp(relaxed.model, limited)
-        if not result.has_solution:
-            continue
-        new_shifts = relaxed.chosen_shifts(solver)
-        saving = cost - roster_cost(target, new_shifts)
-        if saving <= max(0.5, noise) or not roster_violations(problem, new_shifts):
-            continue
-        binding.append(
-            BindingConstraint(
-                key=key,
-                description=description,
-                relax_by=amount,
-                relax_unit=unit,
-                value_of_relaxing=saving,
-                method="re_solve",
-                sentence=(
-                    f"{description[0].upper()}{description[1:]} binds: {phrase} would save "
-                    f"{format_money(saving, currency)} over {horizon_words}."
-                ),
-            )
-        )
-    return binding
+    return candidates
 
 
 def roster_violations(

@@ -315,8 +315,7 @@ def build_staffing_problem(data: TenantData, options: PlanningOptions) -> Staffi
     :attr:`PlanningOptions.role_cover_share`. Shifts: the options' lengths and any length the team often
     works. Today's roster: the last week's timecards, to the hour.
     """
-    shifts = data.shifts.filter(pl.col("end_hour") > pl.col("start_hour"))
-    if shifts.is_empty():
+    if data.shifts.filter(pl.col("end_hour") > pl.col("start_hour")).is_empty():
         raise PlanNotApplicable("no timecards in the last 4 weeks")
     if data.hourly_orders.is_empty():
         raise PlanNotApplicable("no orders with a time of day to size the team by")
@@ -324,14 +323,60 @@ def build_staffing_problem(data: TenantData, options: PlanningOptions) -> Staffi
     orders_forecast = data.forecast("orders")
     if orders_forecast.height < 7:
         raise PlanNotApplicable("the orders forecast covers less than a week")
-    window_start = start - dt.timedelta(days=28)
-    shifts = shifts.with_columns(
-        pl.col("start_hour").round(0).cast(pl.Int64).clip(0, 24).alias("start"),
-        pl.col("end_hour").round(0).cast(pl.Int64).clip(0, 24).alias("end"),
-        pl.col("shift_date").dt.weekday().sub(1).alias("weekday"),
-        ((pl.col("shift_date") - pl.lit(window_start)).dt.total_days() // 7).alias("week"),
-    ).filter(pl.col("end") > pl.col("start"))
-    # Who was on duty, per date and hour.
+    team = _team_history(data, start - dt.timedelta(days=28))
+    pace = calibrated_pace(data, team.on_duty, team.opening, team.window_start, options.service_level)
+    demand_rows, day_labels, capped = _hourly_demand(
+        data, team, start, orders_forecast["point"].to_list(), pace, options.service_level
+    )
+    roles = sorted({r or "staff" for r in team.shifts["role"].to_list()})
+    skill_rows = _role_cover(team, start, roles, options.role_cover_share) if len(roles) > 1 else []
+    employees = _employees(team.shifts, start, roles, options.min_hours_share)
+    return StaffingProblem(
+        employees=tuple(employees),
+        demand=pl.DataFrame(demand_rows),
+        current_roster=_last_week_roster(team.shifts, start, {e.employee_id for e in employees}),
+        service_level=options.service_level,
+        customers_per_staff_hour=round(pace, 3),
+        skill_requirements=pl.DataFrame(skill_rows) if skill_rows else None,
+        shift_lengths=_shift_lengths(team.shifts, options.shift_lengths),
+        min_rest_hours=options.min_rest_hours,
+        day_labels=tuple(day_labels),
+        currency=data.symbol,
+        context={
+            "tenant_id": data.tenant_id,
+            "demand": "orders forecast by hourly profile",
+            "hours_capped_at_busiest_staffing": ", ".join(capped) or "none",
+            **data.context,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class _TeamHistory:
+    """The last 4 weeks of timecards, by the hour: who was on duty, in which role, and the opening hours."""
+
+    #: Timecards with whole ``start``/``end`` hours, ``weekday`` (0 = Monday) and ``week`` (0-3).
+    shifts: pl.DataFrame
+    window_start: dt.date
+    on_duty: dict[tuple[dt.date, int], int]
+    role_duty: dict[tuple[str, dt.date, int], int]
+    #: The four dates of each weekday in the window.
+    weeks_of_weekday: dict[int, list[dt.date]]
+    #: Opening hours per weekday.
+    opening: dict[int, list[int]]
+
+
+def _team_history(data: TenantData, window_start: dt.date) -> _TeamHistory:
+    shifts = (
+        data.shifts.filter(pl.col("end_hour") > pl.col("start_hour"))
+        .with_columns(
+            pl.col("start_hour").round(0).cast(pl.Int64).clip(0, 24).alias("start"),
+            pl.col("end_hour").round(0).cast(pl.Int64).clip(0, 24).alias("end"),
+            pl.col("shift_date").dt.weekday().sub(1).alias("weekday"),
+            ((pl.col("shift_date") - pl.lit(window_start)).dt.total_days() // 7).alias("week"),
+        )
+        .filter(pl.col("end") > pl.col("start"))
+    )
     on_duty: dict[tuple[dt.date, int], int] = defaultdict(int)
     role_duty: dict[tuple[str, dt.date, int], int] = defaultdict(int)
     for row in shifts.iter_rows(named=True):
@@ -347,7 +392,18 @@ def build_staffing_problem(data: TenantData, options: PlanningOptions) -> Staffi
             opening[weekday] = list(range(min(hours), max(hours) + 1))
     if not opening:
         raise PlanNotApplicable("no regular opening hours in the last 4 weeks of timecards")
+    return _TeamHistory(shifts, window_start, on_duty, role_duty, weeks_of_weekday, opening)
 
+
+def _hourly_demand(
+    data: TenantData,
+    team: _TeamHistory,
+    start: dt.date,
+    forecast_points: list[float],
+    pace: float,
+    service_level: float,
+) -> tuple[list[dict[str, float]], list[str], list[str]]:
+    """Expected customers per opening hour of the coming week, the day labels, and the capped hours."""
     hourly = data.hourly_orders.with_columns(pl.col("order_date").dt.weekday().sub(1).alias("weekday"))
     per_weekday = hourly.group_by("weekday").agg(pl.col("orders").sum().alias("day_orders"))
     profile = (
@@ -357,36 +413,43 @@ def build_staffing_problem(data: TenantData, options: PlanningOptions) -> Staffi
         .with_columns((pl.col("orders") / pl.col("day_orders")).alias("share"))
     )
     shares = {(wd, h): s for wd, h, s in profile.select("weekday", "hour", "share").iter_rows()}
-    customers_per_staff_hour = calibrated_pace(data, on_duty, opening, window_start, options.service_level)
-    demand_rows = []
+    demand_rows: list[dict[str, float]] = []
     day_labels: list[str] = []
     capped: list[str] = []
-    forecast_points = orders_forecast["point"].to_list()
     for day in range(7):
         date = start + dt.timedelta(days=day)
         day_labels.append(f"{DAY_ABBREVIATIONS[date.weekday()]} {date.day} {date.strftime('%b')}")
-        for hour in opening.get(date.weekday(), []):
+        for hour in team.opening.get(date.weekday(), []):
             expected = max(0.0, float(forecast_points[day])) * shares.get((date.weekday(), hour), 0.0)
-            most = max(on_duty.get((d, hour), 0) for d in weeks_of_weekday[date.weekday()])
-            servable = _most_customers_served(max(1, most) * customers_per_staff_hour, options.service_level)
+            most = max(team.on_duty.get((d, hour), 0) for d in team.weeks_of_weekday[date.weekday()])
+            servable = _most_customers_served(max(1, most) * pace, service_level)
             if expected > servable:
                 capped.append(f"{day_labels[-1]} {hour}:00")
                 expected = servable
             demand_rows.append({"day": day, "hour": hour, "expected_customers": round(expected, 4)})
+    return demand_rows, day_labels, capped
 
-    skill_rows = []
-    roles = sorted({r or "staff" for r in shifts["role"].to_list()})
-    if len(roles) > 1:
-        for day in range(7):
-            date = start + dt.timedelta(days=day)
-            days = weeks_of_weekday[date.weekday()]
-            for hour in opening.get(date.weekday(), []):
-                for role in roles:
-                    present = sum(1 for d in days if role_duty.get((role, d, hour), 0) > 0)
-                    if present >= options.role_cover_share * len(days):
-                        skill_rows.append({"day": day, "hour": hour, "skill": role, "required": 1})
 
-    employees = []
+def _role_cover(
+    team: _TeamHistory, start: dt.date, roles: list[str], cover_share: float
+) -> list[dict[str, object]]:
+    """One person of a role in each hour where that role was on duty in ``cover_share`` of the weeks."""
+    rows: list[dict[str, object]] = []
+    for day in range(7):
+        date = start + dt.timedelta(days=day)
+        days = team.weeks_of_weekday[date.weekday()]
+        for hour in team.opening.get(date.weekday(), []):
+            for role in roles:
+                present = sum(1 for d in days if team.role_duty.get((role, d, hour), 0) > 0)
+                if present >= cover_share * len(days):
+                    rows.append({"day": day, "hour": hour, "skill": role, "required": 1})
+    return rows
+
+
+def _employees(
+    shifts: pl.DataFrame, start: dt.date, roles: list[str], min_hours_share: float
+) -> list[Employee]:
+    """The team: wage, roles as skills, the weekdays they work, and hours bounded by their recent weeks."""
     per_employee = shifts.group_by("employee_id").agg(
         pl.col("employee_name").last(),
         pl.col("wage_rate").last(),
@@ -396,6 +459,7 @@ def build_staffing_problem(data: TenantData, options: PlanningOptions) -> Staffi
     weekly_hours = shifts.group_by("employee_id", "week").agg(
         (pl.col("end") - pl.col("start")).sum().alias("h")
     )
+    employees = []
     for row in per_employee.sort("employee_id").iter_rows(named=True):
         eid = str(row["employee_id"])
         hours = weekly_hours.filter(pl.col("employee_id") == row["employee_id"])["h"].to_list()
@@ -412,44 +476,29 @@ def build_staffing_problem(data: TenantData, options: PlanningOptions) -> Staffi
                 employee_id=eid,
                 name=row["employee_name"] or eid,
                 hourly_wage=float(row["wage_rate"] or 0.0),
-                min_hours=math.floor(options.min_hours_share * average) if worked_every_week else 0.0,
+                min_hours=math.floor(min_hours_share * average) if worked_every_week else 0.0,
                 max_hours=float(max(hours) + 4),
                 skills=frozenset(r for r in row["role"] if r) if len(roles) > 1 else frozenset(),
                 availability=availability,
             )
         )
-    # Shift lengths: the options' and any length the team worked in at least a tenth of its shifts.
-    worked_lengths = (shifts["end"] - shifts["start"]).value_counts(normalize=True, name="share")
-    lengths = tuple(
-        sorted(
-            set(options.shift_lengths)
-            | {int(n) for n, share in worked_lengths.iter_rows() if share >= 0.1 and 3 <= n <= 12}
-        )
-    )
-    known = {e.employee_id for e in employees}
+    return employees
+
+
+def _shift_lengths(shifts: pl.DataFrame, lengths: tuple[int, ...]) -> tuple[int, ...]:
+    """The options' lengths and any length the team worked in at least a tenth of its shifts."""
+    worked = (shifts["end"] - shifts["start"]).value_counts(normalize=True, name="share")
+    often = {int(n) for n, share in worked.iter_rows() if share >= 0.1 and 3 <= n <= 12}
+    return tuple(sorted(set(lengths) | often))
+
+
+def _last_week_roster(shifts: pl.DataFrame, start: dt.date, known: set[str]) -> tuple[ShiftAssignment, ...]:
+    """Today's roster: the last week's timecards, to the hour, on the plan's day numbers."""
     last_week = start - dt.timedelta(days=7)
-    roster = tuple(
+    return tuple(
         ShiftAssignment(str(r["employee_id"]), (r["shift_date"] - last_week).days, r["start"], r["end"])
         for r in shifts.filter(pl.col("shift_date") >= last_week).iter_rows(named=True)
         if str(r["employee_id"]) in known
-    )
-    return StaffingProblem(
-        employees=tuple(employees),
-        demand=pl.DataFrame(demand_rows),
-        current_roster=roster,
-        service_level=options.service_level,
-        customers_per_staff_hour=round(customers_per_staff_hour, 3),
-        skill_requirements=pl.DataFrame(skill_rows) if skill_rows else None,
-        shift_lengths=lengths,
-        min_rest_hours=options.min_rest_hours,
-        day_labels=tuple(day_labels),
-        currency=data.symbol,
-        context={
-            "tenant_id": data.tenant_id,
-            "demand": "orders forecast by hourly profile",
-            "hours_capped_at_busiest_staffing": ", ".join(capped) or "none",
-            **data.context,
-        },
     )
 
 
@@ -607,49 +656,10 @@ def build_budget_problem(data: TenantData, options: PlanningOptions) -> BudgetPr
         raise PlanNotApplicable("no ad channels with spend in the last year")
     if data.revenue.is_empty():
         raise PlanNotApplicable("no daily revenue to measure what the ads bring")
-    first = min(data.marketing["spend_date"].min(), data.revenue["metric_date"].min())  # type: ignore[type-var]
-    assert isinstance(first, dt.date)
-    spend = (
-        data.marketing.with_columns(
-            ((pl.col("spend_date") - pl.lit(first)).dt.total_days() // 7).alias("week")
-        )
-        .group_by("week", "channel")
-        .agg((pl.col("spend").sum() / 7).alias("daily_spend"))
-    )
-    revenue = (
-        data.revenue.with_columns(
-            ((pl.col("metric_date") - pl.lit(first)).dt.total_days() // 7).alias("week")
-        )
-        .group_by("week")
-        .agg(pl.col("revenue_net").mean().alias("daily_revenue"), pl.len().alias("days"))
-        .filter(pl.col("days") == 7)
-    )
-    channels = sorted(spend["channel"].unique().to_list())
-    wide = revenue.join(spend.pivot(on="channel", index="week", values="daily_spend"), on="week", how="left")
-    wide = wide.with_columns([pl.col(c).fill_null(0.0) for c in channels]).sort("week")
+    wide, channels = _weekly_spend_and_revenue(data)
     if wide.height < 8:
         raise PlanNotApplicable("fewer than 8 full weeks of revenue and ad spend to fit response curves")
-    y = wide["daily_revenue"].to_numpy().astype(float)
-    x = {c: wide[c].to_numpy().astype(float) for c in channels}
-    notes: dict[str, str] = {}
-    curves: dict[str, ResponseCurve] = {}
-    fitted = {c: np.zeros_like(y) for c in channels}
-    for _ in range(4):
-        for channel in channels:
-            if channel in notes:
-                continue
-            residual = y - sum(fitted[o] for o in channels if o != channel)
-            try:
-                curve = fit_response_curve(x[channel], residual, channel)
-            except OptimizationInputError as exc:
-                notes[channel] = str(exc)
-                fitted[channel] = np.zeros_like(y)
-                continue
-            curves[channel] = curve
-            fitted[channel] = curve.baseline + np.asarray(curve.increment(x[channel]))
-    for channel, curve in curves.items():
-        if channel not in notes and not float(curve.increment(float(x[channel].mean()))) > 1e-6:
-            notes[channel] = "its spend shows no measurable effect on revenue (flat response curve)"
+    curves, notes = _backfit_curves(wide, channels)
     usable = [c for c in channels if c in curves and c not in notes]
     if not usable:
         raise PlanNotApplicable(
@@ -693,3 +703,58 @@ def build_budget_problem(data: TenantData, options: PlanningOptions) -> BudgetPr
             **data.context,
         },
     )
+
+
+def _weekly_spend_and_revenue(data: TenantData) -> tuple[pl.DataFrame, list[str]]:
+    """One row per full week: mean daily revenue and each channel's mean daily spend (0 when none)."""
+    first = min(data.marketing["spend_date"].min(), data.revenue["metric_date"].min())  # type: ignore[type-var]
+    assert isinstance(first, dt.date)
+    spend = (
+        data.marketing.with_columns(
+            ((pl.col("spend_date") - pl.lit(first)).dt.total_days() // 7).alias("week")
+        )
+        .group_by("week", "channel")
+        .agg((pl.col("spend").sum() / 7).alias("daily_spend"))
+    )
+    revenue = (
+        data.revenue.with_columns(
+            ((pl.col("metric_date") - pl.lit(first)).dt.total_days() // 7).alias("week")
+        )
+        .group_by("week")
+        .agg(pl.col("revenue_net").mean().alias("daily_revenue"), pl.len().alias("days"))
+        .filter(pl.col("days") == 7)
+    )
+    channels = sorted(spend["channel"].unique().to_list())
+    wide = revenue.join(spend.pivot(on="channel", index="week", values="daily_spend"), on="week", how="left")
+    return wide.with_columns([pl.col(c).fill_null(0.0) for c in channels]).sort("week"), channels
+
+
+def _backfit_curves(
+    wide: pl.DataFrame, channels: list[str]
+) -> tuple[dict[str, ResponseCurve], dict[str, str]]:
+    """Each channel's curve fitted to the revenue the other channels' curves leave (4 backfitting rounds).
+
+    Returns the curves and, per channel that cannot be planned, the reason (no fit, or a flat curve).
+    """
+    y = wide["daily_revenue"].to_numpy().astype(float)
+    x = {c: wide[c].to_numpy().astype(float) for c in channels}
+    notes: dict[str, str] = {}
+    curves: dict[str, ResponseCurve] = {}
+    fitted = {c: np.zeros_like(y) for c in channels}
+    for _ in range(4):
+        for channel in channels:
+            if channel in notes:
+                continue
+            residual = y - sum(fitted[o] for o in channels if o != channel)
+            try:
+                curve = fit_response_curve(x[channel], residual, channel)
+            except OptimizationInputError as exc:
+                notes[channel] = str(exc)
+                fitted[channel] = np.zeros_like(y)
+                continue
+            curves[channel] = curve
+            fitted[channel] = curve.baseline + np.asarray(curve.increment(x[channel]))
+    for channel, curve in curves.items():
+        if channel not in notes and not float(curve.increment(float(x[channel].mean()))) > 1e-6:
+            notes[channel] = "its spend shows no measurable effect on revenue (flat response curve)"
+    return curves, notes
