@@ -396,6 +396,25 @@ def pricing_credibility(
     )
 
 
+def _halfway_price(problem: PricingProblem, product: PricedProduct, planned: float) -> float:
+    """The allowed price point nearest halfway from today's price to the planned one (else the planned)."""
+    current = product.current_price
+    enabled = frozenset(
+        group.key for group in _constraint_groups(problem) if not group.key.startswith("tier:")
+    )
+    between = [
+        price
+        for price in problem.candidate_prices(product)
+        if min(current, planned) < price < max(current, planned)
+        and _changed(product, price)
+        and _allowed(problem, product, price, enabled, {})
+    ]
+    if not between:
+        return planned
+    middle = (current + planned) / 2
+    return min(between, key=lambda price: abs(price - middle))
+
+
 def _listed(names: list[str], at_most: int = 4) -> str:
     """'A', 'A and B', 'A, B, C and 2 more'."""
     shown = names[:at_most]
@@ -474,9 +493,9 @@ def _safe_price_step(
                 - expected_profit(problem, p, p.current_price)
             ),
         )
-        safe[best.product_id] = prices[best.product_id]
+        safe[best.product_id] = _halfway_price(problem, best, prices[best.product_id])
         description = (
-            f"test one change first: {best.name} at {format_money(prices[best.product_id], currency)} "
+            f"test one smaller change first: {best.name} at {format_money(safe[best.product_id], currency)} "
             f"(now {format_money(best.current_price, currency)}), keep every other price, and compare "
             f"its sales over {horizon_words} with the weeks before."
         )

@@ -8,6 +8,7 @@ safe step; well-supported plans keep their headline, with the downside next to i
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -183,9 +184,16 @@ def test_a_price_change_on_an_assumed_elasticity_shows_its_downside_and_a_test()
     assert credibility.downside.impact < 0
     assert credibility.downside.impact == pytest.approx(plan.metrics["pessimistic_impact"])
     step = credibility.safe_step
-    assert step is not None and step.description.startswith("test one change first: Tea bags at")
+    assert step is not None and step.description.startswith("test one smaller change first: Tea bags at")
     assert "Compared with today's prices" not in plan.explanation
     assert "No gain is promised" in plan.explanation
+    # On a finer price grid the test is a smaller move: about halfway to the planned price.
+    fine = dataclasses.replace(problem, price_endings=None, price_step=0.1)
+    plan = plan_pricing(fine)
+    planned = plan.decisions["new_price"][0]
+    step = plan.credibility.safe_step if plan.credibility is not None else None
+    assert step is not None and planned < step.values["Tea bags"] < 5.99
+    assert step.values["Tea bags"] == pytest.approx((planned + 5.99) / 2, abs=0.06)
 
 
 def test_prices_on_strong_evidence_keep_the_headline_and_prices_never_charged_do_not() -> None:
