@@ -825,6 +825,7 @@ def _explanation(
         )
         if impact_text:
             sentences.append(impact_text)
+        if abs(credibility.expected.impact) >= 0.5:
             sentences.append(
                 f"{credibility.downside.description[0].upper()}{credibility.downside.description[1:]}, "
                 f"the change is {format_money(credibility.downside.impact, currency)} instead."

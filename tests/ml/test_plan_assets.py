@@ -319,6 +319,9 @@ def test_the_shop_gets_four_solved_plans(
             abs_tol=0.01,
         )
         assert row["total_seconds"] < 30
+        # Each plan's credibility record survives the table (inside inputs) and comes back whole.
+        assert row["inputs"]["credibility"]["downside"]["impact"] is not None
+        assert stored_plan(row).credibility is not None
     inventory = rows["inventory"]
     assert {d["product_id"] for d in inventory["decisions"]} <= {p[0] for p in PRODUCTS}
     assert inventory["horizon"] == 4
