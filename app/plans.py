@@ -258,20 +258,34 @@ def _what_if(stored: StoredPlan, plan: Plan) -> None:
     if not result.feasible:
         st.warning(result.explanation)
         return
-    stored_impact = plan.expected_impact if plan.feasible else None
-    new, old = st.columns(2)
+    stored_impact = plan.expected_impact if plan.headline_supported else None
+    new_impact = result.expected_impact if result.headline_supported else None
+    new, downside, old = st.columns(3)
     new.metric(
         f"{title}: what-if impact",
-        _money(result.expected_impact, result.currency),
+        _money(new_impact, result.currency) if result.headline_supported else NOT_PROMISED,
         delta=None
-        if stored_impact is None or result.expected_impact is None
-        else format_money(result.expected_impact - stored_impact, result.currency),
+        if stored_impact is None or new_impact is None
+        else format_money(new_impact - stored_impact, result.currency),
         help="Against the same current policy; the delta is against the stored plan's impact.",
     )
-    old.metric(f"{title}: stored impact", _money(stored_impact, plan.currency))
+    if result.credibility is not None:
+        downside.metric(
+            f"{title}: what-if downside", _money(result.credibility.downside.impact, result.currency)
+        )
+    old.metric(
+        f"{title}: stored impact",
+        _money(stored_impact, plan.currency)
+        if plan.headline_supported or not plan.feasible
+        else NOT_PROMISED,
+    )
     st.caption(
         "What-if with " + ", ".join(f"{name.replace('_', ' ')} = {value:g}" for name, value in used.items())
     )
+    if result.credibility is not None and not result.credibility.headline_supported:
+        st.warning(
+            result.credibility.headline(result.currency, describe_horizon(result.horizon, result.period))
+        )
     st.write(result.explanation)
 
 
