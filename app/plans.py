@@ -2,8 +2,10 @@
 
 Each plan comes from ``ml.plans`` (written by the ``ml_plans`` Dagster asset), read as ``keel_app`` scoped to
 the signed-in user's tenant only: its expected impact in money against the current policy, its explanation,
-the constraints that hold it back and what relaxing each is worth, and its decisions. A plan the tenant's
-data does not support says why.
+the constraints that hold it back and what relaxing each is worth, and its decisions. Next to each gain
+sits its downside; when the plan's inputs cannot back a gain (a weak or extrapolated response curve, an
+assumed elasticity), the page shows "Not promised", the reasons and the safe step instead. A plan the
+tenant's data does not support says why.
 
 The what-if control moves one bound of the stored problem (the purchasing budget or storage, the service
 level, the largest price change or the margin floor, the marketing budget) and solves it again here, with
