@@ -15,8 +15,8 @@ import streamlit as st
 
 from app.data import CACHE_TTL_SECONDS
 from app.session import require_user
+from cli.forecast import StoredForecast, forecast_figure, forecast_metrics, load_forecast
 from keel.errors import KeelError
-from keel.forecast_cli import StoredForecast, forecast_figure, forecast_metrics, load_forecast
 
 NO_FORECASTS_MESSAGE = (
     "No forecasts yet: run `keel demo` to build the metrics and their forecasts, then reload this page."

@@ -10,7 +10,7 @@ import pytest
 from keel.settings import KeelSettings
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ["keel", "warehouse_init", "orchestration", "ingestion", "models_ml", "coach", "app"]
+PACKAGES = ["keel", "warehouse_init", "orchestration", "ingestion", "models_ml", "coach", "app", "cli"]
 LIBRARIES = ["ingestion", "models_ml", "coach"]
 
 

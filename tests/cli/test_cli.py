@@ -17,7 +17,7 @@ from warehouse_init.migrate import head_revision
 def keel(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "keel", *args], capture_output=True, text=True, env=full_env, timeout=180
+        [sys.executable, "-m", "cli", *args], capture_output=True, text=True, env=full_env, timeout=180
     )
 
 

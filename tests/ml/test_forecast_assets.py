@@ -23,9 +23,10 @@ import typer
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from keel import forecast_cli, warehouse
+from cli import forecast as forecast_cli
+from cli.forecast import ForecastsNotStored, forecast_command, load_forecast, resolve_tenant
+from keel import warehouse
 from keel.errors import InvalidInput
-from keel.forecast_cli import ForecastsNotStored, forecast_command, load_forecast, resolve_tenant
 from keel.settings import KeelSettings
 from keel.tenancy import create_tenant
 from orchestration.defs.ml.forecasts import (
