@@ -2,7 +2,7 @@
 
 The numbers come from ``ml.forecasts`` and ``ml.forecast_accuracy`` (written by the Dagster assets in
 ``orchestration/defs/ml``) and the history from ``metrics.business_metrics_daily``, read through
-:mod:`keel.forecast_cli` as ``keel_app`` scoped to the signed-in user's tenant only; the caption names the
+:mod:`cli.forecast` as ``keel_app`` scoped to the signed-in user's tenant only; the caption names the
 run the forecast comes from. ``keel forecast --plot`` draws the same chart.
 """
 

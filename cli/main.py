@@ -169,7 +169,7 @@ def _print_status(info: warehouse.ServerStatus) -> None:
 def main() -> None:
     """Entry point: run the app and turn errors into one line unless debugging."""
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="keel")
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
