@@ -2,7 +2,7 @@
 
 The numbers come from ``ml.forecasts`` and ``ml.forecast_accuracy`` (written by the Dagster assets in
 ``orchestration/defs/ml``) and the history from ``metrics.business_metrics_daily``, read through
-:mod:`keel.forecast_cli` as ``keel_app`` scoped to the signed-in user's tenant only; the caption names the
+:mod:`cli.forecast` as ``keel_app`` scoped to the signed-in user's tenant only; the caption names the
 run the forecast comes from. ``keel forecast --plot`` draws the same chart.
 """
 
@@ -15,8 +15,8 @@ import streamlit as st
 
 from app.data import CACHE_TTL_SECONDS
 from app.session import require_user
+from cli.forecast import StoredForecast, forecast_figure, forecast_metrics, load_forecast
 from keel.errors import KeelError
-from keel.forecast_cli import StoredForecast, forecast_figure, forecast_metrics, load_forecast
 
 NO_FORECASTS_MESSAGE = (
     "No forecasts yet: run `keel demo` to build the metrics and their forecasts, then reload this page."

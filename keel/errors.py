@@ -1,8 +1,9 @@
 """Errors that Keel reports to a person: each says what failed and what to do about it.
 
-The CLI prints a :class:`KeelError` as one line (no traceback unless ``--debug``); library code raises
-the most specific subclass so callers can handle, for example, a bad tenant id differently from a
-warehouse that is down.
+The CLI prints a :class:`KeelError` as one line (no traceback unless ``--debug``); the core and the
+layers above it raise the most specific subclass so callers can handle, for example, a bad tenant id
+differently from a warehouse that is down. The libraries (``ingestion``, ``models_ml``, ``coach``)
+define their own exceptions instead of subclassing these.
 """
 
 from __future__ import annotations

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
+from importlinter.cli import lint_imports
 
 from keel.settings import KeelSettings
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ["keel", "warehouse_init", "orchestration", "ingestion", "models_ml", "coach", "app"]
+PACKAGES = ["keel", "warehouse_init", "orchestration", "ingestion", "models_ml", "coach", "app", "cli"]
 LIBRARIES = ["ingestion", "models_ml", "coach"]
 
 
@@ -60,6 +63,26 @@ def test_libraries_do_not_import_dagster() -> None:
         if any(mod == "dagster" or mod.startswith(("dagster.", "dagster_")) for mod in imported_modules(path))
     ]
     assert offenders == []
+
+
+def importlinter_config() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+
+
+def test_imports_follow_the_layers(capsys: pytest.CaptureFixture[str]) -> None:
+    """The contracts in pyproject.toml ([tool.importlinter]) hold: no import runs back up the layers."""
+    code = lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True, no_logo=True)
+    assert code == 0, capsys.readouterr().out
+
+
+def test_every_package_sits_in_a_layer() -> None:
+    """A new top-level package must be placed in the layers, or the contract would not see it."""
+    config = importlinter_config()
+    (layers,) = [c for c in config["contracts"] if c["id"] == "layers"]
+    layered = {name.strip(" ()") for layer in layers["layers"] for name in layer.split("|")}
+    on_disk = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests"}
+    assert set(config["root_packages"]) == on_disk == set(PACKAGES)
+    assert on_disk <= layered
 
 
 def test_dbt_core_stays_below_1_12() -> None:

@@ -17,7 +17,7 @@ from warehouse_init.migrate import head_revision
 def keel(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "keel", *args], capture_output=True, text=True, env=full_env, timeout=180
+        [sys.executable, "-m", "cli", *args], capture_output=True, text=True, env=full_env, timeout=180
     )
 
 
@@ -25,6 +25,21 @@ def test_version() -> None:
     out = keel("--version")
     assert out.returncode == 0
     assert out.stdout.startswith("keel 0.")
+
+
+def test_the_installed_keel_command_and_python_m_cli_run_the_same_app() -> None:
+    """pyproject's console script points at cli.main; both ways in name the command `keel`."""
+    script = Path(sys.executable).parent / "keel"
+    installed = subprocess.run(
+        [str(script), "--help"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}
+    )
+    module = keel("--help")
+    for out in (installed, module):
+        assert out.returncode == 0, out.stderr
+        assert "Usage: keel [OPTIONS] COMMAND" in out.stdout
+        for command in ("init", "demo", "ui", "forecast", "db"):
+            assert f" {command} " in out.stdout
+    assert installed.stdout == module.stdout
 
 
 def test_init_is_safe_to_run_again_and_status_reports_the_embedded_server(settings: KeelSettings) -> None:

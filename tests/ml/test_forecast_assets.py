@@ -23,9 +23,10 @@ import typer
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from keel import forecast_cli, warehouse
+from cli import forecast as forecast_cli
+from cli.forecast import ForecastsNotStored, forecast_command, load_forecast, resolve_tenant
+from keel import warehouse
 from keel.errors import InvalidInput
-from keel.forecast_cli import ForecastsNotStored, forecast_command, load_forecast, resolve_tenant
 from keel.settings import KeelSettings
 from keel.tenancy import create_tenant
 from orchestration.defs.ml.forecasts import (
@@ -320,7 +321,7 @@ def test_the_forecasts_page_without_forecasts_says_what_to_run(settings: KeelSet
 def test_keel_forecast_as_registered_in_the_cli(
     tenant_ids: dict[str, uuid.UUID], first_run: tuple[dg.ExecuteInJobResult, float], tmp_path: Path
 ) -> None:
-    """The command as keel/cli.py registers it: ``keel forecast --tenant T --metric M --plot out.png``."""
+    """The command as cli/main.py registers it: ``keel forecast --tenant T --metric M --plot out.png``."""
     cli = typer.Typer()
     cli.callback()(lambda: None)  # a group, so the command is called by its name as under `keel`
     cli.command("forecast")(forecast_command)

@@ -28,7 +28,7 @@ DEMO_ENV = {
 
 def keel(*args: str, timeout: float = 1200) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "keel", *args],
+        [sys.executable, "-m", "cli", *args],
         capture_output=True,
         text=True,
         env={**os.environ, **DEMO_ENV},
@@ -126,7 +126,7 @@ def test_ui_serves_dagster_and_the_console(demo_database: KeelSettings, tmp_path
         [
             sys.executable,
             "-m",
-            "keel",
+            "cli",
             "ui",
             "--dagster-port",
             str(dagster_port),

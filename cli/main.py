@@ -16,9 +16,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.forecast import forecast_command
 from keel import warehouse
 from keel.errors import KeelError
-from keel.forecast_cli import forecast_command
 from keel.settings import ROLES, get_settings
 
 app = typer.Typer(
@@ -75,7 +75,7 @@ def init() -> None:
 @app.command()
 def demo() -> None:
     """Keel's main job: warehouse, demo businesses, raw loads and every model, built through Dagster."""
-    from keel import jobs
+    from cli import jobs
 
     started = time.perf_counter()
     settings = get_settings()
@@ -119,7 +119,7 @@ def ui(
     console_port: Annotated[int, typer.Option(help="Port of the Streamlit console.")] = 8501,
 ) -> None:
     """Start the Dagster UI and the Streamlit console on 127.0.0.1 (Ctrl-C stops both)."""
-    from keel import jobs
+    from cli import jobs
 
     jobs.serve_ui(dagster_port, console_port, announce=console.print)
 
@@ -169,7 +169,7 @@ def _print_status(info: warehouse.ServerStatus) -> None:
 def main() -> None:
     """Entry point: run the app and turn errors into one line unless debugging."""
     try:
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="keel")
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

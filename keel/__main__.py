@@ -1,3 +1,0 @@
-from keel.cli import main
-
-main()
