@@ -57,17 +57,23 @@ def main_options(
 @app.command()
 def init() -> None:
     """Start the warehouse if it is embedded and apply every migration (safe to run again)."""
+    from keel.home import secure_home
     from warehouse_init.migrate import head_revision
 
     started = time.perf_counter()
     settings = get_settings()
     with console.status("Preparing the warehouse…"):
+        repair = secure_home(settings)
         warehouse.ensure_warehouse(settings)
     info = warehouse.status(settings)
     console.print(
         f"[green]✓[/green] warehouse ready: {info.kind} PostgreSQL {info.version} at {info.location}, "
         f"database {info.database}, schema revision {info.schema_revision} (head {head_revision()}) "
         f"in {time.perf_counter() - started:.1f} s"
+    )
+    console.print(
+        f"[green]✓[/green] {repair.home} is private to its owner (directories 0700, files 0600): "
+        f"{repair.directories_fixed} directories and {repair.files_fixed} files were made private"
     )
     _print_status(info)
 

@@ -14,6 +14,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from keel.errors import KeelError
+from keel.home import private_home
 from keel.settings import KeelSettings, get_settings
 
 
@@ -23,7 +24,7 @@ def _keys(settings: KeelSettings) -> list[bytes]:
     else:
         path = settings.secret_key_file
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_home(settings)
             # O_EXCL: two processes creating the key at once must not end up with different keys.
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
