@@ -74,3 +74,12 @@ def mask(value: str, visible: int = 4) -> str:
     if len(value) <= visible * 2:
         return "…" if value else ""
     return "…" + value[-visible:]
+
+
+def signing_keys(settings: KeelSettings | None = None) -> list[bytes]:
+    """The secret keys, oldest first, for signing tokens (itsdangerous takes the last as the signer).
+
+    The same key material as the connector secrets; itsdangerous derives a separate key per purpose
+    from it with its ``salt``, so a signature for one purpose is no good for another.
+    """
+    return list(reversed(_keys(settings or get_settings())))

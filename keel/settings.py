@@ -19,6 +19,7 @@ ROLES: dict[str, str] = {
     "keel_transformer": "dbt and ML assets: reads raw, writes staging/marts/metrics/benchmarks/ml",
     "keel_app": "console and coach: reads marts/ml under row-level security, writes app/coach state",
     "keel_analyst": "analysts: read-only marts under row-level security",
+    "keel_auth": "console sign-in only: checks passwords, throttles guessing, keeps sessions (functions)",
 }
 
 

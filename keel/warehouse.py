@@ -33,7 +33,7 @@ from keel.settings import ROLES, KeelSettings, get_settings
 
 log = logging.getLogger(__name__)
 
-Role = Literal["admin", "keel_loader", "keel_transformer", "keel_app", "keel_analyst"]
+Role = Literal["admin", "keel_loader", "keel_transformer", "keel_app", "keel_analyst", "keel_auth"]
 
 #: Session setting that the row-level security policies compare ``tenant_id`` with.
 TENANT_SETTING = "keel.tenant_id"
