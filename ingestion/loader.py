@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -333,6 +334,73 @@ def _describe(exc: BaseException) -> str:
     return f"{type(root).__name__}: {text.splitlines()[0] if text else 'no message'}"
 
 
+#: Field names that hold personal data in the sources' records (and anything that looks like them):
+#: e-mail, phone, names of people, addresses and their parts, notes, birth dates, tax ids, IP addresses.
+PERSONAL_FIELD = re.compile(
+    r"e-?mail|phone|addr|street|city|zip|postal|province|^name$|_name$|name_|^(given|family|display|full)"
+    r"|givenname|familyname|displayname|birth|ssn|tax_?id|ip_?address|note|^line\d$|shipping|billing",
+    re.IGNORECASE,
+)
+MASKED = "[removed after retention]"
+
+
+def mask_personal_fields(value: Any) -> Any:
+    """``value`` (a record as parsed JSON) with the value of every personal field replaced by a marker."""
+    if isinstance(value, dict):
+        return {
+            key: MASKED
+            if PERSONAL_FIELD.search(str(key)) and item not in (None, "")
+            else mask_personal_fields(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_personal_fields(item) for item in value]
+    return value
+
+
+def mask_expired_rejected_records(source: str | None = None, *, now: datetime | None = None) -> int:
+    """Mask personal fields of rejected records older than ``rejected_record_retention_days``.
+
+    A rejected record is kept whole for a while so someone can fix the source and load it again; after
+    the retention its personal fields are masked (a payload that is not readable JSON is replaced as a
+    whole) and the rest (resource, key, problems, hash) kept. Returns how many records were masked;
+    running it again masks nothing more. ``source`` None: every ``raw_*`` schema.
+    """
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=get_settings().rejected_record_retention_days)
+    masked = 0
+    with warehouse.connect("keel_loader") as conn:
+        schemas = [
+            row[0]
+            for row in conn.execute(
+                "select table_schema from information_schema.tables where table_name = 'rejected_records' "
+                "and table_schema like 'raw\\_%%' and (%s::text is null or table_schema = %s)",
+                (source and dataset_name(source), source and dataset_name(source)),
+            ).fetchall()
+        ]
+        for schema in schemas:
+            rows = conn.execute(
+                f'select _dlt_id, payload from "{schema}".rejected_records '
+                "where to_timestamp(_dlt_load_id::double precision) < %s and payload is not null",
+                (cutoff,),
+            ).fetchall()
+            for dlt_id, payload in rows:
+                try:
+                    cleaned = json.dumps(
+                        mask_personal_fields(json.loads(payload)), ensure_ascii=False, sort_keys=True
+                    )
+                except ValueError:
+                    cleaned = MASKED
+                if cleaned != payload and payload != MASKED:
+                    conn.execute(
+                        f'update "{schema}".rejected_records set payload = %s where _dlt_id = %s',
+                        (cleaned, dlt_id),
+                    )
+                    masked += 1
+    if masked:
+        log.info("masked personal fields of %d rejected records past their retention", masked)
+    return masked
+
+
 def load_source(
     source: str,
     specs: Sequence[ResourceLike],
@@ -348,4 +416,5 @@ def load_source(
         results.append(result)
         if progress is not None:
             progress(result, index, len(tenant_ids))
+    mask_expired_rejected_records(source)
     return results

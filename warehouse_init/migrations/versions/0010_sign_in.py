@@ -16,6 +16,9 @@
   has not been seen for the idle limit, when it is older than the absolute limit, or when its user or
   tenant is no longer active; ``app.session_resume`` checks all of that on every page load.
 - ``app.tenants.is_active``: an operator can switch a whole tenant off.
+- ``app.tenant_data_events``: exports and deletions of a whole tenant's data (``keel tenant export``,
+  ``keel tenant delete``). Not tied to ``app.tenants`` by a foreign key: the record of a deletion must
+  outlive the tenant it deleted.
 
 Revision ID: 0010
 Revises: 0006
@@ -99,8 +102,26 @@ def upgrade() -> None:
         create index if not exists user_sessions_user_idx on app.user_sessions (user_id);
         """
     )
-    # Only the definer functions below touch these tables; no role reads them directly.
-    op.execute("revoke all on app.sign_in_throttle, app.sign_in_attempts, app.user_sessions from public")
+    op.execute(
+        """
+        create table if not exists app.tenant_data_events (
+            event_id bigint generated always as identity primary key,
+            occurred_at timestamptz not null default now(),
+            tenant_id uuid not null,
+            tenant_slug text not null,
+            actor text,
+            action text not null check (action in ('tenant.exported', 'tenant.deleted')),
+            detail jsonb not null default '{}'::jsonb
+        );
+        comment on table app.tenant_data_events is
+            'Exports and deletions of all of a tenant''s data; kept after the tenant is deleted';
+        """
+    )
+    # Only the definer functions below (and operators, as the administrator) touch these tables.
+    op.execute(
+        "revoke all on app.sign_in_throttle, app.sign_in_attempts, app.user_sessions, app.tenant_data_events "
+        "from public"
+    )
 
     op.execute(
         """
@@ -269,7 +290,10 @@ def downgrade() -> None:
         op.execute(f"drop function if exists {function}")
     op.execute("grant execute on function app.login_candidate(text) to keel_app")
     op.execute("revoke all on function app.login_candidate(text) from keel_auth")
-    op.execute("drop table if exists app.user_sessions, app.sign_in_attempts, app.sign_in_throttle")
+    op.execute(
+        "drop table if exists app.tenant_data_events, app.user_sessions, app.sign_in_attempts, "
+        "app.sign_in_throttle"
+    )
     op.execute("alter table app.tenants drop column if exists is_active")
     op.execute(
         """
