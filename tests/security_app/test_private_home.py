@@ -134,3 +134,25 @@ def test_a_failed_package_is_kept_for_the_retention_period_then_deleted(
     assert scratch_pipeline.list_normalized_load_packages() == []
     assert scratch_pipeline.list_completed_load_packages() == []
     assert [p for p in package_files(scratch_pipeline) if "-5" in p.read_text(errors="ignore")] == []
+
+
+def test_dagster_creates_its_run_storage_private(settings: KeelSettings) -> None:
+    """Dagster writes its sqlite run and event storage under KEEL_HOME/dagster after Keel prepared it."""
+    import dagster as dg
+
+    from keel.jobs import dagster_home
+
+    previous = os.umask(0o022)  # as a fresh process started from a usual shell
+    try:
+        home = dagster_home()
+        instance = dg.DagsterInstance.from_config(str(home))
+        try:
+            instance.get_runs()  # opens (and creates) the run storage
+        finally:
+            instance.dispose()
+    finally:
+        os.umask(previous)
+    created = [p for p in home.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".db" for p in created), created
+    assert [p for p in created if p.stat().st_mode & 0o077] == []
+    assert mode(home) == 0o700
