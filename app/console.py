@@ -1,6 +1,7 @@
 """Streamlit entry point of the Keel console: ``streamlit run app/console.py --server.headless true``.
 
-Before sign-in the navigation holds the sign-in page only, so no page that reads data can run; after
+Before sign-in the navigation holds the sign-in page only, so no page that reads data can run (app/session.py:
+throttled sign-in, a session re-checked on every page load, a signed cookie that survives a refresh); after
 sign-in it holds the console's pages and the sidebar shows who is signed in and a sign-out button.
 The warehouse is the one in the environment's settings (``KEEL_HOME`` or ``DATABASE_URL``).
 """
@@ -13,7 +14,10 @@ from app import evidence, forecasts, health, overview, plans, session
 
 st.set_page_config(page_title="Keel", page_icon=":material/sailing:", layout="wide")
 
-user = session.signed_in_user()
+# Every page load re-checks the session in the database (idle and absolute expiry, user and tenant
+# still active); a refreshed browser comes back signed in through the session cookie.
+user = session.current_user()
+session.write_pending_cookie()
 if user is None:
     pages = [st.Page(session.render_sign_in, title="Sign in", url_path="sign-in", default=True)]
     current_page = st.navigation(pages, position="hidden")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from keel import warehouse
+from keel.home import private_dir
 from keel.settings import child_env, get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,8 +33,9 @@ class RunOutcome:
 
 
 def dagster_home() -> Path:
-    home = get_settings().dagster_home
-    home.mkdir(parents=True, exist_ok=True)
+    # Private before Dagster creates its sqlite run and event storage here (umask 077 from now on,
+    # inherited by `dagster dev` and the run workers it starts).
+    home = private_dir(get_settings().dagster_home)
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text(DAGSTER_YAML)

@@ -10,6 +10,7 @@ import logging
 import sys
 import time
 from importlib.metadata import version as package_version
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -30,6 +31,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The PostgreSQL warehouse: status, stop, connection strings.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+tenant_app = typer.Typer(
+    help="One tenant's data: export all of it, or delete all of it.", no_args_is_help=True
+)
+app.add_typer(tenant_app, name="tenant")
 app.command("forecast")(forecast_command)
 
 console = Console()
@@ -57,17 +62,23 @@ def main_options(
 @app.command()
 def init() -> None:
     """Start the warehouse if it is embedded and apply every migration (safe to run again)."""
+    from keel.home import secure_home
     from warehouse_init.migrate import head_revision
 
     started = time.perf_counter()
     settings = get_settings()
     with console.status("Preparing the warehouse…"):
+        repair = secure_home(settings)
         warehouse.ensure_warehouse(settings)
     info = warehouse.status(settings)
     console.print(
         f"[green]✓[/green] warehouse ready: {info.kind} PostgreSQL {info.version} at {info.location}, "
         f"database {info.database}, schema revision {info.schema_revision} (head {head_revision()}) "
         f"in {time.perf_counter() - started:.1f} s"
+    )
+    console.print(
+        f"[green]✓[/green] {repair.home} is private to its owner (directories 0700, files 0600): "
+        f"{repair.directories_fixed} directories and {repair.files_fixed} files were made private"
     )
     _print_status(info)
 
@@ -150,6 +161,49 @@ def db_url(
 ) -> None:
     """Print a connection URL for psql or a SQL client (the embedded server listens on a socket only)."""
     console.print(warehouse.dlt_credentials(role), soft_wrap=True)  # type: ignore[arg-type]
+
+
+@tenant_app.command("export")
+def tenant_export(
+    slug: Annotated[str, typer.Argument(help="The tenant's slug.")],
+    to: Annotated[Path | None, typer.Option(help="Folder for the files (default: ./<slug>-export).")] = None,
+) -> None:
+    """Write all of a tenant's data to CSV files, one per table (recorded in the audit log)."""
+    from keel.tenant_data import export_tenant
+
+    result = export_tenant(slug, to or Path(f"{slug}-export"), actor=_operator())
+    console.print(
+        f"[green]✓[/green] {result.total_rows:,} rows of {result.tenant.name} in {len(result.files)} files "
+        f"under {result.files[0].parent if result.files else to}"
+    )
+
+
+@tenant_app.command("delete")
+def tenant_delete(
+    slug: Annotated[str, typer.Argument(help="The tenant's slug.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete all of a tenant's data everywhere in the warehouse (recorded in the audit log)."""
+    from keel.tenant_data import delete_tenant
+
+    if not yes:
+        typer.confirm(
+            f"Delete ALL data of tenant {slug!r} (users, loads, models, audit trail)? This cannot be undone",
+            abort=True,
+        )
+    result = delete_tenant(slug, actor=_operator())
+    console.print(
+        f"[green]✓[/green] deleted {result.total_rows:,} rows of {result.tenant.name} from "
+        f"{len(result.rows)} tables and {len(result.folders_removed)} load folders"
+    )
+    if result.not_deleted:
+        console.print(f"the next build refreshes {', '.join(result.not_deleted)} without them")
+
+
+def _operator() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
 
 
 def _print_status(info: warehouse.ServerStatus) -> None:

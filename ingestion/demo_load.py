@@ -14,7 +14,7 @@ from typing import Any
 import dlt
 
 from ingestion.demo import SOURCES, DemoWorld, simulate
-from ingestion.loader import RecordsFn, TenantLoad, load_source
+from ingestion.loader import RecordsFn, TenantLoad, configure_dlt, load_source, prune_load_packages
 from keel import tenancy, warehouse
 from keel.settings import get_settings
 
@@ -102,7 +102,7 @@ def load_ground_truth(world: DemoWorld) -> int:
         pipeline_name="keel_demo_truth",
         destination=dlt.destinations.postgres(credentials=warehouse.dlt_credentials("keel_loader")),
         dataset_name="raw_demo",
-        pipelines_dir=str(get_settings().dlt_pipelines_dir),
+        pipelines_dir=configure_dlt(),
     )
     pipeline.run(
         dlt.resource(
@@ -113,6 +113,7 @@ def load_ground_truth(world: DemoWorld) -> int:
             primary_key=["intervention_id"],
         ),
     ).raise_on_failed_jobs()
+    prune_load_packages(pipeline)
     return len(rows)
 
 

@@ -18,10 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
 import dlt
@@ -30,6 +32,7 @@ from dlt.common.pipeline import LoadInfo
 
 from ingestion.contracts import CONTRACTS, get_path, parse_cursor, problems
 from keel import warehouse
+from keel.home import private_dir
 from keel.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -233,17 +236,50 @@ def rejected_resource(rows: list[dict[str, Any]], tenant_scoped: bool = True) ->
     )
 
 
-def make_pipeline(source: str, tenant_id: str | None = None) -> dlt.Pipeline:
+def configure_dlt() -> str:
+    """dlt settings every Keel pipeline shares; returns the private pipelines directory."""
     settings = get_settings()
     # Load files live for seconds on local disk; compressing them cost more time than it saves.
     dlt.config["data_writer.disable_compression"] = True
+    # A load package is a copy of a tenant's records: dlt deletes its job files once they are loaded.
+    dlt.config["load.delete_completed_jobs"] = True
+    return str(private_dir(settings.dlt_pipelines_dir, settings))
+
+
+def make_pipeline(source: str, tenant_id: str | None = None) -> dlt.Pipeline:
+    pipelines_dir = configure_dlt()
     return dlt.pipeline(  # type: ignore[call-overload]
         pipeline_name=pipeline_name(source, tenant_id),
         destination=dlt.destinations.postgres(credentials=warehouse.dlt_credentials("keel_loader")),
         dataset_name=dataset_name(source),
-        pipelines_dir=str(settings.dlt_pipelines_dir),
-        **({"progress": "log"} if settings.debug else {}),
+        pipelines_dir=pipelines_dir,
+        **({"progress": "log"} if get_settings().debug else {}),
     )
+
+
+def prune_load_packages(pipeline: dlt.Pipeline, *, now: datetime | None = None) -> int:
+    """Delete the pipeline's load packages that are no longer needed; returns how many were deleted.
+
+    A load package is a copy of a tenant's records. One that dlt loaded is deleted at once (its data is
+    in the warehouse). One that failed stays pending, and the next run of the pipeline retries it
+    first; after ``failed_load_retention_days`` it is aborted instead (dlt rewinds the pipeline's
+    incremental state, so a later run extracts those records again) and deleted.
+    """
+    keep = timedelta(days=get_settings().failed_load_retention_days)
+    now = now or datetime.now(UTC)
+    pending = pipeline.list_normalized_load_packages()
+    if pending and now - datetime.fromtimestamp(float(min(pending)), tz=UTC) >= keep:
+        log.warning(
+            "load packages %s of %s failed for %s; aborting them", pending, pipeline.pipeline_name, keep
+        )
+        pipeline.abort_packages()
+        if pipeline.list_normalized_load_packages():  # the abort completes on the next load()
+            pipeline.load()
+    deleted = 0
+    for load_id in pipeline.list_completed_load_packages():
+        shutil.rmtree(pipeline.get_load_package_info(load_id).package_path, ignore_errors=True)
+        deleted += 1
+    return deleted
 
 
 def load_tenant(source: str, specs: Sequence[ResourceLike], records: RecordsFn, tenant_id: str) -> TenantLoad:
@@ -252,6 +288,7 @@ def load_tenant(source: str, specs: Sequence[ResourceLike], records: RecordsFn, 
     result = TenantLoad(source, tenant_id)
     rejected: list[dict[str, Any]] = []
     extracted: dict[str, int] = {}
+    pipeline: dlt.Pipeline | None = None
     try:
         pipeline = make_pipeline(source, tenant_id)
         info: LoadInfo = pipeline.run(
@@ -264,11 +301,14 @@ def load_tenant(source: str, specs: Sequence[ResourceLike], records: RecordsFn, 
         loaded = normalized.row_counts if normalized is not None else {}
         result.rows = {spec.name: int(loaded.get(spec.name, 0)) for spec in specs}
         if rejected:
-            pipeline.run(rejected_resource(rejected))
+            pipeline.run(rejected_resource(rejected)).raise_on_failed_jobs()
         result.rejected = len(rejected)
     except Exception as exc:  # one tenant's failure is reported, the others go on
         log.exception("loading %s for tenant %s failed", source, tenant_id)
         result.error = _describe(exc)
+    finally:
+        if pipeline is not None:
+            prune_load_packages(pipeline)
     result.extracted = {spec.name: extracted.get(spec.name, 0) for spec in specs}
     result.seconds = time.perf_counter() - started
     return result
@@ -294,6 +334,73 @@ def _describe(exc: BaseException) -> str:
     return f"{type(root).__name__}: {text.splitlines()[0] if text else 'no message'}"
 
 
+#: Field names that hold personal data in the sources' records (and anything that looks like them):
+#: e-mail, phone, names of people, addresses and their parts, notes, birth dates, tax ids, IP addresses.
+PERSONAL_FIELD = re.compile(
+    r"e-?mail|phone|addr|street|city|zip|postal|province|^name$|_name$|name_|^(given|family|display|full)"
+    r"|givenname|familyname|displayname|birth|ssn|tax_?id|ip_?address|note|^line\d$|shipping|billing",
+    re.IGNORECASE,
+)
+MASKED = "[removed after retention]"
+
+
+def mask_personal_fields(value: Any) -> Any:
+    """``value`` (a record as parsed JSON) with the value of every personal field replaced by a marker."""
+    if isinstance(value, dict):
+        return {
+            key: MASKED
+            if PERSONAL_FIELD.search(str(key)) and item not in (None, "")
+            else mask_personal_fields(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_personal_fields(item) for item in value]
+    return value
+
+
+def mask_expired_rejected_records(source: str | None = None, *, now: datetime | None = None) -> int:
+    """Mask personal fields of rejected records older than ``rejected_record_retention_days``.
+
+    A rejected record is kept whole for a while so someone can fix the source and load it again; after
+    the retention its personal fields are masked (a payload that is not readable JSON is replaced as a
+    whole) and the rest (resource, key, problems, hash) kept. Returns how many records were masked;
+    running it again masks nothing more. ``source`` None: every ``raw_*`` schema.
+    """
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=get_settings().rejected_record_retention_days)
+    masked = 0
+    with warehouse.connect("keel_loader") as conn:
+        schemas = [
+            row[0]
+            for row in conn.execute(
+                "select table_schema from information_schema.tables where table_name = 'rejected_records' "
+                "and table_schema like 'raw\\_%%' and (%s::text is null or table_schema = %s)",
+                (source and dataset_name(source), source and dataset_name(source)),
+            ).fetchall()
+        ]
+        for schema in schemas:
+            rows = conn.execute(
+                f'select _dlt_id, payload from "{schema}".rejected_records '
+                "where to_timestamp(_dlt_load_id::double precision) < %s and payload is not null",
+                (cutoff,),
+            ).fetchall()
+            for dlt_id, payload in rows:
+                try:
+                    cleaned = json.dumps(
+                        mask_personal_fields(json.loads(payload)), ensure_ascii=False, sort_keys=True
+                    )
+                except ValueError:
+                    cleaned = MASKED
+                if cleaned != payload and payload != MASKED:
+                    conn.execute(
+                        f'update "{schema}".rejected_records set payload = %s where _dlt_id = %s',
+                        (cleaned, dlt_id),
+                    )
+                    masked += 1
+    if masked:
+        log.info("masked personal fields of %d rejected records past their retention", masked)
+    return masked
+
+
 def load_source(
     source: str,
     specs: Sequence[ResourceLike],
@@ -309,4 +416,5 @@ def load_source(
         results.append(result)
         if progress is not None:
             progress(result, index, len(tenant_ids))
+    mask_expired_rejected_records(source)
     return results

@@ -28,3 +28,11 @@ class InvalidInput(KeelError, ValueError):
 
 class AuthenticationFailed(KeelError):
     """Email and password do not match a user."""
+
+
+class SignInLocked(AuthenticationFailed):
+    """Too many failed sign-ins for this account or from this address: locked for a while."""
+
+    def __init__(self, what: str, todo: str, retry_after_seconds: int) -> None:
+        super().__init__(what, todo)
+        self.retry_after_seconds = retry_after_seconds

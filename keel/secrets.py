@@ -14,6 +14,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from keel.errors import KeelError
+from keel.home import private_home
 from keel.settings import KeelSettings, get_settings
 
 
@@ -23,7 +24,7 @@ def _keys(settings: KeelSettings) -> list[bytes]:
     else:
         path = settings.secret_key_file
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_home(settings)
             # O_EXCL: two processes creating the key at once must not end up with different keys.
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -73,3 +74,12 @@ def mask(value: str, visible: int = 4) -> str:
     if len(value) <= visible * 2:
         return "…" if value else ""
     return "…" + value[-visible:]
+
+
+def signing_keys(settings: KeelSettings | None = None) -> list[bytes]:
+    """The secret keys, oldest first, for signing tokens (itsdangerous takes the last as the signer).
+
+    The same key material as the connector secrets; itsdangerous derives a separate key per purpose
+    from it with its ``salt``, so a signature for one purpose is no good for another.
+    """
+    return list(reversed(_keys(settings or get_settings())))

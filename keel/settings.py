@@ -19,6 +19,7 @@ ROLES: dict[str, str] = {
     "keel_transformer": "dbt and ML assets: reads raw, writes staging/marts/metrics/benchmarks/ml",
     "keel_app": "console and coach: reads marts/ml under row-level security, writes app/coach state",
     "keel_analyst": "analysts: read-only marts under row-level security",
+    "keel_auth": "console sign-in only: checks passwords, throttles guessing, keeps sessions (functions)",
 }
 
 
@@ -76,6 +77,51 @@ class KeelSettings(BaseSettings):
         default=None,
         description="Last simulated day of the demo businesses (default: the simulator's fixed end date). "
         "Moving it forward and loading again loads only the new and changed records.",
+    )
+
+    failed_load_retention_days: int = Field(
+        default=7,
+        ge=0,
+        description=(
+            "dlt load packages that finished with failed jobs (copies of tenants' records) are kept this "
+            "many days for a look at what failed, then deleted. Completed packages are deleted at once; "
+            "packages not loaded yet stay until the next run loads them."
+        ),
+    )
+    rejected_record_retention_days: int = Field(
+        default=30,
+        ge=0,
+        description=(
+            "Records a load set aside (rejected_records) keep their full payload this many days for a fix; "
+            "then personal fields (e-mail, name, phone, address, ...) are masked and the rest kept."
+        ),
+    )
+    sign_in_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "Failed sign-ins in a row, for one account or one client address, before it is locked for a "
+            "while; each further failure doubles the lock (exponential back-off)."
+        ),
+    )
+    sign_in_lockout_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="First lock after sign_in_max_failures failures; doubles with every further failure.",
+    )
+    sign_in_max_lockout_seconds: int = Field(
+        default=3600, ge=1, description="Longest lock after repeated failed sign-ins."
+    )
+    session_idle_minutes: int = Field(
+        default=30, ge=1, description="A console session with no page load for this long signs out."
+    )
+    session_max_hours: int = Field(
+        default=12, ge=1, description="A console session ends this long after sign-in, however active."
+    )
+    session_cookie_name: str = Field(
+        default="keel_session",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="Name of the console's signed session cookie (survives a browser refresh).",
     )
 
     fred_api_key: SecretStr | None = Field(

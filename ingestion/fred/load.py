@@ -15,7 +15,7 @@ from typing import Any
 
 from ingestion.fred import OBSERVATIONS, SERIES, SOURCE, fred_source
 from ingestion.fred.client import FredClient
-from ingestion.loader import LOADER_FILE_FORMAT, make_pipeline, rejected_resource
+from ingestion.loader import LOADER_FILE_FORMAT, make_pipeline, prune_load_packages, rejected_resource
 from keel import warehouse
 from keel.settings import KeelSettings, get_settings
 
@@ -88,6 +88,7 @@ def load_fred(
     result.rows = {table: int(loaded.get(table, 0)) for table in (OBSERVATIONS.name, SERIES.name)}
     if rejected:
         pipeline.run(rejected_resource(rejected, tenant_scoped=False))
+    prune_load_packages(pipeline)
     result.rejected = len(rejected)
     result.seconds = time.perf_counter() - started
     for series_id in ids:

@@ -1,6 +1,6 @@
 """A synthetic world of peer groups for the benchmark and health score tests, built once per session.
 
-25 tenants in NAICS codes that only these tests use (99110x), with three complete months of daily
+30 tenants in NAICS codes that only these tests use (99110x), with three complete months of daily
 metrics (January to March 2022, before any demo data), written into metrics.business_metrics_daily as
 keel_transformer (the role dbt builds it with). Then `dbt build` runs the seeds, the benchmark and
 health score models and their tests; one tenant leaves (deleted) and another improves its margins,
@@ -14,6 +14,8 @@ Groups (size band / region in brackets):
 - DIFF: 991105 with five small/East and one micro/East: the small/East group has 5 tenants but differs
   from its industry group by one tenant, so it is withheld (differencing rule) and all six use the
   industry group.
+- ATTACK: five in 991106 built against the publication rule (evenly spaced margins, one dominant
+  grower): the figures those produce must be withheld.
 LONELY has no cost, labor or ad data (zeros, as for a business without those sources).
 """
 
@@ -56,6 +58,7 @@ class PeerTenant:
     region: str
     index: int
     has_costs: bool = True
+    even_step: int | None = None  # ATTACK: evenly spaced cost of goods, one dominant growth
 
     @property
     def tenant_id(self) -> uuid.UUID:
@@ -76,7 +79,14 @@ DIFF = [
     *_group("diff-small", "991105", "small", "Test-East", 5, 19),
     *_group("diff-micro", "991105", "micro", "Test-East", 1, 24),
 ]
-ALL = [*LONELY, *PAIR, *FIVE, *CHAIN_SMALL, *CHAIN_MICRO, *CHAIN_LONE, *DIFF]
+#: Five tenants built to attack the publication rule (991106, small, Test-West): their gross margins are
+#: evenly spaced (0.70, 0.65, ... 0.50), so the group's mean is its middle member's margin; and one of
+#: them grows 60 % a month while the others grow 0.1-0.5 %, so it dominates every growth cluster it is in.
+ATTACK = [
+    PeerTenant(f"peer-attack-{i}", "991106", "small", "Test-West", 25 + i, even_step=i) for i in range(5)
+]
+DOMINANT = ATTACK[4]
+ALL = [*LONELY, *PAIR, *FIVE, *CHAIN_SMALL, *CHAIN_MICRO, *CHAIN_LONE, *DIFF, *ATTACK]
 LEAVER = FIVE[0]
 IMPROVER = CHAIN_SMALL[0]
 APP_VIEWER = CHAIN_SMALL[1]
@@ -137,6 +147,13 @@ def insert_params(tenant: PeerTenant) -> dict[str, Any]:
         "labor_rate": round(0.2 + 0.23 * spread(i, 7), 6) if costs else 0,
         "ads_rate": round(0.03 + 0.05 * spread(i, 8), 6) if costs else 0,
         "returning": 3 + int(12 * spread(i, 9)),
+    } | (_attack_params(tenant.even_step) if tenant.even_step is not None else {})
+
+
+def _attack_params(step: int) -> dict[str, Any]:
+    return {
+        "cogs_rate": round(0.30 + 0.05 * step, 2),
+        "growth": 0.6 if step == 4 else round(0.001 + 0.001 * step, 3),
     }
 
 
@@ -160,7 +177,7 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class PeerWorld:
-    before: Snapshot  # all 25 tenants
+    before: Snapshot  # all 30 tenants
     after: Snapshot  # LEAVER gone, IMPROVER's cost of goods halved in March
     work_dir: Path
 

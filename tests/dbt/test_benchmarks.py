@@ -5,8 +5,8 @@ that is one tenant's value, the seeds, row-level security and the Dagster checks
 from __future__ import annotations
 
 import csv
-from collections import Counter, defaultdict
-from decimal import Decimal
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,12 @@ from tests.dbt_run import PROJECT_DIR
 from .peer_world import (
     ALL,
     APP_VIEWER,
+    ATTACK,
     CHAIN_LONE,
     CHAIN_MICRO,
     CHAIN_SMALL,
     DIFF,
+    DOMINANT,
     FIVE,
     LEAVER,
     LONELY,
@@ -153,21 +155,122 @@ def test_a_group_one_tenant_short_of_its_wider_group_is_withheld(peer_world: Pee
     assert all(found == {("industry", len(DIFF))} for found in levels_of(snap, DIFF).values())
 
 
-def test_no_published_percentile_is_one_tenants_value(peer_world: PeerWorld) -> None:
-    """A published number may equal a value several tenants share (it identifies none of them), never
-    a value that only one tenant has."""
+def significant(value: Decimal, digits: int = 3) -> Decimal:
+    """``value`` rounded to ``digits`` significant digits, half away from zero (PostgreSQL's round)."""
+    if value == 0:
+        return Decimal(0)
+    return value.quantize(Decimal(1).scaleb(value.adjusted() - digits + 1), rounding=ROUND_HALF_UP)
+
+
+def group_values(snap: Snapshot, naics: str, metric: str) -> dict[Any, list[Decimal]]:
+    ids = {t.tenant_id for t in ALL if t.naics_code == naics}
+    found: dict[Any, list[Decimal]] = defaultdict(list)
+    for row in snap.values:
+        if row["tenant_id"] in ids and row["metric"] == metric:
+            found[row["metric_month"]].append(row["metric_value"])
+    return found
+
+
+def in_group(tenant: PeerTenant, row: dict[str, Any]) -> bool:
+    if row["group_level"] == "all":
+        return True
+    if row["group_level"] == "industry":
+        return tenant.naics_code == row["naics_code"]
+    return (tenant.naics_code, tenant.size_band, tenant.region) == (
+        row["naics_code"],
+        row["size_band"],
+        row["region"],
+    )
+
+
+def test_no_published_figure_equals_any_members_value(peer_world: PeerWorld) -> None:
+    """Not even rounded: a published figure never equals, to its three significant digits, the value of
+    any member of its group (a value outside the group may coincide: it is not in the figure)."""
+    tenants = {t.tenant_id: t for t in ALL}
     for snap in (peer_world.before, peer_world.after):
-        holders: dict[tuple[Any, ...], Counter[Decimal]] = defaultdict(Counter)
+        values: dict[tuple[Any, ...], list[tuple[PeerTenant, Decimal]]] = defaultdict(list)
         for row in snap.values:
-            holders[(row["metric_month"], row["metric"], row["unit"])][row["metric_value"]] += 1
-        checked = 0
+            key = (row["metric_month"], row["metric"], row["unit"])
+            values[key].append((tenants[row["tenant_id"]], significant(row["metric_value"])))
+        checked = withheld = 0
         for row in snap.peer_benchmarks:
-            counts = holders[(row["metric_month"], row["metric"], row["unit"])]
-            singles = {value for value, count in counts.items() if count == 1}
+            members = {
+                value
+                for tenant, value in values[(row["metric_month"], row["metric"], row["unit"])]
+                if in_group(tenant, row)
+            }
             for quantile in QUANTILES:
-                assert row[quantile] not in singles, (row["peer_group"], row["metric"], quantile)
+                if row[quantile] is None:
+                    withheld += 1
+                    continue
+                assert row[quantile] not in members, (
+                    row["peer_group"],
+                    row["metric"],
+                    quantile,
+                    row[quantile],
+                )
                 checked += 1
-        assert checked > 100
+        assert checked > 100 and withheld > 0
+
+
+def test_a_cluster_whose_mean_is_its_middle_member_is_withheld(peer_world: PeerWorld) -> None:
+    """The cluster attack: evenly spaced margins make the group's mean its middle member's margin."""
+    snap = peer_world.before
+    margins = group_values(snap, "991106", "gross_margin_pct")
+    assert len(margins) == len(MONTHS)
+    for month, group in margins.items():
+        assert len(group) == len(ATTACK)
+        mean = sum(group, Decimal(0)) / len(group)
+        assert significant(mean) in {significant(v) for v in group}, month  # the attack is real
+    rows = [
+        r for r in snap.peer_benchmarks if r["naics_code"] == "991106" and r["metric"] == "gross_margin_pct"
+    ]
+    assert {r["group_level"] for r in rows} == {"industry_size_region", "industry"}
+    assert all(r[q] is None for r in rows for q in QUANTILES), rows
+
+
+def test_a_figure_one_member_dominates_is_withheld(peer_world: PeerWorld) -> None:
+    """One tenant grows 60 % a month, its four peers under 1 %: the group's mean is mostly that tenant."""
+    snap = peer_world.before
+    growth = group_values(snap, "991106", "revenue_growth_mom")
+    dominant = {
+        r["metric_month"]: r["metric_value"]
+        for r in snap.values
+        if r["tenant_id"] == DOMINANT.tenant_id and r["metric"] == "revenue_growth_mom"
+    }
+    assert growth and dominant
+    for month, group in growth.items():
+        assert abs(dominant[month]) / sum(abs(v) for v in group) > Decimal("0.5")
+    rows = [
+        r for r in snap.peer_benchmarks if r["naics_code"] == "991106" and r["metric"] == "revenue_growth_mom"
+    ]
+    assert rows and all(r[q] is None for r in rows for q in QUANTILES), rows
+
+
+def test_nested_published_groups_never_differ_by_fewer_than_five_tenants(peer_world: PeerWorld) -> None:
+    """The differencing attack: two published groups, one inside the other, whose sizes differ by one to
+    four tenants would give away those few tenants' values (sum of the wider minus sum of the narrower)."""
+    for snap in (peer_world.before, peer_world.after):
+        by_key: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+        for row in snap.peer_benchmarks:
+            by_key[(row["metric_month"], row["metric"], row["unit"])].append(row)
+        pairs = 0
+        for rows in by_key.values():
+            for narrow in rows:
+                for wide in rows:
+                    inside = (wide["group_level"] == "all" and narrow["group_level"] != "all") or (
+                        wide["group_level"] == "industry"
+                        and narrow["group_level"] == "industry_size_region"
+                        and wide["naics_code"] == narrow["naics_code"]
+                    )
+                    if inside:
+                        pairs += 1
+                        difference = wide["peer_count"] - narrow["peer_count"]
+                        assert difference == 0 or difference >= MIN_PEERS, (
+                            narrow["peer_group"],
+                            wide["peer_group"],
+                        )
+        assert pairs > 50
 
 
 def test_a_five_tenant_group_publishes_only_its_mean(peer_world: PeerWorld) -> None:
@@ -180,13 +283,14 @@ def test_a_five_tenant_group_publishes_only_its_mean(peer_world: PeerWorld) -> N
         if row["tenant_id"] in ids:
             members[(row["metric_month"], row["metric"])].append(row["metric_value"])
     rows = [r for r in snap.peer_benchmarks if r["naics_code"] == "991103" and r["group_level"] == "industry"]
-    assert rows
-    for row in rows:
+    published = [r for r in rows if r["p50"] is not None]
+    assert len(published) >= len(rows) - 2 and published
+    for row in published:
         group = members[(row["metric_month"], row["metric"])]
         mean: Decimal = sum(group, Decimal(0)) / len(group)
         assert len({row[q] for q in QUANTILES}) == 1
-        assert abs(row["p50"] - mean) <= abs(mean) * Decimal("0.005"), (row["metric"], row["p50"], mean)
-        assert row["p50"] not in group
+        assert row["p50"] == significant(mean), (row["metric"], row["p50"], mean)
+        assert row["p50"] not in {significant(v) for v in group}
 
 
 def test_unknown_costs_are_not_benchmarked_as_zero(peer_world: PeerWorld) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 from dagster_dbt import DbtProject
 
+from keel.home import private_dir
 from keel.settings import get_settings
 from keel.warehouse import write_dbt_profiles
 
@@ -22,8 +23,7 @@ DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 
 
 def parse_profiles_dir() -> Path:
-    directory = get_settings().home_dir / "dbt" / "parse"
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = private_dir(get_settings().home_dir / "dbt" / "parse")
     placeholder = {
         "type": "postgres",
         "host": "localhost",

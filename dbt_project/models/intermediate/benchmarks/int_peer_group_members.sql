@@ -9,8 +9,9 @@
     - nor is a group whose published wider group has 1 to benchmark_min_peers - 1 tenants more: the
       two distributions side by side would single out those few tenants (a differencing attack);
     - published percentiles are computed from micro-aggregated values (cluster_value): the group's
-      sorted values cut into consecutive clusters of at least three tenants, each value replaced by
-      its cluster's mean, so no published number is one tenant's value. -#}
+      sorted values cut into consecutive clusters of at least benchmark_min_peers tenants, each value
+      replaced by its cluster's mean; cluster_max_share is the largest member's share of the cluster's
+      absolute total (peer_benchmarks withholds a figure from a cluster one member dominates). -#}
 {%- set min_peers = benchmark_min_peers() -%}
 
 with
@@ -154,7 +155,7 @@ ranked as (
         (rank() over value_window - 1 + 0.5 * count(*) over (
             partition by metric_month, metric, unit, group_level, peer_group, metric_value
         ))::numeric / peer_count as tenant_percentile,
-        greatest(1, floor(peer_count / 3.0))::integer as cluster_count
+        greatest(1, floor(peer_count / {{ min_peers }}::numeric))::integer as cluster_count
     from decided
     window
         group_window as (
@@ -194,9 +195,9 @@ final as (
         metric_value,
         round(tenant_percentile, 4)::numeric(6, 4) as tenant_percentile,
         cluster_number,
-        avg(metric_value) over (
-            partition by metric_month, metric, unit, group_level, peer_group, cluster_number
-        ) as cluster_value,
+        avg(metric_value) over cluster_window as cluster_value,
+        (max(abs(metric_value)) over cluster_window
+            / nullif(sum(abs(metric_value)) over cluster_window, 0))::numeric(9, 6) as cluster_max_share,
 
         -- booleans
         is_published,
@@ -205,6 +206,7 @@ final as (
         metric_month
 
     from clustered
+    window cluster_window as (partition by metric_month, metric, unit, group_level, peer_group, cluster_number)
 
 )
 
