@@ -67,7 +67,7 @@ def test_keel_init_creates_a_private_home_and_repairs_an_old_one(tmp_path: Path)
     def keel(*args: str) -> subprocess.CompletedProcess[str]:
         # umask 022, as in a usual shell: Keel must not rely on the caller's umask.
         return subprocess.run(
-            [sys.executable, "-c", "import os; os.umask(0o022); from keel.cli import main; main()", *args],
+            [sys.executable, "-c", "import os; os.umask(0o022); from cli.main import main; main()", *args],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -140,7 +140,7 @@ def test_dagster_creates_its_run_storage_private(settings: KeelSettings) -> None
     """Dagster writes its sqlite run and event storage under KEEL_HOME/dagster after Keel prepared it."""
     import dagster as dg
 
-    from keel.jobs import dagster_home
+    from cli.jobs import dagster_home
 
     previous = os.umask(0o022)  # as a fresh process started from a usual shell
     try:

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app as cli
 from ingestion import loader
 from keel import tenancy, warehouse
-from keel.cli import app as cli
 from keel.settings import KeelSettings
 
 SLUGS = ("privacy-salon-a", "privacy-salon-b")
