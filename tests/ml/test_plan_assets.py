@@ -37,7 +37,6 @@ from models_ml.optimization.tenant_problems import (
 )
 from orchestration.defs.ml import plans as plans_module
 from orchestration.defs.ml.forecasts import ML_FORECASTS
-from orchestration.defs.ml.forecasts import ensure_tables as ensure_forecast_tables
 from orchestration.defs.ml.plans import (
     ML_EVIDENCE_EDGES,
     ML_PLANS,
@@ -265,7 +264,6 @@ def tenant_ids(settings: KeelSettings) -> Iterator[dict[str, uuid.UUID]]:
             if not (exists and exists[0]):
                 conn.execute(f"create table {table} ({columns})")
                 created.append(table)
-        ensure_forecast_tables(conn)
         _delete(conn, list(ids.values()))
         write_shop(conn, ids[SHOP])
         write_saas(conn, ids[SAAS])

@@ -83,46 +83,6 @@ PRODUCT_TARGETS = ("units",)
 NODE_COLUMNS: tuple[str, ...] = ("tenant_id", "node", "kind", "label", "run_id")
 EDGE_COLUMNS: tuple[str, ...] = (*EDGE_SCHEMA, "intervention_id", "run_id")
 
-# The tables belong to keel_transformer; keel_app and keel_analyst read them through the schema's default
-# privileges, under row-level security (event trigger, or the explicit call in ensure_tables).
-_DDL = (
-    """
-    create table if not exists ml.evidence_nodes (
-        tenant_id uuid not null,
-        node text not null,
-        kind text not null,
-        label text not null,
-        run_id text not null,
-        created_at timestamptz not null default now(),
-        primary key (tenant_id, node)
-    )
-    """,
-    """
-    create table if not exists ml.evidence_edges (
-        tenant_id uuid not null,
-        cause text not null,
-        effect text not null,
-        method text not null,
-        estimand text not null,
-        estimate double precision,
-        ci_low double precision,
-        ci_high double precision,
-        p_value double precision,
-        refutations jsonb not null,
-        grade text not null check (grade in ('strong', 'moderate', 'weak', 'inconclusive')),
-        assumptions text not null,
-        reason text,
-        explanation text not null,
-        settings jsonb not null,
-        is_primary boolean not null,
-        intervention_id uuid,
-        run_id text not null,
-        created_at timestamptz not null default now()
-    )
-    """,
-    "create index if not exists evidence_edges_pair on ml.evidence_edges (tenant_id, cause, effect)",
-)
-
 
 class EvidenceAssetConfig(dg.Config):
     """Which tenants the evidence step runs and how hard it works; the rest is ``EvidenceSettings``."""
@@ -424,11 +384,6 @@ def build_tenant_inputs(
 # --------------------------------------------------------------------------------------------
 
 
-def ensure_tables(conn: psycopg.Connection[Any]) -> None:
-    """Create the two tables when missing, with row-level security (also where no event trigger runs)."""
-    tables.ensure_tables(conn, _DDL, (NODES_TABLE, EDGES_TABLE))
-
-
 def graph_rows(
     graph: EvidenceGraph, intervention_ids: dict[str, str], run_id: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -642,7 +597,6 @@ def ml_evidence(
     edges = pl.concat(edge_frames)
     written = [o.tenant_id for o in done]
     with warehouse.connect() as conn:
-        ensure_tables(conn)
         tables.replace_tenant_rows(conn, written, {NODES_TABLE: nodes, EDGES_TABLE: edges})
         stored = read_back_edges(conn, written, run_id)
 

@@ -68,52 +68,6 @@ ACCURACY_TABLE_COLUMNS: tuple[str, ...] = (
     "run_id",
 )
 
-# The tables belong to keel_transformer; keel_app and keel_analyst read them through the schema's default
-# privileges, under row-level security (event trigger, or the explicit call in ensure_tables).
-_DDL = (
-    """
-    create table if not exists ml.forecasts (
-        tenant_id uuid not null,
-        metric text not null,
-        ds date not null,
-        model text not null,
-        point double precision not null,
-        lo_80 double precision not null,
-        hi_80 double precision not null,
-        lo_95 double precision not null,
-        hi_95 double precision not null,
-        is_chosen boolean not null,
-        run_id text not null,
-        created_at timestamptz not null default now(),
-        primary key (tenant_id, metric, model, ds)
-    )
-    """,
-    """
-    create table if not exists ml.forecast_accuracy (
-        tenant_id uuid not null,
-        metric text not null,
-        model text,
-        is_chosen boolean not null,
-        chosen_model text,
-        mase double precision,
-        smape double precision,
-        coverage_80 double precision,
-        coverage_95 double precision,
-        cv_windows bigint,
-        series_class text,
-        fallback_reason text,
-        data_notes text,
-        ensemble_members text,
-        n_obs bigint,
-        history_start date,
-        history_end date,
-        run_id text not null,
-        created_at timestamptz not null default now()
-    )
-    """,
-    "create index if not exists forecast_accuracy_series on ml.forecast_accuracy (tenant_id, metric)",
-)
-
 
 class ForecastAssetConfig(dg.Config):
     """What the forecasting step forecasts and how; every field maps onto ``ForecastConfig``."""
@@ -192,11 +146,6 @@ def read_metrics(
 # --------------------------------------------------------------------------------------------
 # Writing the results
 # --------------------------------------------------------------------------------------------
-
-
-def ensure_tables(conn: psycopg.Connection[Any]) -> None:
-    """Create the two tables when missing, with row-level security (also where no event trigger runs)."""
-    tables.ensure_tables(conn, _DDL, (FORECASTS_TABLE, ACCURACY_TABLE))
 
 
 def forecast_rows(run: ForecastRun, run_id: str) -> pl.DataFrame:
@@ -356,7 +305,6 @@ def ml_forecasting(
     forecasts = forecast_rows(run, context.run.run_id)
     accuracy = accuracy_rows(run, context.run.run_id)
     with warehouse.connect() as conn:
-        ensure_tables(conn)
         tables.replace_tenant_rows(conn, tenants, {FORECASTS_TABLE: forecasts, ACCURACY_TABLE: accuracy})
         stored = read_back_forecasts(conn, tenants, context.run.run_id)
 

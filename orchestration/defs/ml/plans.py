@@ -52,7 +52,6 @@ from models_ml.optimization.tenant_problems import (
     build_pricing_problem,
     build_staffing_problem,
 )
-from orchestration.defs.ml import tables
 from orchestration.defs.ml.forecasts import ML_FORECASTS
 from orchestration.defs.ml.tables import resolve_tenants, table_exists
 from orchestration.defs.warehouse.resources import WarehouseResource
@@ -65,41 +64,6 @@ SOLVED_STATUSES = frozenset({"optimal", "feasible"})
 #: Every status a row may carry: the planners' four, and the two the asset adds.
 KNOWN_STATUSES = frozenset({"optimal", "feasible", "infeasible", "no_solution", "not_applicable", "error"})
 
-
-# Owned by keel_transformer; keel_app and keel_analyst read it through the schema's default privileges,
-# under row-level security (event trigger, or the explicit call in ensure_tables).
-_DDL = (
-    """
-    create table if not exists ml.plans (
-        tenant_id uuid not null,
-        plan_type text not null,
-        horizon integer not null,
-        period text not null,
-        status text not null,
-        decisions jsonb not null,
-        objective_name text,
-        objective_sense text,
-        objective_value double precision,
-        current_policy_value double precision,
-        expected_impact double precision,
-        currency text not null,
-        binding_constraints jsonb not null,
-        conflicting_constraints jsonb not null,
-        explanation text not null,
-        notes jsonb not null,
-        metrics jsonb not null,
-        inputs jsonb not null,
-        problem jsonb,
-        solver text,
-        solve_seconds double precision,
-        total_seconds double precision not null,
-        optimality_gap double precision,
-        run_id text not null,
-        created_at timestamptz not null default now(),
-        primary key (tenant_id, plan_type)
-    )
-    """,
-)
 
 PLANNERS: dict[str, tuple[Callable[[TenantData, PlanningOptions], Any], Callable[..., Plan]]] = {
     "inventory": (build_inventory_problem, plan_inventory),
@@ -439,11 +403,6 @@ def plan_tenant(
 # --------------------------------------------------------------------------------------------
 
 
-def ensure_tables(conn: psycopg.Connection[Any]) -> None:
-    """Create ml.plans when missing, with row-level security (also where no event trigger runs)."""
-    tables.ensure_tables(conn, _DDL, (PLANS_TABLE,))
-
-
 _JSON_COLUMNS = frozenset(
     {"decisions", "binding_constraints", "conflicting_constraints", "notes", "metrics", "inputs", "problem"}
 )
@@ -624,7 +583,6 @@ def ml_plans(
                 )
             )
         tenants = [str(t) for t in tenant_ids]
-        ensure_tables(conn)
         replace_tenant_plans(conn, tenants, rows)
         stored = read_back_plans(conn, tenants, run_id)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
@@ -60,18 +60,6 @@ def resolve_tenants(conn: psycopg.Connection[Any], tenants: list[str]) -> list[u
     if unknown:
         raise dg.Failure(f"config.tenants names unknown tenant(s) {unknown}: use slugs or ids of app.tenants")
     return resolved
-
-
-def ensure_tables(conn: psycopg.Connection[Any], ddl: Iterable[str], tables: Iterable[str]) -> None:
-    """Run the (idempotent) DDL, then make sure each table has row-level security."""
-    for statement in ddl:
-        conn.execute(statement)
-    for table in tables:
-        row = conn.execute(
-            "select relrowsecurity from pg_class where oid = %s::regclass", (table,)
-        ).fetchone()
-        if row is None or not row[0]:
-            conn.execute("select app.enable_tenant_isolation(%s::regclass)", (table,))
 
 
 def copy_frame(conn: psycopg.Connection[Any], table: str, frame: pl.DataFrame) -> None:
