@@ -23,9 +23,11 @@ import typer
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from keel import forecast_cli, warehouse
+from app.data import readers
+from app.data.readers import ForecastsNotStored, load_forecast, resolve_tenant
+from keel import warehouse
 from keel.errors import InvalidInput
-from keel.forecast_cli import ForecastsNotStored, forecast_command, load_forecast, resolve_tenant
+from keel.forecast_cli import forecast_command
 from keel.settings import KeelSettings
 from keel.tenancy import create_tenant
 from orchestration.defs.ml.forecasts import (
@@ -339,9 +341,7 @@ def test_no_stored_forecasts_says_to_run_the_demo(
     scratch_settings: KeelSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On a warehouse where the assets never ran, the error names the command to run."""
-    monkeypatch.setattr(
-        forecast_cli, "connect", functools.partial(warehouse.connect, settings=scratch_settings)
-    )
-    assert forecast_cli.forecast_metrics(uuid.uuid4()) == []
+    monkeypatch.setattr(readers, "connect", functools.partial(warehouse.connect, settings=scratch_settings))
+    assert readers.forecast_metrics(uuid.uuid4()) == []
     with pytest.raises(ForecastsNotStored, match="keel demo"):
-        forecast_cli.load_forecast(uuid.uuid4(), "revenue_net")
+        readers.load_forecast(uuid.uuid4(), "revenue_net")
