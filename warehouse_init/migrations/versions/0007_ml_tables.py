@@ -13,6 +13,8 @@ role writes the rows, and the console and analysts read them under their tenant.
 - ``ml.evidence_nodes`` / ``ml.evidence_edges``: the evidence graph (cause -> effect, method, estimate,
   interval, refutations, grade and a sentence).
 - ``ml.plans``: per tenant and plan type, the solved plan and the problem it was solved from.
+- the schema ``ml_features``, where dbt builds the views over the marts that the assets read
+  (``dbt_project/models/ml_features``); only the pipeline role uses it.
 
 Every row carries the Dagster ``run_id`` that wrote it.
 
@@ -131,6 +133,9 @@ INDEXES = (
 
 
 def upgrade() -> None:
+    # The dbt models the ML assets read (dbt_project/models/ml_features): the pipeline's only, no readers.
+    op.execute("create schema if not exists ml_features")
+    op.execute("grant usage, create on schema ml_features to keel_transformer")
     # "if not exists": a warehouse whose assets created these tables before this revision keeps its rows.
     for table, columns in TABLES.items():
         op.execute(f"create table if not exists {table} ({columns})")
@@ -145,3 +150,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in reversed(TABLES):
         op.execute(f"drop table if exists {table}")
+    op.execute("drop schema if exists ml_features cascade")
