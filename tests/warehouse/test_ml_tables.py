@@ -27,6 +27,11 @@ def test_a_migrated_warehouse_holds_every_ml_table_with_row_level_security(setti
             ).fetchone()
             assert row is not None, f"{table} is missing"
             assert row == (True, ["pipeline_access", "tenant_isolation"]), table
+            owner = conn.execute(
+                "select tableowner from pg_tables where format('%%I.%%I', schemaname, tablename) = %s",
+                (table,),
+            )
+            assert owner.fetchone() == ("keel_transformer",), table
             for role, privilege, allowed in (
                 ("keel_transformer", "insert", True),
                 ("keel_transformer", "delete", True),

@@ -3,8 +3,8 @@
 Until this revision each asset created its own tables when missing; now every table Keel creates is
 created here, and the assets only replace their tenants' rows (``orchestration/defs/ml``). The columns,
 keys and indexes are the ones the assets created. Each table gets row-level security through
-``app.enable_tenant_isolation`` (as 0003 and 0006 do; also where no event trigger runs), the pipeline
-role writes the rows, and the console and analysts read them under their tenant.
+``app.enable_tenant_isolation`` (as 0003 and 0006 do; also where no event trigger runs), belongs to the
+pipeline role that writes it (as before), and the console and analysts read it under their tenant.
 
 - ``ml.forecasts``: per tenant, metric, model and day ahead, the point forecast and 80%/95% bounds;
   ``is_chosen`` marks the model each series uses.
@@ -143,7 +143,9 @@ def upgrade() -> None:
         op.execute(statement)
     for table in TABLES:
         op.execute(f"select app.enable_tenant_isolation('{table}')")
-        op.execute(f"grant select, insert, update, delete on {table} to keel_transformer")
+        # Owned by the pipeline role, as when the assets created them: the assets write with COPY, which
+        # PostgreSQL refuses under row-level security to anyone but the owner.
+        op.execute(f"alter table {table} owner to keel_transformer")
         op.execute(f"grant select on {table} to keel_app, keel_analyst")
 
 
