@@ -9,7 +9,9 @@ each tenant's :class:`TenantInputs`, and each tenant's outcome into the graph th
   units ``<product_id>.units``, or new trials / paid subscriptions), the best sellers' daily prices and
   units, the driver metrics and the gcm graph; and an "inconclusive" edge for every intervention whose
   target Keel does not have, saying why.
-- :func:`stored_graph`: a tenant's estimated graph with those edges, in the owner's words.
+- :func:`build_batch`: those inputs for every tenant of a run, with its industry peers' panels.
+- :func:`stored_graph`, :func:`graph_rows`: a tenant's estimated graph with those edges, in the owner's
+  words, as rows of ``ml.evidence_nodes`` and ``ml.evidence_edges``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ import polars as pl
 
 from models_ml.evidence.batch import TenantInputs, TenantOutcome
 from models_ml.evidence.recorded import RecordedIntervention, product_series, unresolved_edge
-from models_ml.evidence.records import EvidenceGraph, nodes_for_edges, relabel_edges
+from models_ml.evidence.records import (
+    EDGE_SCHEMA,
+    METRIC_LABELS,
+    EvidenceGraph,
+    nodes_for_edges,
+    relabel_edges,
+)
 
 #: Metrics of metrics.business_metrics_daily in every tenant's panel (drivers, root cause, targets).
 DEFAULT_METRICS = [
@@ -41,6 +49,8 @@ GCM_GRAPH: dict[str, tuple[str, ...]] = {
 SUBSCRIPTION_TARGETS = ("new_trials", "new_paid_subscriptions")
 #: Product-level targets read from marts.order_lines.
 PRODUCT_TARGETS = ("units",)
+NODE_COLUMNS: tuple[str, ...] = ("tenant_id", "node", "kind", "label", "run_id")
+EDGE_COLUMNS: tuple[str, ...] = (*EDGE_SCHEMA, "intervention_id", "run_id")
 
 
 def metric_panels(daily_metrics: pl.DataFrame) -> dict[str, pl.DataFrame]:
@@ -170,6 +180,35 @@ def build_tenant_inputs(
     return inputs, unresolved
 
 
+def build_batch(
+    tenants: list[str],
+    panels: dict[str, pl.DataFrame],
+    peer_groups: dict[str, list[str]],
+    recorded: dict[str, list[tuple[str, RecordedIntervention]]],
+    product_sales: pl.DataFrame,
+    subscriptions: pl.DataFrame,
+    metrics: list[str],
+    max_products: int,
+) -> tuple[list[TenantInputs], dict[str, list[Any]]]:
+    """:func:`build_tenant_inputs` of every tenant (peers: its group's panels), and the unresolved edges."""
+    batch: list[TenantInputs] = []
+    unresolved: dict[str, list[Any]] = {}
+    for tenant in tenants:
+        peers = {p: panels[p] for p in peer_groups.get(tenant, []) if p in panels}
+        inputs, unresolved[tenant] = build_tenant_inputs(
+            tenant,
+            panels[tenant],
+            recorded.get(tenant, []),
+            product_sales,
+            subscriptions,
+            peers,
+            metrics,
+            max_products,
+        )
+        batch.append(inputs)
+    return batch, unresolved
+
+
 def stored_graph(outcome: TenantOutcome, unresolved: list[Any], labels: dict[str, str]) -> EvidenceGraph:
     """A tenant's estimated graph plus the edges of interventions it could not set up, in owner's words."""
     assert outcome.graph is not None
@@ -182,3 +221,34 @@ def _node_kinds(graph: EvidenceGraph, extra: tuple[Any, ...]) -> dict[str, str]:
     kinds = {node.node: node.kind for node in graph.nodes}
     kinds.update({edge.cause: "intervention" for edge in extra})
     return kinds
+
+
+def graph_rows(
+    graph: EvidenceGraph, intervention_ids: dict[str, str], run_id: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The graph's node and edge rows, with the run id and each intervention edge's intervention id."""
+    nodes = graph.nodes_frame().with_columns(pl.lit(run_id).alias("run_id")).select(NODE_COLUMNS)
+    intervention_id = pl.col("cause").replace_strict(intervention_ids, default=None, return_dtype=pl.String)
+    edges = graph.edges_frame().with_columns(
+        intervention_id.alias("intervention_id"), pl.lit(run_id).alias("run_id")
+    )
+    return nodes, edges.select(EDGE_COLUMNS)
+
+
+def stored_rows(
+    done: list[TenantOutcome],
+    unresolved: dict[str, list[Any]],
+    labels: dict[str, dict[str, str]],
+    recorded: dict[str, list[tuple[str, RecordedIntervention]]],
+    run_id: str,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The node and edge rows of every tenant that ran (labels per tenant; metrics' labels by default)."""
+    node_frames, edge_frames = [], []
+    for outcome in done:
+        tenant = outcome.tenant_id
+        graph = stored_graph(outcome, unresolved[tenant], labels.get(tenant, METRIC_LABELS))
+        ids = {item.name: intervention_id for intervention_id, item in recorded.get(tenant, [])}
+        nodes, edges = graph_rows(graph, ids, run_id)
+        node_frames.append(nodes)
+        edge_frames.append(edges)
+    return pl.concat(node_frames), pl.concat(edge_frames)

@@ -21,7 +21,7 @@ from app.evidence import NO_EVIDENCE_MESSAGE, format_value, interval_text
 from keel import warehouse
 from keel.settings import KeelSettings
 from keel.tenancy import create_tenant
-from orchestration.defs.ml.evidence import EDGE_COLUMNS
+from models_ml.evidence.inputs import EDGE_COLUMNS
 from tests.app.pages import signed_in_page
 
 SLUGS = ("evidence-page-alpha", "evidence-page-beta", "evidence-page-empty")

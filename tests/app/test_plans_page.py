@@ -30,7 +30,7 @@ from models_ml.optimization import (
 )
 from models_ml.optimization.synthetic import budget_instance, inventory_instance, pricing_instance
 from models_ml.optimization.tenant_plans import plan_row, unplanned_row
-from orchestration.defs.ml.plans import replace_tenant_plans
+from orchestration.defs.ml.tables import replace_tenant_plans
 from tests.app.pages import signed_in_page
 
 NO_STAFF = "No staffing plan: no timecards in the last 4 weeks."

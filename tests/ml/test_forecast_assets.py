@@ -30,12 +30,9 @@ from keel.errors import InvalidInput
 from keel.forecast_cli import forecast_command
 from keel.settings import KeelSettings
 from keel.tenancy import create_tenant
-from orchestration.defs.ml.forecasts import (
-    ML_FORECAST_ACCURACY,
-    ML_FORECASTS,
-    forecasts_sound_result,
-    ml_forecasting,
-)
+from orchestration.defs.ml.checks import forecasts_sound_result
+from orchestration.defs.ml.forecasts import ml_forecasting
+from orchestration.defs.ml.keys import ML_FORECAST_ACCURACY, ML_FORECASTS
 from orchestration.defs.warehouse.resources import WarehouseResource
 from tests.app.pages import signed_in_page
 

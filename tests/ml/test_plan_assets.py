@@ -29,6 +29,7 @@ from keel import warehouse
 from keel.settings import KeelSettings
 from keel.tenancy import create_tenant
 from models_ml.optimization import check_plan_constraints, tenant_plans
+from models_ml.optimization.serialization import PLAN_TABLE_COLUMNS as PLAN_COLUMNS
 from models_ml.optimization.serialization import problem_from_dict
 from models_ml.optimization.tenant_plans import plan_tenant
 from models_ml.optimization.tenant_problems import (
@@ -45,7 +46,7 @@ from orchestration.defs.ml.keys import (
     ML_PLANS,
     PLAN_FEATURES,
 )
-from orchestration.defs.ml.plans import PLAN_COLUMNS, PlansAssetConfig, ml_plans
+from orchestration.defs.ml.plans import PlansAssetConfig, ml_plans
 from orchestration.defs.ml.reads import read_tenant_data
 from orchestration.defs.warehouse.resources import WarehouseResource
 from tests.dbt_run import failures, run_dbt

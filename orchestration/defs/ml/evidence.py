@@ -1,49 +1,35 @@
 """``ml.evidence_nodes`` and ``ml.evidence_edges``: what drove each tenant's metrics, and how sure Keel is.
 
-One multi-asset step reads, for the selected tenants, the daily metrics (``metrics.business_metrics_daily``),
-product sales (``marts.order_lines``), trial and paid-subscription counts (``marts.subscriptions``) and the
-interventions owners recorded (``app.interventions``); builds one metric panel per tenant (product series
-named ``<product_id>.units``); runs :func:`models_ml.evidence.run_evidence` per tenant, in worker processes
-(``config.processes``); and replaces those tenants' rows in both tables in one transaction, stamped with the
-Dagster run id. A tenant whose data the engine refuses is reported (metadata and the coverage check) while
-the others are written. Besides intervention effects, each tenant gets price elasticities for its best
-sellers, Granger and PC drivers between its metrics, and two root causes of last month's revenue change
-(the exact orders x basket split, and DoWhy's gcm attribution over ``GCM_GRAPH``).
+One multi-asset step reads, for the selected tenants, the daily metrics, the dbt ``ml_features`` views of
+product sales, subscription starts and product names, and the interventions owners recorded
+(``app.interventions``: only what owners recorded, never guessed from source data); builds each tenant's
+inputs (:mod:`models_ml.evidence.inputs`; peers for synthetic control are the other tenants of its
+industry); runs :func:`models_ml.evidence.batch.run_tenants` in worker processes (``config.processes``);
+and replaces those tenants' rows in both tables in one transaction, stamped with the Dagster run id. A
+tenant whose data the engine refuses is reported (metadata and the coverage check) while the others are
+written; an intervention whose metric or product Keel does not have gets an "inconclusive" row saying so.
 
-Interventions come only from ``app.interventions``, what owners recorded (the console as keel_app, the demo
-loader as each demo owner). They are not derived from source data here: a Shopify price rule or a new unit
-price in the order lines shows that something changed, but not what it was meant to move, over which days
-it should be judged, or whether several traces are one action; proposing such candidates for the owner to
-confirm is a later step.
-
-Peers for synthetic control are the other tenants of the same industry (their daily metrics only; nothing of
-theirs is stored under the tenant). An intervention whose metric or product Keel does not have gets an
-"inconclusive" row saying so, never silence.
-
-Asset checks, on what was stored: every edge satisfies :func:`models_ml.evidence.check_evidence` (intervals
-ordered, grades allowed, inconclusive rows with a reason and no number), and every recorded intervention of
-the tenants run has a primary row.
+Asset checks, on what was stored: every edge satisfies :func:`models_ml.evidence.check_evidence`, and every
+recorded intervention of the tenants run has a primary row.
 """
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import dagster as dg
 import polars as pl
 from pydantic import Field
 
 from models_ml.evidence import EvidenceSettings
-from models_ml.evidence.batch import TenantInputs, TenantOutcome, run_tenants
+from models_ml.evidence.batch import TenantOutcome, run_tenants
 from models_ml.evidence.errors import EvidenceInputError
 from models_ml.evidence.inputs import (
     DEFAULT_METRICS,
-    build_tenant_inputs,
+    build_batch,
     metric_panels,
     recorded_by_tenant,
-    stored_graph,
+    stored_rows,
 )
-from models_ml.evidence.records import EDGE_SCHEMA, METRIC_LABELS, EvidenceGraph
 from orchestration.defs.ml import tables
 from orchestration.defs.ml.checks import edges_sound_result, interventions_covered_result
 from orchestration.defs.ml.keys import (
@@ -64,20 +50,8 @@ from orchestration.defs.ml.reads import (
 from orchestration.defs.ml.tables import read_daily_metrics, resolve_tenants
 from orchestration.defs.warehouse.resources import WarehouseResource
 
-__all__ = [
-    "EDGE_COLUMNS",
-    "ML_EVIDENCE_EDGES",
-    "ML_EVIDENCE_NODES",
-    "build_tenant_inputs",
-    "edges_sound_result",
-    "interventions_covered_result",
-    "ml_evidence",
-]
-
 NODES_TABLE = "ml.evidence_nodes"
 EDGES_TABLE = "ml.evidence_edges"
-NODE_COLUMNS: tuple[str, ...] = ("tenant_id", "node", "kind", "label", "run_id")
-EDGE_COLUMNS: tuple[str, ...] = (*EDGE_SCHEMA, "intervention_id", "run_id")
 
 
 class EvidenceAssetConfig(dg.Config):
@@ -126,18 +100,6 @@ class EvidenceAssetConfig(dg.Config):
             bootstrap_simulations=self.bootstrap_simulations,
             random_seed=self.seed,
         )
-
-
-def graph_rows(
-    graph: EvidenceGraph, intervention_ids: dict[str, str], run_id: str
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The graph's node and edge rows, with the run id and each intervention edge's intervention id."""
-    nodes = graph.nodes_frame().with_columns(pl.lit(run_id).alias("run_id")).select(NODE_COLUMNS)
-    intervention_id = pl.col("cause").replace_strict(intervention_ids, default=None, return_dtype=pl.String)
-    edges = graph.edges_frame().with_columns(
-        intervention_id.alias("intervention_id"), pl.lit(run_id).alias("run_id")
-    )
-    return nodes, edges.select(EDGE_COLUMNS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -213,21 +175,9 @@ def ml_evidence(
             "(`keel demo`), or check config.tenants"
         )
     recorded = {t: recorded.get(t, []) for t in tenants}
-    batch: list[TenantInputs] = []
-    unresolved: dict[str, list[Any]] = {}
-    for tenant in tenants:
-        peers = {p: panels[p] for p in groups.get(tenant, []) if p in panels}
-        inputs, unresolved[tenant] = build_tenant_inputs(
-            tenant,
-            panels[tenant],
-            recorded[tenant],
-            product_sales,
-            subscriptions,
-            peers,
-            config.metrics,
-            config.max_products,
-        )
-        batch.append(inputs)
+    batch, unresolved = build_batch(
+        tenants, panels, groups, recorded, product_sales, subscriptions, config.metrics, config.max_products
+    )
     read_seconds = time.perf_counter() - started
     context.log.info(
         f"evidence for {len(tenants)} tenant(s), {sum(len(v) for v in recorded.values())} recorded "
@@ -249,16 +199,7 @@ def ml_evidence(
     run_id = context.run.run_id
     with warehouse.connect() as conn:
         labels = read_node_labels(conn, [o.tenant_id for o in done])
-    node_frames, edge_frames = [], []
-    for outcome in done:
-        labels_of_tenant = labels.get(outcome.tenant_id, METRIC_LABELS)
-        graph = stored_graph(outcome, unresolved[outcome.tenant_id], labels_of_tenant)
-        ids = {item.name: intervention_id for intervention_id, item in recorded[outcome.tenant_id]}
-        tenant_nodes, tenant_edges = graph_rows(graph, ids, run_id)
-        node_frames.append(tenant_nodes)
-        edge_frames.append(tenant_edges)
-    nodes = pl.concat(node_frames)
-    edges = pl.concat(edge_frames)
+    nodes, edges = stored_rows(done, unresolved, labels, recorded, run_id)
     written = [o.tenant_id for o in done]
     with warehouse.connect() as conn:
         tables.replace_tenant_rows(conn, written, {NODES_TABLE: nodes, EDGES_TABLE: edges})

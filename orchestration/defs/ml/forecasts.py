@@ -30,45 +30,9 @@ from orchestration.defs.ml.keys import BUSINESS_METRICS_DAILY, ML_FORECAST_ACCUR
 from orchestration.defs.ml.tables import read_daily_metrics, read_frame, resolve_tenants
 from orchestration.defs.warehouse.resources import WarehouseResource
 
-__all__ = ["ML_FORECASTS", "ML_FORECAST_ACCURACY", "forecasts_sound_result", "ml_forecasting"]
-
 FORECASTS_TABLE = "ml.forecasts"
 ACCURACY_TABLE = "ml.forecast_accuracy"
 DEFAULT_METRICS = ["revenue_net", "orders", "new_customers"]
-
-FORECAST_TABLE_COLUMNS: tuple[str, ...] = (
-    "tenant_id",
-    "metric",
-    "ds",
-    "model",
-    "point",
-    "lo_80",
-    "hi_80",
-    "lo_95",
-    "hi_95",
-    "is_chosen",
-    "run_id",
-)
-ACCURACY_TABLE_COLUMNS: tuple[str, ...] = (
-    "tenant_id",
-    "metric",
-    "model",
-    "is_chosen",
-    "chosen_model",
-    "mase",
-    "smape",
-    "coverage_80",
-    "coverage_95",
-    "cv_windows",
-    "series_class",
-    "fallback_reason",
-    "data_notes",
-    "ensemble_members",
-    "n_obs",
-    "history_start",
-    "history_end",
-    "run_id",
-)
 
 
 class ForecastAssetConfig(dg.Config):
@@ -189,8 +153,8 @@ def ml_forecasting(
         f"tenant(s), {history.height} observations, models {list(forecast_config.candidate_models)}"
     )
     run = forecast_panel(history, config=forecast_config)
-    forecasts = forecast_rows(run.forecasts, FORECAST_TABLE_COLUMNS, context.run.run_id)
-    accuracy = accuracy_rows(run.accuracy, ACCURACY_TABLE_COLUMNS, context.run.run_id)
+    forecasts = forecast_rows(run.forecasts, context.run.run_id)
+    accuracy = accuracy_rows(run.accuracy, context.run.run_id)
     with warehouse.connect() as conn:
         tables.replace_tenant_rows(conn, tenants, {FORECASTS_TABLE: forecasts, ACCURACY_TABLE: accuracy})
         stored = read_back_forecasts(conn, tenants, context.run.run_id)

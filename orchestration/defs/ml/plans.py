@@ -19,12 +19,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
-import psycopg
-from psycopg.types.json import Jsonb
 from pydantic import Field
 
 from models_ml.optimization import SolverSettings
-from models_ml.optimization.serialization import PLAN_TABLE_COLUMNS as PLAN_COLUMNS
 from models_ml.optimization.tenant_plans import PLAN_TYPES, plan_tenant, unplanned_row
 from models_ml.optimization.tenant_problems import PlanningOptions, PlanNotApplicable
 from orchestration.defs.ml.checks import SOLVED_STATUSES, constraints_result, statuses_result
@@ -35,12 +32,9 @@ from orchestration.defs.ml.keys import (
     ML_PLANS,
     PLAN_FEATURES,
 )
-from orchestration.defs.ml.reads import planned_tenants, read_tenant_data
+from orchestration.defs.ml.reads import planned_tenants, read_back_plans, read_tenant_data
+from orchestration.defs.ml.tables import replace_tenant_plans
 from orchestration.defs.warehouse.resources import WarehouseResource
-
-__all__ = ["ML_EVIDENCE_EDGES", "ML_PLANS", "PLAN_COLUMNS", "PlansAssetConfig", "ml_plans"]
-
-PLANS_TABLE = "ml.plans"
 
 
 class PlansAssetConfig(dg.Config):
@@ -91,45 +85,6 @@ class PlansAssetConfig(dg.Config):
             max_diagnosis_seconds=2.0,
             mip_polish_seconds=1.0,
         )
-
-
-# --------------------------------------------------------------------------------------------
-# Writing and reading back
-# --------------------------------------------------------------------------------------------
-
-
-_JSON_COLUMNS = frozenset(
-    {"decisions", "binding_constraints", "conflicting_constraints", "notes", "metrics", "inputs", "problem"}
-)
-
-
-def replace_tenant_plans(
-    conn: psycopg.Connection[Any], tenant_ids: list[str], rows: list[dict[str, Any]]
-) -> None:
-    """Delete the tenants' plans and insert the new ones in one transaction (readers never see a gap)."""
-    placeholders = ", ".join(["%s"] * len(PLAN_COLUMNS))
-    statement = f"insert into {PLANS_TABLE} ({', '.join(PLAN_COLUMNS)}) values ({placeholders})"
-    values = [
-        tuple(Jsonb(row[c]) if c in _JSON_COLUMNS and row[c] is not None else row[c] for c in PLAN_COLUMNS)
-        for row in rows
-    ]
-    with conn.transaction():
-        conn.execute(f"delete from {PLANS_TABLE} where tenant_id = any(%s::uuid[])", (tenant_ids,))
-        with conn.cursor() as cur:
-            cur.executemany(statement, values)
-
-
-def read_back_plans(
-    conn: psycopg.Connection[Any], tenant_ids: list[str], run_id: str
-) -> list[dict[str, Any]]:
-    """The run's stored rows, as dictionaries keyed by column."""
-    with conn.cursor() as cur:
-        cur.execute(
-            f"select {', '.join(PLAN_COLUMNS)} from {PLANS_TABLE} "
-            "where tenant_id = any(%s::uuid[]) and run_id = %s order by tenant_id, plan_type",
-            (tenant_ids, run_id),
-        )
-        return [dict(zip(PLAN_COLUMNS, record, strict=True)) for record in cur.fetchall()]
 
 
 # --------------------------------------------------------------------------------------------

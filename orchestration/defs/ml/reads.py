@@ -16,6 +16,7 @@ import psycopg
 
 from models_ml.evidence.records import node_labels
 from models_ml.optimization.inputs import plan_start, plan_windows
+from models_ml.optimization.serialization import PLAN_TABLE_COLUMNS
 from models_ml.optimization.tenant_problems import PlanningOptions, PlanNotApplicable, TenantData
 from orchestration.defs.ml.tables import read_frame, resolve_tenants
 
@@ -246,3 +247,16 @@ def read_tenant_data(
         context={"tenant": str(slug)},
         **{name: _plan_input(conn, name, params) for name in _PLAN_INPUTS},
     )
+
+
+def read_back_plans(
+    conn: psycopg.Connection[Any], tenant_ids: list[str], run_id: str
+) -> list[dict[str, Any]]:
+    """The run's stored rows, as dictionaries keyed by column."""
+    with conn.cursor() as cur:
+        cur.execute(
+            f"select {', '.join(PLAN_TABLE_COLUMNS)} from ml.plans "
+            "where tenant_id = any(%s::uuid[]) and run_id = %s order by tenant_id, plan_type",
+            (tenant_ids, run_id),
+        )
+        return [dict(zip(PLAN_TABLE_COLUMNS, record, strict=True)) for record in cur.fetchall()]

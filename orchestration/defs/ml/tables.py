@@ -17,6 +17,9 @@ import dagster as dg
 import polars as pl
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from models_ml.optimization.serialization import PLAN_TABLE_COLUMNS
 
 _NUMERIC_TYPES = ("numeric", "integer", "bigint", "smallint", "double precision", "real")
 
@@ -132,3 +135,26 @@ def replace_tenant_rows(
             )
         for table, frame in frames.items():
             copy_frame(conn, table, frame)
+
+
+_JSON_COLUMNS = frozenset(
+    {"decisions", "binding_constraints", "conflicting_constraints", "notes", "metrics", "inputs", "problem"}
+)
+
+
+def replace_tenant_plans(
+    conn: psycopg.Connection[Any], tenant_ids: list[str], rows: list[dict[str, Any]]
+) -> None:
+    """Delete the tenants' plans and insert the new ones in one transaction (readers never see a gap)."""
+    placeholders = ", ".join(["%s"] * len(PLAN_TABLE_COLUMNS))
+    statement = f"insert into ml.plans ({', '.join(PLAN_TABLE_COLUMNS)}) values ({placeholders})"
+    values = [
+        tuple(
+            Jsonb(row[c]) if c in _JSON_COLUMNS and row[c] is not None else row[c] for c in PLAN_TABLE_COLUMNS
+        )
+        for row in rows
+    ]
+    with conn.transaction():
+        conn.execute("delete from ml.plans where tenant_id = any(%s::uuid[])", (tenant_ids,))
+        with conn.cursor() as cur:
+            cur.executemany(statement, values)
