@@ -12,10 +12,9 @@ import polars as pl
 import streamlit as st
 
 from app.data import cached
-from app.data.readers import StoredForecast
+from app.data.readers import StoredForecast, forecast_figure
 from app.session import require_user
 from keel.errors import KeelError
-from keel.forecast_cli import forecast_figure
 
 NO_FORECASTS_MESSAGE = (
     "No forecasts yet: run `keel demo` to build the metrics and their forecasts, then reload this page."

@@ -9,29 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.data.readers import StoredForecast, load_forecast, resolve_tenant
-
-#: Days of history the chart shows before the forecast.
-HISTORY_DAYS = 120
-
-
-def forecast_figure(stored: StoredForecast, history_days: int | None = HISTORY_DAYS) -> Any:
-    """The ``plot_forecast`` chart of a stored forecast (a matplotlib Figure)."""
-    from models_ml.forecasting import plot_forecast
-
-    return plot_forecast(
-        stored.history,
-        stored.forecast,
-        title=f"{stored.metric}: {stored.chosen_model} forecast with 80% and 95% intervals",
-        history_days=history_days,
-        ylabel=stored.metric,
-    )
+from app.data.readers import forecast_figure, load_forecast, resolve_tenant
 
 
 def _fmt(value: float | None, percent: bool = False) -> str:

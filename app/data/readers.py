@@ -300,6 +300,23 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
+#: Days of history the chart shows before the forecast.
+HISTORY_DAYS = 120
+
+
+def forecast_figure(stored: StoredForecast, history_days: int | None = HISTORY_DAYS) -> Any:
+    """The ``plot_forecast`` chart of a stored forecast (a matplotlib Figure)."""
+    from models_ml.forecasting import plot_forecast
+
+    return plot_forecast(
+        stored.history,
+        stored.forecast,
+        title=f"{stored.metric}: {stored.chosen_model} forecast with 80% and 95% intervals",
+        history_days=history_days,
+        ylabel=stored.metric,
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Evidence (Evidence)
 # --------------------------------------------------------------------------------------------
