@@ -1,8 +1,8 @@
 """The Evidence page: what drove the tenant's metrics, each effect with its interval, grade and one sentence.
 
 The rows come from ``ml.evidence_edges`` (written by the ``ml_evidence`` Dagster asset in
-``orchestration/defs/ml/evidence.py``), read as ``keel_app`` scoped to the signed-in user's tenant only
-(row-level security, and the query names ``app.current_tenant_id()`` too); the caption names the run.
+``orchestration/defs/ml/evidence.py``), read through :mod:`app.data` as ``keel_app`` scoped to the
+signed-in user's tenant only; the caption names the run.
 
 Sections, most actionable first: the effects of what the owner did (recorded interventions), price
 elasticities, what moved last month's revenue (an exact split), and drivers between metrics (Granger,
@@ -12,17 +12,13 @@ PC). Everything the data cannot answer is listed with its reason, never as a num
 from __future__ import annotations
 
 import math
-import uuid
-from dataclasses import dataclass, field
 
 import polars as pl
-import psycopg
 import streamlit as st
 
-from app.data import CACHE_TTL_SECONDS
+from app.data import cached
 from app.session import require_user
 from keel.errors import KeelError
-from keel.warehouse import connect
 
 NO_EVIDENCE_MESSAGE = (
     "No evidence yet: run `keel demo` (it records the demo owners' promotions and price changes and "
@@ -50,57 +46,6 @@ GRADE_BADGES = {
     "weak": ":orange-badge[weak]",
     "inconclusive": ":gray-badge[inconclusive]",
 }
-COLUMNS = (
-    "cause",
-    "effect",
-    "method",
-    "estimate",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "grade",
-    "reason",
-    "explanation",
-    "assumptions",
-    "is_primary",
-    "is_intervention",
-    "run_id",
-    "naive_estimate",
-)
-
-
-@dataclass(frozen=True)
-class StoredEvidence:
-    edges: pl.DataFrame
-    run_id: str
-    #: Owner-facing names of the causes and effects (products by name), from ``ml.evidence_nodes``; the
-    #: stored sentences already use them (the asset writes them so).
-    labels: dict[str, str] = field(default_factory=dict)
-
-
-def load_evidence(tenant_id: uuid.UUID) -> StoredEvidence | None:
-    """The tenant's evidence edges, or ``None`` when none are stored (or the table is not built yet)."""
-    try:
-        with connect("keel_app", tenant_id=tenant_id) as conn:
-            rows = conn.execute(
-                "select cause, effect, method, estimate, ci_low, ci_high, p_value, grade, reason, "
-                "explanation, assumptions, is_primary, intervention_id is not null, run_id, "
-                "(settings -> 'naive_before_after' ->> 'estimate')::double precision "
-                "from ml.evidence_edges "
-                "where tenant_id = (select app.current_tenant_id()) order by cause, effect, method"
-            ).fetchall()
-            labels: dict[str, str] = dict(
-                conn.execute(
-                    "select node, label from ml.evidence_nodes "
-                    "where tenant_id = (select app.current_tenant_id())"
-                ).fetchall()
-            )
-    except psycopg.errors.UndefinedTable:
-        return None
-    if not rows:
-        return None
-    edges = pl.DataFrame(rows, schema=list(COLUMNS), orient="row", infer_schema_length=None)
-    return StoredEvidence(edges, str(edges["run_id"][0]), labels)
 
 
 def format_value(method: str, value: float | None) -> str:
@@ -121,7 +66,7 @@ def render() -> None:
     user = require_user()
     st.title("Evidence")
     try:
-        stored = _load_evidence(str(user.tenant_id))
+        stored = cached.evidence(user)
     except KeelError as exc:
         st.error(str(exc))
         return
@@ -202,9 +147,3 @@ def _section(title: str, rows: pl.DataFrame, empty: str, labels: dict[str, str])
         pl.col("assumptions").alias("Assumptions"),
     )
     st.dataframe(table, hide_index=True, width="stretch")
-
-
-# The tenant id is an argument, so it is part of the cache key: an entry holds one tenant's rows only.
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _load_evidence(tenant_id: str) -> StoredEvidence | None:
-    return load_evidence(uuid.UUID(tenant_id))

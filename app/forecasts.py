@@ -2,20 +2,18 @@
 
 The numbers come from ``ml.forecasts`` and ``ml.forecast_accuracy`` (written by the Dagster assets in
 ``orchestration/defs/ml``) and the history from ``metrics.business_metrics_daily``, read through
-:mod:`cli.forecast` as ``keel_app`` scoped to the signed-in user's tenant only; the caption names the
-run the forecast comes from. ``keel forecast --plot`` draws the same chart.
+:mod:`app.data` (the readers ``keel forecast`` uses too) as ``keel_app`` scoped to the signed-in user's
+tenant only; the caption names the run the forecast comes from. ``keel forecast --plot`` draws the same chart.
 """
 
 from __future__ import annotations
 
-import uuid
-
 import polars as pl
 import streamlit as st
 
-from app.data import CACHE_TTL_SECONDS
+from app.data import cached
+from app.data.readers import StoredForecast, forecast_figure
 from app.session import require_user
-from cli.forecast import StoredForecast, forecast_figure, forecast_metrics, load_forecast
 from keel.errors import KeelError
 
 NO_FORECASTS_MESSAGE = (
@@ -29,7 +27,7 @@ def render() -> None:
     user = require_user()
     st.title("Forecasts")
     try:
-        metrics = _forecast_metrics(str(user.tenant_id))
+        metrics = cached.forecast_metrics(user)
     except KeelError as exc:
         st.error(str(exc))
         return
@@ -41,7 +39,7 @@ def render() -> None:
         "Metric", metrics, index=default, format_func=lambda m: METRIC_LABELS.get(m, m), key="forecast_metric"
     )
     try:
-        stored = _load_forecast(str(user.tenant_id), metric)
+        stored = cached.forecast(user, metric)
     except KeelError as exc:
         st.error(str(exc))
         return
@@ -86,14 +84,3 @@ def _next_days(stored: StoredForecast) -> None:
     )
     with st.expander("Day by day"):
         st.dataframe(table, hide_index=True, width="stretch")
-
-
-# The tenant id is an argument, so it is part of the cache key: an entry holds one tenant's rows only.
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _forecast_metrics(tenant_id: str) -> list[str]:
-    return forecast_metrics(uuid.UUID(tenant_id))
-
-
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _load_forecast(tenant_id: str, metric: str) -> StoredForecast:
-    return load_forecast(uuid.UUID(tenant_id), metric)

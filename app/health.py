@@ -1,67 +1,29 @@
 """The Health page: the business health score with its components and drivers, and each metric against peers.
 
 The score comes from ``metrics.health_score`` and the benchmarks from ``benchmarks.tenant_benchmarks`` (dbt
-models, rebuilt by Dagster after the marts), read as ``keel_app`` scoped to the signed-in user's tenant only.
-The chart draws the tenant's monthly value over its peers' p10-p90 and p25-p75 bands, and the caption names
-the peer group and how many businesses it has. How the score is computed: docs/health-score.md.
+models, rebuilt by Dagster after the marts), read through :mod:`app.data` as ``keel_app`` scoped to the
+signed-in user's tenant only. The chart draws the tenant's monthly value over its peers' p10-p90 and
+p25-p75 bands, and the caption names the peer group and how many businesses it has. How the score is
+computed: docs/health-score.md.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
 import altair as alt
 import polars as pl
-import psycopg
 import streamlit as st
-from psycopg import sql
 
-from app.data import CACHE_TTL_SECONDS
+from app.data import cached
+from app.data.readers import HEALTH_COMPONENTS as COMPONENTS
 from app.session import require_user
 from keel.errors import KeelError
-from keel.warehouse import connect
 
 NO_SCORE_MESSAGE = (
     "No health score yet: it needs a complete month of your data and the benchmarks built by `keel demo` "
     "(or the nightly run). Reload this page afterwards."
-)
-COMPONENTS = (
-    ("growth", "Growth"),
-    ("profitability", "Profitability"),
-    ("liquidity", "Cash and receivables"),
-    ("efficiency", "Efficiency"),
-    ("customers", "Customer health"),
-)
-SCORE_COLUMNS = (
-    "metric_month",
-    "health_score",
-    "health_score_change",
-    "confidence",
-    "confidence_label",
-    "weight_coverage",
-    "min_peer_count",
-    "peer_groups",
-    "score_drivers",
-    "change_drivers",
-    *(f"{name}_score" for name, _ in COMPONENTS),
-)
-BENCHMARK_COLUMNS = (
-    "metric_month",
-    "metric",
-    "metric_label",
-    "unit",
-    "group_level",
-    "peer_group",
-    "peer_count",
-    "metric_value",
-    "p10",
-    "p25",
-    "p50",
-    "p75",
-    "p90",
-    "percentile_better",
 )
 GROUP_LEVELS = {
     "industry_size_region": "your industry, size and region",
@@ -74,8 +36,8 @@ def render() -> None:
     user = require_user()
     st.title("Health score")
     try:
-        scores = _scores(str(user.tenant_id))
-        benchmarks = _benchmarks(str(user.tenant_id))
+        scores = cached.health_scores(user)
+        benchmarks = cached.benchmarks(user)
     except KeelError as exc:
         st.error(str(exc))
         return
@@ -188,36 +150,3 @@ def _band_chart(series: pl.DataFrame, label: str) -> alt.LayerChart:
         y="metric_value:Q", tooltip=["metric_month", "metric_value"]
     )
     return alt.LayerChart(layer=[outer, inner, median, own])
-
-
-def _read(tenant_id: str, relation: str, columns: tuple[str, ...]) -> pl.DataFrame:
-    schema, table = relation.split(".")
-    query = sql.SQL(
-        "select {columns} from {table} "
-        "where tenant_id = (select app.current_tenant_id()) order by metric_month"
-    ).format(
-        columns=sql.SQL(", ").join(sql.Identifier(c) for c in columns), table=sql.Identifier(schema, table)
-    )
-    with connect("keel_app", tenant_id=uuid.UUID(tenant_id)) as conn:
-        exists = conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()
-        if not exists or not exists[0]:
-            return pl.DataFrame(schema=list(columns))
-        try:
-            rows = conn.execute(query).fetchall()
-        except psycopg.errors.UndefinedColumn as exc:
-            raise KeelError(
-                f"{relation} lacks a column this page reads: {str(exc).splitlines()[0]}",
-                "rebuild the dbt project (`keel demo`)",
-            ) from exc
-    return pl.DataFrame(rows, schema=list(columns), orient="row", infer_schema_length=None)
-
-
-# The tenant id is an argument, so it is part of the cache key: an entry holds one tenant's rows only.
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _scores(tenant_id: str) -> pl.DataFrame:
-    return _read(tenant_id, "metrics.health_score", SCORE_COLUMNS)
-
-
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _benchmarks(tenant_id: str) -> pl.DataFrame:
-    return _read(tenant_id, "benchmarks.tenant_benchmarks", BENCHMARK_COLUMNS)

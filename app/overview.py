@@ -12,7 +12,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from app import data
+from app.data import cached as data
 from app.kpis import (
     KpiComparison,
     compare_periods,

@@ -1,11 +1,11 @@
 """The Plans page: the tenant's inventory, staffing, pricing and marketing-budget plans, and a what-if.
 
-Each plan comes from ``ml.plans`` (written by the ``ml_plans`` Dagster asset), read as ``keel_app`` scoped to
-the signed-in user's tenant only: its expected impact in money against the current policy, its explanation,
-the constraints that hold it back and what relaxing each is worth, and its decisions. Next to each gain
-sits its downside; when the plan's inputs cannot back a gain (a weak or extrapolated response curve, an
-assumed elasticity), the page shows "Not promised", the reasons and the safe step instead. A plan the
-tenant's data does not support says why.
+Each plan comes from ``ml.plans`` (written by the ``ml_plans`` Dagster asset), read through :mod:`app.data`
+as ``keel_app`` scoped to the signed-in user's tenant only: its expected impact in money against the current
+policy, its explanation, the constraints that hold it back and what relaxing each is worth, and its
+decisions. Next to each gain sits its downside; when the plan's inputs cannot back a gain (a weak or
+extrapolated response curve, an assumed elasticity), the page shows "Not promised", the reasons and the
+safe step instead. A plan the tenant's data does not support says why.
 
 The what-if control moves one bound of the stored problem (the purchasing budget or storage, the service
 level, the largest price change or the margin floor, the marketing budget) and solves it again here, with
@@ -15,18 +15,14 @@ the same library the asset used, showing the new impact next to the stored one. 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import uuid
-from dataclasses import dataclass
-from typing import Any
 
 import polars as pl
 import streamlit as st
 
-from app.data import CACHE_TTL_SECONDS
+from app.data import cached
+from app.data.readers import StoredPlan
 from app.session import require_user
 from keel.errors import KeelError
-from keel.warehouse import connect
 from models_ml.optimization import (
     InventoryProblem,
     Plan,
@@ -41,7 +37,7 @@ from models_ml.optimization import (
 )
 from models_ml.optimization.credibility import InputSupport
 from models_ml.optimization.plan import describe_horizon
-from models_ml.optimization.serialization import PLAN_TABLE_COLUMNS, Problem, plan_from_row, problem_from_dict
+from models_ml.optimization.serialization import Problem, problem_from_dict
 
 NO_PLANS_MESSAGE = (
     "No plans yet: run `keel demo` to build the metrics, forecasts and plans, then reload this page."
@@ -52,7 +48,6 @@ PLAN_TITLES = {
     "pricing": "Pricing",
     "budget": "Marketing budget",
 }
-SOLVED = frozenset({"optimal", "feasible"})
 #: Shown in place of the expected impact when the plan's inputs cannot back it.
 NOT_PROMISED = "Not promised"
 SUPPORT_WORDS = {"supported": "measured", "weak": "weak", "assumed": "assumed, not measured"}
@@ -66,35 +61,13 @@ SOLVERS = {
     "pricing": plan_pricing,
     "budget": plan_budget,
 }
-#: The stored plan's columns the page reads (its tenant is the signed-in one).
-_COLUMNS = (*PLAN_TABLE_COLUMNS[1:], "created_at")
-
-
-@dataclass(frozen=True)
-class StoredPlan:
-    """One row of ``ml.plans`` for the signed-in tenant."""
-
-    plan_type: str
-    status: str
-    explanation: str
-    currency: str
-    run_id: str
-    created_at: dt.datetime
-    row: dict[str, Any]
-
-    @property
-    def solved(self) -> bool:
-        return self.status in SOLVED
-
-    def plan(self) -> Plan:
-        return plan_from_row(self.row)
 
 
 def render() -> None:
     user = require_user()
     st.title("Plans")
     try:
-        plans = _load_plans(str(user.tenant_id))
+        plans = [p for p in cached.plans(user) if p.plan_type in PLAN_TITLES]
     except KeelError as exc:
         st.error(str(exc))
         return
@@ -362,41 +335,3 @@ def _solve(problem: Problem) -> Plan:
 
 def _money(amount: float | None, currency: str) -> str:
     return "-" if amount is None else format_money(amount, currency)
-
-
-# --------------------------------------------------------------------------------------------
-# Reading
-# --------------------------------------------------------------------------------------------
-
-
-# The tenant id is an argument, so it is part of the cache key: an entry holds one tenant's rows only.
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _load_plans(tenant_id: str) -> list[StoredPlan]:
-    return load_plans(uuid.UUID(tenant_id))
-
-
-def load_plans(tenant_id: uuid.UUID) -> list[StoredPlan]:
-    """The tenant's stored plans (row-level security: ``keel_app`` sees this tenant's rows only)."""
-    with connect("keel_app", tenant_id=tenant_id) as conn:
-        exists = conn.execute("select to_regclass('ml.plans') is not null").fetchone()
-        if not exists or not exists[0]:
-            return []
-        with conn.cursor() as cur:
-            cur.execute(
-                f"select {', '.join(_COLUMNS)} from ml.plans "
-                "where tenant_id = (select app.current_tenant_id()) order by plan_type"
-            )
-            records = [dict(zip(_COLUMNS, record, strict=True)) for record in cur.fetchall()]
-    return [
-        StoredPlan(
-            plan_type=r["plan_type"],
-            status=r["status"],
-            explanation=r["explanation"],
-            currency=r["currency"],
-            run_id=r["run_id"],
-            created_at=r["created_at"],
-            row=r,
-        )
-        for r in records
-        if r["plan_type"] in PLAN_TITLES
-    ]

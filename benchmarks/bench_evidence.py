@@ -58,8 +58,8 @@ def demo_inputs(slugs: list[str]) -> list[Any]:
     """The asset's inputs for demo tenants, from the simulator instead of the warehouse."""
     from ingestion.demo import TENANTS, simulate
     from ingestion.demo_load import demo_interventions
+    from models_ml.evidence.inputs import DEFAULT_METRICS, build_tenant_inputs
     from models_ml.evidence.recorded import RecordedIntervention
-    from orchestration.defs.ml.evidence import DEFAULT_METRICS, build_tenant_inputs
 
     industry = {t.slug: t.industry for t in TENANTS}
     peers_of = {s: [t.slug for t in TENANTS if t.industry == industry[s] and t.slug != s] for s in slugs}

@@ -192,7 +192,9 @@ def demo_timing(settings: SolverSettings, repetitions: int) -> list[dict[str, fl
 def warehouse_timing() -> None:
     """Seconds per demo tenant of the ml_plans asset's work (read, build, solve), against the 10 s target."""
     from keel import warehouse
-    from orchestration.defs.ml.plans import PlansAssetConfig, plan_tenant, planned_tenants, read_tenant_data
+    from models_ml.optimization.tenant_plans import plan_tenant
+    from orchestration.defs.ml.plans import PlansAssetConfig
+    from orchestration.defs.ml.reads import planned_tenants, read_tenant_data
 
     config = PlansAssetConfig()
     options = config.options()

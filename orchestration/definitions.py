@@ -3,6 +3,7 @@ the schedule that run the whole graph."""
 
 import dagster as dg
 
+import orchestration.forked_processes  # noqa: F401  (forked workers get Python's signal handling back)
 from orchestration.defs.dbt import definitions as dbt
 from orchestration.defs.ingestion import definitions as ingestion
 from orchestration.defs.ml import definitions as ml

@@ -85,6 +85,30 @@ def test_every_package_sits_in_a_layer() -> None:
     assert on_disk <= layered
 
 
+def test_console_pages_read_only_through_app_data() -> None:
+    """Pages render; every read goes through app/data (and so does `keel forecast`)."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in python_files("app")
+        if "data" not in path.relative_to(ROOT / "app").parts[:-1]
+        and any(
+            mod in ("keel.warehouse", "psycopg") or mod.startswith("psycopg.")
+            for mod in imported_modules(path)
+        )
+    ]
+    assert offenders == []
+
+
+def test_assets_create_no_tables() -> None:
+    """Every table is created by a migration in warehouse_init/, not by an asset when it runs."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in python_files("orchestration", "ingestion", "models_ml", "app", "keel")
+        if "create table" in path.read_text().lower()
+    ]
+    assert offenders == []
+
+
 def test_dbt_core_stays_below_1_12() -> None:
     lock = (ROOT / "uv.lock").read_text()
     block = lock[lock.index('name = "dbt-core"') :]

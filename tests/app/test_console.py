@@ -10,7 +10,8 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import data
+from app.data import cached as data
+from app.data import readers
 from app.kpis import format_count, format_money
 from app.session import USER_KEY
 from keel.tenancy import SignedInUser
@@ -154,7 +155,7 @@ def test_a_tenant_without_metrics_gets_a_message(console_tenants: ConsoleTenants
 def test_a_missing_metrics_table_gets_a_message_not_an_error(
     console_tenants: ConsoleTenants, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(data, "METRICS_TABLE", "business_metrics_daily_not_built")
+    monkeypatch.setattr(readers, "METRICS_TABLE", "business_metrics_daily_not_built")
     at = signed_in(console_tenants.a)
     assert len(at.info) == 1 and at.info[0].value.startswith(NO_METRICS)
     assert len(at.metric) == 0 and not at.error

@@ -21,7 +21,7 @@ from app.evidence import NO_EVIDENCE_MESSAGE, format_value, interval_text
 from keel import warehouse
 from keel.settings import KeelSettings
 from keel.tenancy import create_tenant
-from orchestration.defs.ml.evidence import EDGE_COLUMNS, ensure_tables
+from models_ml.evidence.inputs import EDGE_COLUMNS
 from tests.app.pages import signed_in_page
 
 SLUGS = ("evidence-page-alpha", "evidence-page-beta", "evidence-page-empty")
@@ -85,7 +85,6 @@ def tenants(settings: KeelSettings) -> Iterator[dict[str, uuid.UUID]]:
     ]
     frame = pl.DataFrame(rows).select(EDGE_COLUMNS)
     with warehouse.connect("keel_transformer") as conn:
-        ensure_tables(conn)
         conn.execute("delete from ml.evidence_edges where tenant_id = any(%s::uuid[])", (list(ids.values()),))
         with conn.cursor() as cur:
             columns = ", ".join(frame.columns)

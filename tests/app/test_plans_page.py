@@ -30,7 +30,8 @@ from models_ml.optimization import (
     plan_pricing,
 )
 from models_ml.optimization.synthetic import budget_instance, inventory_instance, pricing_instance
-from orchestration.defs.ml.plans import ensure_tables, plan_row, replace_tenant_plans, unplanned_row
+from models_ml.optimization.tenant_plans import plan_row, unplanned_row
+from orchestration.defs.ml.tables import replace_tenant_plans
 from tests.app.pages import signed_in_page
 
 NO_STAFF = "No staffing plan: no timecards in the last 4 weeks."
@@ -74,7 +75,6 @@ def stored(settings: KeelSettings) -> Iterator[dict[str, StoredTenant]]:
         )
         tenants[str(tenant_id)] = StoredTenant(tenant_id, plans, problems)
     with warehouse.connect("keel_transformer") as conn:
-        ensure_tables(conn)
         replace_tenant_plans(conn, [str(a), str(b)], rows)
     yield {"a": tenants[str(a)], "b": tenants[str(b)]}
     with warehouse.connect("keel_transformer") as conn:

@@ -26,14 +26,11 @@ from ingestion.demo import DemoWorld, simulate
 from ingestion.demo_load import demo_interventions, record_interventions, register_tenants
 from keel import warehouse
 from keel.settings import KeelSettings
+from models_ml.evidence.inputs import build_tenant_inputs
 from models_ml.evidence.recorded import RecordedIntervention
-from orchestration.defs.ml.evidence import (
-    ML_EVIDENCE_EDGES,
-    build_tenant_inputs,
-    edges_sound_result,
-    interventions_covered_result,
-    ml_evidence,
-)
+from orchestration.defs.ml.checks import edges_sound_result, interventions_covered_result
+from orchestration.defs.ml.evidence import ml_evidence
+from orchestration.defs.ml.keys import ML_EVIDENCE_EDGES
 from orchestration.defs.warehouse.resources import WarehouseResource
 
 #: Two cafés (peers of each other): a promotion on revenue, and a product price change.

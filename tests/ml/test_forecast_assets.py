@@ -23,18 +23,16 @@ import typer
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from cli import forecast as forecast_cli
-from cli.forecast import ForecastsNotStored, forecast_command, load_forecast, resolve_tenant
+from app.data import readers
+from app.data.readers import ForecastsNotStored, load_forecast, resolve_tenant
+from cli.forecast import forecast_command
 from keel import warehouse
 from keel.errors import InvalidInput
 from keel.settings import KeelSettings
 from keel.tenancy import create_tenant
-from orchestration.defs.ml.forecasts import (
-    ML_FORECAST_ACCURACY,
-    ML_FORECASTS,
-    forecasts_sound_result,
-    ml_forecasting,
-)
+from orchestration.defs.ml.checks import forecasts_sound_result
+from orchestration.defs.ml.forecasts import ml_forecasting
+from orchestration.defs.ml.keys import ML_FORECAST_ACCURACY, ML_FORECASTS
 from orchestration.defs.warehouse.resources import WarehouseResource
 from tests.app.pages import signed_in_page
 
@@ -340,9 +338,7 @@ def test_no_stored_forecasts_says_to_run_the_demo(
     scratch_settings: KeelSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On a warehouse where the assets never ran, the error names the command to run."""
-    monkeypatch.setattr(
-        forecast_cli, "connect", functools.partial(warehouse.connect, settings=scratch_settings)
-    )
-    assert forecast_cli.forecast_metrics(uuid.uuid4()) == []
+    monkeypatch.setattr(readers, "connect", functools.partial(warehouse.connect, settings=scratch_settings))
+    assert readers.forecast_metrics(uuid.uuid4()) == []
     with pytest.raises(ForecastsNotStored, match="keel demo"):
-        forecast_cli.load_forecast(uuid.uuid4(), "revenue_net")
+        readers.load_forecast(uuid.uuid4(), "revenue_net")

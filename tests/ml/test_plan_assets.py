@@ -2,11 +2,12 @@
 
 The shop's marts rows (products, order lines, orders, stock, timecards, ad spend), its daily metrics and
 its forecasts are written here as keel_transformer, shaped as the dbt marts and the forecasting asset
-write them (no dbt run), so the test is about the planning step: four solved plans for the shop, four
-``not_applicable`` rows with their reasons for the SaaS company, constraint checks on what was stored, a
-rerun that replaces only its tenants' rows, and row-level security for the console's role. Marts tables
-missing from the test warehouse (the dbt tests did not run first) are created with the columns read here
-and dropped afterwards.
+write them (dbt does not build the marts here), so the test is about the planning step: four solved
+plans for the shop, four ``not_applicable`` rows with their reasons for the SaaS company, constraint
+checks on what was stored, a rerun that replaces only its tenants' rows, and row-level security for the
+console's role. Marts tables missing from the test warehouse (the dbt tests did not run first) are
+created with the columns read here and dropped afterwards. The asset reads them through dbt's
+``ml_features`` views, which the fixture builds.
 """
 
 from __future__ import annotations
@@ -27,29 +28,28 @@ from psycopg.types.json import Jsonb
 from keel import warehouse
 from keel.settings import KeelSettings
 from keel.tenancy import create_tenant
-from models_ml.optimization import check_plan_constraints
+from models_ml.optimization import check_plan_constraints, tenant_plans
+from models_ml.optimization.serialization import PLAN_TABLE_COLUMNS as PLAN_COLUMNS
 from models_ml.optimization.serialization import problem_from_dict
+from models_ml.optimization.tenant_plans import plan_tenant
 from models_ml.optimization.tenant_problems import (
     PlanningOptions,
     TenantData,
     build_pricing_problem,
     elasticities_for,
 )
-from orchestration.defs.ml import plans as plans_module
-from orchestration.defs.ml.forecasts import ML_FORECASTS
-from orchestration.defs.ml.forecasts import ensure_tables as ensure_forecast_tables
-from orchestration.defs.ml.plans import (
+from orchestration.defs.ml.checks import constraints_result, stored_plan
+from orchestration.defs.ml.keys import (
+    BUSINESS_METRICS_DAILY,
     ML_EVIDENCE_EDGES,
+    ML_FORECASTS,
     ML_PLANS,
-    PLAN_COLUMNS,
-    PlansAssetConfig,
-    constraints_result,
-    ml_plans,
-    plan_tenant,
-    read_tenant_data,
-    stored_plan,
+    PLAN_FEATURES,
 )
+from orchestration.defs.ml.plans import PlansAssetConfig, ml_plans
+from orchestration.defs.ml.reads import read_tenant_data
 from orchestration.defs.warehouse.resources import WarehouseResource
+from tests.dbt_run import failures, run_dbt
 
 SHOP, SAAS = "plans-test-shop", "plans-test-saas"
 #: Last day of history; the forecasts (and so the plans) start the day after.
@@ -253,7 +253,9 @@ def _delete(conn: Any, tenant_ids: list[uuid.UUID]) -> None:
 
 
 @pytest.fixture(scope="module")
-def tenant_ids(settings: KeelSettings) -> Iterator[dict[str, uuid.UUID]]:
+def tenant_ids(
+    settings: KeelSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, uuid.UUID]]:
     ids = {
         SHOP: create_tenant(SHOP, "Plans Test Outfitters", industry="retail_shop").tenant_id,
         SAAS: create_tenant(SAAS, "Plans Test Software", industry="subscription_software").tenant_id,
@@ -265,15 +267,19 @@ def tenant_ids(settings: KeelSettings) -> Iterator[dict[str, uuid.UUID]]:
             if not (exists and exists[0]):
                 conn.execute(f"create table {table} ({columns})")
                 created.append(table)
-        ensure_forecast_tables(conn)
         _delete(conn, list(ids.values()))
         write_shop(conn, ids[SHOP])
         write_saas(conn, ids[SAAS])
+    # The asset reads the marts through dbt's feature views (models/ml_features/plans): build them.
+    work_dir = tmp_path_factory.mktemp("dbt_plans")
+    warehouse.write_dbt_profiles(work_dir / "profiles", settings)
+    built = run_dbt(work_dir, "run", "--select", "stg_app__tenants", "path:models/ml_features/plans")
+    assert not failures(built), failures(built)
     yield ids
     with warehouse.connect("keel_transformer") as conn:
         _delete(conn, list(ids.values()))
-        for table in created:
-            conn.execute(f"drop table if exists {table}")
+        for table in created:  # with the feature views built on it; the next dbt build makes them again
+            conn.execute(f"drop table if exists {table} cascade")
 
 
 def materialize(tenants: list[str]) -> dg.ExecuteInJobResult:
@@ -421,9 +427,9 @@ def test_one_failing_plan_does_not_stop_the_others(
     def broken(data: TenantData, options: PlanningOptions) -> Any:
         raise RuntimeError("the product feed is corrupt")
 
-    planners = dict(plans_module.PLANNERS)
+    planners = dict(tenant_plans.PLANNERS)
     planners["inventory"] = (broken, planners["inventory"][1])
-    monkeypatch.setattr(plans_module, "PLANNERS", planners)
+    monkeypatch.setattr(tenant_plans, "PLANNERS", planners)
     rows = {r["plan_type"]: r for r in plan_tenant(data, options, config.solver_settings(), "run")}
     assert rows["inventory"]["status"] == "error"
     assert "the product feed is corrupt" in rows["inventory"]["explanation"]
@@ -457,11 +463,17 @@ def test_pricing_reads_the_evidence_engines_elasticities(
     assert problem.belief("p3").source.startswith("retail prior (no elasticity")
 
 
-def test_ml_plans_sits_downstream_of_forecasts_and_evidence() -> None:
-    """Both parents are assets of the ML domain (tests/orchestration checks the whole merged graph)."""
+def test_ml_plans_sits_downstream_of_forecasts_evidence_and_its_features() -> None:
+    """ML parents are assets of the ML domain; the marts' features are dbt models (tests/orchestration
+    checks the whole merged graph)."""
     from orchestration.defs.ml import definitions as ml
 
     (spec,) = ml_plans.specs
-    assert {dep.asset_key for dep in spec.deps} == {ML_FORECASTS, ML_EVIDENCE_EDGES}
+    assert {dep.asset_key for dep in spec.deps} == {
+        ML_FORECASTS,
+        ML_EVIDENCE_EDGES,
+        BUSINESS_METRICS_DAILY,
+        *PLAN_FEATURES,
+    }
     defined = {key for assets in ml.defs.assets or [] for key in assets.keys}  # type: ignore[union-attr]
     assert {ML_FORECASTS, ML_EVIDENCE_EDGES, ML_PLANS} <= defined

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -41,6 +43,32 @@ def test_one_lineage_graph_from_tenants_to_metrics() -> None:
     assert dg.AssetKey("app_tenants") in ancestors
     checks = defs.get_repository_def().asset_checks_defs_by_key
     assert len(checks) >= 5
+
+
+def test_ml_assets_depend_on_the_dbt_features_they_read() -> None:
+    """Marts -> ml_features -> ml.*: each feature view the ML assets read is a dbt model they depend on."""
+    from orchestration.definitions import defs
+    from orchestration.defs.ml.keys import EVIDENCE_FEATURES, ML_EVIDENCE_EDGES, ML_PLANS, PLAN_FEATURES
+
+    read = set(re.findall(r"ml_features\.(ml_\w+)", (ROOT / "orchestration/defs/ml/reads.py").read_text()))
+    assert read == {key.path[-1] for key in (*EVIDENCE_FEATURES, *PLAN_FEATURES)}
+    graph = defs.get_repository_def().asset_graph
+    assert set(EVIDENCE_FEATURES) <= graph.get(ML_EVIDENCE_EDGES).parent_keys
+    assert set(PLAN_FEATURES) <= graph.get(ML_PLANS).parent_keys
+    for key in (*EVIDENCE_FEATURES, *PLAN_FEATURES):
+        node = graph.get(key)
+        assert node.is_materializable and node.group_name == "ml_features", key
+        assert any(graph.get(parent).group_name == "marts" for parent in _ancestors(graph, key)), key
+
+
+def _ancestors(graph: dg.AssetGraph | Any, key: dg.AssetKey) -> set[dg.AssetKey]:
+    found: set[dg.AssetKey] = set()
+    frontier = set(graph.get(key).parent_keys)
+    while frontier:
+        parent = frontier.pop()
+        found.add(parent)
+        frontier |= set(graph.get(parent).parent_keys) - found
+    return found
 
 
 def test_dagster_validates_the_workspace(tmp_path: Path, settings: KeelSettings) -> None:

@@ -90,6 +90,8 @@ def test_demo_builds_everything_through_dagster(first_demo: dict[str, Any]) -> N
     shown = out.stdout + out.stderr
     assert "[1/1] shopify tenant" in shown
     assert "metrics.business_metrics_daily" in shown
+    # A run that succeeds prints no traceback (forked workers once printed DagsterExecutionInterruptedError).
+    assert "Traceback" not in shown
 
 
 def test_demo_is_safe_to_run_again(first_demo: dict[str, Any]) -> None:

@@ -37,11 +37,14 @@ def test_secure_home_takes_group_and_other_access_away(tmp_path: Path) -> None:
     copy.write_text("owner@example.com,12.00\n")
     copy.chmod(0o644)
     tool = home / "dagster" / "run.sh"
-    tool.parent.mkdir(mode=0o777)
+    tool.parent.mkdir()
+    tool.parent.chmod(0o777)
     tool.write_text("#!/bin/sh\n")
     tool.chmod(0o755)
-    for directory in (home, home / "dlt", home / "dlt" / "keel_shopify_x"):
-        directory.chmod(0o755)
+    # Explicit modes: mkdir's are masked by the process umask, which Keel sets to 077 once it has run.
+    for directory in (home, *(home / "dlt" / "keel_shopify_x" / "load" / "loaded").relative_to(home).parents):
+        (home / directory).chmod(0o755)
+    (home / "dlt" / "keel_shopify_x" / "load" / "loaded").chmod(0o755)
     settings = KeelSettings(home=home)
     assert len(exposed_paths(settings)) == 8
 

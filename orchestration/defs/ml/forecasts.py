@@ -10,109 +10,29 @@ ordered bounds (:func:`~models_ml.forecasting.check_forecasts` on the rows read 
 worse than seasonal naive on most series (the held-out figures of ``ForecastRun.checks``).
 """
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
 import polars as pl
 import psycopg
-from psycopg import sql
 from pydantic import Field
 
-from models_ml.forecasting import DEFAULT_MODELS, ForecastConfig, ForecastRun, check_forecasts, forecast_panel
+from models_ml.forecasting import DEFAULT_MODELS, ForecastConfig, forecast_panel
+from models_ml.forecasting.inputs import accuracy_rows, forecast_rows, long_history
 from orchestration.defs.ml import tables
-from orchestration.defs.ml.tables import numeric_metric_columns, resolve_tenants
+from orchestration.defs.ml.checks import (
+    MIN_SHARE_NO_WORSE_THAN_NAIVE,
+    forecasts_sound_result,
+    no_worse_than_naive_result,
+)
+from orchestration.defs.ml.keys import BUSINESS_METRICS_DAILY, ML_FORECAST_ACCURACY, ML_FORECASTS
+from orchestration.defs.ml.tables import read_daily_metrics, read_frame, resolve_tenants
 from orchestration.defs.warehouse.resources import WarehouseResource
 
-BUSINESS_METRICS_DAILY = dg.AssetKey("business_metrics_daily")
-ML_FORECASTS = dg.AssetKey("ml_forecasts")
-ML_FORECAST_ACCURACY = dg.AssetKey("ml_forecast_accuracy")
 FORECASTS_TABLE = "ml.forecasts"
 ACCURACY_TABLE = "ml.forecast_accuracy"
 DEFAULT_METRICS = ["revenue_net", "orders", "new_customers"]
-#: Share of cross-validated series that must score no worse than seasonal naive on held-out windows.
-MIN_SHARE_NO_WORSE_THAN_NAIVE = 0.5
-
-FORECAST_TABLE_COLUMNS: tuple[str, ...] = (
-    "tenant_id",
-    "metric",
-    "ds",
-    "model",
-    "point",
-    "lo_80",
-    "hi_80",
-    "lo_95",
-    "hi_95",
-    "is_chosen",
-    "run_id",
-)
-ACCURACY_TABLE_COLUMNS: tuple[str, ...] = (
-    "tenant_id",
-    "metric",
-    "model",
-    "is_chosen",
-    "chosen_model",
-    "mase",
-    "smape",
-    "coverage_80",
-    "coverage_95",
-    "cv_windows",
-    "series_class",
-    "fallback_reason",
-    "data_notes",
-    "ensemble_members",
-    "n_obs",
-    "history_start",
-    "history_end",
-    "run_id",
-)
-
-# The tables belong to keel_transformer; keel_app and keel_analyst read them through the schema's default
-# privileges, under row-level security (event trigger, or the explicit call in ensure_tables).
-_DDL = (
-    """
-    create table if not exists ml.forecasts (
-        tenant_id uuid not null,
-        metric text not null,
-        ds date not null,
-        model text not null,
-        point double precision not null,
-        lo_80 double precision not null,
-        hi_80 double precision not null,
-        lo_95 double precision not null,
-        hi_95 double precision not null,
-        is_chosen boolean not null,
-        run_id text not null,
-        created_at timestamptz not null default now(),
-        primary key (tenant_id, metric, model, ds)
-    )
-    """,
-    """
-    create table if not exists ml.forecast_accuracy (
-        tenant_id uuid not null,
-        metric text not null,
-        model text,
-        is_chosen boolean not null,
-        chosen_model text,
-        mase double precision,
-        smape double precision,
-        coverage_80 double precision,
-        coverage_95 double precision,
-        cv_windows bigint,
-        series_class text,
-        fallback_reason text,
-        data_notes text,
-        ensemble_members text,
-        n_obs bigint,
-        history_start date,
-        history_end date,
-        run_id text not null,
-        created_at timestamptz not null default now()
-    )
-    """,
-    "create index if not exists forecast_accuracy_series on ml.forecast_accuracy (tenant_id, metric)",
-)
 
 
 class ForecastAssetConfig(dg.Config):
@@ -152,141 +72,21 @@ class ForecastAssetConfig(dg.Config):
         )
 
 
-# --------------------------------------------------------------------------------------------
-# Reading the metrics
-# --------------------------------------------------------------------------------------------
-
-
-def read_metrics(
-    conn: psycopg.Connection[Any], metrics: list[str], tenant_ids: list[uuid.UUID] | None
-) -> pl.DataFrame:
-    """Long-format history ``tenant_id, unique_id, ds, y`` of the metrics (every tenant when ``None``)."""
-    allowed = numeric_metric_columns(conn)
-    wrong = [m for m in metrics if m not in allowed]
-    if wrong or not metrics:
-        raise dg.Failure(
-            f"config.metrics {wrong or metrics} are not numeric columns of metrics.business_metrics_daily: "
-            f"choose from {sorted(allowed)}"
-        )
-    query = sql.SQL(
-        "select tenant_id::text, metric_date, {values} from metrics.business_metrics_daily "
-        "where %(all)s or tenant_id = any(%(ids)s) order by tenant_id, metric_date"
-    ).format(
-        values=sql.SQL(", ").join(
-            sql.SQL("{}::double precision").format(sql.Identifier(metric)) for metric in metrics
-        )
-    )
-    with conn.cursor() as cur:
-        cur.execute(query, {"all": tenant_ids is None, "ids": tenant_ids or []})
-        rows = cur.fetchall()
-    schema: dict[str, Any] = {"tenant_id": pl.String, "ds": pl.Date} | {m: pl.Float64 for m in metrics}
-    wide = pl.DataFrame(rows, schema=schema, orient="row")
-    return (
-        wide.unpivot(index=["tenant_id", "ds"], on=metrics, variable_name="unique_id", value_name="y")
-        .drop_nulls("y")
-        .select("tenant_id", "unique_id", "ds", "y")
-        .sort("tenant_id", "unique_id", "ds")
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Writing the results
-# --------------------------------------------------------------------------------------------
-
-
-def ensure_tables(conn: psycopg.Connection[Any]) -> None:
-    """Create the two tables when missing, with row-level security (also where no event trigger runs)."""
-    tables.ensure_tables(conn, _DDL, (FORECASTS_TABLE, ACCURACY_TABLE))
-
-
-def forecast_rows(run: ForecastRun, run_id: str) -> pl.DataFrame:
-    return (
-        run.forecasts.rename({"unique_id": "metric"})
-        .with_columns(pl.lit(run_id).alias("run_id"))
-        .select(FORECAST_TABLE_COLUMNS)
-    )
-
-
-def accuracy_rows(run: ForecastRun, run_id: str) -> pl.DataFrame:
-    return (
-        run.accuracy.rename({"unique_id": "metric"})
-        .with_columns(pl.lit(run_id).alias("run_id"), pl.col("is_chosen").fill_null(False))
-        .select(ACCURACY_TABLE_COLUMNS)
-    )
-
-
 def read_back_forecasts(conn: psycopg.Connection[Any], tenant_ids: list[str], run_id: str) -> pl.DataFrame:
     """The run's stored forecasts, shaped as ``check_forecasts`` expects (``unique_id`` = metric)."""
-    rows = conn.execute(
-        "select tenant_id::text, metric, model, ds, point, lo_80, hi_80, lo_95, hi_95, is_chosen "
-        "from ml.forecasts where tenant_id = any(%s::uuid[]) and run_id = %s",
-        (tenant_ids, run_id),
-    ).fetchall()
     schema: dict[str, Any] = {
         "tenant_id": pl.String,
         "unique_id": pl.String,
         "model": pl.String,
         "ds": pl.Date,
-        "point": pl.Float64,
-        "lo_80": pl.Float64,
-        "hi_80": pl.Float64,
-        "lo_95": pl.Float64,
-        "hi_95": pl.Float64,
+        **{c: pl.Float64 for c in ("point", "lo_80", "hi_80", "lo_95", "hi_95")},
         "is_chosen": pl.Boolean,
     }
-    return pl.DataFrame(rows, schema=schema, orient="row")
-
-
-# --------------------------------------------------------------------------------------------
-# Checks
-# --------------------------------------------------------------------------------------------
-
-
-def forecasts_sound_result(stored: pl.DataFrame, expected_rows: int) -> dg.AssetCheckResult:
-    problems = check_forecasts(stored)
-    if stored.height != expected_rows:
-        problems.append(f"{stored.height} rows stored where the run produced {expected_rows}")
-    return dg.AssetCheckResult(
-        asset_key=ML_FORECASTS,
-        check_name="forecasts_complete_and_ordered",
-        passed=not problems,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"rows_checked": stored.height, "problems": dg.MetadataValue.json(problems)},
-        description="; ".join(problems) or None,
+    query = (
+        "select tenant_id::text, metric, model, ds, point, lo_80, hi_80, lo_95, hi_95, is_chosen "
+        "from ml.forecasts where tenant_id = any(%s::uuid[]) and run_id = %s"
     )
-
-
-def no_worse_than_naive_result(run: ForecastRun) -> dg.AssetCheckResult:
-    """Held-out share of series whose chosen forecast scores no worse than SeasonalNaive, over classes."""
-    scored = {name: check for name, check in run.checks.items() if check.n_series > 0}
-    n_series = sum(check.n_series for check in scored.values())
-    metadata: dict[str, Any] = {
-        f"{name}_{field}": float(getattr(check, field))
-        for name, check in scored.items()
-        for field in ("mase", "baseline_mase", "share_no_worse_than_baseline", "coverage_80", "coverage_95")
-    }
-    if n_series == 0:
-        return dg.AssetCheckResult(
-            asset_key=ML_FORECAST_ACCURACY,
-            check_name="no_worse_than_seasonal_naive",
-            passed=True,
-            severity=dg.AssetCheckSeverity.WARN,
-            description="no series was long enough to cross-validate, so there is nothing to compare",
-            metadata={"cross_validated_series": 0},
-        )
-    share = sum(c.share_no_worse_than_baseline * c.n_series for c in scored.values()) / n_series
-    return dg.AssetCheckResult(
-        asset_key=ML_FORECAST_ACCURACY,
-        check_name="no_worse_than_seasonal_naive",
-        passed=share >= MIN_SHARE_NO_WORSE_THAN_NAIVE,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "cross_validated_series": n_series,
-            "share_no_worse_than_seasonal_naive": share,
-            "required_share": MIN_SHARE_NO_WORSE_THAN_NAIVE,
-            **metadata,
-        },
-    )
+    return read_frame(conn, FORECASTS_TABLE, query, (tenant_ids, run_id), schema)
 
 
 def _mean(values: pl.Series) -> float | None:
@@ -341,7 +141,7 @@ def ml_forecasting(
     forecast_config = config.forecast_config()
     with warehouse.connect() as conn:
         tenant_ids = resolve_tenants(conn, config.tenants) if config.tenants else None
-        history = read_metrics(conn, config.metrics, tenant_ids)
+        history = long_history(read_daily_metrics(conn, config.metrics, tenant_ids), config.metrics)
     if history.is_empty():
         raise dg.Failure(
             "metrics.business_metrics_daily has no rows for the selected tenants: build it first "
@@ -353,10 +153,9 @@ def ml_forecasting(
         f"tenant(s), {history.height} observations, models {list(forecast_config.candidate_models)}"
     )
     run = forecast_panel(history, config=forecast_config)
-    forecasts = forecast_rows(run, context.run.run_id)
-    accuracy = accuracy_rows(run, context.run.run_id)
+    forecasts = forecast_rows(run.forecasts, context.run.run_id)
+    accuracy = accuracy_rows(run.accuracy, context.run.run_id)
     with warehouse.connect() as conn:
-        ensure_tables(conn)
         tables.replace_tenant_rows(conn, tenants, {FORECASTS_TABLE: forecasts, ACCURACY_TABLE: accuracy})
         stored = read_back_forecasts(conn, tenants, context.run.run_id)
 

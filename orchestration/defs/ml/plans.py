@@ -1,9 +1,10 @@
 """``ml.plans``: every tenant's inventory, staffing, pricing and marketing-budget plans, solved and explained.
 
-One step reads, for each selected tenant, its stored forecasts (``ml.forecasts``), its marts (products,
-inventory, order lines, orders, shifts, marketing spend), its daily metrics and, where the evidence engine
-has run, its price elasticities (``ml.evidence_edges``). :mod:`models_ml.optimization.tenant_problems`
-turns them into the four problems, and the planners of :mod:`models_ml.optimization` solve them.
+One step reads, for each selected tenant, its stored forecasts (``ml.forecasts``), the dbt feature views over
+its marts (``ml_features``: products, daily net sales, stock, shift hours, hourly orders, marketing spend),
+its daily metrics and, where the evidence engine has run, its price elasticities (``ml.evidence_edges``)
+(:mod:`orchestration.defs.ml.reads`). :func:`models_ml.optimization.tenant_plans.plan_tenant` builds the
+four problems and solves them.
 
 Every selected tenant gets one row per plan type: the plan (status optimal, feasible, infeasible or
 no_solution), or ``not_applicable`` with the reason when the tenant lacks the data (a SaaS company has no
@@ -13,100 +14,27 @@ decisions against it and the console's what-if control re-solves it with one bou
 rows are replaced in one transaction, stamped with the Dagster run id.
 """
 
-import datetime as dt
 import time
-import traceback
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
-import polars as pl
-import psycopg
-from psycopg.types.json import Jsonb
 from pydantic import Field
 
-from models_ml.optimization import (
-    Plan,
-    SolverSettings,
-    check_plan_constraints,
-    plan_budget,
-    plan_inventory,
-    plan_pricing,
-    plan_staffing,
+from models_ml.optimization import SolverSettings
+from models_ml.optimization.tenant_plans import PLAN_TYPES, plan_tenant, unplanned_row
+from models_ml.optimization.tenant_problems import PlanningOptions, PlanNotApplicable
+from orchestration.defs.ml.checks import SOLVED_STATUSES, constraints_result, statuses_result
+from orchestration.defs.ml.keys import (
+    BUSINESS_METRICS_DAILY,
+    ML_EVIDENCE_EDGES,
+    ML_FORECASTS,
+    ML_PLANS,
+    PLAN_FEATURES,
 )
-from models_ml.optimization.serialization import (
-    PLAN_TABLE_COLUMNS as PLAN_COLUMNS,
-)
-from models_ml.optimization.serialization import (
-    plan_from_row,
-    problem_from_dict,
-    problem_to_dict,
-)
-from models_ml.optimization.tenant_problems import (
-    PlanningOptions,
-    PlanNotApplicable,
-    TenantData,
-    build_budget_problem,
-    build_inventory_problem,
-    build_pricing_problem,
-    build_staffing_problem,
-)
-from orchestration.defs.ml import tables
-from orchestration.defs.ml.forecasts import ML_FORECASTS
-from orchestration.defs.ml.tables import resolve_tenants, table_exists
+from orchestration.defs.ml.reads import planned_tenants, read_back_plans, read_tenant_data
+from orchestration.defs.ml.tables import replace_tenant_plans
 from orchestration.defs.warehouse.resources import WarehouseResource
-
-ML_PLANS = dg.AssetKey("ml_plans")
-ML_EVIDENCE_EDGES = dg.AssetKey("ml_evidence_edges")
-PLANS_TABLE = "ml.plans"
-PLAN_TYPES: tuple[str, ...] = ("inventory", "staffing", "pricing", "budget")
-SOLVED_STATUSES = frozenset({"optimal", "feasible"})
-#: Every status a row may carry: the planners' four, and the two the asset adds.
-KNOWN_STATUSES = frozenset({"optimal", "feasible", "infeasible", "no_solution", "not_applicable", "error"})
-
-
-# Owned by keel_transformer; keel_app and keel_analyst read it through the schema's default privileges,
-# under row-level security (event trigger, or the explicit call in ensure_tables).
-_DDL = (
-    """
-    create table if not exists ml.plans (
-        tenant_id uuid not null,
-        plan_type text not null,
-        horizon integer not null,
-        period text not null,
-        status text not null,
-        decisions jsonb not null,
-        objective_name text,
-        objective_sense text,
-        objective_value double precision,
-        current_policy_value double precision,
-        expected_impact double precision,
-        currency text not null,
-        binding_constraints jsonb not null,
-        conflicting_constraints jsonb not null,
-        explanation text not null,
-        notes jsonb not null,
-        metrics jsonb not null,
-        inputs jsonb not null,
-        problem jsonb,
-        solver text,
-        solve_seconds double precision,
-        total_seconds double precision not null,
-        optimality_gap double precision,
-        run_id text not null,
-        created_at timestamptz not null default now(),
-        primary key (tenant_id, plan_type)
-    )
-    """,
-)
-
-PLANNERS: dict[str, tuple[Callable[[TenantData, PlanningOptions], Any], Callable[..., Plan]]] = {
-    "inventory": (build_inventory_problem, plan_inventory),
-    "staffing": (build_staffing_problem, plan_staffing),
-    "pricing": (build_pricing_problem, plan_pricing),
-    "budget": (build_budget_problem, plan_budget),
-}
 
 
 class PlansAssetConfig(dg.Config):
@@ -160,401 +88,13 @@ class PlansAssetConfig(dg.Config):
 
 
 # --------------------------------------------------------------------------------------------
-# Reading a tenant's inputs
-# --------------------------------------------------------------------------------------------
-
-
-def _frame(
-    conn: psycopg.Connection[Any], table: str, query: str, params: dict[str, Any], schema: dict[str, Any]
-) -> pl.DataFrame:
-    """Rows of ``query`` (empty with the schema when ``table`` does not exist yet)."""
-    if not table_exists(conn, table):
-        return pl.DataFrame(schema=schema)
-    rows = conn.execute(query, params).fetchall()
-    return pl.DataFrame(rows, schema=schema, orient="row")
-
-
-def planned_tenants(conn: psycopg.Connection[Any], tenants: list[str]) -> list[uuid.UUID]:
-    """The configured tenants, or every tenant with stored forecasts."""
-    if tenants:
-        return resolve_tenants(conn, tenants)
-    if not table_exists(conn, "ml.forecasts"):
-        return []
-    rows = conn.execute("select distinct tenant_id from ml.forecasts order by 1").fetchall()
-    return [uuid.UUID(str(r[0])) for r in rows]
-
-
-def read_tenant_data(
-    conn: psycopg.Connection[Any], tenant_id: uuid.UUID, options: PlanningOptions
-) -> TenantData:
-    """Everything the four problems of one tenant are built from (see :class:`TenantData`)."""
-    row = conn.execute(
-        "select currency, timezone, slug from app.tenants where tenant_id = %s", (tenant_id,)
-    ).fetchone()
-    if row is None:
-        raise PlanNotApplicable(f"tenant {tenant_id} is not in app.tenants")
-    currency, timezone, slug = row
-    forecasts = _frame(
-        conn,
-        "ml.forecasts",
-        "select metric, ds, point, lo_80, hi_80, lo_95, hi_95 from ml.forecasts "
-        "where tenant_id = %(t)s and is_chosen order by metric, ds",
-        {"t": tenant_id},
-        {
-            "metric": pl.String,
-            "ds": pl.Date,
-            **{c: pl.Float64 for c in ("point", "lo_80", "hi_80", "lo_95", "hi_95")},
-        },
-    )
-    if forecasts.height:
-        start = forecasts["ds"].min()
-    else:
-        last = conn.execute(
-            "select max(metric_date) from metrics.business_metrics_daily where tenant_id = %s", (tenant_id,)
-        ).fetchone()
-        start = (last[0] + dt.timedelta(days=1)) if last and last[0] else dt.date.today()
-    assert isinstance(start, dt.date)
-    params: dict[str, Any] = {
-        "t": tenant_id,
-        "tz": timezone or "UTC",
-        "start": start,
-        "mix_from": start - dt.timedelta(days=options.mix_days),
-        "stock_from": start - dt.timedelta(days=84),
-        "shift_from": start - dt.timedelta(days=28),
-        "year_from": start - dt.timedelta(days=364),
-    }
-    window = conn.execute(
-        "select coalesce(sum(orders), 0)::float8 from metrics.business_metrics_daily "
-        "where tenant_id = %(t)s and metric_date >= %(mix_from)s and metric_date < %(start)s",
-        params,
-    ).fetchone()
-    elasticities = None
-    if table_exists(conn, "ml.evidence_edges"):
-        elasticities = _frame(
-            conn,
-            "ml.evidence_edges",
-            "select left(cause, length(cause) - 6), estimate, ci_low, ci_high, grade from ml.evidence_edges "
-            "where tenant_id = %(t)s and is_primary and cause like '%%.price' "
-            "and effect = left(cause, length(cause) - 6) || '.units'",
-            params,
-            {
-                "product_id": pl.String,
-                "estimate": pl.Float64,
-                "ci_low": pl.Float64,
-                "ci_high": pl.Float64,
-                "grade": pl.String,
-            },
-        )
-    return TenantData(
-        tenant_id=str(tenant_id),
-        currency=currency or "USD",
-        forecasts=forecasts,
-        products=_frame(
-            conn,
-            "marts.products",
-            "select distinct on (product_id) product_id, product_name, product_kind, current_price::float8, "
-            "unit_cost::float8, coalesce(is_inventory_tracked, false) from marts.products "
-            "where tenant_id = %(t)s order by product_id, source_system",
-            params,
-            {
-                "product_id": pl.String,
-                "product_name": pl.String,
-                "product_kind": pl.String,
-                "current_price": pl.Float64,
-                "unit_cost": pl.Float64,
-                "is_inventory_tracked": pl.Boolean,
-            },
-        ),
-        product_sales=_frame(
-            conn,
-            "marts.order_lines",
-            "select product_id, sum(quantity)::float8, sum(net_sales)::float8 from marts.order_lines "
-            "where tenant_id = %(t)s and order_date >= %(mix_from)s and order_date < %(start)s group by 1",
-            params,
-            {"product_id": pl.String, "units": pl.Float64, "net_sales": pl.Float64},
-        ),
-        window_orders=float(window[0]) if window else 0.0,
-        stock=_frame(
-            conn,
-            "marts.inventory",
-            "select product_id, stock_date, sum(available_quantity)::float8 from marts.inventory "
-            "where tenant_id = %(t)s and is_tracked and product_id is not null "
-            "and stock_date >= %(stock_from)s and stock_date < %(start)s group by 1, 2",
-            params,
-            {"product_id": pl.String, "stock_date": pl.Date, "on_hand": pl.Float64},
-        ),
-        shifts=_frame(
-            conn,
-            "marts.shifts",
-            "select employee_id::text, employee_name, role, wage_rate::float8, shift_date, "
-            "extract(epoch from (clocked_in_at at time zone %(tz)s) - shift_date::timestamp)::float8 / 3600, "
-            "extract(epoch from (clocked_out_at at time zone %(tz)s) - shift_date::timestamp)::float8 / 3600 "
-            "from marts.shifts where tenant_id = %(t)s and clocked_out_at is not null "
-            "and shift_date >= %(shift_from)s and shift_date < %(start)s",
-            params,
-            {
-                "employee_id": pl.String,
-                "employee_name": pl.String,
-                "role": pl.String,
-                "wage_rate": pl.Float64,
-                "shift_date": pl.Date,
-                "start_hour": pl.Float64,
-                "end_hour": pl.Float64,
-            },
-        ),
-        hourly_orders=_frame(
-            conn,
-            "marts.orders",
-            "select order_date, extract(hour from ordered_at at time zone %(tz)s)::int, count(*)::float8 "
-            "from marts.orders where tenant_id = %(t)s and ordered_at is not null "
-            "and order_date >= %(mix_from)s and order_date < %(start)s group by 1, 2",
-            params,
-            {"order_date": pl.Date, "hour": pl.Int64, "orders": pl.Float64},
-        ),
-        marketing=_frame(
-            conn,
-            "marts.marketing_spend",
-            "select spend_date, channel, spend::float8 from marts.marketing_spend where tenant_id = %(t)s "
-            "and spend_date >= %(year_from)s and spend_date < %(start)s and spend is not null",
-            params,
-            {"spend_date": pl.Date, "channel": pl.String, "spend": pl.Float64},
-        ),
-        revenue=_frame(
-            conn,
-            "metrics.business_metrics_daily",
-            "select metric_date, revenue_net::float8, gross_margin::float8 "
-            "from metrics.business_metrics_daily where tenant_id = %(t)s "
-            "and metric_date >= %(year_from)s and metric_date < %(start)s",
-            params,
-            {"metric_date": pl.Date, "revenue_net": pl.Float64, "gross_margin": pl.Float64},
-        ),
-        elasticities=elasticities,
-        context={"tenant": str(slug)},
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Planning one tenant
-# --------------------------------------------------------------------------------------------
-
-
-def plan_row(tenant_id: str, plan: Plan, problem: Any, run_id: str) -> dict[str, Any]:
-    stored = plan.to_dict()
-    return {
-        "tenant_id": tenant_id,
-        "plan_type": plan.plan_type,
-        "horizon": plan.horizon,
-        "period": plan.period,
-        "status": plan.status,
-        "decisions": stored["decisions"],
-        "objective_name": plan.objective_name,
-        "objective_sense": plan.objective_sense,
-        "objective_value": stored["objective"]["value"],
-        "current_policy_value": stored["current_policy_value"],
-        "expected_impact": stored["expected_impact"],
-        "currency": plan.currency,
-        "binding_constraints": stored["binding_constraints"],
-        "conflicting_constraints": stored["conflicting_constraints"],
-        "explanation": plan.explanation,
-        "notes": stored["notes"],
-        "metrics": stored["metrics"],
-        "inputs": stored["inputs"],
-        "problem": problem_to_dict(problem),
-        "solver": plan.solver,
-        "solve_seconds": plan.solve_seconds,
-        "total_seconds": plan.total_seconds,
-        "optimality_gap": stored["optimality_gap"],
-        "run_id": run_id,
-    }
-
-
-def unplanned_row(
-    tenant_id: str, plan_type: str, status: str, reason: str, seconds: float, run_id: str, currency: str = "$"
-) -> dict[str, Any]:
-    """A ``not_applicable`` or ``error`` row: no decisions, the reason as the explanation."""
-    return {
-        "tenant_id": tenant_id,
-        "plan_type": plan_type,
-        "horizon": 0,
-        "period": "",
-        "status": status,
-        "decisions": [],
-        "objective_name": None,
-        "objective_sense": None,
-        "objective_value": None,
-        "current_policy_value": None,
-        "expected_impact": None,
-        "currency": currency,
-        "binding_constraints": [],
-        "conflicting_constraints": [],
-        "explanation": reason,
-        "notes": [],
-        "metrics": {},
-        "inputs": {},
-        "problem": None,
-        "solver": None,
-        "solve_seconds": None,
-        "total_seconds": seconds,
-        "optimality_gap": None,
-        "run_id": run_id,
-    }
-
-
-def plan_tenant(
-    data: TenantData, options: PlanningOptions, settings: SolverSettings, run_id: str
-) -> list[dict[str, Any]]:
-    """The four rows of one tenant; a plan that cannot be built or solved becomes a row that says why."""
-    rows = []
-    for plan_type, (build, solve) in PLANNERS.items():
-        started = time.perf_counter()
-        try:
-            problem = build(data, options)
-            plan = solve(problem, settings)
-            rows.append(plan_row(data.tenant_id, plan, problem, run_id))
-        except PlanNotApplicable as exc:
-            reason = f"No {plan_type} plan: {exc}."
-            rows.append(
-                unplanned_row(
-                    data.tenant_id,
-                    plan_type,
-                    "not_applicable",
-                    reason,
-                    time.perf_counter() - started,
-                    run_id,
-                    data.symbol,
-                )
-            )
-        except Exception as exc:  # one plan's failure must not stop the tenant's others
-            reason = f"The {plan_type} plan could not be made: {type(exc).__name__}: {exc}"
-            row = unplanned_row(
-                data.tenant_id, plan_type, "error", reason, time.perf_counter() - started, run_id, data.symbol
-            )
-            row["notes"] = traceback.format_exception_only(exc)
-            rows.append(row)
-    return rows
-
-
-# --------------------------------------------------------------------------------------------
-# Writing and reading back
-# --------------------------------------------------------------------------------------------
-
-
-def ensure_tables(conn: psycopg.Connection[Any]) -> None:
-    """Create ml.plans when missing, with row-level security (also where no event trigger runs)."""
-    tables.ensure_tables(conn, _DDL, (PLANS_TABLE,))
-
-
-_JSON_COLUMNS = frozenset(
-    {"decisions", "binding_constraints", "conflicting_constraints", "notes", "metrics", "inputs", "problem"}
-)
-
-
-def replace_tenant_plans(
-    conn: psycopg.Connection[Any], tenant_ids: list[str], rows: list[dict[str, Any]]
-) -> None:
-    """Delete the tenants' plans and insert the new ones in one transaction (readers never see a gap)."""
-    placeholders = ", ".join(["%s"] * len(PLAN_COLUMNS))
-    statement = f"insert into {PLANS_TABLE} ({', '.join(PLAN_COLUMNS)}) values ({placeholders})"
-    values = [
-        tuple(Jsonb(row[c]) if c in _JSON_COLUMNS and row[c] is not None else row[c] for c in PLAN_COLUMNS)
-        for row in rows
-    ]
-    with conn.transaction():
-        conn.execute(f"delete from {PLANS_TABLE} where tenant_id = any(%s::uuid[])", (tenant_ids,))
-        with conn.cursor() as cur:
-            cur.executemany(statement, values)
-
-
-def read_back_plans(
-    conn: psycopg.Connection[Any], tenant_ids: list[str], run_id: str
-) -> list[dict[str, Any]]:
-    """The run's stored rows, as dictionaries keyed by column."""
-    with conn.cursor() as cur:
-        cur.execute(
-            f"select {', '.join(PLAN_COLUMNS)} from {PLANS_TABLE} "
-            "where tenant_id = any(%s::uuid[]) and run_id = %s order by tenant_id, plan_type",
-            (tenant_ids, run_id),
-        )
-        return [dict(zip(PLAN_COLUMNS, record, strict=True)) for record in cur.fetchall()]
-
-
-def stored_plan(row: dict[str, Any]) -> Plan:
-    """The :class:`Plan` a stored row holds (for a planner status; not for not_applicable/error rows)."""
-    return plan_from_row(row)
-
-
-# --------------------------------------------------------------------------------------------
-# Checks
-# --------------------------------------------------------------------------------------------
-
-
-def constraints_result(stored: list[dict[str, Any]]) -> dg.AssetCheckResult:
-    """Every stored plan satisfies its own problem's constraints (re-derived from the stored rows)."""
-    problems: list[str] = []
-    checked = 0
-    for row in stored:
-        if row["status"] in ("not_applicable", "error"):
-            continue
-        where = f"{row['tenant_id']} {row['plan_type']}"
-        if row["problem"] is None:
-            problems.append(f"{where}: no stored problem to check against")
-            continue
-        try:
-            violations = check_plan_constraints(stored_plan(row), problem_from_dict(row["problem"]))
-        except Exception as exc:  # a malformed row is a failed check, not a crash
-            violations = [f"could not be checked: {type(exc).__name__}: {exc}"]
-        checked += 1
-        problems.extend(f"{where}: {v}" for v in violations[:5])
-    return dg.AssetCheckResult(
-        asset_key=ML_PLANS,
-        check_name="plans_satisfy_their_constraints",
-        passed=not problems,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"plans_checked": checked, "violations": dg.MetadataValue.json(problems[:50])},
-        description="; ".join(problems[:5]) or None,
-    )
-
-
-def statuses_result(stored: list[dict[str, Any]], expected_rows: int) -> dg.AssetCheckResult:
-    """Statuses are known; solved plans carry decisions; the others carry none and say why."""
-    problems: list[str] = []
-    for row in stored:
-        where = f"{row['tenant_id']} {row['plan_type']}"
-        status = row["status"]
-        if status not in KNOWN_STATUSES:
-            problems.append(f"{where}: unknown status {status!r}")
-        elif status in SOLVED_STATUSES and not row["decisions"]:
-            problems.append(f"{where}: a {status} plan without decisions")
-        elif status not in SOLVED_STATUSES and row["decisions"]:
-            problems.append(f"{where}: a {status} plan with decisions")
-        if status in ("not_applicable", "error", "infeasible") and not str(row["explanation"]).strip():
-            problems.append(f"{where}: {status} without a reason")
-    if len(stored) != expected_rows:
-        problems.append(f"{len(stored)} rows stored where the run produced {expected_rows}")
-    counts: dict[str, int] = {}
-    for row in stored:
-        counts[row["status"]] = counts.get(row["status"], 0) + 1
-    return dg.AssetCheckResult(
-        asset_key=ML_PLANS,
-        check_name="plan_statuses_known",
-        passed=not problems,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "statuses": dg.MetadataValue.json(counts),
-            "problems": dg.MetadataValue.json(problems[:50]),
-        },
-        description="; ".join(problems[:5]) or None,
-    )
-
-
-# --------------------------------------------------------------------------------------------
 # The asset
 # --------------------------------------------------------------------------------------------
 
 
 @dg.asset(
     key=ML_PLANS,
-    deps=[ML_FORECASTS, ML_EVIDENCE_EDGES],
+    deps=[ML_FORECASTS, ML_EVIDENCE_EDGES, BUSINESS_METRICS_DAILY, *PLAN_FEATURES],
     group_name="ml",
     kinds={"ortools", "postgres"},
     description="ml.plans: per tenant and plan type (inventory, staffing, pricing, budget) the optimal "
@@ -624,7 +164,6 @@ def ml_plans(
                 )
             )
         tenants = [str(t) for t in tenant_ids]
-        ensure_tables(conn)
         replace_tenant_plans(conn, tenants, rows)
         stored = read_back_plans(conn, tenants, run_id)
 

@@ -1,22 +1,25 @@
-"""What every ML asset does with the warehouse: find tenants and metrics, create its tables, replace its rows.
+"""What every ML asset does with the warehouse: find tenants and metrics, read its inputs, replace its rows.
 
-The forecasting, evidence and planning assets each own ``ml.*`` tables keyed by tenant. They create them
-when missing (with row-level security, also on servers without Keel's event trigger), write a run's rows
-by deleting the selected tenants' rows and inserting the new ones in one transaction, so readers never see
-a gap, and stamp every row with the Dagster run id.
+The forecasting, evidence and planning assets each own ``ml.*`` tables keyed by tenant (created by
+migration 0007). They read their inputs with :func:`read_frame` (the dbt ``ml_features`` views, the daily
+metrics, earlier ML tables), write a run's rows by deleting the selected tenants' rows and inserting the
+new ones in one transaction, so readers never see a gap, and stamp every row with the Dagster run id.
 """
 
 from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster as dg
 import polars as pl
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from models_ml.optimization.serialization import PLAN_TABLE_COLUMNS
 
 _NUMERIC_TYPES = ("numeric", "integer", "bigint", "smallint", "double precision", "real")
 
@@ -35,6 +38,49 @@ def numeric_metric_columns(conn: psycopg.Connection[Any]) -> set[str]:
         (list(_NUMERIC_TYPES),),
     ).fetchall()
     return {r[0] for r in rows}
+
+
+def read_frame(
+    conn: psycopg.Connection[Any],
+    relation: str,
+    query: str | sql.Composed,
+    params: Mapping[str, Any] | Sequence[Any] | None,
+    schema: Mapping[str, Any],
+) -> pl.DataFrame:
+    """Rows of ``query`` as a DataFrame with ``schema`` (its columns in select order).
+
+    Empty, with the schema, when ``relation`` (what the query reads) does not exist yet: a dbt feature
+    view or mart that has not been built means "no such data" to the libraries, which say so in their rows.
+    """
+    if not table_exists(conn, relation):
+        return pl.DataFrame(schema=dict(schema))
+    rows = conn.execute(query, params).fetchall()
+    return pl.DataFrame(rows, schema=dict(schema), orient="row")
+
+
+def read_daily_metrics(
+    conn: psycopg.Connection[Any], metrics: list[str], tenant_ids: Sequence[Any] | None
+) -> pl.DataFrame:
+    """``tenant_id, ds`` and the metrics (floats) of ``metrics.business_metrics_daily`` (None: every tenant).
+
+    A metric that is not a numeric column fails the run with the ones to choose from.
+    """
+    allowed = numeric_metric_columns(conn)
+    wrong = [m for m in metrics if m not in allowed]
+    if wrong or not metrics:
+        raise dg.Failure(
+            f"config.metrics {wrong or metrics} are not numeric columns of metrics.business_metrics_daily: "
+            f"choose from {sorted(allowed)}"
+        )
+    query = sql.SQL(
+        "select tenant_id::text, metric_date, {values} from metrics.business_metrics_daily "
+        "where %(all)s or tenant_id = any(%(ids)s::uuid[]) order by tenant_id, metric_date"
+    ).format(
+        values=sql.SQL(", ").join(sql.SQL("{}::double precision").format(sql.Identifier(m)) for m in metrics)
+    )
+    schema: dict[str, Any] = {"tenant_id": pl.String, "ds": pl.Date} | {m: pl.Float64 for m in metrics}
+    params = {"all": tenant_ids is None, "ids": [str(t) for t in tenant_ids or []]}
+    return read_frame(conn, "metrics.business_metrics_daily", query, params, schema)
 
 
 def resolve_tenants(conn: psycopg.Connection[Any], tenants: list[str]) -> list[uuid.UUID]:
@@ -60,18 +106,6 @@ def resolve_tenants(conn: psycopg.Connection[Any], tenants: list[str]) -> list[u
     if unknown:
         raise dg.Failure(f"config.tenants names unknown tenant(s) {unknown}: use slugs or ids of app.tenants")
     return resolved
-
-
-def ensure_tables(conn: psycopg.Connection[Any], ddl: Iterable[str], tables: Iterable[str]) -> None:
-    """Run the (idempotent) DDL, then make sure each table has row-level security."""
-    for statement in ddl:
-        conn.execute(statement)
-    for table in tables:
-        row = conn.execute(
-            "select relrowsecurity from pg_class where oid = %s::regclass", (table,)
-        ).fetchone()
-        if row is None or not row[0]:
-            conn.execute("select app.enable_tenant_isolation(%s::regclass)", (table,))
 
 
 def copy_frame(conn: psycopg.Connection[Any], table: str, frame: pl.DataFrame) -> None:
@@ -101,3 +135,26 @@ def replace_tenant_rows(
             )
         for table, frame in frames.items():
             copy_frame(conn, table, frame)
+
+
+_JSON_COLUMNS = frozenset(
+    {"decisions", "binding_constraints", "conflicting_constraints", "notes", "metrics", "inputs", "problem"}
+)
+
+
+def replace_tenant_plans(
+    conn: psycopg.Connection[Any], tenant_ids: list[str], rows: list[dict[str, Any]]
+) -> None:
+    """Delete the tenants' plans and insert the new ones in one transaction (readers never see a gap)."""
+    placeholders = ", ".join(["%s"] * len(PLAN_TABLE_COLUMNS))
+    statement = f"insert into ml.plans ({', '.join(PLAN_TABLE_COLUMNS)}) values ({placeholders})"
+    values = [
+        tuple(
+            Jsonb(row[c]) if c in _JSON_COLUMNS and row[c] is not None else row[c] for c in PLAN_TABLE_COLUMNS
+        )
+        for row in rows
+    ]
+    with conn.transaction():
+        conn.execute("delete from ml.plans where tenant_id = any(%s::uuid[])", (tenant_ids,))
+        with conn.cursor() as cur:
+            cur.executemany(statement, values)

@@ -21,7 +21,7 @@
   outlive the tenant it deleted.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-06
 """
 
@@ -30,7 +30,7 @@ from alembic import op
 from keel.settings import get_settings
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

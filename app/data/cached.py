@@ -1,0 +1,128 @@
+"""What the console's pages call: the readers of :mod:`app.data.readers`, for the signed-in user, cached.
+
+The public functions take the :class:`~keel.tenancy.SignedInUser` that sign-in stored in the session and
+nothing else, so no page can pass a tenant id from a URL or a widget. Each read runs as ``keel_app``
+scoped to that user's tenant (see :mod:`app.data.readers`).
+
+Results are cached for a short time with ``st.cache_data``. The cached functions take the tenant id as
+their argument, which makes it part of the cache key: an entry only ever holds the rows that one tenant's
+session was allowed to read, and another tenant's call never finds it. A failed read raises, and
+``st.cache_data`` does not cache exceptions, so a table built a moment later is found at the next rerun.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import polars as pl
+import streamlit as st
+
+from app.data import readers
+from app.data.readers import (
+    ForecastsNotStored,
+    MetricsNotBuilt,
+    StoredEvidence,
+    StoredForecast,
+    StoredPlan,
+    TenantProfile,
+    metrics_table_name,
+)
+from keel.tenancy import SignedInUser
+
+__all__ = [
+    "CACHE_TTL_SECONDS",
+    "ForecastsNotStored",
+    "MetricsNotBuilt",
+    "StoredEvidence",
+    "StoredForecast",
+    "StoredPlan",
+    "TenantProfile",
+    "benchmarks",
+    "business_metrics",
+    "evidence",
+    "forecast",
+    "forecast_metrics",
+    "health_scores",
+    "metrics_table_name",
+    "plans",
+    "tenant_profile",
+]
+
+#: Seconds a cached read is reused: short, so a fresh `keel demo` or daily run shows up within minutes.
+CACHE_TTL_SECONDS = 120
+
+
+def tenant_profile(user: SignedInUser) -> TenantProfile:
+    """The signed-in user's tenant as ``app.tenants`` describes it."""
+    return _tenant_profile(str(user.tenant_id))
+
+
+def business_metrics(user: SignedInUser) -> pl.DataFrame:
+    """The tenant's daily metrics (the Overview columns); raises :class:`MetricsNotBuilt` before dbt ran."""
+    return _business_metrics(str(user.tenant_id), readers.METRICS_SCHEMA, readers.METRICS_TABLE)
+
+
+def health_scores(user: SignedInUser) -> pl.DataFrame:
+    return _health_scores(str(user.tenant_id))
+
+
+def benchmarks(user: SignedInUser) -> pl.DataFrame:
+    return _benchmarks(str(user.tenant_id))
+
+
+def forecast_metrics(user: SignedInUser) -> list[str]:
+    return _forecast_metrics(str(user.tenant_id))
+
+
+def forecast(user: SignedInUser, metric: str) -> StoredForecast:
+    return _forecast(str(user.tenant_id), metric)
+
+
+def evidence(user: SignedInUser) -> StoredEvidence | None:
+    return _evidence(str(user.tenant_id))
+
+
+def plans(user: SignedInUser) -> list[StoredPlan]:
+    return _plans(str(user.tenant_id))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _tenant_profile(tenant_id: str) -> TenantProfile:
+    return readers.tenant_profile(uuid.UUID(tenant_id))
+
+
+# The schema and table are arguments (not read from module globals inside) so they are part of the cache
+# key too.
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _business_metrics(tenant_id: str, schema: str, table: str) -> pl.DataFrame:
+    return readers.business_metrics(uuid.UUID(tenant_id), schema, table)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _health_scores(tenant_id: str) -> pl.DataFrame:
+    return readers.health_scores(uuid.UUID(tenant_id))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _benchmarks(tenant_id: str) -> pl.DataFrame:
+    return readers.benchmarks(uuid.UUID(tenant_id))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _forecast_metrics(tenant_id: str) -> list[str]:
+    return readers.forecast_metrics(uuid.UUID(tenant_id))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _forecast(tenant_id: str, metric: str) -> StoredForecast:
+    return readers.load_forecast(uuid.UUID(tenant_id), metric)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _evidence(tenant_id: str) -> StoredEvidence | None:
+    return readers.load_evidence(uuid.UUID(tenant_id))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _plans(tenant_id: str) -> list[StoredPlan]:
+    return readers.load_plans(uuid.UUID(tenant_id))

@@ -1,0 +1,425 @@
+"""Every read of the console and of ``keel forecast``: one tenant's rows, as ``keel_app``, as DataFrames.
+
+Each function opens one connection with :func:`keel.warehouse.connect` as ``keel_app`` for the tenant it is
+given; row-level security returns that tenant's rows only, and the queries also say
+``tenant_id = (select app.current_tenant_id())``. A relation that is not built yet reads as empty (or
+``None``), so a page can say what to run instead of failing. Nothing here imports Streamlit: the pages
+reach these through :mod:`app.data.cached`, the CLI directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+import psycopg
+from psycopg import sql
+
+from app.kpis import OVERVIEW_COLUMNS
+from keel.errors import InvalidInput, KeelError
+from keel.tenancy import tenant_id_for
+from keel.warehouse import connect
+
+if TYPE_CHECKING:
+    from models_ml.optimization import Plan
+
+#: Where the daily metrics come from; the dbt project builds it.
+METRICS_SCHEMA = "metrics"
+METRICS_TABLE = "business_metrics_daily"
+RUN_THE_DEMO = "run `keel demo` to build the metrics and their forecasts"
+
+
+class MetricsNotBuilt(KeelError):
+    """``metrics.business_metrics_daily`` does not exist yet (the dbt project has not run)."""
+
+
+class ForecastsNotStored(KeelError):
+    """``ml.forecasts`` holds nothing for this tenant and metric."""
+
+
+def _exists(conn: psycopg.Connection[Any], relation: str) -> bool:
+    row = conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()
+    return bool(row and row[0])
+
+
+# --------------------------------------------------------------------------------------------
+# The tenant and its daily metrics (Overview)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TenantProfile:
+    tenant_id: uuid.UUID
+    name: str
+    industry: str | None
+    currency: str
+    timezone: str
+
+
+def metrics_table_name() -> str:
+    return f"{METRICS_SCHEMA}.{METRICS_TABLE}"
+
+
+def resolve_tenant(tenant: str) -> uuid.UUID:
+    """A tenant id from a slug or an id, confirmed in ``app.tenants`` as that tenant (RLS).
+
+    A slug maps to its id as :func:`keel.tenancy.tenant_id_for` derives it; ``keel_app`` cannot list
+    other tenants, so a tenant created with an explicit id is named by that id.
+    """
+    text = tenant.strip()
+    try:
+        tenant_id = uuid.UUID(text)
+    except ValueError:
+        tenant_id = tenant_id_for(text)
+    with connect("keel_app", tenant_id=tenant_id) as conn:
+        row = conn.execute(
+            "select tenant_id from app.tenants where tenant_id = (select app.current_tenant_id())"
+        ).fetchone()
+    if row is None:
+        raise InvalidInput(
+            f"no tenant {text!r} in app.tenants", "pass a tenant slug or id (`keel demo` lists them)"
+        )
+    return tenant_id
+
+
+def tenant_profile(tenant_id: uuid.UUID) -> TenantProfile:
+    """The tenant as ``app.tenants`` describes it."""
+    with connect("keel_app", tenant_id=tenant_id) as conn:
+        row = conn.execute(
+            "select tenant_id, name, industry, currency, timezone from app.tenants "
+            "where tenant_id = (select app.current_tenant_id())"
+        ).fetchone()
+    if row is None:
+        raise KeelError(
+            "the signed-in user's tenant is not in app.tenants any more",
+            "sign out and ask the operator whether the tenant was removed",
+        )
+    return TenantProfile(uuid.UUID(str(row[0])), row[1], row[2], row[3], row[4])
+
+
+def business_metrics(
+    tenant_id: uuid.UUID, schema: str = METRICS_SCHEMA, table: str = METRICS_TABLE
+) -> pl.DataFrame:
+    """The tenant's daily metrics (the Overview columns), oldest first; empty when none are built yet.
+
+    Raises :class:`MetricsNotBuilt` when the table does not exist.
+    """
+    casts = {pl.Date(): "date", pl.Float64(): "double precision", pl.Int64(): "bigint"}
+    select_list = sql.SQL(", ").join(
+        sql.SQL("{}::{}").format(sql.Identifier(name), sql.SQL(casts[dtype]))
+        for name, dtype in OVERVIEW_COLUMNS.items()
+    )
+    query = sql.SQL(
+        "select {columns} from {table} where tenant_id = (select app.current_tenant_id()) "
+        "order by metric_date"
+    ).format(columns=select_list, table=sql.Identifier(schema, table))
+    qualified = f"{schema}.{table}"
+    with connect("keel_app", tenant_id=tenant_id) as conn:
+        if not _exists(conn, qualified):
+            raise MetricsNotBuilt(f"{qualified} does not exist yet", "run `python3 dev.py demo`")
+        try:
+            rows: list[tuple[Any, ...]] = conn.execute(query).fetchall()
+        except psycopg.errors.UndefinedColumn as exc:
+            raise KeelError(
+                f"{qualified} lacks a column the Overview reads: {str(exc).splitlines()[0]}",
+                "rebuild the metrics with the current dbt project (`python3 dev.py demo`)",
+            ) from exc
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise KeelError(
+                f"the console (role keel_app) may not read {qualified}",
+                "re-run the dbt build; it grants keel_app read access under row-level security",
+            ) from exc
+    return pl.DataFrame(rows, schema=OVERVIEW_COLUMNS, orient="row")
+
+
+# --------------------------------------------------------------------------------------------
+# Health score and benchmarks (Health)
+# --------------------------------------------------------------------------------------------
+
+HEALTH_COMPONENTS = (
+    ("growth", "Growth"),
+    ("profitability", "Profitability"),
+    ("liquidity", "Cash and receivables"),
+    ("efficiency", "Efficiency"),
+    ("customers", "Customer health"),
+)
+SCORE_COLUMNS = (
+    "metric_month",
+    "health_score",
+    "health_score_change",
+    "confidence",
+    "confidence_label",
+    "weight_coverage",
+    "min_peer_count",
+    "peer_groups",
+    "score_drivers",
+    "change_drivers",
+    *(f"{name}_score" for name, _ in HEALTH_COMPONENTS),
+)
+BENCHMARK_COLUMNS = (
+    "metric_month",
+    "metric",
+    "metric_label",
+    "unit",
+    "group_level",
+    "peer_group",
+    "peer_count",
+    "metric_value",
+    "p10",
+    "p25",
+    "p50",
+    "p75",
+    "p90",
+    "percentile_better",
+)
+
+
+def _monthly(tenant_id: uuid.UUID, relation: str, columns: tuple[str, ...]) -> pl.DataFrame:
+    schema, table = relation.split(".")
+    query = sql.SQL(
+        "select {columns} from {table} where tenant_id = (select app.current_tenant_id()) "
+        "order by metric_month"
+    ).format(
+        columns=sql.SQL(", ").join(sql.Identifier(c) for c in columns), table=sql.Identifier(schema, table)
+    )
+    with connect("keel_app", tenant_id=tenant_id) as conn:
+        if not _exists(conn, relation):
+            return pl.DataFrame(schema=list(columns))
+        try:
+            rows = conn.execute(query).fetchall()
+        except psycopg.errors.UndefinedColumn as exc:
+            raise KeelError(
+                f"{relation} lacks a column this page reads: {str(exc).splitlines()[0]}",
+                "rebuild the dbt project (`keel demo`)",
+            ) from exc
+    return pl.DataFrame(rows, schema=list(columns), orient="row", infer_schema_length=None)
+
+
+def health_scores(tenant_id: uuid.UUID) -> pl.DataFrame:
+    """The tenant's monthly health score with its components and drivers (``metrics.health_score``)."""
+    return _monthly(tenant_id, "metrics.health_score", SCORE_COLUMNS)
+
+
+def benchmarks(tenant_id: uuid.UUID) -> pl.DataFrame:
+    """The tenant's monthly metrics against its peer group's percentiles (benchmarks.tenant_benchmarks)."""
+    return _monthly(tenant_id, "benchmarks.tenant_benchmarks", BENCHMARK_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------------
+# Forecasts (Forecasts, `keel forecast`)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredForecast:
+    """One series' chosen forecast as stored, with its history and cross-validated scores."""
+
+    tenant_id: uuid.UUID
+    metric: str
+    history: pl.DataFrame
+    """``ds, y``: the metric's daily values, oldest first."""
+    forecast: pl.DataFrame
+    """``ds, model, point, lo_80, hi_80, lo_95, hi_95`` of the chosen model, by day."""
+    chosen_model: str
+    mase: float | None
+    coverage_80: float | None
+    coverage_95: float | None
+    fallback_reason: str | None
+    run_id: str
+
+
+def forecast_metrics(tenant_id: uuid.UUID) -> list[str]:
+    """Metrics with a stored forecast for the tenant, sorted; empty when nothing is stored yet."""
+    with connect("keel_app", tenant_id=tenant_id) as conn:
+        rows = conn.execute(
+            "select distinct metric from ml.forecasts where tenant_id = (select app.current_tenant_id()) "
+            "order by metric"
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def load_forecast(tenant_id: uuid.UUID, metric: str) -> StoredForecast:
+    """The tenant's stored forecast of ``metric`` with its history; raises :class:`ForecastsNotStored`."""
+    with connect("keel_app", tenant_id=tenant_id) as conn:
+        rows = conn.execute(
+            "select ds, model, point, lo_80, hi_80, lo_95, hi_95, run_id from ml.forecasts "
+            "where tenant_id = (select app.current_tenant_id()) and metric = %s and is_chosen order by ds",
+            (metric,),
+        ).fetchall()
+        if not rows:
+            stored = forecast_metrics(tenant_id)
+            hint = f"stored metrics: {', '.join(stored)}" if stored else RUN_THE_DEMO
+            raise ForecastsNotStored(f"no forecast of {metric!r} is stored for this tenant", hint)
+        scores = conn.execute(
+            "select chosen_model, mase, coverage_80, coverage_95, fallback_reason from ml.forecast_accuracy "
+            "where tenant_id = (select app.current_tenant_id()) and metric = %s and is_chosen "
+            "order by created_at desc limit 1",
+            (metric,),
+        ).fetchone()
+        history_rows = conn.execute(
+            sql.SQL(
+                "select metric_date, {}::double precision from metrics.business_metrics_daily "
+                "where tenant_id = (select app.current_tenant_id()) order by metric_date"
+            ).format(sql.Identifier(metric))
+        ).fetchall()
+    forecast = pl.DataFrame(
+        [r[:7] for r in rows],
+        schema={
+            "ds": pl.Date,
+            "model": pl.String,
+            "point": pl.Float64,
+            "lo_80": pl.Float64,
+            "hi_80": pl.Float64,
+            "lo_95": pl.Float64,
+            "hi_95": pl.Float64,
+        },
+        orient="row",
+    )
+    history = pl.DataFrame(history_rows, schema={"ds": pl.Date, "y": pl.Float64}, orient="row")
+    chosen, mase, cover_80, cover_95, reason = scores or (forecast["model"][0], None, None, None, None)
+    return StoredForecast(
+        tenant_id=tenant_id,
+        metric=metric,
+        history=history.drop_nulls("y"),
+        forecast=forecast,
+        chosen_model=str(chosen or forecast["model"][0]),
+        mase=_finite(mase),
+        coverage_80=_finite(cover_80),
+        coverage_95=_finite(cover_95),
+        fallback_reason=reason,
+        run_id=str(rows[0][7]),
+    )
+
+
+def _finite(value: float | None) -> float | None:
+    """A score as shown: NaN (a fallback series has no cross-validated score) becomes None."""
+    return value if value is not None and math.isfinite(value) else None
+
+
+#: Days of history the chart shows before the forecast.
+HISTORY_DAYS = 120
+
+
+def forecast_figure(stored: StoredForecast, history_days: int | None = HISTORY_DAYS) -> Any:
+    """The ``plot_forecast`` chart of a stored forecast (a matplotlib Figure)."""
+    from models_ml.forecasting import plot_forecast
+
+    return plot_forecast(
+        stored.history,
+        stored.forecast,
+        title=f"{stored.metric}: {stored.chosen_model} forecast with 80% and 95% intervals",
+        history_days=history_days,
+        ylabel=stored.metric,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Evidence (Evidence)
+# --------------------------------------------------------------------------------------------
+
+EVIDENCE_COLUMNS = (
+    "cause",
+    "effect",
+    "method",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "grade",
+    "reason",
+    "explanation",
+    "assumptions",
+    "is_primary",
+    "is_intervention",
+    "run_id",
+    "naive_estimate",
+)
+
+
+@dataclass(frozen=True)
+class StoredEvidence:
+    edges: pl.DataFrame
+    run_id: str
+    #: Owner-facing names of the causes and effects (products by name), from ``ml.evidence_nodes``; the
+    #: stored sentences already use them (the asset writes them so).
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def load_evidence(tenant_id: uuid.UUID) -> StoredEvidence | None:
+    """The tenant's evidence edges, or ``None`` when none are stored."""
+    with connect("keel_app", tenant_id=tenant_id) as conn:
+        rows = conn.execute(
+            "select cause, effect, method, estimate, ci_low, ci_high, p_value, grade, reason, "
+            "explanation, assumptions, is_primary, intervention_id is not null, run_id, "
+            "(settings -> 'naive_before_after' ->> 'estimate')::double precision "
+            "from ml.evidence_edges "
+            "where tenant_id = (select app.current_tenant_id()) order by cause, effect, method"
+        ).fetchall()
+        labels: dict[str, str] = dict(
+            conn.execute(
+                "select node, label from ml.evidence_nodes where tenant_id = (select app.current_tenant_id())"
+            ).fetchall()
+        )
+    if not rows:
+        return None
+    edges = pl.DataFrame(rows, schema=list(EVIDENCE_COLUMNS), orient="row", infer_schema_length=None)
+    return StoredEvidence(edges, str(edges["run_id"][0]), labels)
+
+
+# --------------------------------------------------------------------------------------------
+# Plans (Plans)
+# --------------------------------------------------------------------------------------------
+
+SOLVED_STATUSES = frozenset({"optimal", "feasible"})
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    """One row of ``ml.plans`` for the tenant."""
+
+    plan_type: str
+    status: str
+    explanation: str
+    currency: str
+    run_id: str
+    created_at: dt.datetime
+    row: dict[str, Any]
+
+    @property
+    def solved(self) -> bool:
+        return self.status in SOLVED_STATUSES
+
+    def plan(self) -> Plan:
+        from models_ml.optimization.serialization import plan_from_row
+
+        return plan_from_row(self.row)
+
+
+def load_plans(tenant_id: uuid.UUID) -> list[StoredPlan]:
+    """The tenant's stored plans, by plan type."""
+    # Imported here: the optimization library (OR-Tools) is not needed by `keel forecast`.
+    from models_ml.optimization.serialization import PLAN_TABLE_COLUMNS
+
+    columns = (*PLAN_TABLE_COLUMNS[1:], "created_at")  # its tenant is the one asked for
+    with connect("keel_app", tenant_id=tenant_id) as conn, conn.cursor() as cur:
+        cur.execute(
+            f"select {', '.join(columns)} from ml.plans "
+            "where tenant_id = (select app.current_tenant_id()) order by plan_type"
+        )
+        records = [dict(zip(columns, record, strict=True)) for record in cur.fetchall()]
+    return [
+        StoredPlan(
+            plan_type=r["plan_type"],
+            status=r["status"],
+            explanation=r["explanation"],
+            currency=r["currency"],
+            run_id=r["run_id"],
+            created_at=r["created_at"],
+            row=r,
+        )
+        for r in records
+    ]
