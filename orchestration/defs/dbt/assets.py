@@ -8,29 +8,36 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
-from orchestration.defs.dbt.project import dbt_project, run_profiles_dir
+from orchestration.defs.dbt.project import checked_manifest, dbt_project, run_profiles_dir
 
 
 class KeelDbtTranslator(DagsterDbtTranslator):
     """Models are keyed by their name; groups follow the project's folders (staging, intermediate,
-    marts, metrics, benchmarks); sources keep the dlt keys their YAML names."""
+    marts, metrics, benchmarks); sources keep the dlt keys their YAML names, in the ingestion group."""
 
-    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
-        if dbt_resource_props.get("resource_type") == "source":
-            return super().get_asset_key(dbt_resource_props)
-        return dg.AssetKey(str(dbt_resource_props["name"]))
-
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        if dbt_resource_props.get("resource_type") == "source":
-            return "ingestion"
-        fqn = dbt_resource_props.get("fqn", [])
-        return str(fqn[1]) if len(fqn) > 2 else "dbt"
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props.get("resource_type") == "source":
+            return spec.replace_attributes(group_name="ingestion")
+        fqn = props.get("fqn", [])
+        return spec.replace_attributes(
+            key=dg.AssetKey(str(props["name"])), group_name=str(fqn[1]) if len(fqn) > 2 else "dbt"
+        )
 
 
 @dbt_assets(
-    manifest=dbt_project.manifest_path,
+    manifest=checked_manifest(),
     project=dbt_project,
     dagster_dbt_translator=KeelDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
 )
