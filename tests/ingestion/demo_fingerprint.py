@@ -33,7 +33,6 @@ def fingerprint(world: DemoWorld) -> str:
     digest.update(_dump([repr(defect) for defect in world.malformed]))
     digest.update(_dump([repr(tenant) for tenant in TENANTS]))
     digest.update(_dump([repr(intervention) for intervention in INTERVENTIONS]))
-    digest.update(_dump([repr(world.run(t.slug).behaviour) for t in world.tenants]))
     digest.update(_dump([repr(gap) for gap in world.data_gaps]))
     return digest.hexdigest()
 
