@@ -81,3 +81,19 @@ def test_models_are_keyed_by_name_and_grouped_by_folder() -> None:
     checked = {key.asset_key for key in keel_dbt_models.check_keys}
     assert dg.AssetKey("business_metrics_daily") in checked
     assert dbt_project.manifest_path.is_relative_to(DBT_PROJECT_DIR)
+
+
+def test_the_backfill_window_becomes_dbt_vars_or_a_clear_error() -> None:
+    from orchestration.defs.dbt.assets import DbtBuildConfig
+
+    assert DbtBuildConfig().dbt_vars() == []
+    assert DbtBuildConfig(first_day="2026-03-01", last_day="2026-03-02").dbt_vars() == [
+        "--vars",
+        '{"min_date": "2026-03-01", "max_date": "2026-03-02"}',
+    ]
+    with pytest.raises(ValueError, match="last_day is missing"):
+        DbtBuildConfig(first_day="2026-03-01").dbt_vars()
+    with pytest.raises(ValueError, match="first_day must be a date written YYYY-MM-DD, got '1 March'"):
+        DbtBuildConfig(first_day="1 March", last_day="2026-03-02").dbt_vars()
+    with pytest.raises(ValueError, match="first_day 2026-03-05 is after last_day 2026-03-02"):
+        DbtBuildConfig(first_day="2026-03-05", last_day="2026-03-02").dbt_vars()
