@@ -66,6 +66,8 @@ def setup() -> None:
     step("installing the locked dependencies (uv sync --frozen)")
     # The project environment is .venv whichever environment called us.
     run(uv, "sync", "--frozen", "--python", BIN / "python")
+    step("preparing the dbt project (dbt parse into dbt_project/target, when it changed)")
+    run(BIN / "python", "-m", "orchestration.defs.dbt.project", "--if-changed")
 
 
 def demo() -> None:

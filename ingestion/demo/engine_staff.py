@@ -101,25 +101,61 @@ def simulate_staff(
     scale: float,
 ) -> StaffResult:
     roles = {r.role: r for r in behaviour.staff}
-    employees: list[Employee] = []
     n_days = days.n
     ordinals = days.ordinals
-
-    def hire(role: StaffRole, ordinal: int) -> Employee:
-        seq = len(employees)
-        u = rng.uniform("staff:wage", seq)[0]
-        employee = Employee(
-            seq=seq,
-            role=role.role,
-            department=role.department,
-            wage=_round_quarter(role.wage_low + u * (role.wage_high - role.wage_low)),
-            hired_ordinal=ordinal,
-            hired_sod=int(10 * 3600 + rng.uniform("staff:hired-at", seq)[0] * 6 * 3600),
-        )
-        employees.append(employee)
-        return employee
-
     first = int(ordinals[0]) if n_days else opened_ordinal
+    employees = _initial_staff(behaviour, demand, rng, first, opened_ordinal, scale, n_days)
+    extras = _intervention_hires(interventions, roles, ordinals, n_days)
+
+    cards = _Timecards()
+    week_shifts: dict[int, int] = {}
+    active = [e for e in employees if e.intervention_id is None]
+    for t in range(n_days):
+        ordinal = int(ordinals[t])
+        if days.weekday[t] == 0:
+            week_shifts.clear()
+            active = _weekly_review(behaviour, need, rng, employees, active, t, ordinal)
+        if days.day_of_year[t] == 1:
+            _annual_raises(employees, rng, ordinal, int(days.year[t]))
+        for role in behaviour.staff:
+            _assign_shifts(role, int(need[role.role][t]), active, rng, t, ordinal, week_shifts, cards)
+        for change, employee in extras:
+            on = change.active(ordinals[t : t + 1], days.weekday[t : t + 1])[0]
+            if on and demand.is_open[t] and change.shift and employee.hired_ordinal <= ordinal:
+                cards.add(employee.seq, t, change.shift[0], change.shift[1])
+        active = _quits(active, rng, ordinal)
+
+    employees.extend(extra for _, extra in extras)
+    return _staff_result(employees, cards, days, rng)
+
+
+def _hire(employees: list[Employee], rng: KeyedRandom, role: StaffRole, ordinal: int) -> Employee:
+    """A new employee in ``role`` from ``ordinal`` on, with a wage drawn from the role's range."""
+    seq = len(employees)
+    u = rng.uniform("staff:wage", seq)[0]
+    employee = Employee(
+        seq=seq,
+        role=role.role,
+        department=role.department,
+        wage=_round_quarter(role.wage_low + u * (role.wage_high - role.wage_low)),
+        hired_ordinal=ordinal,
+        hired_sod=int(10 * 3600 + rng.uniform("staff:hired-at", seq)[0] * 6 * 3600),
+    )
+    employees.append(employee)
+    return employee
+
+
+def _initial_staff(
+    behaviour: Behaviour,
+    demand: Demand,
+    rng: KeyedRandom,
+    first: int,
+    opened_ordinal: int,
+    scale: float,
+    n_days: int,
+) -> list[Employee]:
+    """The people employed before the first simulated day, enough for each role's first week."""
+    employees: list[Employee] = []
     for role in behaviour.staff:
         weekly_people = float(np.sum(np.round(np.asarray(role.base_count) * scale)))
         if role.per_demand > 0 and n_days:
@@ -128,10 +164,15 @@ def simulate_staff(
             seq = len(employees)
             tenure = int(rng.uniform("staff:tenure", seq)[0] * 900)
             hired = max(first - 1 - tenure, opened_ordinal - 21)
-            hire(role, min(hired, first - 1))
+            _hire(employees, rng, role, min(hired, first - 1))
+    return employees
 
-    # People hired by a staffing intervention take numbers from their own range, so whether they exist
-    # yet (or at all, in the counterfactual) never renumbers anyone else.
+
+def _intervention_hires(
+    interventions: tuple[Intervention, ...], roles: dict[str, StaffRole], ordinals: IntArray, n_days: int
+) -> list[tuple[Intervention, Employee]]:
+    """People hired by a staffing intervention take numbers from their own range, so whether they exist
+    yet (or at all, in the counterfactual) never renumbers anyone else."""
     staffing = [i for i in interventions if i.kind == "staffing_change" and i.role in roles]
     extras: list[tuple[Intervention, Employee]] = []
     for index, change in enumerate(staffing):
@@ -147,70 +188,103 @@ def simulate_staff(
                 intervention_id=change.intervention_id,
             )
             extras.append((change, extra))
+    return extras
 
-    tc_employee: list[int] = []
-    tc_day: list[int] = []
-    tc_start: list[int] = []
-    tc_end: list[int] = []
-    week_shifts: dict[int, int] = {}
-    active = [e for e in employees if e.intervention_id is None]
 
-    for t in range(n_days):
-        ordinal = int(ordinals[t])
-        if days.weekday[t] == 0:
-            week_shifts.clear()
-            # weekly review: replace leavers and follow demand
-            for role in behaviour.staff:
-                recent = need[role.role][max(0, t - 6) : t + 1]
-                target = math.ceil(float(recent.sum()) * 7 / len(recent) / SHIFTS_PER_WEEK)
-                in_role = sum(1 for e in active if e.role == role.role)
-                for _ in range(max(0, target - in_role)):
-                    active.append(hire(role, ordinal))
-        if days.day_of_year[t] == 1:
-            for e in employees:
-                if e.terminated_ordinal is None and e.hired_ordinal < ordinal:
-                    bump = 1.03 + 0.02 * rng.uniform("staff:raise", e.seq, int(days.year[t]))[0]
-                    e.raises.append((ordinal, _round_quarter(e.wage_on(ordinal) * bump)))
-        for role in behaviour.staff:
-            n = int(need[role.role][t])
-            if n <= 0:
-                continue
-            pool = [e for e in active if e.role == role.role and e.hired_ordinal <= ordinal]
-            if not pool:
-                continue
-            ties = rng.uniform("staff:pick", np.array([e.seq for e in pool]), ordinal)
-            ranked = sorted(range(len(pool)), key=lambda i: (week_shifts.get(pool[i].seq, 0), ties[i]))
-            for slot, i in enumerate(ranked[:n]):
-                employee = pool[i]
-                start, end = role.shifts[slot % len(role.shifts)]
-                tc_employee.append(employee.seq)
-                tc_day.append(t)
-                tc_start.append(start)
-                tc_end.append(end)
-                week_shifts[employee.seq] = week_shifts.get(employee.seq, 0) + 1
-        for change, employee in extras:
-            on = change.active(ordinals[t : t + 1], days.weekday[t : t + 1])[0]
-            if on and demand.is_open[t] and change.shift and employee.hired_ordinal <= ordinal:
-                tc_employee.append(employee.seq)
-                tc_day.append(t)
-                tc_start.append(change.shift[0])
-                tc_end.append(change.shift[1])
-        if active:
-            seqs = np.array([e.seq for e in active])
-            quits = rng.uniform("staff:quit", seqs, ordinal) < QUIT_HAZARD_PER_DAY
-            if quits.any():
-                for e, quit_today in zip(active, quits, strict=True):
-                    if quit_today and e.hired_ordinal < ordinal:
-                        e.terminated_ordinal = ordinal
-                active = [e for e in active if e.terminated_ordinal is None]
+@dataclass
+class _Timecards:
+    """Scheduled shifts as they are assigned: employee seq, day index, start and end second of day."""
 
-    employees.extend(extra for _, extra in extras)
+    employee: list[int] = field(default_factory=list)
+    day: list[int] = field(default_factory=list)
+    start: list[int] = field(default_factory=list)
+    end: list[int] = field(default_factory=list)
+
+    def add(self, employee: int, day: int, start: int, end: int) -> None:
+        self.employee.append(employee)
+        self.day.append(day)
+        self.start.append(start)
+        self.end.append(end)
+
+
+def _weekly_review(
+    behaviour: Behaviour,
+    need: dict[str, IntArray],
+    rng: KeyedRandom,
+    employees: list[Employee],
+    active: list[Employee],
+    t: int,
+    ordinal: int,
+) -> list[Employee]:
+    """Monday: replace leavers and follow demand, hiring up to the past week's need of each role."""
+    for role in behaviour.staff:
+        recent = need[role.role][max(0, t - 6) : t + 1]
+        target = math.ceil(float(recent.sum()) * 7 / len(recent) / SHIFTS_PER_WEEK)
+        in_role = sum(1 for e in active if e.role == role.role)
+        for _ in range(max(0, target - in_role)):
+            active.append(_hire(employees, rng, role, ordinal))
+    return active
+
+
+def _annual_raises(employees: list[Employee], rng: KeyedRandom, ordinal: int, year: int) -> None:
+    """1 January: everyone employed gets a raise of 3 to 5 %."""
+    for e in employees:
+        if e.terminated_ordinal is None and e.hired_ordinal < ordinal:
+            bump = 1.03 + 0.02 * rng.uniform("staff:raise", e.seq, year)[0]
+            e.raises.append((ordinal, _round_quarter(e.wage_on(ordinal) * bump)))
+
+
+def _assign_shifts(
+    role: StaffRole,
+    n: int,
+    active: list[Employee],
+    rng: KeyedRandom,
+    t: int,
+    ordinal: int,
+    week_shifts: dict[int, int],
+    cards: _Timecards,
+) -> None:
+    """The day's ``n`` shifts of a role go to the people with the fewest shifts this week."""
+    if n <= 0:
+        return
+    pool = [e for e in active if e.role == role.role and e.hired_ordinal <= ordinal]
+    if not pool:
+        return
+    ties = rng.uniform("staff:pick", np.array([e.seq for e in pool]), ordinal)
+    ranked = sorted(range(len(pool)), key=lambda i: (week_shifts.get(pool[i].seq, 0), ties[i]))
+    for slot, i in enumerate(ranked[:n]):
+        employee = pool[i]
+        start, end = role.shifts[slot % len(role.shifts)]
+        cards.add(employee.seq, t, start, end)
+        week_shifts[employee.seq] = week_shifts.get(employee.seq, 0) + 1
+
+
+def _quits(active: list[Employee], rng: KeyedRandom, ordinal: int) -> list[Employee]:
+    """Each active employee may quit today; those who do leave the active staff."""
+    if not active:
+        return active
+    seqs = np.array([e.seq for e in active])
+    quits = rng.uniform("staff:quit", seqs, ordinal) < QUIT_HAZARD_PER_DAY
+    if not quits.any():
+        return active
+    for e, quit_today in zip(active, quits, strict=True):
+        if quit_today and e.hired_ordinal < ordinal:
+            e.terminated_ordinal = ordinal
+    return [e for e in active if e.terminated_ordinal is None]
+
+
+def _staff_result(
+    employees: list[Employee], cards: _Timecards, days: DayFeatures, rng: KeyedRandom
+) -> StaffResult:
+    """Timecards as clocked (late or early, breaks, forgotten clock-outs fixed later, approvals) and
+    the daily hours and labour cost they add up to."""
+    ordinals = days.ordinals
     index_of = {e.seq: i for i, e in enumerate(employees)}
-    seqs = np.asarray(tc_employee, dtype=np.int64)
+    seqs = np.asarray(cards.employee, dtype=np.int64)
     emp = np.array([index_of[int(s)] for s in seqs], dtype=np.int64)
-    day = np.asarray(tc_day, dtype=np.int64)
-    start_sod = np.asarray(tc_start, dtype=np.int64)
-    end_sod = np.asarray(tc_end, dtype=np.int64)
+    day = np.asarray(cards.day, dtype=np.int64)
+    start_sod = np.asarray(cards.start, dtype=np.int64)
+    end_sod = np.asarray(cards.end, dtype=np.int64)
     ords = ordinals[day] if len(day) else np.zeros(0, dtype=np.int64)
     clock_in = start_sod + np.round(rng.normal("staff:in", seqs, ords) * 240 - 180).astype(np.int64)
     clock_out = end_sod + np.round(rng.normal("staff:out", seqs, ords) * 480 + 300).astype(np.int64)
@@ -225,8 +299,8 @@ def simulate_staff(
         dtype=np.int64,
     )
     paid_hours = (clock_out - clock_in - unpaid) / 3600.0
-    hours = np.bincount(day, weights=paid_hours, minlength=n_days)
-    cost = np.round(np.bincount(day, weights=paid_hours * wage_cents, minlength=n_days)).astype(np.int64)
+    hours = np.bincount(day, weights=paid_hours, minlength=days.n)
+    cost = np.round(np.bincount(day, weights=paid_hours * wage_cents, minlength=days.n)).astype(np.int64)
     return StaffResult(
         employees=employees,
         tc_employee=emp,

@@ -10,6 +10,7 @@ can change after the day it was created.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -116,28 +117,38 @@ def _price_on(versions: list[tuple[int, int]], ordinal: int) -> tuple[int, int]:
     return versions[index][1], index
 
 
-def simulate_subscriptions(
+@dataclass
+class _Signups:
+    """Everyone who ever started a subscription: the paying base at the start of the history (rows
+    before ``n_initial``), then each simulated day's new trials. ``key_a``/``key_b`` key a subscriber's
+    draws: (signup ordinal, k) for new ones, (-1 - i, 0) for the initial base."""
+
+    trials_per_day: IntArray
+    n_initial: int
+    ordinal: IntArray
+    sod: IntArray
+    plan: IntArray
+    key_a: IntArray
+    key_b: IntArray
+    conversion_u: npt.NDArray[np.float64]  # new trials only
+
+    @property
+    def n(self) -> int:
+        return len(self.ordinal)
+
+
+def _signups(
     behaviour: Behaviour,
+    params: SaasParams,
     days: DayFeatures,
     demand: Demand,
     rng: KeyedRandom,
-    interventions: tuple[Intervention, ...],
     start_ordinal: int,
     opened_ordinal: int,
     scale: float,
-) -> SaasResult:
-    params = behaviour.saas
-    if params is None:
-        raise ValueError("subscription engine needs SaasParams")
-    plans: dict[str, Plan] = {p.code: p for p in params.plans}
-    plan_codes = [p.code for p in params.plans]
-    changes = tuple(i for i in interventions if i.kind == "price_change")
-    versions = _price_versions(params, changes)
-    elasticity = {c.sku: c.elasticity or 0.0 for c in changes}
+) -> _Signups:
     ordinals = days.ordinals
     n_days = days.n
-    last_ordinal = int(ordinals[-1]) if n_days else start_ordinal - 1
-
     # new trials
     counts = poisson_from_uniform(rng.uniform("saas:count", ordinals), demand.latent)
     n_new = int(counts.sum())
@@ -164,28 +175,69 @@ def simulate_subscriptions(
     i_ord = start_ordinal - i_age.astype(np.int64)
     i_sod = (8 * 3600 + np.floor(rng.uniform("saas:initial", i_idx, 1) * 36000)).astype(np.int64)
     i_plan = categorical_from_uniform(rng.uniform("saas:initial", i_idx, 2), weights)
+    return _Signups(
+        trials_per_day=counts.astype(np.int64),
+        n_initial=n_initial,
+        ordinal=np.concatenate([i_ord, s_ord]).astype(np.int64),
+        sod=np.concatenate([i_sod, s_sod]).astype(np.int64),
+        plan=np.concatenate([i_plan, s_plan]).astype(np.int64),
+        key_a=np.concatenate([-1 - i_idx, s_ord]).astype(np.int64),
+        key_b=np.concatenate([np.zeros(n_initial, dtype=np.int64), s_k]).astype(np.int64),
+        conversion_u=conv_u,
+    )
 
-    # conversion is decided at signup from the price then in force (new trials only)
-    n_total = n_initial + n_new
-    all_ord = np.concatenate([i_ord, s_ord]).astype(np.int64)
-    all_sod = np.concatenate([i_sod, s_sod]).astype(np.int64)
-    all_plan = np.concatenate([i_plan, s_plan]).astype(np.int64)
-    converted = np.ones(n_total, dtype=bool)
-    for row in range(n_initial, n_total):
-        code = plan_codes[int(all_plan[row])]
-        price, _ = _price_on(versions[code], int(all_ord[row]))
+
+def _conversions(
+    signups: _Signups,
+    plans: dict[str, Plan],
+    plan_codes: list[str],
+    versions: dict[str, list[tuple[int, int]]],
+    elasticity: dict[str | None, float],
+) -> npt.NDArray[np.bool_]:
+    """Which trials become paying: decided at signup from the price then in force (the initial base
+    pays already)."""
+    converted = np.ones(signups.n, dtype=bool)
+    for row in range(signups.n_initial, signups.n):
+        code = plan_codes[int(signups.plan[row])]
+        price, _ = _price_on(versions[code], int(signups.ordinal[row]))
         factor = (price / versions[code][0][1]) ** elasticity.get(code, 0.0)
-        converted[row] = conv_u[row - n_initial] < plans[code].conversion * factor
+        converted[row] = signups.conversion_u[row - signups.n_initial] < plans[code].conversion * factor
+    return converted
 
-    # subscribers' keys: (signup ordinal, k) for new ones, (-1 - i, 0) for the initial base; one row of
-    # renewal draws per paying subscriber
-    key_a = np.concatenate([-1 - i_idx, s_ord]).astype(np.int64)
-    key_b = np.concatenate([np.zeros(n_initial, dtype=np.int64), s_k]).astype(np.int64)
+
+def simulate_subscriptions(
+    behaviour: Behaviour,
+    days: DayFeatures,
+    demand: Demand,
+    rng: KeyedRandom,
+    interventions: tuple[Intervention, ...],
+    start_ordinal: int,
+    opened_ordinal: int,
+    scale: float,
+) -> SaasResult:
+    params = behaviour.saas
+    if params is None:
+        raise ValueError("subscription engine needs SaasParams")
+    plans: dict[str, Plan] = {p.code: p for p in params.plans}
+    plan_codes = [p.code for p in params.plans]
+    changes = tuple(i for i in interventions if i.kind == "price_change")
+    versions = _price_versions(params, changes)
+    elasticity = {c.sku: c.elasticity or 0.0 for c in changes}
+    ordinals = days.ordinals
+    n_days = days.n
+    last_ordinal = int(ordinals[-1]) if n_days else start_ordinal - 1
+
+    signups = _signups(behaviour, params, days, demand, rng, start_ordinal, opened_ordinal, scale)
+    n_initial, n_total = signups.n_initial, signups.n
+    all_ord, all_sod, all_plan = signups.ordinal, signups.sod, signups.plan
+    converted = _conversions(signups, plans, plan_codes, versions, elasticity)
+
+    # one row of renewal draws per paying subscriber
     paying = np.flatnonzero(converted)
     earliest = int(all_ord.min()) if n_total else start_ordinal
     n_renewals = min(MAX_RENEWALS, (last_ordinal - earliest) // 28 + 3)
     renewals = np.arange(n_renewals + 1)[None, :]
-    ka, kb = key_a[paying][:, None], key_b[paying][:, None]
+    ka, kb = signups.key_a[paying][:, None], signups.key_b[paying][:, None]
     churn_u = rng.uniform("saas:churn", ka, kb, renewals)
     when_u = rng.uniform("saas:cancel-when", ka, kb, renewals)
     move_u = rng.uniform("saas:plan-move", ka, kb, renewals)
@@ -197,7 +249,6 @@ def simulate_subscriptions(
     invoices: list[SaasInvoice] = []
     new_paid = {c: np.zeros(n_days, dtype=np.int64) for c in plan_codes}
     new_mrr = {c: np.zeros(n_days, dtype=np.int64) for c in plan_codes}
-    new_trials = counts.astype(np.int64)
     mrr_diff = np.zeros(n_days + 1, dtype=np.int64)
     active_diff = np.zeros(n_days + 1, dtype=np.int64)
     churned = np.zeros(n_days, dtype=np.int64)
@@ -247,20 +298,7 @@ def simulate_subscriptions(
             last_ordinal,
             invoices,
         )
-        # MRR and active counts from the paid segments
-        paid_from = trial_end
-        stop = sub.ended_ordinal if sub.ended_ordinal is not None else last_ordinal + 1
-        for i, seg in enumerate(sub.segments):
-            seg_start = max(seg.start_ordinal, paid_from)
-            seg_end = sub.segments[i + 1].start_ordinal if i + 1 < len(sub.segments) else stop
-            seg_end = min(seg_end, stop)
-            if seg_end > seg_start:
-                a, b = day_index(seg_start), day_index(seg_end)
-                mrr_diff[a] += seg.price
-                mrr_diff[b] -= seg.price
-        if stop > paid_from:
-            active_diff[day_index(paid_from)] += 1
-            active_diff[day_index(stop)] -= 1
+        _add_paid_days(sub, trial_end, last_ordinal, day_index, mrr_diff, active_diff)
         if sub.ended_ordinal is not None and first_ordinal <= sub.ended_ordinal <= last_ordinal:
             churned[sub.ended_ordinal - first_ordinal] += 1
     for invoice in invoices:
@@ -271,7 +309,7 @@ def simulate_subscriptions(
         price_versions=versions,
         subscriptions=subscriptions,
         invoices=invoices,
-        new_trials=new_trials,
+        new_trials=signups.trials_per_day,
         new_paid=new_paid,
         new_mrr=new_mrr,
         mrr=np.cumsum(mrr_diff)[:n_days],
@@ -279,6 +317,29 @@ def simulate_subscriptions(
         churned=churned,
         collected=collected,
     )
+
+
+def _add_paid_days(
+    sub: Subscription,
+    paid_from: int,
+    last_ordinal: int,
+    day_index: Callable[[int], int],
+    mrr_diff: IntArray,
+    active_diff: IntArray,
+) -> None:
+    """Add a subscription's paid segments to the day-to-day changes of MRR and of active subscribers."""
+    stop = sub.ended_ordinal if sub.ended_ordinal is not None else last_ordinal + 1
+    for i, seg in enumerate(sub.segments):
+        seg_start = max(seg.start_ordinal, paid_from)
+        seg_end = sub.segments[i + 1].start_ordinal if i + 1 < len(sub.segments) else stop
+        seg_end = min(seg_end, stop)
+        if seg_end > seg_start:
+            a, b = day_index(seg_start), day_index(seg_end)
+            mrr_diff[a] += seg.price
+            mrr_diff[b] -= seg.price
+    if stop > paid_from:
+        active_diff[day_index(paid_from)] += 1
+        active_diff[day_index(stop)] -= 1
 
 
 def _run_lifecycle(

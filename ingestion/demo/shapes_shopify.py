@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .ids import money, shopify_id
+from .interventions import Intervention
 from .keyed_random import stable_hash64
 from .names import person_email, person_name
 from .shapes_common import ShapeContext
@@ -316,149 +317,18 @@ def _order(ctx: ShapeContext, i: int, state: tuple[bool, bool, int, int]) -> dic
     day, sod = int(s.o_day[i]), int(s.o_sod[i])
     created = ctx.iso(day, sod)
     online = behaviour.online
-    gateway = "shopify_payments"
-    if not online and s.o_gateway_u[i] < 0.22:
-        gateway = "cash"
-    elif online and s.o_gateway_u[i] < 0.15:
-        gateway = "paypal"
-
-    customer_index = int(s.o_customer[i])
-    customer = None
-    email = None
-    if customer_index >= 0:
-        cid, first, last, email = _customer_identity(ctx, customer_index)
-        cday, csod = _customer_created(ctx, customer_index)
-        customer = {
-            "id": cid,
-            "email": email,
-            "first_name": first,
-            "last_name": last,
-            "created_at": ctx.iso(cday, csod),
-            "state": "enabled",
-            "currency": currency,
-            "admin_graphql_api_id": _gid("Customer", cid),
-        }
-
+    gateway = _gateway(ctx, i)
+    customer, email = _order_customer(ctx, int(s.o_customer[i]))
     promo_index = int(s.o_promo[i])
     promo = s.promotions[promo_index] if promo_index >= 0 else None
-    start, count = int(s.o_line_start[i]), int(s.o_line_count[i])
     tax_rate = behaviour.tax_rate
-    line_items = []
-    refund_line_items = []
-    for li in range(start, start + count):
-        product_index = int(s.l_product[li])
-        product = s.products[product_index]
-        qty = int(s.l_qty[li])
-        price = int(s.l_price[li])
-        discount = int(s.l_discount[li])
-        line_tax = round((price * qty - discount) * tax_rate)
-        line_id = shopify_id("line_item", ctx.slug, li + 1)
-        line: dict[str, Any] = {
-            "id": line_id,
-            "admin_graphql_api_id": _gid("LineItem", line_id),
-            "fulfillable_quantity": 0 if fulfilled else qty,
-            "fulfillment_service": "manual",
-            "fulfillment_status": "fulfilled" if fulfilled else None,
-            "gift_card": False,
-            "grams": 0,
-            "name": product.title,
-            "price": money(price),
-            "price_set": _money_set(price, currency),
-            "product_exists": True,
-            "product_id": shopify_id("product", ctx.slug, product_index + 1),
-            "properties": [],
-            "quantity": qty,
-            "requires_shipping": online,
-            "sku": product.sku,
-            "taxable": True,
-            "title": product.title,
-            "total_discount": "0.00",
-            "total_discount_set": _money_set(0, currency),
-            "variant_id": shopify_id("variant", ctx.slug, product_index + 1),
-            "variant_title": None,
-            "vendor": ctx.run.profile.name,
-            "tax_lines": (
-                [
-                    {
-                        "price": money(line_tax),
-                        "rate": tax_rate,
-                        "title": behaviour.tax_title,
-                        "price_set": _money_set(line_tax, currency),
-                    }
-                ]
-                if tax_rate > 0
-                else []
-            ),
-            "discount_allocations": (
-                [
-                    {
-                        "amount": money(discount),
-                        "amount_set": _money_set(discount, currency),
-                        "discount_application_index": 0,
-                    }
-                ]
-                if discount > 0
-                else []
-            ),
-        }
-        line_items.append(line)
-        if refunded and s.l_refunded[li]:
-            subtotal = price * qty - discount
-            refund_line_items.append(
-                {
-                    "id": shopify_id("refund_line_item", ctx.slug, li + 1),
-                    "line_item_id": line_id,
-                    "location_id": None if online else shopify_id("location", ctx.slug, 1),
-                    "quantity": qty,
-                    "restock_type": "return" if behaviour.restock_refunds else "no_restock",
-                    "subtotal": round(subtotal / 100.0, 2),
-                    "subtotal_set": _money_set(subtotal, currency),
-                    "total_tax": round(line_tax / 100.0, 2),
-                    "total_tax_set": _money_set(line_tax, currency),
-                }
-            )
+    line_items, refund_line_items = _order_lines(ctx, i, fulfilled, refunded)
 
     gross, discount_total = int(s.o_gross[i]), int(s.o_discount[i])
     subtotal, tax = int(s.o_subtotal[i]), int(s.o_tax[i])
     shipping, total = int(s.o_shipping[i]), int(s.o_total[i])
     refund_amount = int(s.o_refund_amount[i]) if refunded else 0
-    refunds = []
-    if refunded:
-        rday, rsod = int(s.o_refund_day[i]), int(s.o_refund_sod[i])
-        refunded_at = ctx.iso(rday, rsod)
-        refund_id = shopify_id("refund", ctx.slug, i + 1)
-        transaction_id = shopify_id("transaction", ctx.slug, i + 1)
-        refunds.append(
-            {
-                "id": refund_id,
-                "admin_graphql_api_id": _gid("Refund", refund_id),
-                "created_at": refunded_at,
-                "note": "Customer return" if online else None,
-                "order_id": oid,
-                "processed_at": refunded_at,
-                "restock": behaviour.restock_refunds,
-                "user_id": None,
-                "refund_line_items": refund_line_items,
-                "transactions": [
-                    {
-                        "id": transaction_id,
-                        "admin_graphql_api_id": _gid("OrderTransaction", transaction_id),
-                        "amount": money(refund_amount),
-                        "authorization": None,
-                        "created_at": refunded_at,
-                        "currency": currency,
-                        "gateway": gateway,
-                        "kind": "refund",
-                        "order_id": oid,
-                        "parent_id": None,
-                        "processed_at": refunded_at,
-                        "status": "success",
-                        "test": False,
-                    }
-                ],
-                "order_adjustments": [],
-            }
-        )
+    refunds = _order_refunds(ctx, i, gateway, refund_amount, refund_line_items) if refunded else []
     if refunded:
         financial_status = "refunded" if refund_amount >= total - shipping else "partially_refunded"
     else:
@@ -468,21 +338,7 @@ def _order(ctx: ShapeContext, i: int, state: tuple[bool, bool, int, int]) -> dic
     closed_at = None
     if fulfilled:
         closed_at = ctx.iso(int(s.o_fulfill_day[i]), int(s.o_fulfill_sod[i]))
-    discount_codes = []
-    discount_applications = []
-    if promo is not None and discount_total > 0:
-        discount_codes.append({"code": promo.code, "amount": money(discount_total), "type": "percentage"})
-        discount_applications.append(
-            {
-                "target_type": "line_item",
-                "type": "discount_code",
-                "value": f"{promo.discount_pct * 100:.1f}",
-                "value_type": "percentage",
-                "allocation_method": "across",
-                "target_selection": "all",
-                "code": promo.code,
-            }
-        )
+    discount_codes, discount_applications = _order_discounts(promo, discount_total)
     token = f"{stable_hash64(f'{ctx.slug}:order-token:{i}'):016x}"
     return {
         "tenant_id": ctx.tenant_id,
@@ -524,18 +380,7 @@ def _order(ctx: ShapeContext, i: int, state: tuple[bool, bool, int, int]) -> dic
         "subtotal_price": money(subtotal),
         "subtotal_price_set": _money_set(subtotal, currency),
         "tags": "",
-        "tax_lines": (
-            [
-                {
-                    "price": money(tax),
-                    "rate": tax_rate,
-                    "title": behaviour.tax_title,
-                    "price_set": _money_set(tax, currency),
-                }
-            ]
-            if tax_rate > 0
-            else []
-        ),
+        "tax_lines": _tax_lines(tax, ctx),
         "taxes_included": False,
         "test": False,
         "token": token,
@@ -555,24 +400,225 @@ def _order(ctx: ShapeContext, i: int, state: tuple[bool, bool, int, int]) -> dic
         "user_id": None,
         "customer": customer,
         "line_items": line_items,
-        "shipping_lines": (
-            [
-                {
-                    "id": shopify_id("transaction", ctx.slug, 500_000_000 + i),
-                    "title": "Standard Shipping",
-                    "code": "Standard",
-                    "price": money(shipping),
-                    "price_set": _money_set(shipping, currency),
-                    "discounted_price": money(shipping),
-                    "source": "shopify",
-                    "tax_lines": [],
-                }
-            ]
-            if online
-            else []
-        ),
+        "shipping_lines": _shipping_lines(ctx, i, shipping) if online else [],
         "refunds": refunds,
     }
+
+
+def _gateway(ctx: ShapeContext, i: int) -> str:
+    """How order i was paid: cards through Shopify Payments, some cash at a till, some PayPal online."""
+    s = ctx.run.sales
+    assert s is not None
+    online = ctx.run.behaviour.online
+    if not online and s.o_gateway_u[i] < 0.22:
+        return "cash"
+    if online and s.o_gateway_u[i] < 0.15:
+        return "paypal"
+    return "shopify_payments"
+
+
+def _order_customer(ctx: ShapeContext, customer_index: int) -> tuple[dict[str, Any] | None, str | None]:
+    """The customer embedded in an order, and their email (both None for an anonymous order)."""
+    if customer_index < 0:
+        return None, None
+    cid, first, last, email = _customer_identity(ctx, customer_index)
+    cday, csod = _customer_created(ctx, customer_index)
+    customer = {
+        "id": cid,
+        "email": email,
+        "first_name": first,
+        "last_name": last,
+        "created_at": ctx.iso(cday, csod),
+        "state": "enabled",
+        "currency": ctx.currency,
+        "admin_graphql_api_id": _gid("Customer", cid),
+    }
+    return customer, email
+
+
+def _tax_lines(amount: int, ctx: ShapeContext) -> list[dict[str, Any]]:
+    """Shopify's tax lines of an amount of tax: one at the tenant's rate, none without sales tax."""
+    behaviour = ctx.run.behaviour
+    if not behaviour.tax_rate > 0:
+        return []
+    return [
+        {
+            "price": money(amount),
+            "rate": behaviour.tax_rate,
+            "title": behaviour.tax_title,
+            "price_set": _money_set(amount, ctx.currency),
+        }
+    ]
+
+
+def _order_lines(
+    ctx: ShapeContext, i: int, fulfilled: bool, refunded: bool
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The line items of order i, and the refund line items of those that were refunded."""
+    s = ctx.run.sales
+    assert s is not None
+    start, count = int(s.o_line_start[i]), int(s.o_line_count[i])
+    line_items = []
+    refund_line_items = []
+    for li in range(start, start + count):
+        line = _line_item(ctx, li, fulfilled)
+        line_items.append(line)
+        if refunded and s.l_refunded[li]:
+            refund_line_items.append(_refund_line_item(ctx, li, line["id"]))
+    return line_items, refund_line_items
+
+
+def _line_amounts(ctx: ShapeContext, li: int) -> tuple[int, int, int, int]:
+    """(price, quantity, discount, tax) of line li, in minor units."""
+    s = ctx.run.sales
+    assert s is not None
+    qty, price, discount = int(s.l_qty[li]), int(s.l_price[li]), int(s.l_discount[li])
+    return price, qty, discount, round((price * qty - discount) * ctx.run.behaviour.tax_rate)
+
+
+def _line_item(ctx: ShapeContext, li: int, fulfilled: bool) -> dict[str, Any]:
+    s = ctx.run.sales
+    assert s is not None
+    currency = ctx.currency
+    product_index = int(s.l_product[li])
+    product = s.products[product_index]
+    price, qty, discount, line_tax = _line_amounts(ctx, li)
+    line_id = shopify_id("line_item", ctx.slug, li + 1)
+    return {
+        "id": line_id,
+        "admin_graphql_api_id": _gid("LineItem", line_id),
+        "fulfillable_quantity": 0 if fulfilled else qty,
+        "fulfillment_service": "manual",
+        "fulfillment_status": "fulfilled" if fulfilled else None,
+        "gift_card": False,
+        "grams": 0,
+        "name": product.title,
+        "price": money(price),
+        "price_set": _money_set(price, currency),
+        "product_exists": True,
+        "product_id": shopify_id("product", ctx.slug, product_index + 1),
+        "properties": [],
+        "quantity": qty,
+        "requires_shipping": ctx.run.behaviour.online,
+        "sku": product.sku,
+        "taxable": True,
+        "title": product.title,
+        "total_discount": "0.00",
+        "total_discount_set": _money_set(0, currency),
+        "variant_id": shopify_id("variant", ctx.slug, product_index + 1),
+        "variant_title": None,
+        "vendor": ctx.run.profile.name,
+        "tax_lines": _tax_lines(line_tax, ctx),
+        "discount_allocations": (
+            [
+                {
+                    "amount": money(discount),
+                    "amount_set": _money_set(discount, currency),
+                    "discount_application_index": 0,
+                }
+            ]
+            if discount > 0
+            else []
+        ),
+    }
+
+
+def _refund_line_item(ctx: ShapeContext, li: int, line_id: int) -> dict[str, Any]:
+    price, qty, discount, line_tax = _line_amounts(ctx, li)
+    subtotal = price * qty - discount
+    behaviour = ctx.run.behaviour
+    return {
+        "id": shopify_id("refund_line_item", ctx.slug, li + 1),
+        "line_item_id": line_id,
+        "location_id": None if behaviour.online else shopify_id("location", ctx.slug, 1),
+        "quantity": qty,
+        "restock_type": "return" if behaviour.restock_refunds else "no_restock",
+        "subtotal": round(subtotal / 100.0, 2),
+        "subtotal_set": _money_set(subtotal, ctx.currency),
+        "total_tax": round(line_tax / 100.0, 2),
+        "total_tax_set": _money_set(line_tax, ctx.currency),
+    }
+
+
+def _order_refunds(
+    ctx: ShapeContext, i: int, gateway: str, refund_amount: int, refund_line_items: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The one refund of a refunded order i, with its lines and its refund transaction."""
+    s = ctx.run.sales
+    assert s is not None
+    oid = shopify_id("order", ctx.slug, i + 1)
+    behaviour = ctx.run.behaviour
+    rday, rsod = int(s.o_refund_day[i]), int(s.o_refund_sod[i])
+    refunded_at = ctx.iso(rday, rsod)
+    refund_id = shopify_id("refund", ctx.slug, i + 1)
+    transaction_id = shopify_id("transaction", ctx.slug, i + 1)
+    return [
+        {
+            "id": refund_id,
+            "admin_graphql_api_id": _gid("Refund", refund_id),
+            "created_at": refunded_at,
+            "note": "Customer return" if behaviour.online else None,
+            "order_id": oid,
+            "processed_at": refunded_at,
+            "restock": behaviour.restock_refunds,
+            "user_id": None,
+            "refund_line_items": refund_line_items,
+            "transactions": [
+                {
+                    "id": transaction_id,
+                    "admin_graphql_api_id": _gid("OrderTransaction", transaction_id),
+                    "amount": money(refund_amount),
+                    "authorization": None,
+                    "created_at": refunded_at,
+                    "currency": ctx.currency,
+                    "gateway": gateway,
+                    "kind": "refund",
+                    "order_id": oid,
+                    "parent_id": None,
+                    "processed_at": refunded_at,
+                    "status": "success",
+                    "test": False,
+                }
+            ],
+            "order_adjustments": [],
+        }
+    ]
+
+
+def _order_discounts(
+    promo: Intervention | None, discount_total: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The discount code an order used and how it applied (both empty without a promotion)."""
+    if promo is None or discount_total <= 0:
+        return [], []
+    codes = [{"code": promo.code, "amount": money(discount_total), "type": "percentage"}]
+    applications = [
+        {
+            "target_type": "line_item",
+            "type": "discount_code",
+            "value": f"{promo.discount_pct * 100:.1f}",
+            "value_type": "percentage",
+            "allocation_method": "across",
+            "target_selection": "all",
+            "code": promo.code,
+        }
+    ]
+    return codes, applications
+
+
+def _shipping_lines(ctx: ShapeContext, i: int, shipping: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": shopify_id("transaction", ctx.slug, 500_000_000 + i),
+            "title": "Standard Shipping",
+            "code": "Standard",
+            "price": money(shipping),
+            "price_set": _money_set(shipping, ctx.currency),
+            "discounted_price": money(shipping),
+            "source": "shopify",
+            "tax_lines": [],
+        }
+    ]
 
 
 def _promo_ids(ctx: ShapeContext, index: int) -> tuple[int, int]:

@@ -225,3 +225,37 @@ def test_a_window_var_that_is_not_a_date_is_refused(
     assert not result.success
     messages = str(result.exception) + " ".join(str(r.message) for r in node_results(result))
     assert "must be a date written YYYY-MM-DD" in messages
+
+
+def test_a_dagster_backfill_of_one_day_rebuilds_only_that_day(builds: Builds) -> None:
+    """Materializing business_metrics_daily from Dagster with first_day = last_day rewrites that day's
+    rows of every tenant and no other day's."""
+    import dagster as dg
+    from dagster_dbt import DbtCliResource
+
+    from orchestration.defs.dbt.assets import keel_dbt_models
+    from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_project
+
+    day = END - timedelta(days=10)
+
+    def invocations() -> dict[tuple[str, date], str]:
+        with warehouse.connect("admin") as conn:
+            rows = conn.execute(
+                f"select tenant_id::text, metric_date, dbt_invocation_id from {METRICS} "
+                "where tenant_id = any(%s::uuid[])",
+                ([str(t.tenant_id) for t in builds.world.tenants],),
+            ).fetchall()
+        return {(tenant, metric_date): invocation for tenant, metric_date, invocation in rows}
+
+    before = invocations()
+    result = dg.materialize(
+        [keel_dbt_models],
+        selection=[dg.AssetKey("business_metrics_daily")],
+        resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE))},
+        run_config={"ops": {"keel_dbt_models": {"config": {"first_day": str(day), "last_day": str(day)}}}},
+    )
+    assert result.success
+    after = invocations()
+    assert sorted(after) == sorted(before)
+    changed = {key for key in after if after[key] != before[key]}
+    assert changed == {(str(t.tenant_id), day) for t in builds.world.tenants}

@@ -50,8 +50,9 @@ history as (
         tenant_id,
         min(metric_date) as first_data_date,
         max(metric_date) as last_data_date,
-        sum(revenue_net) filter (where metric_date > (select max(metric_date) from daily) - 365)
-            as revenue_net_last_365_days,
+        sum(revenue_net) filter (
+            where metric_date > (select max(latest.metric_date) from daily as latest) - 365
+        ) as revenue_net_last_365_days,
         bool_or(cogs <> 0) as has_cost_data,
         bool_or(labor_hours > 0 or labor_cost > 0) as has_labor_data,
         bool_or(marketing_spend_total > 0) as has_marketing_data,
@@ -97,7 +98,7 @@ weekly_detrended as (
             partition by tenant_id order by metric_date rows between 3 preceding and 3 following
         ) as window_days
     from daily
-    where metric_date > (select max(metric_date) from daily) - 365
+    where metric_date > (select max(latest.metric_date) from daily as latest) - 365
 
 ),
 
@@ -171,7 +172,7 @@ product_sales as (
             order_lines.tenant_id = products.tenant_id
             and order_lines.source_system = products.source_system
             and order_lines.product_id = products.product_id
-    where order_lines.order_date > (select max(metric_date) from daily) - 365
+    where order_lines.order_date > (select max(latest.metric_date) from daily as latest) - 365
     group by 1, 2
 
 ),

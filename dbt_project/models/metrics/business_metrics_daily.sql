@@ -3,7 +3,8 @@
     (monthly partitions or a hypertable, with row-level security); dbt only deletes and inserts rows,
     never replaces it (full_refresh: false), and fails rather than change its columns.
 
-    Window: vars min_date / max_date when given (Dagster's daily partitions), else on an incremental
+    Window: vars min_date / max_date when given (a backfill: `dbt build --vars`, or the Dagster run
+    config first_day / last_day of orchestration/defs/dbt/assets.py), else on an incremental
     run the last `metrics_lookback_days` days of each tenant's built history (refunds, invoice
     payments and corrected timecards change days already built), else everything.
 -#}

@@ -1,43 +1,84 @@
-"""The one ``DbtProject`` of Keel, and the profile it runs with.
+"""The one ``DbtProject`` of Keel, how its manifest is prepared, and the profile it runs with.
 
-dbt's profile comes from ``keel.warehouse`` (the only place that knows the warehouse) and is written to
-``KEEL_HOME/dbt/run`` right before each dbt invocation. Parsing needs a profile but no connection, so
-the manifest is prepared with a placeholder profile in ``KEEL_HOME/dbt/parse``: loading the code
-location never starts the embedded server.
+Importing this module parses nothing and writes nothing, except under ``dagster dev`` (as ``keel ui``
+starts it), where the project is parsed at load, as ``DbtProject.prepare_if_dev()`` does, so edits to
+models show up on reload. Everywhere else the manifest is prepared ahead of time:
+``python3 dev.py setup`` (and so ``dev.py test`` and ``dev.py demo``) runs
+``python -m orchestration.defs.dbt.project --if-changed``. A missing or stale manifest is refused with
+that advice (``checked_manifest``) rather than silently building an older graph.
+
+Parsing needs a profile but no connection: ``parse_profile/profiles.yml`` is a committed placeholder.
+dbt's real profile comes from ``keel.warehouse`` (the only place that knows the warehouse) and is
+written to ``KEEL_HOME/dbt/run`` right before each dbt invocation.
 """
 
-import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-from dagster_dbt import DbtProject
+from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt.dbt_project import using_dagster_dev
 
-from keel.home import private_dir
 from keel.settings import get_settings
 from keel.warehouse import write_dbt_profiles
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
-#: The dbt of this environment, whether or not the environment is activated.
+#: The dbt of this environment, whether or not the environment is activated (DbtCliResource's own
+#: default is whatever ``dbt`` is first on PATH).
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
+PARSE_PROFILES_DIR = Path(__file__).resolve().with_name("parse_profile")
+#: The folders and files of the dbt project whose changes make the manifest stale.
+WATCHED = ("dbt_project.yml", "models", "macros", "seeds", "tests", "snapshots")
+PREPARE_COMMAND = "python3 dev.py setup  (or: .venv/bin/python -m orchestration.defs.dbt.project)"
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=PARSE_PROFILES_DIR)
 
 
-def parse_profiles_dir() -> Path:
-    directory = private_dir(get_settings().home_dir / "dbt" / "parse")
-    placeholder = {
-        "type": "postgres",
-        "host": "localhost",
-        "port": 5432,
-        "user": "keel_transformer",
-        "password": "",
-        "dbname": "keel",
-        "schema": "staging",
-        "threads": 2,
-    }
-    (directory / "profiles.yml").write_text(
-        yaml.safe_dump({"keel": {"target": "dev", "outputs": {"dev": placeholder}}})
-    )
-    return directory
+class DbtManifestError(RuntimeError):
+    """The dbt manifest is missing or older than the project: the project must be prepared again."""
+
+
+def prepare(project: DbtProject = dbt_project) -> Path:
+    """Parse the project into its manifest with this environment's dbt (no database needed)."""
+    DbtCliResource(project_dir=project, dbt_executable=str(DBT_EXECUTABLE)).cli(
+        ["parse", "--quiet"], target_path=project.target_path, raise_on_error=True
+    ).wait()
+    return project.manifest_path
+
+
+def prepare_if_dev(project: DbtProject = dbt_project) -> None:
+    """``DbtProject.prepare_if_dev()`` with this environment's dbt: parse only under ``dagster dev``."""
+    if using_dagster_dev():
+        prepare(project)
+
+
+def changed_since_prepared(project: DbtProject = dbt_project) -> list[Path]:
+    """The project's files newer than its manifest (every watched file when there is no manifest)."""
+    manifest = project.manifest_path
+    built = manifest.stat().st_mtime if manifest.exists() else float("-inf")
+    files: list[Path] = []
+    for name in WATCHED:
+        path = project.project_dir / name
+        candidates = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        files.extend(p for p in candidates if p.stat().st_mtime > built)
+    return sorted(files)
+
+
+def checked_manifest(project: DbtProject = dbt_project) -> Path:
+    """The manifest's path, once it is known to exist and to be newer than every file of the project."""
+    if not project.manifest_path.exists():
+        raise DbtManifestError(
+            f"the dbt project at {project.project_dir} has not been prepared "
+            f"({project.manifest_path} is missing): run {PREPARE_COMMAND}"
+        )
+    changed = changed_since_prepared(project)
+    if changed:
+        shown = ", ".join(str(p.relative_to(project.project_dir)) for p in changed[:5])
+        more = f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+        raise DbtManifestError(
+            f"the dbt project changed since it was prepared ({shown}{more} newer than "
+            f"{project.manifest_path}): run {PREPARE_COMMAND}"
+        )
+    return project.manifest_path
 
 
 def run_profiles_dir() -> Path:
@@ -45,45 +86,12 @@ def run_profiles_dir() -> Path:
     return write_dbt_profiles(get_settings().home_dir / "dbt" / "run")
 
 
-dbt_project = DbtProject(
-    project_dir=DBT_PROJECT_DIR,
-    profiles_dir=parse_profiles_dir(),
-    target_path=get_settings().home_dir / "dbt" / "target",
-)
+prepare_if_dev()
 
 
-def prepare_dbt_project() -> Path:
-    """Parse the project into its manifest with this environment's dbt (no database needed)."""
-    subprocess.run(  # noqa: S603 - our own dbt, our own arguments
-        [
-            str(DBT_EXECUTABLE),
-            "parse",
-            "--quiet",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(parse_profiles_dir()),
-            "--target-path",
-            str(dbt_project.target_path),
-        ],
-        check=True,
-    )
-    return dbt_project.manifest_path
-
-
-def manifest_is_stale() -> bool:
-    """True when the manifest is missing or older than a file of the dbt project."""
-    manifest = dbt_project.manifest_path
-    if not manifest.exists():
-        return True
-    built = manifest.stat().st_mtime
-    watched = ("models", "macros", "seeds", "tests", "snapshots")
-    files = [DBT_PROJECT_DIR / "dbt_project.yml"] + [
-        path for folder in watched for path in (DBT_PROJECT_DIR / folder).rglob("*") if path.is_file()
-    ]
-    return any(path.stat().st_mtime > built for path in files)
-
-
-if manifest_is_stale():
-    # A parse takes a few seconds and needs no database; it runs when the project changed.
-    prepare_dbt_project()
+if __name__ == "__main__":
+    # `--if-changed`: leave an up-to-date manifest alone (a parse takes from a few seconds to a minute).
+    if "--if-changed" in sys.argv[1:] and not changed_since_prepared():
+        print(f"dbt manifest up to date: {dbt_project.manifest_path}")
+    else:
+        print(f"dbt manifest prepared: {prepare()}")

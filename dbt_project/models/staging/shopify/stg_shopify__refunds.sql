@@ -37,11 +37,7 @@ final as (
         -- strings
         upper(currency) as currency,
         refund ->> 'note' as note,
-        (
-            select transaction ->> 'gateway'
-            from jsonb_array_elements(coalesce(refund -> 'transactions', '[]')) as transaction
-            limit 1
-        ) as gateway,
+        refund -> 'transactions' -> 0 ->> 'gateway' as gateway,  -- the first transaction's
 
         -- numerics
         (

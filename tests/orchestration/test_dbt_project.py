@@ -1,0 +1,99 @@
+"""The dbt project as Dagster sees it: prepared ahead of time (never parsed at import), a stale or
+missing manifest refused with the fix, and one translator that keys and groups the models."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster_dbt import DbtProject
+
+from orchestration.defs.dbt.project import (
+    DBT_PROJECT_DIR,
+    PARSE_PROFILES_DIR,
+    DbtManifestError,
+    checked_manifest,
+    dbt_project,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_loading_the_dbt_assets_parses_nothing_and_writes_nothing(tmp_path: Path) -> None:
+    manifest = checked_manifest()
+    before = manifest.stat().st_mtime_ns
+    home = tmp_path / "keel-home"
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_IS_DEV_CLI"}
+    out = subprocess.run(
+        [sys.executable, "-c", "from orchestration.defs.dbt.assets import keel_dbt_models"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**env, "KEEL_HOME": str(home)},
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert manifest.stat().st_mtime_ns == before
+    assert not home.exists()
+
+
+def small_project(tmp_path: Path) -> DbtProject:
+    project_dir = tmp_path / "project"
+    (project_dir / "models").mkdir(parents=True)
+    shutil.copy(DBT_PROJECT_DIR / "dbt_project.yml", project_dir / "dbt_project.yml")
+    (project_dir / "models" / "one.sql").write_text("select 1 as one\n")
+    return DbtProject(project_dir=project_dir, profiles_dir=PARSE_PROFILES_DIR)
+
+
+def test_a_missing_manifest_is_refused_with_the_fix(tmp_path: Path) -> None:
+    project = small_project(tmp_path)
+    with pytest.raises(DbtManifestError, match=r"has not been prepared .*run python3 dev.py setup"):
+        checked_manifest(project)
+
+
+def test_a_manifest_older_than_a_model_is_refused_naming_the_model(tmp_path: Path) -> None:
+    project = small_project(tmp_path)
+    project.manifest_path.parent.mkdir(parents=True)
+    project.manifest_path.write_text("{}")
+    assert checked_manifest(project) == project.manifest_path
+    later = time.time() + 10
+    os.utime(project.project_dir / "models" / "one.sql", (later, later))
+    with pytest.raises(DbtManifestError, match=r"changed since it was prepared \(models/one.sql newer"):
+        checked_manifest(project)
+
+
+def test_models_are_keyed_by_name_and_grouped_by_folder() -> None:
+    from orchestration.defs.dbt.assets import keel_dbt_models
+
+    specs = {spec.key: spec for spec in keel_dbt_models.specs}
+    assert specs[dg.AssetKey("stg_shopify__orders")].group_name == "staging"
+    assert specs[dg.AssetKey("int_orders_unioned")].group_name == "intermediate"
+    assert specs[dg.AssetKey("orders")].group_name == "marts"
+    assert specs[dg.AssetKey("business_metrics_daily")].group_name == "metrics"
+    staging_deps = {dep.asset_key for dep in specs[dg.AssetKey("stg_shopify__orders")].deps}
+    assert dg.AssetKey("dlt_shopify_orders") in staging_deps  # the dlt asset, from the sources YAML
+    checked = {key.asset_key for key in keel_dbt_models.check_keys}
+    assert dg.AssetKey("business_metrics_daily") in checked
+    assert dbt_project.manifest_path.is_relative_to(DBT_PROJECT_DIR)
+
+
+def test_the_backfill_window_becomes_dbt_vars_or_a_clear_error() -> None:
+    from orchestration.defs.dbt.assets import DbtBuildConfig
+
+    assert DbtBuildConfig().dbt_vars() == []
+    assert DbtBuildConfig(first_day="2026-03-01", last_day="2026-03-02").dbt_vars() == [
+        "--vars",
+        '{"min_date": "2026-03-01", "max_date": "2026-03-02"}',
+    ]
+    with pytest.raises(ValueError, match="last_day is missing"):
+        DbtBuildConfig(first_day="2026-03-01").dbt_vars()
+    with pytest.raises(ValueError, match="first_day must be a date written YYYY-MM-DD, got '1 March'"):
+        DbtBuildConfig(first_day="1 March", last_day="2026-03-02").dbt_vars()
+    with pytest.raises(ValueError, match="first_day 2026-03-05 is after last_day 2026-03-02"):
+        DbtBuildConfig(first_day="2026-03-05", last_day="2026-03-02").dbt_vars()
