@@ -156,32 +156,99 @@ def smape(cv: CrossValidation) -> np.ndarray:
     return 100 * _nanmean(ratio, axis=(2, 3))
 
 
-def conformal_bounds(pool: np.ndarray, levels: tuple[int, ...] = LEVELS) -> np.ndarray:
+def conformal_bounds(
+    pool: np.ndarray, levels: tuple[int, ...] = LEVELS, n_effective: float | None = None
+) -> np.ndarray:
     """Quantiles (lo 95, lo 80, hi 80, hi 95 by default) of scaled errors, with the finite-sample correction.
 
-    The bounds always bracket zero, so an interval always contains its point forecast.
+    The correction counts ``n_effective`` independent samples when given (the errors of one path
+    share its level error, so a pool of 8 steps x 20 paths holds fewer than 160 samples), else the
+    pool's size. The bounds always bracket zero, so an interval always contains its point forecast.
     """
     values = np.sort(pool[np.isfinite(pool)])
     n = values.size
     if n == 0:
         return np.zeros(2 * len(levels))
+    n_paths = n_effective
+    samples = n if n_paths is None else max(1.0, min(n_paths, n))
     bounds = []
     for level in reversed(levels):
         alpha = 1 - level / 100
-        rank = int(np.floor((n + 1) * alpha / 2))
+        share = max(0.0, alpha / 2 * (samples + 1) / samples - 1 / samples)
+        rank = int(np.floor(share * n)) if n_paths is not None else int(np.floor((n + 1) * alpha / 2))
         bounds.append(min(values[max(rank, 1) - 1], 0.0))
     for level in levels:
         alpha = 1 - level / 100
-        rank = int(np.ceil((n + 1) * (1 - alpha / 2)))
+        if n_paths is not None:
+            share = min(1.0, (1 - alpha / 2) * (samples + 1) / samples)
+            rank = int(np.ceil(share * n))
+        else:
+            rank = int(np.ceil((n + 1) * (1 - alpha / 2)))
         bounds.append(max(values[min(rank, n) - 1], 0.0))
     return np.array(bounds)
 
 
+def _growth_profile(scores: np.ndarray) -> np.ndarray:
+    """(step,) typical size of the scaled errors at each step, smooth and non-decreasing.
+
+    A power law ``a * step ** b`` fitted to the mean absolute error per step (few paths make the raw
+    means noisy), then made non-decreasing: errors do not shrink further ahead.
+    """
+    horizon = scores.shape[2]
+    steps = np.arange(1, horizon + 1, dtype=float)
+    size = _nanmean(np.abs(scores), axis=(0, 1))
+    ok = np.isfinite(size) & (size > 0)
+    if ok.sum() >= 2:
+        slope, intercept = np.polyfit(np.log(steps[ok]), np.log(size[ok]), 1)
+        profile = np.exp(intercept + max(slope, 0.0) * np.log(steps))
+    elif ok.any():
+        profile = np.full(horizon, float(size[ok].mean()))
+    else:
+        return np.ones(horizon)
+    return np.maximum.accumulate(np.maximum(profile, 1e-12))
+
+
+def _effective_size(normalised: np.ndarray) -> float:
+    """Independent samples in a pool of error paths (series, window, step): Kish's design effect.
+
+    The errors of one path are correlated (a forecast that starts too low stays too low), so the pool
+    counts as ``n / (1 + (steps - 1) * icc)`` samples, with ``icc`` the share of the variance that lies
+    between paths. One value per path (icc 1) gives the number of paths; independent errors give n.
+    """
+    paths = normalised.reshape(-1, normalised.shape[2])
+    paths = paths[np.isfinite(paths).all(axis=1)]
+    n_paths, steps = paths.shape
+    if n_paths < 2 or steps < 2:
+        return float(max(paths.size, 1))
+    total = float(paths.var())
+    if total <= 0:
+        return float(paths.size)
+    between = float(paths.mean(axis=1).var())
+    icc = float(np.clip((between - total / steps) / (total * (1 - 1 / steps)), 0.0, 1.0))
+    return paths.size / (1 + (steps - 1) * icc)
+
+
 def _pooled_quantiles(scores: np.ndarray, levels: tuple[int, ...] = LEVELS) -> np.ndarray:
-    """(step, 2 x levels) quantiles from scaled errors (series, window, step), pooling neighbouring steps."""
+    """(step, 2 x levels) quantiles from scaled errors (series, window, step).
+
+    A large panel pools each step with its neighbours (a few hundred errors per pool). When even
+    the base neighbourhood holds fewer than ``_MIN_POOL`` errors (a run of one or a handful of series),
+    every step is pooled after dividing each by the steps' error growth profile, the quantiles are
+    scaled back by the profile, and the finite-sample correction counts the pool's effective samples
+    (:func:`_effective_size`), not its errors.
+    """
     horizon = scores.shape[2]
     per_step = np.isfinite(scores).sum(axis=(0, 1))
     quantiles = np.zeros((horizon, 2 * len(levels)))
+    base = [
+        per_step[max(0, t - _BASE_HALF_WIDTH) : min(horizon, t + _BASE_HALF_WIDTH + 1)].sum()
+        for t in range(horizon)
+    ]
+    if horizon and min(base) < _MIN_POOL:
+        profile = _growth_profile(scores)
+        normalised = scores / profile[None, None, :]
+        bounds = conformal_bounds(normalised.ravel(), levels, n_effective=_effective_size(normalised))
+        return profile[:, None] * bounds[None, :]
     for t in range(horizon):
         half = _BASE_HALF_WIDTH
         while True:
