@@ -154,9 +154,10 @@ def _periods(config: ForecastConfig, periods: Periods | None) -> Periods:
 def regular_models(config: ForecastConfig, periods: Periods | None = None) -> list[Any]:
     """The statistical candidates for regular series, in the order of ``STATISTICAL_MODELS``.
 
-    ``periods`` (daily by default) gives the season and history lengths. AutoETS models a season of
-    at most 24 periods (statsforecast's limit; a weekly series' yearly season is left to AutoTheta
-    and MSTL), and MSTL is left out where there is no season (yearly series).
+    ``periods`` (daily by default) gives the season and history lengths. AutoETS and AutoARIMA model a
+    season of at most 24 periods (statsforecast's limit for ETS; a seasonal ARIMA of 52 weeks costs
+    about 10 s per weekly series): a weekly series' yearly season is left to AutoTheta and MSTL. MSTL
+    is left out where there is no season (yearly series).
     """
     periods = _periods(config, periods)
     weekly = periods.season
@@ -165,7 +166,7 @@ def regular_models(config: ForecastConfig, periods: Periods | None = None) -> li
     builders = {
         "AutoARIMA": lambda: RecentHistory(
             AutoARIMA(
-                season_length=weekly,
+                season_length=weekly if weekly <= 24 else 1,
                 max_p=2,
                 max_q=2,
                 max_P=1,

@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import polars as pl
 import pmdarima.datasets as pmdarima_datasets
+import polars as pl
 import statsmodels.api as sm
 from statsforecast import StatsForecast
 
@@ -58,7 +58,10 @@ def _frame(name: str, dates: list[date], values: Any) -> pl.DataFrame:
 
 
 def _months(start: date, n: int, step: int = 1) -> list[date]:
-    return [date(start.year + (start.month - 1 + i * step) // 12, (start.month - 1 + i * step) % 12 + 1, 1) for i in range(n)]
+    return [
+        date(start.year + (start.month - 1 + i * step) // 12, (start.month - 1 + i * step) % 12 + 1, 1)
+        for i in range(n)
+    ]
 
 
 def load_real_panel() -> dict[str, pl.DataFrame]:
@@ -80,11 +83,16 @@ def load_real_panel() -> dict[str, pl.DataFrame]:
     )
 
     macro = sm.datasets.macrodata.load_pandas().data
-    quarters = [date(int(y), 3 * (int(q) - 1) + 1, 1) for y, q in zip(macro["year"], macro["quarter"], strict=True)]
+    quarters = [
+        date(int(y), 3 * (int(q) - 1) + 1, 1) for y, q in zip(macro["year"], macro["quarter"], strict=True)
+    ]
     wool = pmdarima_datasets.load_woolyrnq()
     quarterly = pl.concat(
         [
-            *[_frame(column, quarters, macro[column].to_numpy()) for column in ("realgdp", "realcons", "cpi")],
+            *[
+                _frame(column, quarters, macro[column].to_numpy())
+                for column in ("realgdp", "realcons", "cpi")
+            ],
             _frame("woolyrnq", _months(date(1965, 1, 1), wool.size, step=3), wool),
         ]
     )
@@ -183,9 +191,7 @@ def _horizon_rows(tail: pl.DataFrame, forecast: pl.DataFrame) -> pl.DataFrame:
     return forecast.join(tail.select("unique_id", "ds"), on=["unique_id", "ds"], how="inner")
 
 
-def score_keel(
-    panel: dict[str, pl.DataFrame], config: ForecastConfig | None = None
-) -> MethodScore:
+def score_keel(panel: dict[str, pl.DataFrame], config: ForecastConfig | None = None) -> MethodScore:
     """Keel's ``forecast_panel`` (default configuration unless given), one run per frequency."""
     scores: list[SeriesScore] = []
     started = time.perf_counter()
@@ -238,15 +244,17 @@ def score_statsforecast(panel: dict[str, pl.DataFrame], name: str, build: Any) -
         engine = StatsForecast(models=[build(SEASONS[frequency])], freq=interval, n_jobs=1)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = engine.forecast(
-                h=_steps_to_cover(history, tail, frequency), df=complete, level=[80, 95]
-            )
-        model = [c for c in result.columns if c not in ("unique_id", "ds") and "-" not in c][0]
+            result = engine.forecast(h=_steps_to_cover(history, tail, frequency), df=complete, level=[80, 95])
+        model = next(c for c in result.columns if c not in ("unique_id", "ds") and "-" not in c)
         forecast = result.select(
             "unique_id",
             "ds",
             pl.col(model).alias("point"),
-            *[pl.col(f"{model}-{side}-{level}").alias(f"{side}_{level}") for side in ("lo", "hi") for level in (80, 95)],
+            *[
+                pl.col(f"{model}-{side}-{level}").alias(f"{side}_{level}")
+                for side in ("lo", "hi")
+                for level in (80, 95)
+            ],
         )
         scores += _score(frequency, history, tail, _horizon_rows(tail, forecast))
     return MethodScore(name, scores, time.perf_counter() - started)
