@@ -4,16 +4,23 @@
 columns known in advance) and returns a :class:`ForecastRun` whose ``forecasts`` and ``accuracy``
 frames are ready to be written as ``ml.forecasts`` and ``ml.forecast_accuracy``.
 
+Any regular frequency works (daily, weekly, monthly, quarterly, yearly: ``ForecastConfig.freq`` or
+inferred, see :mod:`~models_ml.forecasting.frequency`); the horizon and every other length are in
+periods of it, and the ``ds`` of the output are the input's own kind of date (month ends stay month
+ends).
+
 The run, in order:
 
-1. :mod:`~models_ml.forecasting.prepare` completes calendars, classes each series and cleans outliers
-   and level shifts; series that cannot be modelled normally are routed to a fallback with a reason.
+1. :mod:`~models_ml.forecasting.prepare` infers the frequency, completes calendars, classes each series
+   and cleans outliers; series that cannot be modelled normally are routed to a fallback with a reason.
 2. Regular series: one ``StatsForecast`` call (AutoARIMA, AutoETS, AutoTheta, MSTL, SeasonalNaive)
    cross-validates and forecasts all of them; one ``MLForecast`` call does the same for LightGBM.
    Intermittent series: one ``StatsForecast`` call with Croston-type models. A model that fails on a
-   series yields NaN for that series only (statsforecast's ``fallback_model``), and is left out of it.
+   series yields NaN for that series only (statsforecast's ``fallback_model``), and is left out of it;
+   a LightGBM failure leaves LightGBM out, with the reason.
 3. :mod:`~models_ml.forecasting.evaluation` adds the ensemble, scores every candidate (MASE, sMAPE,
-   coverage), picks each series' model and calibrates the 80%/95% intervals.
+   coverage), picks each series' model and calibrates the intervals (``config.levels``, 80%/95% by
+   default).
 4. Short series get a seasonal naive forecast with its own intervals, constant ones a flat forecast.
 """
 
