@@ -185,7 +185,12 @@ def infer_frequency(frame: pl.DataFrame, key: str, label: str, config_freq: str 
         counts = Counter(known)
         # Most common step; on a tie the finer one, which loses nothing.
         frequency = max(counts, key=lambda f: (counts[f], -f.days))
-    off_grid = sorted(labels[k] for k, s in steps.items() if s is None and not _fits(dates[k], frequency))
+    # Series without a step of their own must fit the panel's; with a named frequency, every series must.
+    off_grid = sorted(
+        labels[k]
+        for k, s in steps.items()
+        if (s is None or config_freq is not None) and not _fits(dates[k], frequency)
+    )
     if off_grid:
         raise ForecastInputError(
             f"series {', '.join(off_grid[:5])} {'has' if len(off_grid) == 1 else 'have'} dates that are not "

@@ -182,3 +182,24 @@ def test_levels_are_a_parameter() -> None:
     assert set(run.checks["regular"].coverage_by_level) == {50, 90}
     with pytest.raises(ForecastInputError, match="levels"):
         ForecastConfig(levels=(80, 100))
+
+
+def test_goal_probability_refuses_a_monthly_history_clearly() -> None:
+    from models_ml.forecasting import goal_probability
+
+    history = monthly_panel().filter(pl.col("unique_id") == "sales").select("ds", "y")
+    with pytest.raises(
+        ForecastInputError, match="goal probabilities need a daily history; this one is monthly"
+    ):
+        goal_probability(history, target=1e6, deadline=date(2025, 6, 30))
+
+
+def test_a_named_frequency_must_fit_every_series() -> None:
+    days = [date(2024, 1, 1) + timedelta(days=i) for i in range(30)]
+    frame = pl.DataFrame({"tenant_id": "acme", "unique_id": "visits", "ds": days, "y": np.arange(30.0)})
+    with pytest.raises(ForecastInputError, match="acme/visits has dates that are not on a regular weekly"):
+        forecast_panel(frame, config=ForecastConfig(freq="W", horizon=4))
+    run = forecast_panel(
+        frame.gather_every(7), config=ForecastConfig(freq="W", horizon=2, models=("SeasonalNaive",))
+    )
+    assert run.chosen_forecasts()["ds"].to_list() == [date(2024, 2, 5), date(2024, 2, 12)]
