@@ -29,7 +29,11 @@ LEVELS: tuple[int, ...] = (80, 95)
 
 @dataclass(frozen=True)
 class ForecastConfig:
-    """How a forecasting run treats its series; the defaults suit daily business metrics."""
+    """How a forecasting run treats its series; the defaults suit daily business metrics.
+
+    Settings named ``*_days`` (and ``weekly_season``, ``yearly_season``) apply to daily series; a run
+    of another frequency derives its lengths from the season instead (``frequency.periods_of``).
+    """
 
     horizon: int = 28
     """Periods ahead to forecast (days for daily series); cross-validation windows have the same length."""

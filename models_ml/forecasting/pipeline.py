@@ -559,6 +559,7 @@ def _lightgbm(
                 h=periods.horizon,
                 step_size=periods.horizon,
                 static_features=[],
+                refit=_lightgbm_refit(windows, periods.cv_windows),
             )
             learner.fit(history, static_features=[])
             final = learner.predict(h=periods.horizon, X_df=future_features if exogenous else None)
@@ -575,6 +576,14 @@ def _lightgbm(
         cv.rename({"unique_id": SERIES_KEY}).select(SERIES_KEY, "cutoff", "ds", "LightGBM"),
         final.rename({"unique_id": SERIES_KEY}).select(SERIES_KEY, "ds", "LightGBM"),
     )
+
+
+def _lightgbm_refit(windows: int, base_windows: int) -> bool | int:
+    """Refit LightGBM in every window, or, when a small panel got extra windows, about ``base_windows``
+    times: one series with 19 windows cost 25 s of LightGBM fits against 5 s with three."""
+    if windows <= base_windows:
+        return True
+    return -(-windows // base_windows)
 
 
 @dataclass(frozen=True)
