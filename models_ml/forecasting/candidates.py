@@ -39,6 +39,7 @@ from statsforecast.models import (
 )
 
 from models_ml.forecasting.config import INTERMITTENT_MODELS, STATISTICAL_MODELS, ForecastConfig
+from models_ml.forecasting.frequency import DAILY, Periods, periods_of
 from models_ml.forecasting.prepare import holiday_dates
 
 HOLIDAY_FEATURES: tuple[str, ...] = ("is_holiday", "is_day_before_holiday", "is_day_after_holiday")
@@ -146,14 +147,26 @@ class SeasonAdaptiveMSTL(RecentHistory):
         return MSTL(season_length=fitting, alias=self.alias)
 
 
-def regular_models(config: ForecastConfig) -> list[Any]:
-    """The statistical candidates for regular series, in the order of ``STATISTICAL_MODELS``."""
-    weekly = config.weekly_season
-    recent = config.arima_history_days
+def _periods(config: ForecastConfig, periods: Periods | None) -> Periods:
+    return periods if periods is not None else periods_of(config, DAILY)
+
+
+def regular_models(config: ForecastConfig, periods: Periods | None = None) -> list[Any]:
+    """The statistical candidates for regular series, in the order of ``STATISTICAL_MODELS``.
+
+    ``periods`` (daily by default) gives the season and history lengths. AutoETS and AutoARIMA model a
+    season of at most 24 periods (statsforecast's limit for ETS; a seasonal ARIMA of 52 weeks costs
+    about 10 s per weekly series): a weekly series' yearly season is left to AutoTheta and MSTL. MSTL
+    is left out where there is no season (yearly series).
+    """
+    periods = _periods(config, periods)
+    weekly = periods.season
+    recent = periods.recent_history
+    seasons = tuple(s for s in (weekly, periods.yearly_season) if s is not None and s > 1)
     builders = {
         "AutoARIMA": lambda: RecentHistory(
             AutoARIMA(
-                season_length=weekly,
+                season_length=weekly if weekly <= 24 else 1,
                 max_p=2,
                 max_q=2,
                 max_P=1,
@@ -165,34 +178,43 @@ def regular_models(config: ForecastConfig) -> list[Any]:
             recent,
             "AutoARIMA",
         ),
-        "AutoETS": lambda: RecentHistory(AutoETS(season_length=weekly), recent, "AutoETS"),
+        "AutoETS": lambda: RecentHistory(
+            AutoETS(season_length=weekly if weekly <= 24 else 1), recent, "AutoETS"
+        ),
         "AutoTheta": lambda: RecentHistory(AutoTheta(season_length=weekly), recent, "AutoTheta"),
-        "MSTL": lambda: SeasonAdaptiveMSTL((weekly, config.yearly_season), config.mstl_history_days),
+        "MSTL": lambda: SeasonAdaptiveMSTL(seasons, periods.mstl_history),
         "SeasonalNaive": lambda: SeasonalNaive(season_length=weekly),
     }
-    return [builders[name]() for name in STATISTICAL_MODELS if name in config.candidate_models]
+    names = [name for name in STATISTICAL_MODELS if name in config.candidate_models]
+    if not seasons:
+        names = [name for name in names if name != "MSTL"]
+    return [builders[name]() for name in names]
 
 
-def intermittent_models(config: ForecastConfig) -> list[Any]:
+def intermittent_models(config: ForecastConfig, periods: Periods | None = None) -> list[Any]:
     """Candidates for intermittent series, in the order of ``INTERMITTENT_MODELS``."""
-    models = [CrostonOptimized(), ADIDA(), IMAPA(), SeasonalNaive(season_length=config.weekly_season)]
+    season = _periods(config, periods).season
+    models = [CrostonOptimized(), ADIDA(), IMAPA(), SeasonalNaive(season_length=season)]
     assert [repr(m) for m in models] == list(INTERMITTENT_MODELS)
     return models
 
 
-def short_series_model(config: ForecastConfig, n_obs: int) -> Any:
+def short_series_model(periods: Periods, n_obs: int) -> Any:
     """The fallback for a series too short to cross-validate; it has native intervals."""
-    if n_obs >= 2 * config.weekly_season:
-        return SeasonalNaive(season_length=config.weekly_season)
+    if periods.season > 1 and n_obs >= 2 * periods.season:
+        return SeasonalNaive(season_length=periods.season)
     return Naive()
 
 
-def lightgbm_forecaster(config: ForecastConfig) -> MLForecast:
-    """One global LightGBM over all regular series, forecasting recursively day by day (one thread).
+def lightgbm_forecaster(config: ForecastConfig, periods: Periods | None = None) -> MLForecast:
+    """One global LightGBM over all regular series, forecasting recursively period by period (one thread).
 
     Series differ in level by orders of magnitude, so each is standardised on its own history
-    (``LocalStandardScaler``) and the model learns shapes, not sizes.
+    (``LocalStandardScaler``) and the model learns shapes, not sizes. Daily series get weekday, month
+    and day-of-year features; monthly and quarterly series their month or quarter; weekly and yearly
+    series none (their lags carry the season).
     """
+    periods = _periods(config, periods)
     regressor = LGBMRegressor(
         n_estimators=config.lightgbm_estimators,
         learning_rate=0.05,
@@ -208,16 +230,24 @@ def lightgbm_forecaster(config: ForecastConfig) -> MLForecast:
         n_jobs=1,
         verbosity=-1,
     )
-    weekly = config.weekly_season
-    return MLForecast(
-        models={"LightGBM": regressor},
-        freq="1d",
-        lags=[1, 2, weekly, 2 * weekly, 4 * weekly],
-        lag_transforms={
+    weekly = periods.season
+    if periods.frequency.is_daily:
+        lags = [1, 2, weekly, 2 * weekly, 4 * weekly]
+        lag_transforms: dict[int, list[Any]] = {
             1: [RollingMean(window_size=weekly), RollingMean(window_size=4 * weekly)],
             weekly: [SeasonalRollingMean(season_length=weekly, window_size=4)],
-        },
-        date_features=["weekday", "month", "ordinal_day"],
+        }
+        date_features = ["weekday", "month", "ordinal_day"]
+    else:
+        lags = sorted({1, 2, 3, weekly} | ({2 * weekly} if weekly > 1 else set()))
+        lag_transforms = {1: [RollingMean(window_size=max(weekly, 3))]}
+        date_features = {"monthly": ["month"], "quarterly": ["quarter"]}.get(periods.frequency.name, [])
+    return MLForecast(
+        models={"LightGBM": regressor},
+        freq=periods.frequency.interval,
+        lags=lags,
+        lag_transforms=lag_transforms,
+        date_features=date_features,
         target_transforms=[LocalStandardScaler()],
         num_threads=config.n_jobs,
     )

@@ -15,29 +15,38 @@ KEY_COLUMNS: tuple[str, ...] = ("tenant_id", "unique_id", "model", "ds")
 _EXAMPLES = 3
 
 
-def check_forecasts(frame: pl.DataFrame) -> list[str]:
+def bound_columns(levels: tuple[int, ...]) -> tuple[str, ...]:
+    """Bounds and point from the lowest to the highest for ``levels`` (``BOUND_COLUMNS`` by default)."""
+    ordered = sorted(levels)
+    return (
+        *[f"lo_{v}" for v in reversed(ordered)],
+        "point",
+        *[f"hi_{v}" for v in ordered],
+    )
+
+
+def check_forecasts(frame: pl.DataFrame, levels: tuple[int, ...] = (80, 95)) -> list[str]:
     """Problems with an ``ml.forecasts`` frame: missing columns or values, unordered bounds, duplicates.
 
-    Bounds must satisfy ``lo_95 <= lo_80 <= point <= hi_80 <= hi_95`` on every row (a tolerance of
-    1e-9 relative absorbs a round trip through the database). With an ``is_chosen`` column, every
-    series must have exactly one chosen model.
+    Bounds must satisfy ``lo_95 <= lo_80 <= point <= hi_80 <= hi_95`` on every row (for the default
+    ``levels``; a tolerance of 1e-9 relative absorbs a round trip through the database). With an
+    ``is_chosen`` column, every series must have exactly one chosen model.
     """
-    missing = [c for c in (*KEY_COLUMNS, *BOUND_COLUMNS) if c not in frame.columns]
+    bounds = bound_columns(levels)
+    missing = [c for c in (*KEY_COLUMNS, *bounds) if c not in frame.columns]
     if missing:
         return [f"missing column(s): {', '.join(missing)}"]
     problems: list[str] = []
-    for column in (*KEY_COLUMNS, *BOUND_COLUMNS):
+    for column in (*KEY_COLUMNS, *bounds):
         nulls = frame[column].null_count()
-        if column in BOUND_COLUMNS:
+        if column in bounds:
             nulls += frame.filter(~pl.col(column).is_finite()).height
         if nulls:
             problems.append(f"{column}: {nulls} missing or non-finite value(s)")
 
-    finite = frame.drop_nulls(list(BOUND_COLUMNS)).filter(
-        pl.all_horizontal([pl.col(c).is_finite() for c in BOUND_COLUMNS])
-    )
+    finite = frame.drop_nulls(list(bounds)).filter(pl.all_horizontal([pl.col(c).is_finite() for c in bounds]))
     tolerance = 1e-9 * pl.max_horizontal(pl.lit(1.0), pl.col("point").abs())
-    for lower, upper in itertools.pairwise(BOUND_COLUMNS):
+    for lower, upper in itertools.pairwise(bounds):
         bad = finite.filter(pl.col(lower) > pl.col(upper) + tolerance)
         if bad.height:
             examples = ", ".join(

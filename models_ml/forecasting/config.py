@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from models_ml.forecasting.errors import ForecastInputError
+from models_ml.forecasting.frequency import parse_frequency
 
 #: Candidate models for regular daily series, in the order they are reported.
 STATISTICAL_MODELS: tuple[str, ...] = ("AutoARIMA", "AutoETS", "AutoTheta", "MSTL", "SeasonalNaive")
@@ -23,15 +24,28 @@ INTERMITTENT_MODELS: tuple[str, ...] = ("CrostonOptimized", "ADIDA", "IMAPA", "S
 #: Name of the per-series ensemble of the best candidates.
 ENSEMBLE = "Ensemble"
 #: The interval levels Keel stores (columns lo_80, hi_80, lo_95, hi_95).
-LEVELS: tuple[int, int] = (80, 95)
+LEVELS: tuple[int, ...] = (80, 95)
 
 
 @dataclass(frozen=True)
 class ForecastConfig:
-    """How a forecasting run treats its series; the defaults suit daily business metrics."""
+    """How a forecasting run treats its series; the defaults suit daily business metrics.
+
+    Settings named ``*_days`` (and ``weekly_season``, ``yearly_season``) apply to daily series; a run
+    of another frequency derives its lengths from the season instead (``frequency.periods_of``).
+    """
 
     horizon: int = 28
-    """Days ahead to forecast; cross-validation windows have the same length."""
+    """Periods ahead to forecast (days for daily series); cross-validation windows have the same length."""
+    freq: str | None = None
+    """The series' frequency: a pandas alias (``"D"``, ``"W"``, ``"MS"``, ``"QS"``, ``"YS"``) or polars
+    interval (``"1d"``, ``"1mo"``); None infers it from the dates (see ``frequency``). Daily runs use the
+    day-based settings below; other frequencies measure every length in their own periods."""
+    season_length: int | None = None
+    """Periods per season; None: ``weekly_season`` for daily series, one year of periods otherwise
+    (52 weeks, 12 months, 4 quarters, none for yearly series)."""
+    levels: tuple[int, ...] = LEVELS
+    """Interval levels in percent; each gives columns ``lo_<level>`` and ``hi_<level>``."""
     cv_windows: int = 3
     """Rolling-origin windows (non-overlapping, each ``horizon`` days) for model choice and calibration."""
     models: tuple[str, ...] = DEFAULT_MODELS
@@ -55,11 +69,18 @@ class ForecastConfig:
     """Series shorter than this get no forecast (reported in the accuracy frame)."""
     min_training_days: int = 56
     """Training days the first cross-validation window needs; with the windows this sets what is short."""
+    min_error_paths: int = 60
+    """A class of few series gets more (non-overlapping) cross-validation windows, as far as its history
+    allows, until series x windows reaches this: the intervals are calibrated on those error paths, and
+    with one series three windows are three paths (a "95%" bound would be the largest of three)."""
     intermittent_adi: float = 1.32
     """Average days between non-zero values above which a series is intermittent (Syntetos-Boylan)."""
     missing_days: Literal["interpolate", "zero"] = "interpolate"
     """How days missing inside a series are filled: linear interpolation (a gap in the data feed), or
     zero (no row means nothing happened, e.g. no orders)."""
+    cannot_be_negative: tuple[str, ...] = ()
+    """Metrics (``unique_id``) that cannot be negative (orders, visits): a negative value of theirs is an
+    error in the data and is treated as missing, with a note. Other metrics keep negative values."""
     clean_outliers: bool = True
     outlier_threshold: float = 6.0
     """A day is an outlier when it lies this many robust standard deviations from its weekday median."""
@@ -104,6 +125,7 @@ class ForecastConfig:
             "min_training_days": self.min_training_days,
             "calibration_scale_days": self.calibration_scale_days,
             "lightgbm_estimators": self.lightgbm_estimators,
+            "min_error_paths": self.min_error_paths,
         }
         for name, value in positive.items():
             if value < 1:
@@ -113,6 +135,20 @@ class ForecastConfig:
                 f"config.cv_windows must be at least 3, got {self.cv_windows}",
                 "model choice and interval calibration need three or more rolling-origin windows",
             )
+        if self.season_length is not None and self.season_length < 1:
+            raise ForecastInputError(f"config.season_length must be at least 1, got {self.season_length}")
+        if self.freq is not None:
+            parse_frequency(self.freq)
+        levels = tuple(self.levels)
+        if (
+            not levels
+            or any(not isinstance(v, int) or isinstance(v, bool) or not 0 < v < 100 for v in levels)
+            or len(set(levels)) != len(levels)
+        ):
+            raise ForecastInputError(
+                f"config.levels must be distinct whole percentages between 0 and 100, got {self.levels!r}"
+            )
+        object.__setattr__(self, "levels", tuple(sorted(levels)))
         if self.missing_days not in ("interpolate", "zero"):
             raise ForecastInputError(
                 f"config.missing_days must be 'interpolate' or 'zero', got {self.missing_days!r}"
@@ -136,6 +172,12 @@ class ForecastConfig:
         if "SeasonalNaive" in self.models:
             return self.models
         return (*self.models, "SeasonalNaive")
+
+    @property
+    def interval_columns(self) -> tuple[str, ...]:
+        """Bound columns from the lowest to the highest: ``lo_95, lo_80, hi_80, hi_95`` by default."""
+        lows = [f"lo_{level}" for level in reversed(self.levels)]
+        return (*lows, *[f"hi_{level}" for level in self.levels])
 
     @property
     def cv_test_days(self) -> int:

@@ -15,6 +15,17 @@ times the conformal quantiles of that pool, so it widens with the horizon and wi
 and may be asymmetric (business errors are skewed). The same errors, resampled as whole paths, give the
 goal probabilities.
 
+A run of one or a handful of series has too few errors for that: a series contributes one error path
+per window, and the errors of one path are strongly correlated (a forecast that starts too low stays
+too low). Three things keep such runs calibrated. The run gets more non-overlapping windows, as far
+as half the history allows, until series x windows reaches ``ForecastConfig.min_error_paths``
+(pipeline). When a step's neighbourhood still holds fewer than ``_MIN_POOL`` errors, every step is
+pooled after dividing it by a smooth, non-decreasing error growth profile (a power law of the mean
+absolute error per step), and the quantiles are scaled back by the profile. And the finite-sample
+conformal correction counts the pool's effective sample size (Kish's design effect,
+``n / (1 + (steps - 1) * icc)`` with ``icc`` the share of variance between paths), not its correlated
+errors. Measured held-out coverage for panels of 1, 5 and 50 series is in ``docs/benchmarks.md``.
+
 Reported coverage is honest: each window is covered by intervals calibrated on the *other* windows
 (leave-one-window-out), and the "selected" figures also choose the model without the held-out window.
 """
@@ -30,6 +41,13 @@ from models_ml.forecasting.config import ENSEMBLE, LEVELS
 
 #: Quantile columns in calibration tables: lower 95, lower 80, upper 80, upper 95.
 QUANTILE_COLUMNS: tuple[str, ...] = ("q_lo_95", "q_lo_80", "q_hi_80", "q_hi_95")
+
+
+def quantile_columns(levels: tuple[int, ...]) -> tuple[str, ...]:
+    """Calibration table columns for ``levels`` (``QUANTILE_COLUMNS`` for the default levels)."""
+    return (*[f"q_lo_{v}" for v in reversed(levels)], *[f"q_hi_{v}" for v in levels])
+
+
 _MIN_POOL = 200
 _BASE_HALF_WIDTH = 3
 
@@ -55,6 +73,10 @@ class CrossValidation:
     nonnegative: np.ndarray
     """(series,) True where the history never goes below zero; forecasts are then clipped at zero."""
     ensemble_members: list[list[str]] = field(default_factory=list)
+    levels: tuple[int, ...] = LEVELS
+    """Interval levels, ascending; bounds are ordered lowest first (``lo_95, lo_80, hi_80, hi_95``)."""
+    window_step: int | None = None
+    """Periods between consecutive cross-validation origins; None: the horizon (windows do not overlap)."""
 
     def __post_init__(self) -> None:
         n, m = len(self.keys), len(self.models)
@@ -115,7 +137,7 @@ def add_ensemble(cv: CrossValidation, size: int) -> CrossValidation:
             members.append([])
             continue
         for w in range(n_windows):
-            other = np.delete(window_mae[i], w, axis=1).mean(axis=1)
+            other = window_mae[i][:, _held_out_windows(cv, w)].mean(axis=1)
             best = np.argsort(other, kind="stable")[:k]
             cv_points[i, w] = cv.points[i, best, w].mean(axis=0)
         best = np.argsort(window_mae[i].mean(axis=1), kind="stable")[:k]
@@ -145,32 +167,99 @@ def smape(cv: CrossValidation) -> np.ndarray:
     return 100 * _nanmean(ratio, axis=(2, 3))
 
 
-def conformal_bounds(pool: np.ndarray) -> np.ndarray:
-    """Quantiles (lo 95, lo 80, hi 80, hi 95) of scaled errors, with the finite-sample correction.
+def conformal_bounds(
+    pool: np.ndarray, levels: tuple[int, ...] = LEVELS, n_effective: float | None = None
+) -> np.ndarray:
+    """Quantiles (lo 95, lo 80, hi 80, hi 95 by default) of scaled errors, with the finite-sample correction.
 
-    The bounds always bracket zero, so an interval always contains its point forecast.
+    The correction counts ``n_effective`` independent samples when given (the errors of one path
+    share its level error, so a pool of 8 steps x 20 paths holds fewer than 160 samples), else the
+    pool's size. The bounds always bracket zero, so an interval always contains its point forecast.
     """
     values = np.sort(pool[np.isfinite(pool)])
     n = values.size
     if n == 0:
-        return np.zeros(4)
+        return np.zeros(2 * len(levels))
+    n_paths = n_effective
+    samples = n if n_paths is None else max(1.0, min(n_paths, n))
     bounds = []
-    for level in (LEVELS[1], LEVELS[0]):
+    for level in reversed(levels):
         alpha = 1 - level / 100
-        rank = int(np.floor((n + 1) * alpha / 2))
+        share = max(0.0, alpha / 2 * (samples + 1) / samples - 1 / samples)
+        rank = int(np.floor(share * n)) if n_paths is not None else int(np.floor((n + 1) * alpha / 2))
         bounds.append(min(values[max(rank, 1) - 1], 0.0))
-    for level in LEVELS:
+    for level in levels:
         alpha = 1 - level / 100
-        rank = int(np.ceil((n + 1) * (1 - alpha / 2)))
+        if n_paths is not None:
+            share = min(1.0, (1 - alpha / 2) * (samples + 1) / samples)
+            rank = int(np.ceil(share * n))
+        else:
+            rank = int(np.ceil((n + 1) * (1 - alpha / 2)))
         bounds.append(max(values[min(rank, n) - 1], 0.0))
     return np.array(bounds)
 
 
-def _pooled_quantiles(scores: np.ndarray) -> np.ndarray:
-    """(step, 4) quantiles from scaled errors (series, window, step), pooling neighbouring steps."""
+def _growth_profile(scores: np.ndarray) -> np.ndarray:
+    """(step,) typical size of the scaled errors at each step, smooth and non-decreasing.
+
+    A power law ``a * step ** b`` fitted to the mean absolute error per step (few paths make the raw
+    means noisy), then made non-decreasing: errors do not shrink further ahead.
+    """
+    horizon = scores.shape[2]
+    steps = np.arange(1, horizon + 1, dtype=float)
+    size = _nanmean(np.abs(scores), axis=(0, 1))
+    ok = np.isfinite(size) & (size > 0)
+    if ok.sum() >= 2:
+        slope, intercept = np.polyfit(np.log(steps[ok]), np.log(size[ok]), 1)
+        profile = np.exp(intercept + max(slope, 0.0) * np.log(steps))
+    elif ok.any():
+        profile = np.full(horizon, float(size[ok].mean()))
+    else:
+        return np.ones(horizon)
+    return np.maximum.accumulate(np.maximum(profile, 1e-12))
+
+
+def _effective_size(normalised: np.ndarray) -> float:
+    """Independent samples in a pool of error paths (series, window, step): Kish's design effect.
+
+    The errors of one path are correlated (a forecast that starts too low stays too low), so the pool
+    counts as ``n / (1 + (steps - 1) * icc)`` samples, with ``icc`` the share of the variance that lies
+    between paths. One value per path (icc 1) gives the number of paths; independent errors give n.
+    """
+    paths = normalised.reshape(-1, normalised.shape[2])
+    paths = paths[np.isfinite(paths).all(axis=1)]
+    n_paths, steps = paths.shape
+    if n_paths < 2 or steps < 2:
+        return float(max(paths.size, 1))
+    total = float(paths.var())
+    if total <= 0:
+        return float(paths.size)
+    between = float(paths.mean(axis=1).var())
+    icc = float(np.clip((between - total / steps) / (total * (1 - 1 / steps)), 0.0, 1.0))
+    return paths.size / (1 + (steps - 1) * icc)
+
+
+def _pooled_quantiles(scores: np.ndarray, levels: tuple[int, ...] = LEVELS) -> np.ndarray:
+    """(step, 2 x levels) quantiles from scaled errors (series, window, step).
+
+    A large panel pools each step with its neighbours (a few hundred errors per pool). When even
+    the base neighbourhood holds fewer than ``_MIN_POOL`` errors (a run of one or a handful of series),
+    every step is pooled after dividing each by the steps' error growth profile, the quantiles are
+    scaled back by the profile, and the finite-sample correction counts the pool's effective samples
+    (:func:`_effective_size`), not its errors.
+    """
     horizon = scores.shape[2]
     per_step = np.isfinite(scores).sum(axis=(0, 1))
-    quantiles = np.zeros((horizon, 4))
+    quantiles = np.zeros((horizon, 2 * len(levels)))
+    base = [
+        per_step[max(0, t - _BASE_HALF_WIDTH) : min(horizon, t + _BASE_HALF_WIDTH + 1)].sum()
+        for t in range(horizon)
+    ]
+    if horizon and min(base) < _MIN_POOL:
+        profile = _growth_profile(scores)
+        normalised = scores / profile[None, None, :]
+        bounds = conformal_bounds(normalised.ravel(), levels, n_effective=_effective_size(normalised))
+        return profile[:, None] * bounds[None, :]
     for t in range(horizon):
         half = _BASE_HALF_WIDTH
         while True:
@@ -178,7 +267,7 @@ def _pooled_quantiles(scores: np.ndarray) -> np.ndarray:
             if per_step[lo:hi].sum() >= _MIN_POOL or (lo == 0 and hi == horizon):
                 break
             half += 1
-        quantiles[t] = conformal_bounds(scores[:, :, lo:hi].ravel())
+        quantiles[t] = conformal_bounds(scores[:, :, lo:hi].ravel(), levels)
     return quantiles
 
 
@@ -187,11 +276,12 @@ class Calibration:
     """Pooled conformal quantiles per model and step, and the leave-one-window-out coverage."""
 
     quantiles: np.ndarray
-    """(model, step, 4) quantiles of scaled errors from all windows (for the final forecasts)."""
+    """(model, step, 2 x levels) quantiles of scaled errors from all windows (for the final forecasts)."""
     held_out_quantiles: np.ndarray
-    """(window, model, step, 4) quantiles calibrated without that window."""
+    """(window, model, step, 2 x levels) quantiles calibrated without that window (and the windows
+    that overlap it)."""
     coverage: np.ndarray
-    """(series, model, 2) share of held-out values inside the 80% and 95% intervals."""
+    """(series, model, level) share of held-out values inside each level's interval."""
 
 
 def scaled_errors(cv: CrossValidation) -> np.ndarray:
@@ -210,32 +300,50 @@ def interval_bounds(
     return np.where(nonnegative[..., None], np.maximum(bounds, 0.0), bounds)
 
 
+def _held_out_windows(cv: CrossValidation, window: int) -> np.ndarray:
+    """Indices of the windows kept when ``window`` is held out: those whose test days do not overlap it."""
+    n_windows, horizon = cv.points.shape[2], cv.points.shape[3]
+    step = cv.window_step or horizon
+    others = np.arange(n_windows)
+    kept = others[np.abs(others - window) * step >= horizon]
+    return kept if kept.size else others[others != window]
+
+
+def inside_intervals(bounds: np.ndarray, actual: np.ndarray, n_levels: int) -> np.ndarray:
+    """(..., step, level) True where ``actual`` lies inside each level's interval."""
+    inside = [
+        (bounds[..., n_levels - 1 - j] <= actual) & (actual <= bounds[..., n_levels + j])
+        for j in range(n_levels)
+    ]
+    return np.stack(inside, axis=-1)
+
+
 def calibrate(cv: CrossValidation) -> Calibration:
     """Fit the pooled quantiles and measure leave-one-window-out coverage for every model."""
     usable = cv.usable
     scores = scaled_errors(cv)
     n_series, n_models, n_windows, horizon = cv.points.shape
-    quantiles = np.zeros((n_models, horizon, 4))
-    held_out = np.zeros((n_windows, n_models, horizon, 4))
-    coverage = np.full((n_series, n_models, 2), np.nan)
+    n_levels = len(cv.levels)
+    quantiles = np.zeros((n_models, horizon, 2 * n_levels))
+    held_out = np.zeros((n_windows, n_models, horizon, 2 * n_levels))
+    coverage = np.full((n_series, n_models, n_levels), np.nan)
     nonnegative = np.broadcast_to(cv.nonnegative[:, None], (n_series, horizon))
     for m in range(n_models):
         rows = usable[:, m]
         if not rows.any():
             continue
-        quantiles[m] = _pooled_quantiles(scores[rows, m])
-        inside = np.zeros((int(rows.sum()), n_windows, horizon, 2))
+        quantiles[m] = _pooled_quantiles(scores[rows, m], cv.levels)
+        inside = np.zeros((int(rows.sum()), n_windows, horizon, n_levels))
         for w in range(n_windows):
-            held_out[w, m] = _pooled_quantiles(np.delete(scores[rows, m], w, axis=1))
+            kept = _held_out_windows(cv, w)
+            held_out[w, m] = _pooled_quantiles(scores[rows, m][:, kept], cv.levels)
             bounds = interval_bounds(
                 cv.points[rows, m, w],
                 cv.cv_scales[rows, w][:, None],
                 held_out[w, m],
                 nonnegative[rows],
             )
-            actual = cv.actuals[rows, w]
-            inside[:, w, :, 0] = (bounds[..., 1] <= actual) & (actual <= bounds[..., 2])
-            inside[:, w, :, 1] = (bounds[..., 0] <= actual) & (actual <= bounds[..., 3])
+            inside[:, w] = inside_intervals(bounds, cv.actuals[rows, w], n_levels)
         coverage[rows, m] = inside.mean(axis=(1, 2))
     return Calibration(quantiles=quantiles, held_out_quantiles=held_out, coverage=coverage)
 
@@ -276,6 +384,8 @@ class SelectionCheck:
     share_no_worse_than_baseline: float
     """Share of series whose held-out chosen forecasts score no worse than SeasonalNaive."""
     n_series: int
+    coverage_by_level: dict[int, float] = field(default_factory=dict)
+    """Held-out coverage of every configured level (``coverage_80`` and ``coverage_95`` repeat two)."""
 
 
 def held_out_selection(
@@ -291,13 +401,17 @@ def held_out_selection(
     window_mae = np.where(usable[:, :, None], _window_mae(cv), np.inf)
     base = cv.models.index(baseline)
     n_series, _, n_windows, _ = cv.points.shape
-    chosen_mase, baseline_mase, inside_80, inside_95 = [], [], [], []
+    n_levels = len(cv.levels)
+    chosen_mase: list[float] = []
+    baseline_mase: list[float] = []
+    inside: list[np.ndarray] = []
     for i in range(n_series):
         if not usable[i].any() or not usable[i, base]:
             continue
         series_mase, series_baseline = [], []
         for w in range(n_windows):
-            m = _pick(cv.models, np.delete(window_mae[i], w, axis=1).mean(axis=1), ensemble_margin)
+            kept = _held_out_windows(cv, w)
+            m = _pick(cv.models, window_mae[i][:, kept].mean(axis=1), ensemble_margin)
             bounds = interval_bounds(
                 cv.points[i, m, w],
                 np.asarray(cv.cv_scales[i, w]),
@@ -307,18 +421,19 @@ def held_out_selection(
             actual = cv.actuals[i, w]
             series_mase.append(window_mae[i, m, w] / cv.mase_scales[i])
             series_baseline.append(window_mae[i, base, w] / cv.mase_scales[i])
-            inside_80.append(np.mean((bounds[:, 1] <= actual) & (actual <= bounds[:, 2])))
-            inside_95.append(np.mean((bounds[:, 0] <= actual) & (actual <= bounds[:, 3])))
+            inside.append(inside_intervals(bounds, actual, n_levels).mean(axis=0))
         chosen_mase.append(np.mean(series_mase))
         baseline_mase.append(np.mean(series_baseline))
     if not chosen_mase:
         nan = float("nan")
         return SelectionCheck(nan, nan, nan, nan, nan, 0)
     chosen, baseline_scores = np.array(chosen_mase), np.array(baseline_mase)
+    by_level = dict(zip(cv.levels, np.mean(inside, axis=0).tolist(), strict=True))
     return SelectionCheck(
         mase=float(chosen.mean()),
-        coverage_80=float(np.mean(inside_80)),
-        coverage_95=float(np.mean(inside_95)),
+        coverage_80=float(by_level.get(80, float("nan"))),
+        coverage_95=float(by_level.get(95, float("nan"))),
+        coverage_by_level=by_level,
         baseline_mase=float(baseline_scores.mean()),
         share_no_worse_than_baseline=float(np.mean(chosen <= baseline_scores)),
         n_series=int(chosen.size),

@@ -87,6 +87,12 @@ def goal_probability(
 
     frame = _single_series(history, run is not None)
     prepared = prepare_panel(frame, config)
+    if not prepared.periods.frequency.is_daily:
+        # Goals are sums or levels over days (a deadline, the part of the period already realised).
+        raise ForecastInputError(
+            f"goal probabilities need a daily history; this one is {prepared.periods.frequency.name}",
+            "pass the metric's daily values",
+        )
     profile = prepared.profile.row(0, named=True)
     if profile["series_class"] not in FORECASTABLE:
         raise ForecastInputError(f"history cannot be forecast: {profile['fallback_reason']}")

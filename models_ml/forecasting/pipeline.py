@@ -4,16 +4,23 @@
 columns known in advance) and returns a :class:`ForecastRun` whose ``forecasts`` and ``accuracy``
 frames are ready to be written as ``ml.forecasts`` and ``ml.forecast_accuracy``.
 
+Any regular frequency works (daily, weekly, monthly, quarterly, yearly: ``ForecastConfig.freq`` or
+inferred, see :mod:`~models_ml.forecasting.frequency`); the horizon and every other length are in
+periods of it, and the ``ds`` of the output are the input's own kind of date (month ends stay month
+ends).
+
 The run, in order:
 
-1. :mod:`~models_ml.forecasting.prepare` completes calendars, classes each series and cleans outliers
-   and level shifts; series that cannot be modelled normally are routed to a fallback with a reason.
+1. :mod:`~models_ml.forecasting.prepare` infers the frequency, completes calendars, classes each series
+   and cleans outliers; series that cannot be modelled normally are routed to a fallback with a reason.
 2. Regular series: one ``StatsForecast`` call (AutoARIMA, AutoETS, AutoTheta, MSTL, SeasonalNaive)
    cross-validates and forecasts all of them; one ``MLForecast`` call does the same for LightGBM.
    Intermittent series: one ``StatsForecast`` call with Croston-type models. A model that fails on a
-   series yields NaN for that series only (statsforecast's ``fallback_model``), and is left out of it.
+   series yields NaN for that series only (statsforecast's ``fallback_model``), and is left out of it;
+   a LightGBM failure leaves LightGBM out, with the reason.
 3. :mod:`~models_ml.forecasting.evaluation` adds the ensemble, scores every candidate (MASE, sMAPE,
-   coverage), picks each series' model and calibrates the 80%/95% intervals.
+   coverage), picks each series' model and calibrates the intervals (``config.levels``, 80%/95% by
+   default).
 4. Short series get a seasonal naive forecast with its own intervals, constant ones a flat forecast.
 """
 
@@ -42,7 +49,6 @@ from models_ml.forecasting.candidates import (
 from models_ml.forecasting.config import ENSEMBLE, ForecastConfig
 from models_ml.forecasting.errors import ForecastInputError
 from models_ml.forecasting.evaluation import (
-    QUANTILE_COLUMNS,
     CrossValidation,
     SelectionCheck,
     add_ensemble,
@@ -52,9 +58,11 @@ from models_ml.forecasting.evaluation import (
     held_out_selection,
     interval_bounds,
     mase,
+    quantile_columns,
     scaled_errors,
     smape,
 )
+from models_ml.forecasting.frequency import Periods
 from models_ml.forecasting.prepare import (
     CONSTANT,
     INTERMITTENT,
@@ -112,6 +120,26 @@ ACCURACY_SCHEMA: dict[str, Any] = {
     "history_start": pl.Date,
     "history_end": pl.Date,
 }
+
+
+def forecast_schema(levels: tuple[int, ...]) -> dict[str, Any]:
+    """``FORECAST_SCHEMA`` with the bound columns of ``levels`` (the same for the default levels)."""
+    bounds = dict.fromkeys(ForecastConfig(levels=levels).interval_columns, pl.Float64)
+    head = {
+        c: t for c, t in FORECAST_SCHEMA.items() if c in ("tenant_id", "unique_id", "ds", "model", "point")
+    }
+    return head | bounds | {"is_chosen": pl.Boolean}
+
+
+def accuracy_schema(levels: tuple[int, ...]) -> dict[str, Any]:
+    """``ACCURACY_SCHEMA`` with a coverage column per level (the same for the default levels)."""
+    schema: dict[str, Any] = {}
+    for column, dtype in ACCURACY_SCHEMA.items():
+        if column == "coverage_80":
+            schema |= {f"coverage_{level}": pl.Float64 for level in levels}
+        elif column != "coverage_95":
+            schema[column] = dtype
+    return schema
 
 
 @dataclass(frozen=True)
@@ -172,13 +200,14 @@ def forecast_panel(
     checks: dict[str, SelectionCheck] = {}
     error_paths: dict[tuple[str, str], np.ndarray] = {}
     final_scales: dict[str, float] = {}
-    scales = _scale_table(prepared.data, config)
+    periods = prepared.periods
+    scales = _scale_table(prepared.data, periods)
 
     for series_class in (REGULAR, INTERMITTENT):
         keys = prepared.keys_of(series_class)
         if not keys:
             continue
-        cv = _cross_validate(prepared, keys, series_class, future, scales, config, timings)
+        cv = _cross_validate(prepared, keys, series_class, future, scales, config, timings, fallbacks)
         stage = time.perf_counter()
         result = _evaluate(cv, series_class, config, fallbacks)
         timings[f"{series_class}_evaluation"] = time.perf_counter() - stage
@@ -197,24 +226,27 @@ def forecast_panel(
     accuracy_parts += [short_accuracy, constant_accuracy]
 
     identities = prepared.profile.select(SERIES_KEY, "tenant_id", "unique_id", "history_end")
+    schema = forecast_schema(config.levels)
     forecasts = _concat_or_empty([f for f in forecast_parts if f.height])
     if forecasts.is_empty():
-        forecasts = pl.DataFrame(schema={SERIES_KEY: pl.String, "step": pl.Int64} | FORECAST_SCHEMA).drop(
+        forecasts = pl.DataFrame(schema={SERIES_KEY: pl.String, "step": pl.Int64} | schema).drop(
             "tenant_id", "unique_id", "ds"
         )
+    forecasts = forecasts.join(identities, on=SERIES_KEY, how="left").with_columns(
+        periods.frequency.shift(pl.col("history_end"), pl.col("step")).alias("ds")
+    )
     forecasts = (
-        forecasts.join(identities, on=SERIES_KEY, how="left")
-        .with_columns((pl.col("history_end") + pl.duration(days=pl.col("step"))).alias("ds"))
-        .select([pl.col(c).cast(t) for c, t in FORECAST_SCHEMA.items()])
+        prepared.restore_dates(forecasts, "ds")
+        .select([pl.col(c).cast(t) for c, t in schema.items()])
         .sort("tenant_id", "unique_id", "model", "ds")
     )
-    accuracy = _accuracy_frame(prepared, accuracy_parts, notes, fallbacks)
+    accuracy = _accuracy_frame(prepared, accuracy_parts, notes, fallbacks, config)
     calibration = (
         pl.concat(calibration_parts)
         if calibration_parts
         else pl.DataFrame(
             schema={"series_class": pl.String, "model": pl.String, "step": pl.Int64}
-            | dict.fromkeys(QUANTILE_COLUMNS, pl.Float64)
+            | dict.fromkeys(quantile_columns(config.levels), pl.Float64)
         )
     )
     timings["total"] = time.perf_counter() - started
@@ -232,7 +264,7 @@ def forecast_panel(
         config=config,
         error_paths=error_paths,
         final_scales=by_identity,
-        profile=prepared.profile,
+        profile=prepared.restore_dates(prepared.profile, "history_start", "history_end"),
     )
 
 
@@ -244,21 +276,19 @@ def _future_exogenous(
 ) -> pl.DataFrame:
     """``series_key, ds`` and exogenous values for the forecast days of every series."""
     ends = prepared.profile.filter(pl.col("n_obs") > 0).select(SERIES_KEY, "history_end")
-    grid = ends.select(
-        SERIES_KEY,
-        pl.date_ranges(
-            pl.col("history_end") + pl.duration(days=1),
-            pl.col("history_end") + pl.duration(days=config.horizon),
-            interval="1d",
-        ).alias("ds"),
-    ).explode("ds")
+    frequency = prepared.periods.frequency
+    grid = (
+        ends.join(pl.DataFrame({"step": list(range(1, config.horizon + 1))}), how="cross")
+        .select(SERIES_KEY, frequency.shift(pl.col("history_end"), pl.col("step")).alias("ds"))
+        .sort(SERIES_KEY, "ds")
+    )
     # Only LightGBM uses exogenous drivers; without it they are ignored and need no future values.
     if not prepared.exogenous or "LightGBM" not in config.candidate_models:
         return grid
     if future_exogenous is None:
         raise ForecastInputError(
             f"df has exogenous column(s) {list(prepared.exogenous)} but future_exogenous is None",
-            f"pass their planned values for the {config.horizon} forecast days, or drop the columns",
+            f"pass their values for the {frequency.plural(config.horizon)} ahead, or drop the columns",
         )
     future, columns = validate_frame(
         future_exogenous.with_columns(pl.lit(0.0).alias("y")), name="future_exogenous"
@@ -266,6 +296,8 @@ def _future_exogenous(
     missing = [c for c in prepared.exogenous if c not in columns]
     if missing:
         raise ForecastInputError(f"future_exogenous lacks column(s) {missing}")
+    if frequency.month_based:
+        future = future.with_columns(pl.col("ds").dt.month_start())
     future = future.select(series_key(pl.col("tenant_id"), pl.col("unique_id")), "ds", *prepared.exogenous)
     future = future.unique([SERIES_KEY, "ds"], keep="last")
     last_known = prepared.data.group_by(SERIES_KEY).agg(
@@ -290,15 +322,15 @@ def _future_exogenous(
     )
 
 
-def _scale_table(data: pl.DataFrame, config: ForecastConfig) -> pl.DataFrame:
-    """Per series and day: the calibration scale and the MASE denominator as of that day.
+def _scale_table(data: pl.DataFrame, periods: Periods) -> pl.DataFrame:
+    """Per series and period: the calibration scale and the MASE denominator as of that period.
 
-    Calibration scale: mean absolute weekly change of the cleaned values over the last
-    ``calibration_scale_days``, falling back to the whole history so far, then to a tenth of the mean
-    level, then 1 (a series flat for months must still get intervals that can widen). MASE
-    denominator: the usual in-sample seasonal naive MAE of the raw values up to that day.
+    Calibration scale: mean absolute seasonal change (weekly for daily series) of the cleaned values
+    over the last ``calibration_window`` periods, falling back to the whole history so far, then to a
+    tenth of the mean level, then 1 (a series flat for months must still get intervals that can
+    widen). MASE denominator: the usual in-sample seasonal naive MAE of the raw values up to then.
     """
-    weekly = config.weekly_season
+    weekly = periods.season
     change = (pl.col("y") - pl.col("y").shift(weekly)).abs().over(SERIES_KEY)
     raw_change = (pl.col("y_raw") - pl.col("y_raw").shift(weekly)).abs().over(SERIES_KEY)
     return (
@@ -306,7 +338,9 @@ def _scale_table(data: pl.DataFrame, config: ForecastConfig) -> pl.DataFrame:
         .with_columns(change.alias("change"), raw_change.alias("raw_change"))
         .with_columns(
             pl.col("change")
-            .rolling_mean(window_size=config.calibration_scale_days, min_samples=weekly)
+            .rolling_mean(
+                window_size=periods.calibration_window, min_samples=min(weekly, periods.calibration_window)
+            )
             .over(SERIES_KEY)
             .alias("recent"),
             (pl.col("change").cum_sum() / pl.col("change").cum_count()).over(SERIES_KEY).alias("expanding"),
@@ -334,9 +368,25 @@ def _first_positive(*columns: str) -> pl.Expr:
     return expression
 
 
-def _statistical_models(series_class: str, config: ForecastConfig) -> list[Any]:
-    models = regular_models(config) if series_class == REGULAR else intermittent_models(config)
-    return [guarded(model, config.max_history_days) for model in models]
+def _statistical_models(series_class: str, config: ForecastConfig, periods: Periods) -> list[Any]:
+    if series_class == REGULAR:
+        models = regular_models(config, periods)
+    else:
+        models = intermittent_models(config, periods)
+    return [guarded(model, periods.max_history) for model in models]
+
+
+def cv_window_count(n_series: int, shortest: int, periods: Periods, config: ForecastConfig) -> int:
+    """Non-overlapping cross-validation windows for a class of ``n_series`` series.
+
+    ``config.cv_windows`` at least; a run of few series gets more windows, as far as half the shortest
+    series' history allows, until series x windows reaches ``config.min_error_paths``: the intervals
+    are calibrated on those error paths, and a handful of paths cannot tell a 95% bound.
+    """
+    wanted = max(periods.cv_windows, -(-config.min_error_paths // max(n_series, 1)))
+    # The models are fitted at the first origin and carried forward: it keeps half the history at least.
+    room = (shortest - max(periods.min_training, shortest // 2)) // periods.horizon
+    return max(periods.cv_windows, min(wanted, room))
 
 
 def _cross_validate(
@@ -347,32 +397,38 @@ def _cross_validate(
     scales: pl.DataFrame,
     config: ForecastConfig,
     timings: dict[str, float],
+    fallbacks: dict[str, list[str]],
 ) -> CrossValidation:
     """Cross-validated and final forecasts of every candidate for the series of one class."""
-    h, windows = config.horizon, config.cv_windows
+    periods = prepared.periods
+    frequency = periods.frequency
     data = prepared.data.filter(pl.col(SERIES_KEY).is_in(keys))
     profile = prepared.profile.filter(pl.col(SERIES_KEY).is_in(keys)).sort(SERIES_KEY)
     keys = profile[SERIES_KEY].to_list()
+    h = periods.horizon
+    windows = cv_window_count(len(keys), int(profile["n_obs"].min()), periods, config)  # type: ignore[arg-type]
     cv_grid = (
         profile.select(SERIES_KEY, "history_end")
         .join(pl.DataFrame({"window": list(range(windows))}), how="cross")
         .join(pl.DataFrame({"step": list(range(1, h + 1))}), how="cross")
         .with_columns(
-            (pl.col("history_end") - pl.duration(days=(windows - pl.col("window")) * h)).alias("cutoff")
+            frequency.shift(pl.col("history_end"), (pl.col("window") - windows) * h).alias("cutoff")
         )
-        .with_columns((pl.col("cutoff") + pl.duration(days=pl.col("step"))).alias("ds"))
+        .with_columns(frequency.shift(pl.col("cutoff"), pl.col("step")).alias("ds"))
         .sort(SERIES_KEY, "window", "step")
     )
     final_grid = (
         profile.select(SERIES_KEY, "history_end")
         .join(pl.DataFrame({"step": list(range(1, h + 1))}), how="cross")
-        .with_columns((pl.col("history_end") + pl.duration(days=pl.col("step"))).alias("ds"))
+        .with_columns(frequency.shift(pl.col("history_end"), pl.col("step")).alias("ds"))
         .sort(SERIES_KEY, "step")
     )
 
-    models = _statistical_models(series_class, config)
+    models = _statistical_models(series_class, config, periods)
     model_names = [repr(m) for m in models]
-    statistical = StatsForecast(models=models, freq="1d", n_jobs=config.n_jobs, fallback_model=NaNModel())
+    statistical = StatsForecast(
+        models=models, freq=frequency.interval, n_jobs=config.n_jobs, fallback_model=NaNModel()
+    )
     model_input = data.select(pl.col(SERIES_KEY).alias("unique_id"), "ds", "y")
     with warnings.catch_warnings():
         # AutoARIMA's narrowed search warns on every series that it stopped at its model budget.
@@ -396,7 +452,7 @@ def _cross_validate(
 
     if series_class == REGULAR and "LightGBM" in config.candidate_models:
         stage = time.perf_counter()
-        learner_cv, learner_final = _lightgbm(prepared, data, future, config)
+        learner_cv, learner_final = _lightgbm(prepared, data, future, config, windows, fallbacks)
         timings["regular_lightgbm"] = time.perf_counter() - stage
         cv_frames.append(learner_cv)
         final_frames.append(learner_final)
@@ -438,6 +494,7 @@ def _cross_validate(
         final_points=cube(final_table, (n, h)),
         final_scales=final_scales["cv_scale"].to_numpy(),
         nonnegative=profile["nonnegative"].to_numpy(),
+        levels=config.levels,
     )
 
 
@@ -466,37 +523,67 @@ def _cross_validate_and_forecast(
 
 
 def _lightgbm(
-    prepared: PreparedPanel, data: pl.DataFrame, future: pl.DataFrame, config: ForecastConfig
+    prepared: PreparedPanel,
+    data: pl.DataFrame,
+    future: pl.DataFrame,
+    config: ForecastConfig,
+    windows: int,
+    fallbacks: dict[str, list[str]],
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Cross-validate and forecast the global LightGBM model over the given series."""
-    calendar = holiday_features(pl.concat([data["ds"], future["ds"]]), config.holiday_country)
-    exogenous = [*HOLIDAY_FEATURES, *prepared.exogenous]
-    history = data.select(pl.col(SERIES_KEY).alias("unique_id"), "ds", "y", *prepared.exogenous).join(
-        calendar, on="ds", how="left"
-    )
-    future_features = (
-        future.filter(pl.col(SERIES_KEY).is_in(data[SERIES_KEY].unique().to_list()))
-        .rename({SERIES_KEY: "unique_id"})
-        .join(calendar, on="ds", how="left")
-        .select("unique_id", "ds", *exogenous)
-    )
+    """Cross-validate and forecast the global LightGBM model over the given series.
+
+    Calendar and holiday features exist only for daily series, where they mean something. A failure
+    inside mlforecast or LightGBM costs this candidate (NaN for every series, with the reason), not
+    the run.
+    """
+    periods = prepared.periods
+    daily = periods.frequency.is_daily
+    keys = data[SERIES_KEY].unique().to_list()
+    future = future.filter(pl.col(SERIES_KEY).is_in(keys))
+    exogenous = [*(HOLIDAY_FEATURES if daily else ()), *prepared.exogenous]
+    history = data.select(pl.col(SERIES_KEY).alias("unique_id"), "ds", "y", *prepared.exogenous)
+    future_features = future.rename({SERIES_KEY: "unique_id"})
+    if daily:
+        calendar = holiday_features(pl.concat([data["ds"], future["ds"]]), config.holiday_country)
+        history = history.join(calendar, on="ds", how="left")
+        future_features = future_features.join(calendar, on="ds", how="left")
     history = history.select("unique_id", "ds", "y", *exogenous)
-    learner = lightgbm_forecaster(config)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cv = learner.cross_validation(
-            df=history,
-            n_windows=config.cv_windows,
-            h=config.horizon,
-            step_size=config.horizon,
-            static_features=[],
+    future_features = future_features.select("unique_id", "ds", *exogenous)
+    learner = lightgbm_forecaster(config, periods)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cv = learner.cross_validation(
+                df=history,
+                n_windows=windows,
+                h=periods.horizon,
+                step_size=periods.horizon,
+                static_features=[],
+                refit=_lightgbm_refit(windows, periods.cv_windows),
+            )
+            learner.fit(history, static_features=[])
+            final = learner.predict(h=periods.horizon, X_df=future_features if exogenous else None)
+    except Exception as error:  # any failure of the learner costs only this candidate
+        for key in keys:
+            fallbacks.setdefault(key, []).append(
+                f"LightGBM could not be fitted ({type(error).__name__}: {str(error)[:120]}) and was left out"
+            )
+        empty_cv = pl.DataFrame(
+            schema={SERIES_KEY: pl.String, "cutoff": pl.Date, "ds": pl.Date, "LightGBM": pl.Float64}
         )
-        learner.fit(history, static_features=[])
-        final = learner.predict(h=config.horizon, X_df=future_features)
+        return empty_cv, future.select(SERIES_KEY, "ds", pl.lit(None, dtype=pl.Float64).alias("LightGBM"))
     return (
         cv.rename({"unique_id": SERIES_KEY}).select(SERIES_KEY, "cutoff", "ds", "LightGBM"),
         final.rename({"unique_id": SERIES_KEY}).select(SERIES_KEY, "ds", "LightGBM"),
     )
+
+
+def _lightgbm_refit(windows: int, base_windows: int) -> bool | int:
+    """Refit LightGBM in every window, or, when a small panel got extra windows, about ``base_windows``
+    times: one series with 19 windows cost 25 s of LightGBM fits against 5 s with three."""
+    if windows <= base_windows:
+        return True
+    return -(-windows // base_windows)
 
 
 @dataclass(frozen=True)
@@ -541,10 +628,7 @@ def _evaluate(
             "step": step_index.ravel()[keep] + 1,
             "model": np.asarray(cv.models, dtype=object)[model_index.ravel()[keep]],
             "point": cv.final_points.ravel()[keep],
-            "lo_95": bounds[..., 0].ravel()[keep],
-            "lo_80": bounds[..., 1].ravel()[keep],
-            "hi_80": bounds[..., 2].ravel()[keep],
-            "hi_95": bounds[..., 3].ravel()[keep],
+            **{column: bounds[..., j].ravel()[keep] for j, column in enumerate(config.interval_columns)},
             "is_chosen": (model_index == chosen[:, None, None]).ravel()[keep],
         },
         schema_overrides={SERIES_KEY: pl.String, "model": pl.String},
@@ -566,9 +650,11 @@ def _evaluate(
                     "chosen_model": chosen_name,
                     "mase": float(scores_mase[i, m]),
                     "smape": float(scores_smape[i, m]),
-                    "coverage_80": float(calibration.coverage[i, m, 0]),
-                    "coverage_95": float(calibration.coverage[i, m, 1]),
-                    "cv_windows": config.cv_windows,
+                    **{
+                        f"coverage_{level}": float(calibration.coverage[i, m, j])
+                        for j, level in enumerate(config.levels)
+                    },
+                    "cv_windows": cv.points.shape[2],
                     "ensemble_members": ", ".join(cv.ensemble_members[i]) if model == ENSEMBLE else None,
                 }
             )
@@ -581,8 +667,7 @@ def _evaluate(
             "chosen_model": pl.String,
             "mase": pl.Float64,
             "smape": pl.Float64,
-            "coverage_80": pl.Float64,
-            "coverage_95": pl.Float64,
+            **{f"coverage_{level}": pl.Float64 for level in config.levels},
             "cv_windows": pl.Int64,
             "ensemble_members": pl.String,
         },
@@ -592,7 +677,10 @@ def _evaluate(
             "series_class": series_class,
             "model": np.repeat(np.asarray(cv.models, dtype=object), h),
             "step": np.tile(np.arange(1, h + 1), n_models),
-            **{column: calibration.quantiles[:, :, j].ravel() for j, column in enumerate(QUANTILE_COLUMNS)},
+            **{
+                column: calibration.quantiles[:, :, j].ravel()
+                for j, column in enumerate(quantile_columns(config.levels))
+            },
         },
         schema_overrides={"model": pl.String, "series_class": pl.String},
     ).filter(pl.col("model").is_in([cv.models[m] for m in range(n_models) if usable[:, m].any()]))
@@ -618,32 +706,42 @@ def _forecast_short(prepared: PreparedPanel, config: ForecastConfig) -> tuple[pl
     profile = prepared.profile.filter(pl.col("series_class") == SHORT)
     forecast_parts, accuracy_parts = [], []
     by_model: dict[str, list[str]] = {}
+    periods = prepared.periods
     for row in profile.iter_rows(named=True):
-        by_model.setdefault(repr(short_series_model(config, row["n_obs"])), []).append(row[SERIES_KEY])
+        by_model.setdefault(repr(short_series_model(periods, row["n_obs"])), []).append(row[SERIES_KEY])
     for keys in by_model.values():
         first = profile.filter(pl.col(SERIES_KEY) == keys[0])["n_obs"][0]
-        model = short_series_model(config, first)
+        model = short_series_model(periods, first)
         name = repr(model)
         model_input = prepared.data.filter(pl.col(SERIES_KEY).is_in(keys)).select(
             pl.col(SERIES_KEY).alias("unique_id"), "ds", "y"
         )
-        result = StatsForecast(models=[model], freq="1d", n_jobs=1, fallback_model=NaNModel()).forecast(
-            h=config.horizon, df=model_input, level=[80, 95]
+        statistical = StatsForecast(
+            models=[model], freq=periods.frequency.interval, n_jobs=1, fallback_model=NaNModel()
         )
-        result = result.rename({"unique_id": SERIES_KEY}).join(
-            profile.select(SERIES_KEY, "nonnegative", "history_end"), on=SERIES_KEY
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = statistical.forecast(h=config.horizon, df=model_input, level=list(config.levels))
+        result = (
+            result.rename({"unique_id": SERIES_KEY})
+            .join(profile.select(SERIES_KEY, "nonnegative"), on=SERIES_KEY)
+            .sort(SERIES_KEY, "ds")
+            .with_columns(pl.int_range(1, pl.len() + 1).over(SERIES_KEY).alias("step"))
         )
         floor = pl.when(pl.col("nonnegative")).then(0.0).otherwise(None)
+        bounds = []
+        for column in config.interval_columns:
+            side, level = column.split("_")
+            # A model's own interval can be undefined on a very short series: the point forecast then.
+            bound = pl.col(f"{name}-{side}-{level}").fill_nan(None).fill_null(pl.col(name))
+            bounds.append(pl.max_horizontal(bound, floor).alias(column))
         forecast_parts.append(
             result.select(
                 SERIES_KEY,
-                ((pl.col("ds") - pl.col("history_end")).dt.total_days()).alias("step"),
+                "step",
                 pl.lit(name).alias("model"),
                 pl.max_horizontal(pl.col(name), floor).alias("point"),
-                pl.max_horizontal(pl.col(f"{name}-lo-95"), floor).alias("lo_95"),
-                pl.max_horizontal(pl.col(f"{name}-lo-80"), floor).alias("lo_80"),
-                pl.max_horizontal(pl.col(f"{name}-hi-80"), floor).alias("hi_80"),
-                pl.max_horizontal(pl.col(f"{name}-hi-95"), floor).alias("hi_95"),
+                *bounds,
                 pl.lit(True).alias("is_chosen"),
             )
         )
@@ -666,7 +764,7 @@ def _forecast_constant(prepared: PreparedPanel, config: ForecastConfig) -> tuple
         SERIES_KEY,
         "step",
         pl.lit("Constant").alias("model"),
-        *[pl.col("value").alias(c) for c in ("point", "lo_95", "lo_80", "hi_80", "hi_95")],
+        *[pl.col("value").alias(c) for c in ("point", *config.interval_columns)],
         pl.lit(True).alias("is_chosen"),
     )
     accuracy = constant.select(
@@ -683,6 +781,7 @@ def _accuracy_frame(
     parts: Sequence[pl.DataFrame],
     notes: dict[str, list[str]],
     fallbacks: dict[str, list[str]],
+    config: ForecastConfig,
 ) -> pl.DataFrame:
     """One row per series and candidate, plus one row (model null) for each series left unforecast."""
     rows = _concat_or_empty([p for p in parts if p.height], how="diagonal_relaxed")
@@ -700,7 +799,11 @@ def _accuracy_frame(
         schema={SERIES_KEY: pl.String, "run_notes": pl.String, "run_fallbacks": pl.String},
     )
     joined = (
-        rows.join(prepared.profile, on=SERIES_KEY, how="left")
+        rows.join(
+            prepared.restore_dates(prepared.profile, "history_start", "history_end"),
+            on=SERIES_KEY,
+            how="left",
+        )
         .join(extra, on=SERIES_KEY, how="left")
         .with_columns(
             pl.concat_str(
@@ -713,7 +816,8 @@ def _accuracy_frame(
             .alias("data_notes"),
         )
     )
-    for column, dtype in ACCURACY_SCHEMA.items():
+    schema = accuracy_schema(config.levels)
+    for column, dtype in schema.items():
         if column not in joined.columns:
             joined = joined.with_columns(pl.lit(None, dtype=dtype).alias(column))
     return (
@@ -724,7 +828,7 @@ def _accuracy_frame(
             .otherwise(pl.col("fallback_reason"))
             .alias("fallback_reason")
         )
-        .select([pl.col(c).cast(t) for c, t in ACCURACY_SCHEMA.items()])
+        .select([pl.col(c).cast(t) for c, t in schema.items()])
         .sort("tenant_id", "unique_id", "model", nulls_last=True)
     )
 

@@ -135,7 +135,7 @@ def test_missing_future_values_are_held_and_noted() -> None:
             "must be a Date",
         ),
         (
-            pl.DataFrame({"tenant_id": ["a"], "unique_id": ["m"], "ds": [date(2025, 1, 1)], "y": ["x"]}),
+            pl.DataFrame({"tenant_id": ["a"], "unique_id": ["m"], "ds": [date(2025, 1, 1)], "y": [[1.0]]}),
             "must be numeric",
         ),
         (

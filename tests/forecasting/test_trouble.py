@@ -174,8 +174,8 @@ def test_a_model_failing_on_one_series_costs_only_that_series(monkeypatch: pytes
         pl.lit("profit").alias("unique_id"), (pl.col("y") - 10 * pl.col("y").max()).alias("y")
     )
 
-    def with_fragile(config: ForecastConfig) -> list[Any]:
-        return [*regular_models(config), _Fragile(), RecentHistory(_Fragile(), 60, "FragileForward")]
+    def with_fragile(config: ForecastConfig, periods: Any = None) -> list[Any]:
+        return [*regular_models(config, periods), _Fragile(), RecentHistory(_Fragile(), 60, "FragileForward")]
 
     monkeypatch.setattr(pipeline_module, "regular_models", with_fragile)
     run = forecast_panel(pl.concat([panel, profit]), config=ForecastConfig(models=("SeasonalNaive",)))
