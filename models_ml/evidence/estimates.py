@@ -83,6 +83,9 @@ class RawEstimate:
     #: Standard deviation of the outcome: the unit an "absolute" interval's width is judged in.
     outcome_sd: float | None = None
     overlap: dict[str, Any] | None = None
+    #: A grade this estimate cannot exceed, whatever its interval, and why (said in the record).
+    cap: Grade | None = None
+    cap_reason: str | None = None
 
     def log_interval(self, alpha: float) -> tuple[float, float] | None:
         if self.problem or self.log_effect is None or self.log_se is None:
@@ -153,6 +156,8 @@ def finish_estimate(raw: RawEstimate, disagree: bool, settings: EvidenceSettings
             scale=(raw.outcome_sd or 0.0) if absolute else 1.0,
             scale_label="standard deviations of the outcome" if absolute else None,
             p_value=p_value,
+            cap=raw.cap,
+            cap_reason=raw.cap_reason,
         ),
         max_relative_ci_width=settings.max_ci_width_in_sd if absolute else settings.max_relative_ci_width,
         strong_max_p_value=settings.strong_max_p_value,
