@@ -198,11 +198,12 @@ def refute(run: DoWhyRun, settings: EvidenceSettings, standard_error: float) -> 
         if name == "placebo_treatment":
             # The placebo's mean effect is compared with zero, not with the estimate: each placebo
             # draw spreads about like the estimate (one standard error), so their mean over the
-            # simulations should lie within 1.96 standard errors / sqrt(simulations) of zero.
+            # simulations should lie within 2.58 standard errors / sqrt(simulations) of zero (a 1%
+            # test: a failed placebo demotes a grade to weak, so false alarms are kept rare).
             # (DoWhy's own test asks whether the real estimate stands out from the placebos, which
             # a real effect makes "significant".)
             spread = max(standard_error, 1e-12)
-            failed = abs(new_effect) > max(1.96 * spread / np.sqrt(simulations), 0.25 * spread)
+            failed = abs(new_effect) > max(2.58 * spread / np.sqrt(simulations), 0.25 * spread)
             p_value = float(2.0 * stats.norm.sf(abs(new_effect) * np.sqrt(simulations) / spread))
         else:
             failed = failed and abs(new_effect - run.value) > 0.25 * standard_error

@@ -797,6 +797,11 @@ def estimate_intervention_effect(
         raws[ITS] = _Raw(ITS, "design", no_estimate, n_treated, n_control, problem=problem)
         raws[NAIVE] = _Raw(NAIVE, "baseline", no_estimate, n_treated, n_control, problem=problem)
 
+    for raw in raws.values():
+        # The effect is taken on log(metric): days with zero or missing values (closed days) are left
+        # out, and the record says how many. A table whose outcome can be zero or negative belongs in
+        # estimate_effect, which keeps every row in the outcome's own units.
+        raw.settings.setdefault("days_left_out_not_positive", frame.dropped_days)
     history = season_seen_only_after(frame, intervention, settings) if problem is None else None
     if history is not None:
         for method, raw in raws.items():
