@@ -15,8 +15,11 @@ each through DoWhy's identify → estimate → refute flow on the log of the met
   (shifted by 364 days so weekdays line up): the change from the weeks before to the window,
   this year minus earlier years.
 - ``propensity_score_weighting`` / ``propensity_score_matching``: backdoor adjustment by the
-  propensity of a day to be treated (weekday, time of year, trend, other interventions); only
-  where treated days have comparable untreated days (overlap), as with scattered flash sales.
+  propensity of a day to be treated (weekday, month, trend, other interventions, declared
+  confounders), through the plain-table path's :func:`~models_ml.evidence.tabular.propensity_design`:
+  only where treated days have comparable untreated days on those features (overlap: share of
+  treated days inside the controls' propensity range, effective sample size after weighting, the
+  largest weight's share), as with scattered flash sales.
 - ``naive_before_after``: the days just before against the first treated days. A baseline, never
   graded above weak; reported so an owner sees what a simple comparison would have claimed.
 
@@ -26,12 +29,16 @@ is calibrated on placebo windows: windows of the same length, shifted by whole w
 untreated time, are added to the same regression one at a time; the ratio of the spread of their
 "effects" to their nominal standard errors inflates the real one, and the t quantile uses the
 number of independent placebo windows as degrees of freedom. Scattered treated days use
-Newey-West (HAC) errors. Propensity-score intervals come from DoWhy's bootstrap.
+Newey-West (HAC) errors. Propensity-score intervals come from a bootstrap that re-fits the
+propensity model on every resample.
 
 Refuters: DoWhy's placebo treatment (permuted), random common cause and data subset, each with
-``settings.refuter_simulations`` re-estimates (20 by default). The grade follows the rule of
-:mod:`models_ml.evidence.grading`. The headline (primary) design is the first conclusive one of
-seasonal regression, synthetic control and comparable periods; the others are cross-checks.
+``settings.refuter_simulations`` re-estimates (20 by default), each on a fresh copy of the data.
+The grade follows the rule of :mod:`models_ml.evidence.grading`; a contiguous window whose weeks of
+the year were never seen untreated before it is weak at most (:func:`season_seen_only_after`). The
+headline (primary) design is the first conclusive one of seasonal regression, synthetic control and
+comparable periods, chosen by :func:`~models_ml.evidence.tabular.grade_designs` as on a plain table;
+the others are cross-checks.
 """
 
 from __future__ import annotations

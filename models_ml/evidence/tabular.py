@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -254,7 +254,10 @@ def propensity_design(
         if not math.isfinite(se) or se <= 0:
             raw.problem = "the bootstrap could not measure the uncertainty of the estimate"
             return raw
-        raw.refutations = (*refute(run, settings, se), *extra_refutations)
+        raw.refutations = (
+            *refute(run, settings, se),
+            *(replace(r, original_effect=run.value) for r in extra_refutations),
+        )
     # A t quantile with the resamples' degrees of freedom: the standard error is itself estimated.
     raw.log_effect, raw.log_se, raw.dof = run.value, se, float(max(resamples - 1, 1))
     raw.settings.update(
@@ -311,7 +314,10 @@ def _regression(
     _, se, dof = _robust_ols(data[_Y].to_numpy(dtype=float), treated, features)
     with quiet_numerics(settings):
         run = identify_and_estimate(data, _Y, list(confounders), "backdoor.linear_regression")
-        raw.refutations = (*refute(run, settings, se), *extra_refutations)
+        raw.refutations = (
+            *refute(run, settings, se),
+            *(replace(r, original_effect=run.value) for r in extra_refutations),
+        )
     raw.log_effect, raw.log_se, raw.dof = run.value, se, dof
     raw.settings = {
         "dowhy_method": "backdoor.linear_regression",
@@ -346,9 +352,10 @@ def _difference(data: pd.DataFrame, outcome_sd: float) -> RawEstimate:
 def placebo_outcome_refutation(
     data: pd.DataFrame, placebo: np.ndarray, confounders: Sequence[str], original: float
 ) -> Refutation:
-    """The "effect" of the treatment on an outcome it cannot have moved, adjusted like the estimate.
+    """The "effect" of the treatment on an outcome it cannot have moved, adjusted for the same
+    confounders by regression (for every design: one check of what the confounders leave behind).
 
-    Fails when that effect is significant at 5% (HC3 interval of the same regression adjustment):
+    Fails when that effect is significant at 5% (HC3 interval):
     then the confounders given leave a difference between the groups that the treatment did not make.
     """
     from scipy import stats
@@ -633,7 +640,13 @@ def estimate_effect(
             )
         if overlap_problem:
             raws[COMMON_SUPPORT] = _common_support(
-                frame, keys, ps, settings, assumptions=regression_assumptions, outcome_sd=outcome_sd
+                frame,
+                keys,
+                ps,
+                settings,
+                assumptions=regression_assumptions,
+                outcome_sd=outcome_sd,
+                placebo=placebo,
             )
         for raw in raws.values():
             raw.settings["confounders"] = list(confounders)
@@ -666,8 +679,6 @@ def estimate_effect(
 
 
 def _with_reason(primary: MethodEstimate, lead: str, reasons: Sequence[str]) -> MethodEstimate:
-    from dataclasses import replace
-
     text = f"{lead}: {primary.reason}" + ("; " + "; ".join(reasons) if reasons else "")
     return replace(primary, reason=text)
 
@@ -680,6 +691,7 @@ def _common_support(
     *,
     assumptions: str,
     outcome_sd: float,
+    placebo: np.ndarray | None = None,
 ) -> RawEstimate:
     """The regression on the units whose propensity lies inside the other group's range."""
     treated = frame[TREATMENT].to_numpy().astype(bool)
@@ -710,8 +722,15 @@ def _common_support(
             scale="absolute",
             outcome_sd=outcome_sd,
         )
+    extra = () if placebo is None else (placebo_outcome_refutation(kept, placebo[keep], keys, 0.0),)
     raw = _regression(
-        kept, keys, COMMON_SUPPORT, settings, assumptions=support_assumptions, outcome_sd=outcome_sd
+        kept,
+        keys,
+        COMMON_SUPPORT,
+        settings,
+        assumptions=support_assumptions,
+        outcome_sd=outcome_sd,
+        extra_refutations=extra,
     )
     raw.settings.update(
         {
