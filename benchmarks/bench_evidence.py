@@ -234,12 +234,12 @@ def case_calibration(seeds_per_kind: int) -> dict[str, Any]:
     from models_ml.evidence import EvidenceSettings
     from models_ml.evidence.calibration import run_suite, summarize
 
-    settings = EvidenceSettings(refuter_simulations=4, bootstrap_simulations=20)
+    settings = EvidenceSettings(refuter_simulations=4)
     started = time.perf_counter()
     results = run_suite(seeds_per_kind, settings)
     summary = summarize(results)
     summary["seconds"] = time.perf_counter() - started
-    summary["settings"] = {"refuter_simulations": 4, "bootstrap_simulations": 20, "units_per_table": 400}
+    summary["settings"] = {"refuter_simulations": 4, "bootstrap_simulations": 30, "units_per_table": 400}
     summary["misses"] = [
         [r.kind, r.seed, r.method, r.grade, r.truth, r.ci_low, r.ci_high]
         for r in results

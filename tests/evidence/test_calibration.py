@@ -15,7 +15,7 @@ import pytest
 from models_ml.evidence import EvidenceSettings, estimate_effect
 from models_ml.evidence.calibration import KINDS, run_suite, summarize
 
-SUITE = EvidenceSettings(refuter_simulations=4, bootstrap_simulations=20)
+SUITE = EvidenceSettings(refuter_simulations=4)
 #: The experimental benchmark: mean 1978 earnings of trainees minus controls in the NSW experiment.
 NSW_EXPERIMENTAL_ATT = 1794.34
 LALONDE_CONFOUNDERS = ["age", "educ", "black", "hisp", "marr", "nodegree", "re74", "re75"]
