@@ -9,6 +9,8 @@ rule (:mod:`models_ml.evidence.grading`).
 Main entry points:
 
 - :func:`run_evidence`: everything for one tenant.
+- :func:`estimate_effect`: "did this work?" on a plain table (units, a binary treatment, an outcome,
+  confounders; ATE or ATT), in the outcome's own units, graded like every other effect.
 - :func:`estimate_intervention_effects`: DoWhy identify → estimate → refute per intervention.
 - :func:`estimate_segment_effects`, :func:`estimate_price_elasticities`: EconML double ML.
 - :func:`granger_drivers`, :func:`discover_structure`: Granger tests and PC with time order.
@@ -31,6 +33,7 @@ from models_ml.evidence.effects import (
     estimate_intervention_effects,
 )
 from models_ml.evidence.errors import EvidenceInputError
+from models_ml.evidence.estimates import RawEstimate
 from models_ml.evidence.grading import GRADES, Grade, GradeInput, grade_evidence
 from models_ml.evidence.heterogeneity import (
     Elasticity,
@@ -60,6 +63,7 @@ from models_ml.evidence.root_cause import (
 )
 from models_ml.evidence.run import EvidenceRun, run_evidence
 from models_ml.evidence.settings import EvidenceSettings
+from models_ml.evidence.tabular import TableEffect, estimate_effect, overlap_diagnostics
 
 __all__ = [
     "EDGE_SCHEMA",
@@ -83,15 +87,18 @@ __all__ = [
     "Intervention",
     "InterventionEffect",
     "MethodEstimate",
+    "RawEstimate",
     "SegmentEffect",
     "SegmentEffects",
     "StructureResult",
+    "TableEffect",
     "attribute_change_gcm",
     "attribute_price_volume_mix",
     "attribute_revenue_change",
     "check_evidence",
     "discover_structure",
     "edges_frame",
+    "estimate_effect",
     "estimate_intervention_effect",
     "estimate_intervention_effects",
     "estimate_price_elasticities",
@@ -99,6 +106,7 @@ __all__ = [
     "grade_evidence",
     "granger_drivers",
     "nodes_frame",
+    "overlap_diagnostics",
     "run_evidence",
     "shapley_decomposition",
 ]

@@ -7,8 +7,10 @@ drivers), in this order:
 1. **inconclusive** when the data cannot answer: a data check failed (no treated days, fewer
    treated days than ``min_treated_days``, a pre-period shorter than ``min_pre_days``, no overlap
    between treated and untreated days or units, no price variation), the estimate or its interval
-   is not a finite number, or the interval is wider than ``max_relative_ci_width`` (on the scale
-   of a relative change, 1.0 = 100 percentage points). Inconclusive results carry the reason and
+   is not a finite number, or the interval is wider than ``max_relative_ci_width`` measured on the
+   effect's own scale: ``scale`` is the unit the width is divided by (1.0 for a relative change,
+   where 1.0 = 100 percentage points; the outcome's standard deviation for an effect in dollars,
+   kilograms or counts), so every unit is graded alike. Inconclusive results carry the reason and
    no number.
 2. **weak** when the number is a baseline that adjusts for nothing (the naive before/after), the
    placebo refuter failed (a fake treatment shows an "effect" too), two or more refuters failed,
@@ -17,7 +19,10 @@ drivers), in this order:
    disagrees (its interval lies wholly on the other side of zero, or does not overlap), or the
    identification is only predictive (Granger causality).
 4. **strong** otherwise: the interval excludes zero, every refuter passed, no other design
-   disagrees, and the design identifies a causal effect under stated assumptions.
+   disagrees, and the design identifies a causal effect under stated assumptions. Where the caller
+   gives a p-value and ``strong_max_p_value``, strong also needs p at or below it (0.01 for
+   intervention and table effects): an interval that only just excludes zero is moderate, so that
+   null effects are graded strong far less than 5% of the time (measured in docs/benchmarks.md).
 
 Then a caller's cap lowers the grade with its stated reason (segment effects from one contiguous
 window are capped at weak: its days share shocks that per-segment intervals ignore). Structure
@@ -57,6 +62,12 @@ class GradeInput:
     designs_disagree: bool = False
     cap: Grade | None = None
     cap_reason: str | None = None
+    #: The unit the interval's width is measured in: 1.0 for a relative change, the outcome's
+    #: standard deviation for an effect in the outcome's own units.
+    scale: float = 1.0
+    #: Words for that unit, used in the reason ("standard deviations of the outcome").
+    scale_label: str | None = None
+    p_value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +82,9 @@ def _weaker(a: Grade, b: Grade) -> Grade:
     return a if GRADES.index(a) >= GRADES.index(b) else b
 
 
-def grade_evidence(evidence: GradeInput, *, max_relative_ci_width: float) -> GradeDecision:
+def grade_evidence(
+    evidence: GradeInput, *, max_relative_ci_width: float, strong_max_p_value: float | None = None
+) -> GradeDecision:
     """The one grading rule of the evidence engine; see the module docstring for the rule in words."""
     if evidence.data_problem:
         return GradeDecision("inconclusive", evidence.data_problem)
@@ -83,7 +96,16 @@ def grade_evidence(evidence: GradeInput, *, max_relative_ci_width: float) -> Gra
     if any(v is None or not math.isfinite(v) for v in values):
         return GradeDecision("inconclusive", "the estimate or its interval could not be computed")
     ci_low, ci_high = float(evidence.ci_low), float(evidence.ci_high)  # type: ignore[arg-type]
-    if ci_high - ci_low > max_relative_ci_width:
+    if not (math.isfinite(evidence.scale) and evidence.scale > 0):
+        return GradeDecision("inconclusive", "the outcome does not vary, so no effect can be measured on it")
+    width = (ci_high - ci_low) / evidence.scale
+    if width > max_relative_ci_width:
+        if evidence.scale_label:
+            return GradeDecision(
+                "inconclusive",
+                f"the interval ({ci_low:+.4g} to {ci_high:+.4g}) is {width:.2g} {evidence.scale_label} wide "
+                f"(at most {max_relative_ci_width:g} can say anything)",
+            )
         return GradeDecision(
             "inconclusive",
             f"the interval ({ci_low:+.3g} to {ci_high:+.3g}) is too wide to say anything",
@@ -94,7 +116,10 @@ def grade_evidence(evidence: GradeInput, *, max_relative_ci_width: float) -> Gra
     failed = sum(1 for passed in evidence.refuters_passed if not passed)
     excludes_zero = ci_low > 0.0 or ci_high < 0.0
     if evidence.identification == "baseline":
-        grade, reasons = "weak", ["a before/after comparison adjusts for nothing else that changed"]
+        grade, reasons = (
+            "weak",
+            ["a plain before/after or treated/untreated comparison adjusts for nothing else that differs"],
+        )
     elif evidence.placebo_passed is False:
         grade, reasons = "weak", ["a placebo treatment shows an effect too"]
     elif failed >= 2:
@@ -104,6 +129,13 @@ def grade_evidence(evidence: GradeInput, *, max_relative_ci_width: float) -> Gra
     else:
         if failed == 1:
             grade, reasons = "moderate", ["one refuter failed"]
+        if (
+            strong_max_p_value is not None
+            and evidence.p_value is not None
+            and evidence.p_value > strong_max_p_value
+        ):
+            grade = _weaker(grade, "moderate")
+            reasons.append(f"the interval only just excludes zero (p = {evidence.p_value:.2g})")
         if evidence.designs_disagree:
             grade, reasons = "moderate", [*reasons, "another design disagrees"]
         if evidence.identification == "predictive":

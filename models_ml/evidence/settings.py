@@ -53,6 +53,21 @@ class EvidenceSettings:
     bootstrap_simulations: int = 30
     #: Above this width (upper minus lower bound, as a relative change) an interval says nothing.
     max_relative_ci_width: float = 1.0
+    #: Above this width, in standard deviations of the outcome, an interval of an effect measured in
+    #: the outcome's own units (dollars, kilograms, counts: the plain-table path) says nothing.
+    max_ci_width_in_sd: float = 1.0
+    #: A strong grade needs a p-value at or below this (intervention and table effects): an interval
+    #: that only just excludes zero is moderate, so null effects are rarely graded strong.
+    strong_max_p_value: float = 0.01
+    #: Iterations the propensity model (a logistic regression on standardised confounders) may take;
+    #: one that has not converged by then is recorded as a warning in the estimate's settings.
+    propensity_max_iter: int = 5000
+    #: A propensity design needs at least this effective sample size in each group after weighting.
+    min_effective_sample_size: float = 20.0
+    #: A propensity design fails overlap when one unit carries more than this share of its group's weight.
+    max_weight_share: float = 0.1
+    #: Fewer treated or untreated units (rows) than this in a plain table and no design can answer.
+    min_group_units: int = 10
     #: Above this width (upper minus lower bound) an elasticity interval says nothing.
     max_elasticity_ci_width: float = 2.0
     #: Peers' synthetic series must explain at least this share of the pre-period variation.
@@ -95,6 +110,8 @@ class EvidenceSettings:
             "blas_threads",
             "gcm_num_samples",
             "gcm_bootstrap_resamples",
+            "propensity_max_iter",
+            "min_group_units",
         ):
             if getattr(self, name) < 1:
                 raise EvidenceInputError(f"settings.{name} must be at least 1, got {getattr(self, name)}")
@@ -105,6 +122,14 @@ class EvidenceSettings:
         if not 0.0 < self.min_overlap_share <= 1.0:
             raise EvidenceInputError(
                 f"settings.min_overlap_share must lie in (0, 1], got {self.min_overlap_share}"
+            )
+        if not 0.0 < self.max_weight_share <= 1.0:
+            raise EvidenceInputError(
+                f"settings.max_weight_share must lie in (0, 1], got {self.max_weight_share}"
+            )
+        if not 0.0 < self.strong_max_p_value <= 1.0:
+            raise EvidenceInputError(
+                f"settings.strong_max_p_value must lie in (0, 1], got {self.strong_max_p_value}"
             )
         if self.granger_ic not in {"aic", "bic", "hqic", "fpe"}:
             raise EvidenceInputError(

@@ -119,16 +119,31 @@ def test_comparable_peers_recover_the_effect_when_own_history_cannot(business_a:
     assert primary.grade != "strong" or (primary.estimate or 0.0) > 0
 
 
-def test_days_without_overlap_make_propensity_methods_inconclusive(run_a) -> None:
-    spring = next(e for e in run_a.effects if e.intervention.name == "spring_promotion")
-    propensity = [c for c in spring.cross_checks if c.method.startswith("propensity")]
+def test_days_without_overlap_make_propensity_methods_inconclusive(
+    run_a, business_a: SyntheticBusiness
+) -> None:
+    # A lasting price change: every day after it is treated, so no untreated day shares its trend.
+    price = next(e for e in run_a.effects if e.intervention.name == "price_increase")
+    propensity = [c for c in price.cross_checks if c.method.startswith("propensity")]
     assert len(propensity) == 2
     for check in propensity:
         assert check.grade == "inconclusive" and check.estimate is None
         assert check.reason and "no overlap" in check.reason
+        assert check.overlap is not None and check.overlap["share_treated_in_control_range"] < 0.8
     # Scattered flash sales do overlap, so the same methods answer there.
     flash = next(e for e in run_a.effects if e.intervention.name == "flash_sales")
     assert all(c.is_conclusive for c in flash.cross_checks if c.method.startswith("propensity"))
+    # The three-week spring promotion has untreated springs in other years: on the confounders used
+    # (weekday, month, trend, the other interventions) its days overlap, and the record says how well.
+    # (Before the propensity model was scaled and converged, this case was refused as "no overlap".)
+    spring = next(e for e in run_a.effects if e.intervention.name == "spring_promotion")
+    truth = business_a.true_effects["spring_promotion"]
+    for check in spring.cross_checks:
+        if check.method.startswith("propensity") and check.is_conclusive:
+            assert check.overlap is not None and check.overlap["share_treated_in_control_range"] >= 0.8
+            assert check.overlap["effective_sample_size_control"] >= 20
+            assert check.ci_low is not None and check.ci_high is not None
+            assert check.ci_low <= truth <= check.ci_high
 
 
 def test_intervention_identical_to_another_cannot_be_separated(business_a: SyntheticBusiness) -> None:
