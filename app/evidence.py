@@ -76,7 +76,8 @@ def render() -> None:
     edges = stored.edges
     st.caption(
         "What caused the changes in your numbers, and how sure Keel is. Each effect has a 95% interval and "
-        "a grade: strong (the interval excludes zero and every test of the method passed), moderate, weak, "
+        "a grade: strong (the interval is narrow, clearly away from zero, and every test of the method "
+        "passed), moderate, weak, "
         "or inconclusive (the data cannot tell, and Keel says why instead of guessing)."
     )
     labels = stored.labels
