@@ -64,7 +64,7 @@ def demo_database(settings: KeelSettings) -> Iterator[KeelSettings]:
         else:
             os.environ["KEEL_DATABASE_NAME"] = saved
         get_settings.cache_clear()
-        with warehouse.connect("admin", autocommit=True, migrate=False, settings=settings) as conn:
+        with warehouse.connect("admin", autocommit=True, settings=settings) as conn:
             conn.execute(f"drop database if exists {name} with (force)")
 
 

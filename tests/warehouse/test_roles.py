@@ -64,19 +64,27 @@ def test_role_is_refused(role: str, statement: str, two_tenants: TwoTenants) -> 
         conn.execute(statement)
 
 
-def test_no_keel_role_is_privileged() -> None:
+def test_no_keel_role_is_privileged(two_tenants: TwoTenants) -> None:
     with warehouse.connect("admin") as conn:
         rows = conn.execute(
             "select rolname, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb, rolcanlogin "
             "from pg_roles where rolname like 'keel\\_%' order by 1"
         ).fetchall()
         memberships = conn.execute(
-            "select r.rolname from pg_auth_members m join pg_roles r on r.oid = m.member "
-            "where r.rolname like 'keel\\_%'"
+            "select r.rolname, g.rolname from pg_auth_members m join pg_roles r on r.oid = m.member "
+            "join pg_roles g on g.oid = m.roleid where r.rolname like 'keel\\_%'"
         ).fetchall()
-    assert [r[0] for r in rows] == ["keel_analyst", "keel_app", "keel_loader", "keel_transformer"]
+    services = [r[0] for r in rows if r[0] in ("keel_analyst", "keel_app", "keel_loader", "keel_transformer")]
+    assert services == ["keel_analyst", "keel_app", "keel_loader", "keel_transformer"]
     assert all(r[1:5] == (False, False, False, False) and r[5] for r in rows)
-    assert memberships == []  # nobody can SET ROLE into another role
+    # The only memberships: each tenant's two logins in keel_app / keel_analyst, whose rights they use.
+    # Nobody can SET ROLE into a pipeline role or into another tenant's role.
+    for tenant in (two_tenants.a, two_tenants.b):
+        for group in ("keel_app", "keel_analyst"):
+            assert (warehouse.tenant_login(group, tenant.tenant_id), group) in memberships
+    assert all(
+        member == warehouse.tenant_login(group, member.rsplit("_", 1)[1]) for member, group in memberships
+    )
 
 
 def test_each_role_can_do_its_job(two_tenants: TwoTenants) -> None:
