@@ -63,7 +63,9 @@ def test_an_external_server_is_used_as_it_is(
 ) -> None:
     """DATABASE_URL mode, against a database on the test server reached like any other server."""
     params = warehouse.role_params("admin", scratch_settings)
-    url = f"postgresql://postgres@/{scratch_settings.database_name}?host={params['host']}"
+    url = (
+        f"postgresql://postgres:{params['password']}@/{scratch_settings.database_name}?host={params['host']}"
+    )
     env = {"DATABASE_URL": url, "KEEL_HOME": str(tmp_path), "KEEL_ROLE_PASSWORD": "role-pass-for-test"}
     out = keel("init", env=env)
     assert out.returncode == 0, out.stderr

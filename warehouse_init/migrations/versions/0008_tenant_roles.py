@@ -314,7 +314,9 @@ def upgrade() -> None:
         );
         comment on table app.public_reference_relations is
             'Relations without tenant rows that owners and analysts may read (declared by an administrator)';
-        grant select on app.tenant_columns, app.public_reference_relations to keel_transformer, keel_loader;
+        -- The DDL guard reads them as whoever runs the DDL (a temporary table of the app's, too).
+        grant select on app.tenant_columns, app.public_reference_relations
+            to keel_transformer, keel_loader, keel_app, keel_analyst;
         """
     )
     op.execute(
