@@ -406,15 +406,19 @@ def apply_role_passwords(settings: KeelSettings | None = None, *, secret: str | 
     settings = settings or get_settings()
     secret = secret if secret is not None else role_secret(settings)
     with connect("admin", autocommit=True, settings=settings) as conn:
-        logins = _all_logins(conn)
-        if settings.embedded:
-            logins.append(EMBEDDED_ADMIN)
-        with conn.transaction():
-            for login in logins:
-                verifier = scram_verifier(conn, login, role_password(login, settings, secret=secret))
-                conn.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(login), verifier))
-                if login != EMBEDDED_ADMIN:
-                    conn.execute(sql.SQL("alter role {} reset all").format(sql.Identifier(login)))
+        return _set_role_passwords(conn, settings, secret)
+
+
+def _set_role_passwords(conn: psycopg.Connection[Any], settings: KeelSettings, secret: str) -> int:
+    logins = _all_logins(conn)
+    if settings.embedded:
+        logins.append(EMBEDDED_ADMIN)
+    with conn.transaction():
+        for login in logins:
+            verifier = scram_verifier(conn, login, role_password(login, settings, secret=secret))
+            conn.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(login), verifier))
+            if login != EMBEDDED_ADMIN:
+                conn.execute(sql.SQL("alter role {} reset all").format(sql.Identifier(login)))
     return len(logins)
 
 
@@ -428,11 +432,11 @@ def rotate_passwords(settings: KeelSettings | None = None) -> int:
     settings = settings or get_settings()
     if settings.role_password is not None or not settings.embedded:
         return apply_role_passwords(settings)
-    role_secret(settings)  # the current one exists before the next one is written
     new_secret = secrets.token_urlsafe(32)
     pending = _pending_key_file(settings)
-    _write_private(pending, new_secret)
-    count = apply_role_passwords(settings, secret=new_secret)
+    with connect("admin", autocommit=True, settings=settings) as conn:
+        _write_private(pending, new_secret)  # before the server changes: see _admin_password
+        count = _set_role_passwords(conn, settings, new_secret)
     os.replace(pending, settings.role_key_file)
     return count
 
