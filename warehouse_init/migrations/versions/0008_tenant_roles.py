@@ -87,11 +87,17 @@ begin
         end loop;
         if kind = 'p' then
             -- Partitions are tables of their own: reached directly they would skip the parent's policy.
+            -- (Partitions already guarded are skipped: attaching a month must not redo a hundred others.)
             for part in
                 select t.relid from pg_partition_tree(p_relation) t
                 join pg_class c on c.oid = t.relid
                 where t.relid <> p_relation and c.relkind in ('r', 'p')
                   and pg_has_role(current_user, c.relowner, 'USAGE')
+                  and not (c.relrowsecurity
+                           and exists (select 1 from pg_policy p
+                                       where p.polrelid = c.oid and p.polname = 'tenant_isolation')
+                           and exists (select 1 from pg_policy p
+                                       where p.polrelid = c.oid and p.polname = 'pipeline_access'))
             loop
                 perform app.enable_tenant_isolation(part);
             end loop;
