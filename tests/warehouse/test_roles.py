@@ -110,3 +110,24 @@ def test_each_role_can_do_its_job(two_tenants: TwoTenants) -> None:
             "insert into app.audit_events (tenant_id, action) values (%s, 'test.job')",
             (two_tenants.a.tenant_id,),
         )
+
+
+def test_long_running_code_never_uses_the_administrator() -> None:
+    """#13 M3: only `keel init` (warehouse_init) and the `keel db` commands connect as the administrator."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    ADMIN_USE = r"""(connect|role_params)\(\s*["']admin["']|ensure_warehouse"""
+    offenders = []
+    for folder in ("app", "orchestration", "ingestion", "models_ml", "coach", "keel"):
+        for path in (root / folder).rglob("*.py"):
+            if path.relative_to(root).as_posix() in ("keel/warehouse.py", "keel/cli.py"):
+                continue
+            text = path.read_text()
+            if re.search(ADMIN_USE, text):
+                offenders.append(path.relative_to(root).as_posix())
+    assert offenders == []
+    # The core does not migrate: keel.warehouse does not import warehouse_init.
+    core = (root / "keel" / "warehouse.py").read_text()
+    assert not re.search(r"^\s*(from|import) warehouse_init", core, re.MULTILINE)
