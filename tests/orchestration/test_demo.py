@@ -72,7 +72,7 @@ def demo_database(settings: KeelSettings) -> Iterator[KeelSettings]:
 SUPERUSER_BACKENDS = """
     select a.usename::text, a.application_name, a.backend_type
     from pg_stat_activity a join pg_roles r on r.oid = a.usesysid
-    where r.rolsuper and a.pid <> pg_backend_pid()
+    where r.rolsuper and a.backend_type = 'client backend' and a.pid <> pg_backend_pid()
 """
 
 
