@@ -297,10 +297,11 @@ def _connect_error(exc: psycopg.OperationalError, params: dict[str, Any], tenant
             f"the warehouse database {params.get('dbname')} does not exist", "run `keel init`"
         )
     if "password authentication failed" in text or ("role" in text and "does not exist" in text):
-        if tenant_id is not None:
-            return WarehouseUnavailable(
-                f"tenant {tenant_id} has no database login (or not with this machine's role secret)",
-                "register the tenant (keel.tenancy.create_tenant) and run `keel init`",
+        if tenant_id is not None:  # an unknown tenant is bad input, like any id that names nobody
+            return InvalidInput(
+                f"tenant {tenant_id} has no database login: it is not registered "
+                "(or this machine's role secret differs from the server's)",
+                "register the tenant (keel.tenancy.create_tenant) or run `keel init`",
             )
         return WarehouseUnavailable(
             f"the warehouse refused the password of {user}",
