@@ -83,7 +83,7 @@ def summarize(outcome: RunOutcome) -> dict[str, Any]:
         "ml": "ml",
     }
     rows: dict[str, int] = {}
-    with warehouse.connect("admin") as conn:
+    with warehouse.connect("keel_transformer") as conn:
         tenants = conn.execute("select slug from app.tenants where is_demo order by slug").fetchall()
         for layer, pattern in layers.items():
             tables = conn.execute(
@@ -120,7 +120,7 @@ def _wait_for(url: str, seconds: float) -> bool:
 
 def start_ui(dagster_port: int, console_port: int) -> list[subprocess.Popen[bytes]]:
     """Start `dagster dev` and the Streamlit console as child processes on 127.0.0.1."""
-    warehouse.ensure_warehouse()
+    warehouse.ensure_server()
     bin_dir = Path(sys.executable).parent
     env = child_env(DAGSTER_HOME=str(dagster_home()))
     dagster = subprocess.Popen(  # noqa: S603 - this environment's own dagster

@@ -61,15 +61,15 @@ def main_options(
 
 @app.command()
 def init() -> None:
-    """Start the warehouse if it is embedded and apply every migration (safe to run again)."""
+    """Start the warehouse if embedded, apply every migration, set each role's password (safe to repeat)."""
     from keel.home import secure_home
-    from warehouse_init.migrate import head_revision
+    from warehouse_init.migrate import head_revision, prepare_warehouse
 
     started = time.perf_counter()
     settings = get_settings()
     with console.status("Preparing the warehouse…"):
         repair = secure_home(settings)
-        warehouse.ensure_warehouse(settings)
+        prepare_warehouse(settings)
     info = warehouse.status(settings)
     console.print(
         f"[green]✓[/green] warehouse ready: {info.kind} PostgreSQL {info.version} at {info.location}, "
@@ -87,11 +87,12 @@ def init() -> None:
 def demo() -> None:
     """Keel's main job: warehouse, demo businesses, raw loads and every model, built through Dagster."""
     from cli import jobs
+    from warehouse_init.migrate import prepare_warehouse
 
     started = time.perf_counter()
     settings = get_settings()
     console.print("[bold]1/3[/bold] warehouse: start and migrate")
-    warehouse.ensure_warehouse(settings)
+    prepare_warehouse(settings)
     info = warehouse.status(settings)
     console.print(f"    {info.kind} PostgreSQL at {info.location}")
     console.print(
@@ -120,7 +121,8 @@ def _print_summary(summary: dict[str, Any], seconds: float) -> None:
     console.print(
         "Next: [bold]keel ui[/bold] opens the Dagster UI (lineage, runs, checks) and the console; sign in as "
         f"[bold]{summary['demo_login']}[/bold] with password [bold]{summary['demo_password']}[/bold]. "
-        "Analysts: `keel db url --role keel_analyst`, then query marts.*, metrics.* and benchmarks.*."
+        "Analysts: `keel db url --tenant SLUG` gives one business's own login; query marts.*, metrics.* and "
+        "benchmarks.*."
     )
 
 
@@ -158,9 +160,25 @@ def db_url(
     role: Annotated[
         str, typer.Option(help=f"Role to log in as: admin, {', '.join(ROLES)}.")
     ] = "keel_analyst",
+    tenant: Annotated[
+        str | None,
+        typer.Option(
+            help="Slug of one business: prints its analyst login (created if missing), which sees only it."
+        ),
+    ] = None,
 ) -> None:
     """Print a connection URL for psql or a SQL client (the embedded server listens on a socket only)."""
-    console.print(warehouse.dlt_credentials(role), soft_wrap=True)  # type: ignore[arg-type]
+    url = warehouse.analyst_url(tenant) if tenant else warehouse.dlt_credentials(role)  # type: ignore[arg-type]
+    console.print(url, soft_wrap=True)
+
+
+@db_app.command("rotate-passwords")
+def db_rotate_passwords() -> None:
+    """Give every Keel role a new password (embedded: a new secret; else from KEEL_ROLE_PASSWORD)."""
+    count = warehouse.rotate_passwords()
+    console.print(
+        f"[green]✓[/green] set new passwords on {count} roles; analysts need new URLs (keel db url --tenant)"
+    )
 
 
 @tenant_app.command("export")

@@ -70,7 +70,7 @@ def demo_owner_email(slug: str) -> str:
 
 
 def _has_users(tenant_id: Any) -> bool:
-    with warehouse.connect("admin") as conn:
+    with warehouse.connect("keel_app", tenant_id=tenant_id) as conn:
         row = conn.execute("select count(*) from app.users where tenant_id = %s", (tenant_id,)).fetchone()
     return bool(row and row[0])
 

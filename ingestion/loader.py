@@ -409,7 +409,7 @@ def load_source(
     progress: Callable[[TenantLoad, int, int], None] | None = None,
 ) -> list[TenantLoad]:
     """Load ``source`` for every tenant in turn; one line of progress per tenant."""
-    warehouse.ensure_warehouse()
+    warehouse.ensure_server()
     results = []
     for index, tenant_id in enumerate(tenant_ids, start=1):
         result = load_tenant(source, specs, records_for_tenant(tenant_id), tenant_id)

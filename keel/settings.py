@@ -59,8 +59,10 @@ class KeelSettings(BaseSettings):
     role_password: SecretStr | None = Field(
         default=None,
         description=(
-            "Password set on the keel_* login roles of an external server (DATABASE_URL). The embedded "
-            "server accepts only local socket connections and needs none."
+            "Secret from which every Keel role's own password is derived (HMAC per role name). Required "
+            "with DATABASE_URL, so every machine that runs Keel derives the same passwords; change it and "
+            "run `keel db rotate-passwords` to rotate them. Unset on the embedded server: a random secret "
+            "is kept in KEEL_HOME/role.key (mode 0600) and `keel db rotate-passwords` replaces it."
         ),
     )
     debug: bool = Field(default=False, description="Show full tracebacks from the CLI.")
@@ -185,6 +187,11 @@ class KeelSettings(BaseSettings):
     @property
     def secret_key_file(self) -> Path:
         return self.home_dir / "secret.key"
+
+    @property
+    def role_key_file(self) -> Path:
+        """Secret of the embedded server's role passwords (generated once, mode 0600)."""
+        return self.home_dir / "role.key"
 
     @property
     def dlt_pipelines_dir(self) -> Path:

@@ -1,7 +1,9 @@
 """Tenants, their users, subscriptions and data sources: the one API that writes app.* tenancy rows.
 
-Operator actions (creating a tenant) run as the warehouse admin; everything a signed-in owner does
-runs as ``keel_app`` scoped to their tenant, so row-level security guards it in the database too.
+Registering a tenant runs ``app.register_tenant`` as ``keel_loader`` (ingestion registers tenants; no
+administrator): it writes ``app.tenants`` and creates the tenant's own login roles, whose membership is
+what scopes a session to the tenant. Everything a signed-in owner does runs as that tenant's
+``keel_app`` login, so row-level security guards it in the database too.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from psycopg.types.json import Jsonb
 from keel.errors import AuthenticationFailed, InvalidInput, SignInLocked
 from keel.secrets import encrypt_secrets, mask
 from keel.settings import get_settings
-from keel.warehouse import connect, parse_tenant_id
+from keel.warehouse import connect, parse_tenant_id, tenant_role_verifiers
 
 _hasher = PasswordHasher()
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -83,20 +85,24 @@ def create_tenant(
         opened_on,
         is_demo,
     )
-    with connect("admin") as conn:
-        conn.execute(
-            """
-            insert into app.tenants (tenant_id, slug, name, industry, naics_code, size_band, region, country,
-                                     timezone, currency, opened_on, is_demo)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-            on conflict (tenant_id) do update set
-                slug = excluded.slug, name = excluded.name, industry = excluded.industry,
-                naics_code = excluded.naics_code, size_band = excluded.size_band, region = excluded.region,
-                country = excluded.country, timezone = excluded.timezone, currency = excluded.currency,
-                opened_on = excluded.opened_on, is_demo = excluded.is_demo
-            """,
-            (tenant_id, *values),
-        )
+    columns = (
+        "slug",
+        "name",
+        "industry",
+        "naics_code",
+        "size_band",
+        "region",
+        "country",
+        "timezone",
+        "currency",
+        "opened_on",
+        "is_demo",
+    )
+    row = {"tenant_id": str(tenant_id), **dict(zip(columns, values, strict=True))}
+    row["opened_on"] = opened_on.isoformat() if opened_on else None
+    with connect("keel_loader") as conn:
+        app_verifier, analyst_verifier = tenant_role_verifiers(conn, tenant_id)
+        conn.execute("select app.register_tenant(%s, %s, %s)", (Jsonb(row), app_verifier, analyst_verifier))
     return Tenant(tenant_id, slug, name)
 
 

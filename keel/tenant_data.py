@@ -23,7 +23,7 @@ from keel.errors import InvalidInput
 from keel.home import private_dir
 from keel.settings import get_settings
 from keel.tenancy import record_event
-from keel.warehouse import connect
+from keel.warehouse import TENANT_ROLE_PREFIX, connect, tenant_login
 
 
 @dataclass(frozen=True)
@@ -132,8 +132,18 @@ def delete_tenant(slug: str, *, actor: str | None = None) -> TenantDataResult:
             cur = conn.execute(sql.SQL("delete {}").format(_filter(schema, name)), (str(tenant.tenant_id),))
             if cur.rowcount:
                 result.rows[f"{schema}.{name}"] = cur.rowcount
+        # The tenant's own login roles belong to the whole server, not to any table: drop them too, after
+        # ending their sessions, so nothing can sign in as a deleted tenant.
+        logins = [tenant_login(role, tenant.tenant_id) for role in TENANT_ROLE_PREFIX]
+        conn.execute("select pg_terminate_backend(pid) from pg_stat_activity where usename = any(%s)", (logins,))
+        for login in logins:
+            conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(login)))
         _record(
-            conn, tenant, "tenant.deleted", actor, {"rows": result.rows, "not_deleted": result.not_deleted}
+            conn,
+            tenant,
+            "tenant.deleted",
+            actor,
+            {"rows": result.rows, "not_deleted": result.not_deleted, "roles_dropped": logins},
         )
     pipelines = get_settings().dlt_pipelines_dir
     if pipelines.exists():

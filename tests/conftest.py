@@ -16,6 +16,7 @@ import pytest
 
 from keel import warehouse
 from keel.settings import KeelSettings, get_settings
+from warehouse_init.migrate import prepare_warehouse
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +55,7 @@ def keel_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def settings(keel_home: Path) -> KeelSettings:
     """Settings of the test warehouse, migrated to the latest revision."""
     current = get_settings()
-    warehouse.ensure_warehouse(current)
+    prepare_warehouse(current)
     return current
 
 
@@ -64,5 +65,5 @@ def scratch_settings(settings: KeelSettings) -> Iterator[KeelSettings]:
     name = f"keel_t_{uuid.uuid4().hex[:10]}"
     scratch = settings.model_copy(update={"database_name": name})
     yield scratch
-    with warehouse.connect("admin", autocommit=True, migrate=False, settings=settings) as conn:
+    with warehouse.connect("admin", autocommit=True, settings=settings) as conn:
         conn.execute(f"drop database if exists {name} with (force)")

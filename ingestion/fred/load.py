@@ -68,7 +68,7 @@ def load_fred(
             return result
         client = FredClient(settings.fred_api_key.get_secret_value(), settings.fred_base_url)
     started = time.perf_counter()
-    warehouse.ensure_warehouse(settings)
+    warehouse.ensure_server(settings)
     rejected: list[dict[str, Any]] = []
     pipeline = make_pipeline(SOURCE)
     source = fred_source(

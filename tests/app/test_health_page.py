@@ -215,6 +215,6 @@ def test_each_tenant_sees_only_its_own_score_and_benchmarks(tenants: dict[str, u
 
 
 def test_a_tenant_without_a_score_is_told_what_to_run(tenants: dict[str, uuid.UUID]) -> None:
-    at = page(uuid.uuid4())
+    at = page(create_tenant("score-not-yet", "Score Not Yet").tenant_id)  # registered, no score
     assert "keel demo" in at.info[0].value
     assert not at.metric

@@ -186,6 +186,6 @@ def test_an_infeasible_plan_names_the_conflicting_constraints(stored: dict[str, 
 
 
 def test_a_tenant_without_plans_is_told_what_to_run(stored: dict[str, StoredTenant]) -> None:
-    at = page(uuid.uuid4())
+    at = page(create_tenant("plans-not-yet", "Plans Not Yet").tenant_id)  # registered, no plans
     assert "keel demo" in at.info[0].value
     assert not at.metric

@@ -77,10 +77,17 @@ def test_an_external_server_is_used_as_it_is(
     settings: KeelSettings, scratch_settings: KeelSettings, tmp_path: Path
 ) -> None:
     """DATABASE_URL mode, against a database on the test server reached like any other server."""
+    warehouse.ensure_embedded_database(scratch_settings)
     params = warehouse.role_params("admin", scratch_settings)
-    url = f"postgresql://postgres@/{scratch_settings.database_name}?host={params['host']}"
+    url = (
+        f"postgresql://postgres:{params['password']}@/{scratch_settings.database_name}?host={params['host']}"
+    )
     env = {"DATABASE_URL": url, "KEEL_HOME": str(tmp_path), "KEEL_ROLE_PASSWORD": "role-pass-for-test"}
-    out = keel("init", env=env)
+    try:
+        out = keel("init", env=env)
+    finally:
+        # Roles belong to the server: `keel init` set them from KEEL_ROLE_PASSWORD; back to this session's.
+        warehouse.apply_role_passwords(settings)
     assert out.returncode == 0, out.stderr
     assert "external PostgreSQL" in out.stdout
     assert not (tmp_path / "pgdata").exists()

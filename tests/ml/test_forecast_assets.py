@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from app.data import readers
 from app.data.readers import ForecastsNotStored, load_forecast, resolve_tenant
 from cli.forecast import forecast_command
-from keel import warehouse
+from keel import tenancy, warehouse
 from keel.errors import InvalidInput
 from keel.settings import KeelSettings
 from keel.tenancy import create_tenant
@@ -35,6 +35,7 @@ from orchestration.defs.ml.forecasts import ml_forecasting
 from orchestration.defs.ml.keys import ML_FORECAST_ACCURACY, ML_FORECASTS
 from orchestration.defs.warehouse.resources import WarehouseResource
 from tests.app.pages import signed_in_page
+from warehouse_init.migrate import upgrade
 
 SLUGS = ("ml-test-alpha", "ml-test-beta")
 METRICS = ("revenue_net", "orders", "new_customers")
@@ -311,7 +312,8 @@ def test_the_forecasts_page_shows_the_signed_in_tenants_forecast(
 
 def test_the_forecasts_page_without_forecasts_says_what_to_run(settings: KeelSettings) -> None:
     st.cache_data.clear()
-    at = _page(uuid.uuid4())
+    # A registered tenant (its own login role exists) that has no forecasts yet.
+    at = _page(create_tenant("forecasts-not-yet", "Forecasts Not Yet").tenant_id)
     assert not at.exception
     assert "keel demo" in at.info[0].value
 
@@ -338,7 +340,10 @@ def test_no_stored_forecasts_says_to_run_the_demo(
     scratch_settings: KeelSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On a warehouse where the assets never ran, the error names the command to run."""
+    upgrade(settings=scratch_settings)  # `keel init` of that warehouse; connections never migrate
     monkeypatch.setattr(readers, "connect", functools.partial(warehouse.connect, settings=scratch_settings))
-    assert readers.forecast_metrics(uuid.uuid4()) == []
+    monkeypatch.setattr(tenancy, "connect", functools.partial(warehouse.connect, settings=scratch_settings))
+    tenant = tenancy.create_tenant("never-forecast", "Never Forecast")
+    assert readers.forecast_metrics(tenant.tenant_id) == []
     with pytest.raises(ForecastsNotStored, match="keel demo"):
-        readers.load_forecast(uuid.uuid4(), "revenue_net")
+        readers.load_forecast(tenant.tenant_id, "revenue_net")

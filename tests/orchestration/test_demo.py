@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -64,15 +65,73 @@ def demo_database(settings: KeelSettings) -> Iterator[KeelSettings]:
         else:
             os.environ["KEEL_DATABASE_NAME"] = saved
         get_settings.cache_clear()
-        with warehouse.connect("admin", autocommit=True, migrate=False, settings=settings) as conn:
+        with warehouse.connect("admin", autocommit=True, settings=settings) as conn:
             conn.execute(f"drop database if exists {name} with (force)")
 
 
+SUPERUSER_BACKENDS = """
+    select a.usename::text, a.application_name, a.backend_type
+    from pg_stat_activity a join pg_roles r on r.oid = a.usesysid
+    where r.rolsuper and a.backend_type = 'client backend' and a.pid <> pg_backend_pid()
+"""
+
+
+def run_demo_watching_sessions(
+    settings: KeelSettings,
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """Run `keel demo`; after its set-up step, sample pg_stat_activity as the only observer (#13 item 6)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "keel", "demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **DEMO_ENV},
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout or []), daemon=True)
+    reader.start()
+    errors: list[str] = []
+    err_reader = threading.Thread(target=lambda: errors.extend(proc.stderr or []), daemon=True)
+    err_reader.start()
+    seen: dict[str, Any] = {"samples": 0, "superusers": [], "roles": set()}
+    deadline = time.monotonic() + 1200
+    with warehouse.connect("admin", autocommit=True, settings=settings) as observer:
+        while proc.poll() is None and time.monotonic() < deadline:
+            if any("2/3" in line for line in lines):  # step 1 (set-up, as the administrator) is over
+                seen["superusers"] += observer.execute(SUPERUSER_BACKENDS).fetchall()
+                seen["roles"] |= {
+                    r[0]
+                    for r in observer.execute(
+                        "select distinct usename::text from pg_stat_activity"
+                    ).fetchall()
+                }
+                seen["samples"] += 1
+            time.sleep(0.5)
+    proc.wait(timeout=60)
+    reader.join(timeout=10)
+    err_reader.join(timeout=10)
+    out = subprocess.CompletedProcess(proc.args, proc.returncode, "".join(lines), "".join(errors))
+    return out, seen
+
+
 @pytest.fixture(scope="module")
-def first_demo(demo_database: KeelSettings) -> dict[str, Any]:
+def first_demo(settings: KeelSettings, demo_database: KeelSettings) -> dict[str, Any]:
     started = time.perf_counter()
-    out = keel("demo")
-    return {"out": out, "seconds": time.perf_counter() - started, "counts": table_counts()}
+    out, sessions = run_demo_watching_sessions(settings)  # the observer's own database exists already
+    return {
+        "out": out,
+        "seconds": time.perf_counter() - started,
+        "counts": table_counts(),
+        "sessions": sessions,
+    }
+
+
+def test_no_superuser_connects_while_the_demo_runs(first_demo: dict[str, Any]) -> None:
+    """Only `keel init` and the demo's set-up step are the administrator; dlt, dbt, assets use their roles."""
+    sessions = first_demo["sessions"]
+    assert sessions["samples"] >= 5, sessions  # the observer watched the run
+    assert sessions["superusers"] == []
+    assert {"keel_loader", "keel_transformer"} <= sessions["roles"], sessions["roles"]
 
 
 def test_demo_builds_everything_through_dagster(first_demo: dict[str, Any]) -> None:

@@ -124,6 +124,15 @@ def test_delete_asks_first_then_removes_the_tenant_everywhere(
             "select actor, detail from app.tenant_data_events where tenant_slug = %s and action = %s",
             (a.slug, "tenant.deleted"),
         ).fetchall()
+        logins_left = conn.execute(
+            "select rolname from pg_roles where rolname like %s", (f"%{a.tenant_id.hex}",)
+        ).fetchall()
+        logins_of_b = conn.execute(
+            "select count(*) from pg_roles where rolname like %s", (f"%{b.tenant_id.hex}",)
+        ).fetchone()
+    assert logins_left == [] and logins_of_b == (2,)  # a's logins are gone, b's stay
+    with pytest.raises(Exception, match="no tenant|not registered|unknown"):
+        warehouse.connect("keel_app", tenant_id=a.tenant_id).close()
     assert len(relations) > 5
     # only the record of what was done with the tenant's data stays (its id and slug)
     assert {rel for rel, n in left.items() if n} == {"app.tenant_data_events"}

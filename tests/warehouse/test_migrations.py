@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import uuid
@@ -34,6 +35,7 @@ def schema_dump(settings: KeelSettings) -> str:
         check=True,
         capture_output=True,
         text=True,
+        env={**os.environ, "PGPASSWORD": params["password"]},
     ).stdout
     lines = [line for line in out.splitlines() if not re.match(r"^(\\restrict|\\unrestrict|--)", line)]
     # pg_dump lists a policy's roles in catalog scan order, which moves when a role row is updated.
@@ -48,7 +50,7 @@ def schema_dump(settings: KeelSettings) -> str:
 
 
 def revision_of(settings: KeelSettings) -> str | None:
-    with warehouse.connect("admin", migrate=False, settings=settings) as conn:
+    with warehouse.connect("admin", settings=settings) as conn:
         row = conn.execute("select version_num from public.alembic_version").fetchone()
         return row[0] if row else None
 
@@ -85,7 +87,7 @@ def head_dump(settings: KeelSettings) -> Iterator[str]:
     reference = settings.model_copy(update={"database_name": f"keel_ref_{uuid.uuid4().hex[:8]}"})
     upgrade(settings=reference)
     yield schema_dump(reference)
-    with warehouse.connect("admin", autocommit=True, migrate=False, settings=settings) as conn:
+    with warehouse.connect("admin", autocommit=True, settings=settings) as conn:
         conn.execute(f"drop database if exists {reference.database_name} with (force)")
 
 
@@ -97,7 +99,7 @@ def test_upgrade_from_each_earlier_revision(
     assert revision_of(scratch_settings) == start
     tenant_id = uuid.uuid4()
     if start >= "0002":  # data written at the earlier revision survives the upgrade
-        with warehouse.connect("admin", migrate=False, settings=scratch_settings) as conn:
+        with warehouse.connect("admin", settings=scratch_settings) as conn:
             conn.execute(
                 "insert into app.tenants (tenant_id, slug, name) values (%s, 'early-bird', 'Early')",
                 (tenant_id,),
@@ -106,7 +108,7 @@ def test_upgrade_from_each_earlier_revision(
     assert revision_of(scratch_settings) == head_revision()
     assert schema_dump(scratch_settings) == head_dump
     if start >= "0002":
-        with warehouse.connect("admin", migrate=False, settings=scratch_settings) as conn:
+        with warehouse.connect("admin", settings=scratch_settings) as conn:
             assert conn.execute(
                 "select slug from app.tenants where tenant_id = %s", (tenant_id,)
             ).fetchone() == ("early-bird",)
@@ -116,7 +118,7 @@ def test_downgrade_to_base_and_back(scratch_settings: KeelSettings) -> None:
     upgrade(settings=scratch_settings)
     head = schema_dump(scratch_settings)
     command.downgrade(alembic_config(scratch_settings), "base")
-    with warehouse.connect("admin", migrate=False, settings=scratch_settings) as conn:
+    with warehouse.connect("admin", settings=scratch_settings) as conn:
         assert conn.execute("select to_regclass('app.tenants')").fetchone() == (None,)
     upgrade(settings=scratch_settings)
     assert schema_dump(scratch_settings) == head

@@ -57,7 +57,14 @@ def unguarded(conn: psycopg.Connection[Any], relations: list[str]) -> list[str]:
             "from pg_class where oid = %s::regclass",
             (rel,),
         ).fetchone()
-        if kind in ("r", "p"):
+        if rel == "app.tenant_roles":  # a session reads its own login's row only
+            policy = conn.execute(
+                "select qual from pg_policies where schemaname = 'app' and tablename = 'tenant_roles' "
+                "and policyname = 'own_role'"
+            ).fetchone()
+            if not rls or policy is None or policy[0] != "(role_name = CURRENT_USER)":
+                found.append(f"{rel}: without the own_role policy")
+        elif kind in ("r", "p"):
             policy = conn.execute(
                 "select qual from pg_policies where format('%%I.%%I', schemaname, tablename) = %s "
                 "and policyname = 'tenant_isolation' and roles @> array['keel_app', 'keel_analyst']::name[]",
@@ -108,6 +115,11 @@ def test_tenant_a_sees_only_its_own_rows(role: str, two_tenants: TwoTenants, rel
     both = 0
     with warehouse.connect("admin") as admin, warehouse.connect(role, tenant_id=a) as conn:  # type: ignore[arg-type]
         for rel in readable(role, relations):
+            if rel == "app.tenant_roles":  # a login sees its own row, not its tenant's other login
+                assert conn.execute("select role_name from app.tenant_roles").fetchall() == [
+                    (warehouse.tenant_login(role, a),)
+                ]
+                continue
             stored = tenant_counts(admin, rel)
             seen = tenant_counts(conn, rel)
             assert seen == ({a: stored[a]} if a in stored else {}), f"{role} with tenant A in {rel}: {seen}"
@@ -124,6 +136,12 @@ def test_no_tenant_set_sees_nothing(role: str, two_tenants: TwoTenants, relation
 
 
 WIDENING_ATTEMPTS = [
+    # The tenant is the login role: a setting naming another tenant (whose id is easy to predict) is ignored.
+    "set keel.tenant_id = '{B}'",
+    "select set_config('keel.tenant_id', '{B}', false)",
+    "set app.tenant_id = '{B}'",
+    "set role keel_app",
+    "set session authorization keel_app",
     "reset keel.tenant_id",
     "reset all",
     "set keel.tenant_id = ''",
@@ -146,7 +164,7 @@ def test_a_session_cannot_widen_its_view(attempt: str, two_tenants: TwoTenants, 
     with warehouse.connect("keel_app", tenant_id=a, autocommit=True) as conn:
         with contextlib.suppress(psycopg.Error):  # refused outright: also fine
             conn.execute(attempt.replace("{A}", a).replace("{B}", b))
-        assert conn.execute("select current_user").fetchone() == ("keel_app",)
+        assert conn.execute("select session_user").fetchone() == (warehouse.tenant_login("keel_app", a),)
         for rel in readable("keel_app", relations):
             assert b not in tenant_counts(conn, rel), f"{attempt!r} exposed tenant B in {rel}"
 
@@ -198,9 +216,9 @@ def test_writes_for_another_tenant_are_refused(two_tenants: TwoTenants) -> None:
 @pytest.mark.parametrize(
     "bad", ["", "*", "%", "a,b", "1 or 1=1", "'; drop table app.tenants; --", "not-a-uuid"]
 )
-def test_set_tenant_refuses_anything_but_one_uuid(bad: str) -> None:
-    with warehouse.connect("keel_app") as conn, pytest.raises(InvalidInput, match="not a UUID"):
-        warehouse.set_tenant(conn, bad)
+def test_a_tenant_connection_refuses_anything_but_one_uuid(bad: str) -> None:
+    with pytest.raises(InvalidInput, match="not a UUID"), warehouse.connect("keel_app", tenant_id=bad):
+        pass
 
 
 def test_pipeline_roles_read_across_tenants(two_tenants: TwoTenants) -> None:

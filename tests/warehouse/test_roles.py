@@ -65,19 +65,27 @@ def test_role_is_refused(role: str, statement: str, two_tenants: TwoTenants) -> 
         conn.execute(statement)
 
 
-def test_no_keel_role_is_privileged() -> None:
+def test_no_keel_role_is_privileged(two_tenants: TwoTenants) -> None:
     with warehouse.connect("admin") as conn:
         rows = conn.execute(
             "select rolname, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb, rolcanlogin "
             "from pg_roles where rolname like 'keel\\_%' order by 1"
         ).fetchall()
         memberships = conn.execute(
-            "select r.rolname from pg_auth_members m join pg_roles r on r.oid = m.member "
-            "where r.rolname like 'keel\\_%'"
+            "select r.rolname, g.rolname from pg_auth_members m join pg_roles r on r.oid = m.member "
+            "join pg_roles g on g.oid = m.roleid where r.rolname like 'keel\\_%'"
         ).fetchall()
-    assert [r[0] for r in rows] == sorted(ROLES)  # keel_analyst, keel_app, keel_auth, keel_loader, ...
+    services = [r[0] for r in rows if r[0] in ROLES]
+    assert services == sorted(ROLES)  # keel_analyst, keel_app, keel_auth, keel_loader, keel_transformer
     assert all(r[1:5] == (False, False, False, False) and r[5] for r in rows)
-    assert memberships == []  # nobody can SET ROLE into another role
+    # The only memberships: each tenant's two logins in keel_app / keel_analyst, whose rights they use.
+    # Nobody can SET ROLE into a pipeline role or into another tenant's role.
+    for tenant in (two_tenants.a, two_tenants.b):
+        for group in ("keel_app", "keel_analyst"):
+            assert (warehouse.tenant_login(group, tenant.tenant_id), group) in memberships
+    assert all(
+        member == warehouse.tenant_login(group, member.rsplit("_", 1)[1]) for member, group in memberships
+    )
 
 
 def test_each_role_can_do_its_job(two_tenants: TwoTenants) -> None:
@@ -103,3 +111,24 @@ def test_each_role_can_do_its_job(two_tenants: TwoTenants) -> None:
             "insert into app.audit_events (tenant_id, action) values (%s, 'test.job')",
             (two_tenants.a.tenant_id,),
         )
+
+
+def test_long_running_code_never_uses_the_administrator() -> None:
+    """#13 M3: only `keel init` (warehouse_init) and the `keel db` commands connect as the administrator."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    ADMIN_USE = r"""(connect|role_params)\(\s*["']admin["']|ensure_warehouse"""
+    offenders = []
+    for folder in ("app", "orchestration", "ingestion", "models_ml", "coach", "keel"):
+        for path in (root / folder).rglob("*.py"):
+            if path.relative_to(root).as_posix() in ("keel/warehouse.py", "keel/cli.py"):
+                continue
+            text = path.read_text()
+            if re.search(ADMIN_USE, text):
+                offenders.append(path.relative_to(root).as_posix())
+    assert offenders == []
+    # The core does not migrate: keel.warehouse does not import warehouse_init.
+    core = (root / "keel" / "warehouse.py").read_text()
+    assert not re.search(r"^\s*(from|import) warehouse_init", core, re.MULTILINE)

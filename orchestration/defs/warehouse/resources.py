@@ -1,7 +1,8 @@
 """``WarehouseResource``: how an asset gets a connection, as a least-privilege role, scoped to a tenant.
 
-A thin wrapper over :mod:`keel.warehouse`, which starts the embedded server when needed and applies
-the migrations, so a Dagster run on a fresh machine finds the warehouse ready.
+A thin wrapper over :mod:`keel.warehouse`, which starts the embedded server when needed; `keel init`
+(or `keel demo`'s set-up step) has migrated it. With a tenant, ``keel_app`` and ``keel_analyst`` log in
+as that tenant's own role.
 """
 
 from __future__ import annotations

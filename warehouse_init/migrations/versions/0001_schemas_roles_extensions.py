@@ -15,8 +15,6 @@ Create Date: 2026-11-22
 
 from alembic import op
 
-from keel.settings import get_settings
-
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -49,12 +47,7 @@ def upgrade() -> None:
         )
         # Re-assert the attributes, so a role that someone widened by hand is narrowed again.
         op.execute(f"alter role {role} login nosuperuser nocreatedb nocreaterole noreplication nobypassrls")
-    password = get_settings().role_password
-    if password is not None:
-        for role in ROLES:
-            op.execute(
-                f"alter role {role} password " + "'" + password.get_secret_value().replace("'", "''") + "'"
-            )
+    # Each role's own password is set by `keel init` after the migrations (keel.warehouse.apply_role_passwords).
 
     # Nobody but the owner creates objects in public (PostgreSQL 15+ default; older servers upgraded).
     op.execute("revoke create on schema public from public")

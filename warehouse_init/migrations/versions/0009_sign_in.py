@@ -20,8 +20,8 @@
   ``keel tenant delete``). Not tied to ``app.tenants`` by a foreign key: the record of a deletion must
   outlive the tenant it deleted.
 
-Revision ID: 0010
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-06
 """
 
@@ -29,8 +29,8 @@ from alembic import op
 
 from keel.settings import get_settings
 
-revision = "0010"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
