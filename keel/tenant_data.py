@@ -135,7 +135,9 @@ def delete_tenant(slug: str, *, actor: str | None = None) -> TenantDataResult:
         # The tenant's own login roles belong to the whole server, not to any table: drop them too, after
         # ending their sessions, so nothing can sign in as a deleted tenant.
         logins = [tenant_login(role, tenant.tenant_id) for role in TENANT_ROLE_PREFIX]
-        conn.execute("select pg_terminate_backend(pid) from pg_stat_activity where usename = any(%s)", (logins,))
+        conn.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity where usename = any(%s)", (logins,)
+        )
         for login in logins:
             conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(login)))
         _record(

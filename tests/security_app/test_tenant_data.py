@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from cli.main import app as cli
 from ingestion import loader
 from keel import tenancy, warehouse
+from keel.errors import InvalidInput
 from keel.settings import KeelSettings
 
 SLUGS = ("privacy-salon-a", "privacy-salon-b")
@@ -131,7 +132,7 @@ def test_delete_asks_first_then_removes_the_tenant_everywhere(
             "select count(*) from pg_roles where rolname like %s", (f"%{b.tenant_id.hex}",)
         ).fetchone()
     assert logins_left == [] and logins_of_b == (2,)  # a's logins are gone, b's stay
-    with pytest.raises(Exception, match="no tenant|not registered|unknown"):
+    with pytest.raises(InvalidInput, match="no tenant|not registered|unknown"):
         warehouse.connect("keel_app", tenant_id=a.tenant_id).close()
     assert len(relations) > 5
     # only the record of what was done with the tenant's data stays (its id and slug)
