@@ -24,6 +24,7 @@ from .interventions import Intervention
 from .keyed_random import KeyedRandom, categorical_from_uniform, poisson_from_uniform
 
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 MAX_RENEWALS = 120  # ten years of monthly renewals
 INITIAL_MAX_AGE_DAYS = 900
 
@@ -205,6 +206,77 @@ def _conversions(
     return converted
 
 
+@dataclass
+class _RenewalDraws:
+    """One row of draws per paying subscriber and renewal (churn, when in the period it is decided, plan
+    move, failed payment), keyed by the subscriber and the renewal."""
+
+    churn: FloatArray
+    when: FloatArray
+    move: FloatArray
+    fail: FloatArray
+    row_of: IntArray  # per signup, its row of draws (-1: never paid)
+
+    def of(self, signup: int) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        row = self.row_of[signup]
+        return self.churn[row], self.when[row], self.move[row], self.fail[row]
+
+
+def _renewal_draws(
+    rng: KeyedRandom,
+    signups: _Signups,
+    converted: npt.NDArray[np.bool_],
+    start_ordinal: int,
+    last_ordinal: int,
+) -> _RenewalDraws:
+    """Enough renewals to reach the last simulated day from the earliest signup (at most ten years)."""
+    paying = np.flatnonzero(converted)
+    earliest = int(signups.ordinal.min()) if signups.n else start_ordinal
+    n_renewals = min(MAX_RENEWALS, (last_ordinal - earliest) // 28 + 3)
+    renewals = np.arange(n_renewals + 1)[None, :]
+    ka, kb = signups.key_a[paying][:, None], signups.key_b[paying][:, None]
+    row_of = np.full(signups.n, -1, dtype=np.int64)
+    row_of[paying] = np.arange(len(paying))
+    return _RenewalDraws(
+        churn=rng.uniform("saas:churn", ka, kb, renewals),
+        when=rng.uniform("saas:cancel-when", ka, kb, renewals),
+        move=rng.uniform("saas:plan-move", ka, kb, renewals),
+        fail=rng.uniform("saas:payment", ka, kb, renewals),
+        row_of=row_of,
+    )
+
+
+def _new_subscription(
+    row: int,
+    signups: _Signups,
+    converted: bool,
+    plan_codes: list[str],
+    versions: dict[str, list[tuple[int, int]]],
+    trial_days: int,
+) -> Subscription:
+    """Signup ``row`` as a subscription on its first plan at the price then in force; a trial that does
+    not convert is canceled at its end."""
+    signup = int(signups.ordinal[row])
+    plan_code = plan_codes[int(signups.plan[row])]
+    trial_end = signup + trial_days
+    price, version = _price_on(versions[plan_code], signup)
+    sub = Subscription(
+        seq=row,
+        signup_ordinal=signup,
+        signup_sod=int(signups.sod[row]),
+        initial=row < signups.n_initial,
+        trial_end_ordinal=trial_end,
+        converted=converted,
+        anchor_ordinal=trial_end,
+    )
+    sub.segments.append(PlanSegment(signup, int(signups.sod[row]), plan_code, price, version))
+    if not sub.initial and not converted:
+        sub.canceled_ordinal = sub.ended_ordinal = trial_end
+        sub.canceled_sod = sub.ended_sod = sub.signup_sod
+        sub.cancel_reason = "cancellation_requested"
+    return sub
+
+
 def simulate_subscriptions(
     behaviour: Behaviour,
     days: DayFeatures,
@@ -228,22 +300,8 @@ def simulate_subscriptions(
     last_ordinal = int(ordinals[-1]) if n_days else start_ordinal - 1
 
     signups = _signups(behaviour, params, days, demand, rng, start_ordinal, opened_ordinal, scale)
-    n_initial, n_total = signups.n_initial, signups.n
-    all_ord, all_sod, all_plan = signups.ordinal, signups.sod, signups.plan
     converted = _conversions(signups, plans, plan_codes, versions, elasticity)
-
-    # one row of renewal draws per paying subscriber
-    paying = np.flatnonzero(converted)
-    earliest = int(all_ord.min()) if n_total else start_ordinal
-    n_renewals = min(MAX_RENEWALS, (last_ordinal - earliest) // 28 + 3)
-    renewals = np.arange(n_renewals + 1)[None, :]
-    ka, kb = signups.key_a[paying][:, None], signups.key_b[paying][:, None]
-    churn_u = rng.uniform("saas:churn", ka, kb, renewals)
-    when_u = rng.uniform("saas:cancel-when", ka, kb, renewals)
-    move_u = rng.uniform("saas:plan-move", ka, kb, renewals)
-    fail_u = rng.uniform("saas:payment", ka, kb, renewals)
-    draw_row = np.full(n_total, -1, dtype=np.int64)
-    draw_row[paying] = np.arange(len(paying))
+    draws = _renewal_draws(rng, signups, converted, start_ordinal, last_ordinal)
 
     subscriptions: list[Subscription] = []
     invoices: list[SaasInvoice] = []
@@ -258,47 +316,17 @@ def simulate_subscriptions(
     def day_index(ordinal: int) -> int:
         return min(max(ordinal - first_ordinal, 0), n_days)
 
-    for row in range(n_total):
-        initial = row < n_initial
-        signup = int(all_ord[row])
-        plan_code = plan_codes[int(all_plan[row])]
-        trial_end = signup + params.trial_days
-        price, version = _price_on(versions[plan_code], signup)
-        sub = Subscription(
-            seq=row,
-            signup_ordinal=signup,
-            signup_sod=int(all_sod[row]),
-            initial=initial,
-            trial_end_ordinal=trial_end,
-            converted=bool(converted[row]),
-            anchor_ordinal=trial_end,
-        )
-        sub.segments.append(PlanSegment(signup, int(all_sod[row]), plan_code, price, version))
+    for row in range(signups.n):
+        sub = _new_subscription(row, signups, bool(converted[row]), plan_codes, versions, params.trial_days)
         subscriptions.append(sub)
-        if not initial:
-            if not sub.converted:
-                sub.canceled_ordinal = sub.ended_ordinal = trial_end
-                sub.canceled_sod = sub.ended_sod = sub.signup_sod
-                sub.cancel_reason = "cancellation_requested"
-                continue
-            t_signup = day_index(signup)
-            new_paid[plan_code][t_signup] += 1
-            new_mrr[plan_code][t_signup] += price
-        d = draw_row[row]
-        _run_lifecycle(
-            sub,
-            plans,
-            versions,
-            params,
-            churn_u[d],
-            when_u[d],
-            move_u[d],
-            fail_u[d],
-            start_ordinal,
-            last_ordinal,
-            invoices,
-        )
-        _add_paid_days(sub, trial_end, last_ordinal, day_index, mrr_diff, active_diff)
+        if not sub.converted:
+            continue
+        if not sub.initial:
+            first = sub.segments[0]
+            new_paid[first.plan][day_index(sub.signup_ordinal)] += 1
+            new_mrr[first.plan][day_index(sub.signup_ordinal)] += first.price
+        _run_lifecycle(sub, plans, versions, params, *draws.of(row), start_ordinal, last_ordinal, invoices)
+        _add_paid_days(sub, sub.trial_end_ordinal, last_ordinal, day_index, mrr_diff, active_diff)
         if sub.ended_ordinal is not None and first_ordinal <= sub.ended_ordinal <= last_ordinal:
             churned[sub.ended_ordinal - first_ordinal] += 1
     for invoice in invoices:

@@ -9,14 +9,15 @@ each tenant's :class:`TenantInputs`, and each tenant's outcome into the graph th
   units ``<product_id>.units``, or new trials / paid subscriptions), the best sellers' daily prices and
   units, the driver metrics and the gcm graph; and an "inconclusive" edge for every intervention whose
   target Keel does not have, saying why.
-- :func:`build_batch`: those inputs for every tenant of a run, with its industry peers' panels.
+- :func:`build_batch`: those inputs for every tenant of a run, with its industry peers' panels;
+  :func:`prepare_batch` the same from what the run read (:class:`EvidenceData`), as an :class:`EvidenceBatch`.
 - :func:`stored_graph`, :func:`graph_rows`: a tenant's estimated graph with those edges, in the owner's
   words, as rows of ``ml.evidence_nodes`` and ``ml.evidence_edges``.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
@@ -207,6 +208,47 @@ def build_batch(
         )
         batch.append(inputs)
     return batch, unresolved
+
+
+@dataclass(frozen=True)
+class EvidenceData:
+    """What one evidence run reads from the warehouse, as frames and rows (the asset's reader fills it)."""
+
+    tenant_ids: list[str]  # the tenants selected
+    peer_groups: dict[str, list[str]]  # per tenant, the other tenants of its industry (empty: no peers)
+    daily_metrics: pl.DataFrame  # tenant_id, ds and the metrics, of the tenants and their peers
+    interventions: list[dict[str, Any]]  # the tenants' rows of app.interventions, in order
+    product_sales: pl.DataFrame  # tenant_id, product_id, sku, ds, price, units
+    subscriptions: pl.DataFrame  # tenant_id, plan, ds, new_trials, new_paid_subscriptions
+
+
+@dataclass(frozen=True)
+class EvidenceBatch:
+    """A run's tenants (those selected that have daily metrics), what they recorded, and their inputs."""
+
+    tenants: list[str]
+    recorded: dict[str, list[tuple[str, RecordedIntervention]]]  # per tenant, (intervention_id, item)
+    inputs: list[TenantInputs]
+    unresolved: dict[str, list[Any]]  # per tenant, the edges of interventions it could not set up
+
+
+def prepare_batch(data: EvidenceData, metrics: list[str], max_products: int) -> EvidenceBatch:
+    """:func:`build_batch` for the selected tenants that have daily metrics (none: an empty batch)."""
+    panels = metric_panels(data.daily_metrics)
+    tenants = [t for t in data.tenant_ids if t in panels]
+    recorded_rows = recorded_by_tenant(data.interventions)
+    recorded = {t: recorded_rows.get(t, []) for t in tenants}
+    inputs, unresolved = build_batch(
+        tenants,
+        panels,
+        data.peer_groups,
+        recorded,
+        data.product_sales,
+        data.subscriptions,
+        metrics,
+        max_products,
+    )
+    return EvidenceBatch(tenants, recorded, inputs, unresolved)
 
 
 def stored_graph(outcome: TenantOutcome, unresolved: list[Any], labels: dict[str, str]) -> EvidenceGraph:

@@ -23,13 +23,7 @@ from pydantic import Field
 from models_ml.evidence import EvidenceSettings
 from models_ml.evidence.batch import TenantOutcome, run_tenants
 from models_ml.evidence.errors import EvidenceInputError
-from models_ml.evidence.inputs import (
-    DEFAULT_METRICS,
-    build_batch,
-    metric_panels,
-    recorded_by_tenant,
-    stored_rows,
-)
+from models_ml.evidence.inputs import DEFAULT_METRICS, prepare_batch, stored_rows
 from orchestration.defs.ml import tables
 from orchestration.defs.ml.checks import edges_sound_result, interventions_covered_result
 from orchestration.defs.ml.keys import (
@@ -39,15 +33,7 @@ from orchestration.defs.ml.keys import (
     ML_EVIDENCE_EDGES,
     ML_EVIDENCE_NODES,
 )
-from orchestration.defs.ml.reads import (
-    peer_groups,
-    read_back_edges,
-    read_interventions,
-    read_node_labels,
-    read_product_sales,
-    read_subscription_counts,
-)
-from orchestration.defs.ml.tables import read_daily_metrics, resolve_tenants
+from orchestration.defs.ml.reads import read_back_edges, read_evidence_data, read_node_labels
 from orchestration.defs.warehouse.resources import WarehouseResource
 
 NODES_TABLE = "ml.evidence_nodes"
@@ -102,10 +88,6 @@ class EvidenceAssetConfig(dg.Config):
         )
 
 
-# --------------------------------------------------------------------------------------------
-# The asset
-# --------------------------------------------------------------------------------------------
-
 _READS = [BUSINESS_METRICS_DAILY, APP_INTERVENTIONS, *EVIDENCE_FEATURES]
 
 
@@ -155,32 +137,16 @@ def ml_evidence(
         raise dg.Failure(f"config: {error}") from error
     started = time.perf_counter()
     with warehouse.connect() as conn:
-        if config.tenants:
-            tenant_ids = [str(t) for t in resolve_tenants(conn, config.tenants)]
-        else:
-            rows = conn.execute(
-                "select distinct tenant_id::text from metrics.business_metrics_daily"
-            ).fetchall()
-            tenant_ids = sorted(r[0] for r in rows)
-        groups = peer_groups(conn, tenant_ids) if config.use_peers else {}
-        peer_ids = sorted({p for peers in groups.values() for p in peers} - set(tenant_ids))
-        panels = metric_panels(read_daily_metrics(conn, config.metrics, tenant_ids + peer_ids))
-        recorded = recorded_by_tenant(read_interventions(conn, tenant_ids))
-        product_sales = read_product_sales(conn, tenant_ids)
-        subscriptions = read_subscription_counts(conn, tenant_ids)
-    tenants = [t for t in tenant_ids if t in panels]
-    if not tenants:
+        data = read_evidence_data(conn, config.tenants, config.metrics, config.use_peers)
+    batch = prepare_batch(data, config.metrics, config.max_products)
+    if not batch.tenants:
         raise dg.Failure(
             "metrics.business_metrics_daily has no rows for the selected tenants: build it first "
             "(`keel demo`), or check config.tenants"
         )
-    recorded = {t: recorded.get(t, []) for t in tenants}
-    batch, unresolved = build_batch(
-        tenants, panels, groups, recorded, product_sales, subscriptions, config.metrics, config.max_products
-    )
-    read_seconds = time.perf_counter() - started
+    recorded, read_seconds = batch.recorded, time.perf_counter() - started
     context.log.info(
-        f"evidence for {len(tenants)} tenant(s), {sum(len(v) for v in recorded.values())} recorded "
+        f"evidence for {len(batch.tenants)} tenant(s), {sum(len(v) for v in recorded.values())} recorded "
         f"intervention(s), {config.processes} process(es); inputs read in {read_seconds:.1f} s"
     )
 
@@ -190,7 +156,7 @@ def ml_evidence(
             f"[{index}/{total}] evidence tenant {outcome.tenant_id}: {outcome.seconds:.1f} s, {status}"
         )
 
-    outcomes = run_tenants(batch, settings, processes=config.processes, progress=progress)
+    outcomes = run_tenants(batch.inputs, settings, processes=config.processes, progress=progress)
     failed = {o.tenant_id: o.error or "" for o in outcomes if not o.ok}
     done = [o for o in outcomes if o.ok]
     if not done:
@@ -199,7 +165,7 @@ def ml_evidence(
     run_id = context.run.run_id
     with warehouse.connect() as conn:
         labels = read_node_labels(conn, [o.tenant_id for o in done])
-    nodes, edges = stored_rows(done, unresolved, labels, recorded, run_id)
+    nodes, edges = stored_rows(done, batch.unresolved, labels, recorded, run_id)
     written = [o.tenant_id for o in done]
     with warehouse.connect() as conn:
         tables.replace_tenant_rows(conn, written, {NODES_TABLE: nodes, EDGES_TABLE: edges})

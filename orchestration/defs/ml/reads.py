@@ -14,11 +14,12 @@ from typing import Any
 import polars as pl
 import psycopg
 
+from models_ml.evidence.inputs import EvidenceData
 from models_ml.evidence.records import node_labels
 from models_ml.optimization.inputs import plan_start, plan_windows
 from models_ml.optimization.serialization import PLAN_TABLE_COLUMNS
 from models_ml.optimization.tenant_problems import PlanningOptions, PlanNotApplicable, TenantData
-from orchestration.defs.ml.tables import read_frame, resolve_tenants
+from orchestration.defs.ml.tables import read_daily_metrics, read_frame, resolve_tenants
 
 # --------------------------------------------------------------------------------------------
 # Evidence (the SQL over the marts is dbt's: models/ml_features/evidence)
@@ -97,6 +98,29 @@ def peer_groups(conn: psycopg.Connection[Any], tenant_ids: list[str]) -> dict[st
     for tenant, peer in rows:
         groups.setdefault(tenant, []).append(peer)
     return groups
+
+
+def read_evidence_data(
+    conn: psycopg.Connection[Any], tenants: list[str], metrics: list[str], use_peers: bool
+) -> EvidenceData:
+    """What an evidence run reads: the tenants named (slugs or ids; none: every tenant with daily metrics),
+    their industry peers when ``use_peers``, the daily ``metrics`` of both, and the tenants' recorded
+    interventions, product sales and subscription starts."""
+    if tenants:
+        tenant_ids = [str(t) for t in resolve_tenants(conn, tenants)]
+    else:
+        rows = conn.execute("select distinct tenant_id::text from metrics.business_metrics_daily").fetchall()
+        tenant_ids = sorted(r[0] for r in rows)
+    groups = peer_groups(conn, tenant_ids) if use_peers else {}
+    peer_ids = sorted({p for peers in groups.values() for p in peers} - set(tenant_ids))
+    return EvidenceData(
+        tenant_ids=tenant_ids,
+        peer_groups=groups,
+        daily_metrics=read_daily_metrics(conn, metrics, tenant_ids + peer_ids),
+        interventions=read_interventions(conn, tenant_ids),
+        product_sales=read_product_sales(conn, tenant_ids),
+        subscriptions=read_subscription_counts(conn, tenant_ids),
+    )
 
 
 def read_back_edges(
