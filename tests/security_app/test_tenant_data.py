@@ -132,9 +132,11 @@ def test_delete_asks_first_then_removes_the_tenant_everywhere(
             "select count(*) from pg_roles where rolname like %s", (f"%{b.tenant_id.hex}",)
         ).fetchone()
     assert logins_left == [] and logins_of_b == (2,)  # a's logins are gone, b's stay
-    with pytest.raises(InvalidInput, match="not registered"):
-        with warehouse.connect("keel_app", tenant_id=a.tenant_id):
-            pass
+    with (
+        pytest.raises(InvalidInput, match="not registered"),
+        warehouse.connect("keel_app", tenant_id=a.tenant_id),
+    ):
+        pass
     assert len(relations) > 5
     # only the record of what was done with the tenant's data stays (its id and slug)
     assert {rel for rel, n in left.items() if n} == {"app.tenant_data_events"}
