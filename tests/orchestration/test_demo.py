@@ -81,7 +81,7 @@ def run_demo_watching_sessions(
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     """Run `keel demo`; after its set-up step, sample pg_stat_activity as the only observer (#13 item 6)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "keel", "demo"],
+        [sys.executable, "-m", "cli", "demo"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
