@@ -115,9 +115,8 @@ def render() -> None:
                 effect = labels.get(row["effect"], row["effect"])
                 st.markdown(f"- **{cause} → {effect}**: {row['reason']}")
     st.caption(
-        f"Source: ml.evidence_edges, Dagster run {stored.run_id}. Methods: DoWhy (regression, propensity "
-        "scores, refuters, gcm attribution), EconML (double ML), Granger tests, PC (causal-learn), Shapley "
-        "splits."
+        f"Worked out by Keel's evidence run {stored.run_id} from your daily numbers and the actions you "
+        "recorded; every estimate is re-checked by tests that try to break it before it is graded."
     )
 
 

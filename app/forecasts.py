@@ -47,8 +47,8 @@ def render() -> None:
     st.pyplot(forecast_figure(stored), clear_figure=False)
     _next_days(stored)
     st.caption(
-        f"Source: ml.forecasts and ml.forecast_accuracy, Dagster run {stored.run_id}; history from "
-        "metrics.business_metrics_daily. Bands are calibrated on past forecast errors (cross-validation)."
+        f"From Keel's forecasting run {stored.run_id}, on your daily history. The shaded bands are set from "
+        "how far Keel's past forecasts of your numbers missed."
     )
 
 

@@ -40,7 +40,7 @@ def render() -> None:
         st.error(str(exc))
         return
     st.title(profile.name)
-    st.caption(f"Industry: {profile.industry or 'not set'} · currency {profile.currency} · from app.tenants")
+    st.caption(f"Industry: {profile.industry or 'not set'} · currency {profile.currency}")
 
     try:
         metrics = data.business_metrics(user)

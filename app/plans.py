@@ -81,8 +81,8 @@ def render() -> None:
             _plan_section(by_type[plan_type])
     newest = max(plans, key=lambda p: p.created_at)
     st.caption(
-        f"Source: ml.plans, Dagster run {newest.run_id} ({newest.created_at:%Y-%m-%d %H:%M} UTC). Plans are "
-        "solved with OR-Tools from the forecasts, the evidence and your data; what-if results are not saved."
+        f"Worked out by Keel's planning run {newest.run_id} on {newest.created_at:%d %B %Y at %H:%M} UTC, "
+        "from your forecasts, the measured effects of your actions and your data; what-if results are not saved."
     )
 
 

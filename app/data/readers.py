@@ -81,7 +81,7 @@ def resolve_tenant(tenant: str) -> uuid.UUID:
         ).fetchone()
     if row is None:
         raise InvalidInput(
-            f"no tenant {text!r} in app.tenants", "pass a tenant slug or id (`keel demo` lists them)"
+            f"no business {text!r} in Keel", "pass a business's slug or id (`keel demo` lists them)"
         )
     return tenant_id
 
@@ -95,8 +95,8 @@ def tenant_profile(tenant_id: uuid.UUID) -> TenantProfile:
         ).fetchone()
     if row is None:
         raise KeelError(
-            "the signed-in user's tenant is not in app.tenants any more",
-            "sign out and ask the operator whether the tenant was removed",
+            "your business is no longer in Keel",
+            "sign out and ask whoever runs Keel whether it was removed",
         )
     return TenantProfile(uuid.UUID(str(row[0])), row[1], row[2], row[3], row[4])
 
