@@ -82,7 +82,8 @@ def render() -> None:
     newest = max(plans, key=lambda p: p.created_at)
     st.caption(
         f"Worked out by Keel's planning run {newest.run_id} on {newest.created_at:%d %B %Y at %H:%M} UTC, "
-        "from your forecasts, the measured effects of your actions and your data; what-if results are not saved."
+        "from your forecasts, the measured effects of your actions and your data; "
+        "what-if results are not saved."
     )
 
 
