@@ -9,20 +9,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from models_ml.forecasting.pipeline import FORECAST_COLUMNS
+
 #: Columns of ``ml.forecasts`` and ``ml.forecast_accuracy`` (migration 0007), as the asset writes them.
-FORECAST_TABLE_COLUMNS: tuple[str, ...] = (
-    "tenant_id",
-    "metric",
-    "ds",
-    "model",
-    "point",
-    "lo_80",
-    "hi_80",
-    "lo_95",
-    "hi_95",
-    "is_chosen",
-    "run_id",
-)
+#: ``ml.forecasts`` is the library's forecast frame with ``unique_id`` named ``metric`` and the run id added.
+FORECAST_TABLE_COLUMNS: tuple[str, ...] = ("tenant_id", "metric", *FORECAST_COLUMNS[2:], "run_id")
 ACCURACY_TABLE_COLUMNS: tuple[str, ...] = (
     "tenant_id",
     "metric",
