@@ -482,7 +482,6 @@ def budget_credibility(
             values={c.name: safe[c.channel_id] for c in problem.channels},
         )
     return Credibility(
-        headline_supported=not reasons,
         supports=tuple(supports),
         expected=expected,
         downside=downside,

@@ -125,7 +125,6 @@ class SafeStep:
 class Credibility:
     """A plan's support, its expected and downside scenarios, and whether its gain is a headline."""
 
-    headline_supported: bool
     supports: tuple[InputSupport, ...]
     expected: Scenario
     downside: Scenario
@@ -135,9 +134,10 @@ class Credibility:
     #: Anything else the owner should weigh (e.g. the service risk of a roster), in words.
     caveat: str = ""
 
-    def __post_init__(self) -> None:
-        if not self.headline_supported and not self.reasons:
-            raise ValueError("a plan whose headline is withheld must say why")
+    @property
+    def headline_supported(self) -> bool:
+        """The gain is a headline unless there is a reason to withhold it (withholding always says why)."""
+        return not self.reasons
 
     @property
     def weak_inputs(self) -> tuple[InputSupport, ...]:
@@ -170,8 +170,9 @@ class Credibility:
     def from_dict(cls, data: Mapping[str, Any]) -> Credibility:
         """The record :meth:`to_dict` wrote (as stored in ``ml.plans``)."""
         step = data.get("safe_step")
+        if data.get("headline_supported") is False and not data.get("reasons"):
+            raise ValueError("a plan whose headline is withheld must say why")
         return cls(
-            headline_supported=bool(data["headline_supported"]),
             supports=tuple(InputSupport(**support) for support in data.get("supports") or ()),
             expected=Scenario(**data["expected"]),
             downside=Scenario(**data["downside"]),

@@ -321,7 +321,6 @@ def inventory_credibility(problem: InventoryProblem, gain_by_scenario: np.ndarra
         observations=n_scenarios,
     )
     return Credibility(
-        headline_supported=True,
         supports=(support,),
         expected=Scenario("expected", float(gain_by_scenario.mean()), "on average over the forecast"),
         downside=Scenario(

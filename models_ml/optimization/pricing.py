@@ -387,7 +387,6 @@ def pricing_credibility(
     if reasons:
         safe_step = _safe_price_step(problem, prices, beliefs, supports, current_profit, horizon_words)
     return Credibility(
-        headline_supported=not reasons,
         supports=tuple(supports),
         expected=expected,
         downside=downside,

@@ -338,7 +338,6 @@ def staffing_credibility(
         unit="staff-hours short at busy demand",
     )
     return Credibility(
-        headline_supported=True,
         supports=(support,),
         expected=Scenario("expected", impact, "wages of the roster against your current one"),
         downside=Scenario("downside", impact, "wages are fixed by the roster, whatever the demand"),
