@@ -23,6 +23,7 @@ from app.kpis import OVERVIEW_COLUMNS
 from keel.errors import InvalidInput, KeelError
 from keel.tenancy import tenant_id_for
 from keel.warehouse import connect
+from models_ml.forecasting.pipeline import FORECAST_SCHEMA
 
 if TYPE_CHECKING:
     from models_ml.optimization import Plan
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 METRICS_SCHEMA = "metrics"
 METRICS_TABLE = "business_metrics_daily"
 RUN_THE_DEMO = "run `keel demo` to build the metrics and their forecasts"
+#: The chosen forecast's columns a page shows (types from the forecasting library's own schema).
+STORED_FORECAST_COLUMNS = ("ds", "model", "point", "lo_80", "hi_80", "lo_95", "hi_95")
 
 
 class MetricsNotBuilt(KeelError):
@@ -246,8 +249,12 @@ def load_forecast(tenant_id: uuid.UUID, metric: str) -> StoredForecast:
     """The tenant's stored forecast of ``metric`` with its history; raises :class:`ForecastsNotStored`."""
     with connect("keel_app", tenant_id=tenant_id) as conn:
         rows = conn.execute(
-            "select ds, model, point, lo_80, hi_80, lo_95, hi_95, run_id from ml.forecasts "
-            "where tenant_id = (select app.current_tenant_id()) and metric = %s and is_chosen order by ds",
+            sql.SQL("select {}, run_id from ml.forecasts ").format(
+                sql.SQL(", ").join(map(sql.Identifier, STORED_FORECAST_COLUMNS))
+            )
+            + sql.SQL(
+                "where tenant_id = (select app.current_tenant_id()) and metric = %s and is_chosen order by ds"
+            ),
             (metric,),
         ).fetchall()
         if not rows:
@@ -267,16 +274,8 @@ def load_forecast(tenant_id: uuid.UUID, metric: str) -> StoredForecast:
             ).format(sql.Identifier(metric))
         ).fetchall()
     forecast = pl.DataFrame(
-        [r[:7] for r in rows],
-        schema={
-            "ds": pl.Date,
-            "model": pl.String,
-            "point": pl.Float64,
-            "lo_80": pl.Float64,
-            "hi_80": pl.Float64,
-            "lo_95": pl.Float64,
-            "hi_95": pl.Float64,
-        },
+        [r[: len(STORED_FORECAST_COLUMNS)] for r in rows],
+        schema={name: FORECAST_SCHEMA[name] for name in STORED_FORECAST_COLUMNS},
         orient="row",
     )
     history = pl.DataFrame(history_rows, schema={"ds": pl.Date, "y": pl.Float64}, orient="row")
@@ -291,7 +290,7 @@ def load_forecast(tenant_id: uuid.UUID, metric: str) -> StoredForecast:
         coverage_80=_finite(cover_80),
         coverage_95=_finite(cover_95),
         fallback_reason=reason,
-        run_id=str(rows[0][7]),
+        run_id=str(rows[0][len(STORED_FORECAST_COLUMNS)]),
     )
 
 
