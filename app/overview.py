@@ -40,7 +40,10 @@ def render() -> None:
         st.error(str(exc))
         return
     st.title(profile.name)
-    st.caption(f"Industry: {profile.industry or 'not set'} · currency {profile.currency}")
+    st.caption(
+        f"Industry: {profile.industry or 'not set'} · currency {profile.currency} · as your business is "
+        "registered in Keel"
+    )
 
     try:
         metrics = data.business_metrics(user)

@@ -101,7 +101,7 @@ def test_overview_shows_the_signed_in_tenants_kpis_and_never_the_other_tenants(
     assert isinstance(user, SignedInUser)
     assert (user.tenant_id, user.email) == (a.tenant.tenant_id, a.email)
     assert [t.value for t in at.title] == [a.tenant.name]
-    assert any(f"Industry: {a.industry}" in c.value and "app.tenants" in c.value for c in at.caption)
+    assert any(f"Industry: {a.industry}" in c.value and "registered in Keel" in c.value for c in at.caption)
 
     shown = tiles(at)
     assert shown == expected_tiles(a.rows)
