@@ -51,7 +51,7 @@ logging.getLogger("dlt").addFilter(_QuietArrowHints())
 
 
 class ResourceLike(Protocol):
-    """What the loader needs to know about a resource (ingestion.demo.ResourceSpec has it)."""
+    """What the loader needs to know about a resource (ingestion.sources.spec.ResourceSpec has it)."""
 
     @property
     def source(self) -> str: ...

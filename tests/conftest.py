@@ -67,3 +67,60 @@ def scratch_settings(settings: KeelSettings) -> Iterator[KeelSettings]:
     yield scratch
     with warehouse.connect("admin", autocommit=True, settings=settings) as conn:
         conn.execute(f"drop database if exists {name} with (force)")
+
+
+#: The shared demo warehouse: one tenant of each demo industry, seven months, built once per session
+#: by ``keel demo`` (through Dagster, as a user runs it) in a database of its own.
+DEMO_WAREHOUSE_TENANTS = (
+    "bluebird-coffee",  # cafe
+    "crumb-and-co",  # bakery
+    "paper-lantern-books",  # retail shop
+    "kindred-skincare",  # online store
+    "gloss-and-grain",  # salon (Stripe)
+    "ledgerline-advisors",  # B2B services, monthly billing
+    "formwise",  # subscription software
+)
+DEMO_WAREHOUSE_START = "2026-04-01"
+DEMO_WAREHOUSE_DATABASE = "keel_demo_warehouse"
+
+
+@pytest.fixture(scope="session")
+def _demo_warehouse_built(settings: KeelSettings) -> Iterator[str]:
+    """Run ``keel demo`` once into its own database; yields the database name (dropped at the end)."""
+    import json
+    import subprocess
+
+    env = {
+        **os.environ,
+        "KEEL_DATABASE_NAME": DEMO_WAREHOUSE_DATABASE,
+        "KEEL_DEMO_TENANTS": json.dumps(list(DEMO_WAREHOUSE_TENANTS)),
+        "KEEL_DEMO_START": DEMO_WAREHOUSE_START,
+        "COLUMNS": "200",
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "cli", "demo"], capture_output=True, text=True, env=env, timeout=1800
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    yield DEMO_WAREHOUSE_DATABASE
+    with warehouse.connect("admin", autocommit=True, settings=settings) as conn:
+        conn.execute(f"drop database if exists {DEMO_WAREHOUSE_DATABASE} with (force)")
+
+
+@pytest.fixture
+def demo_warehouse(_demo_warehouse_built: str) -> Iterator[KeelSettings]:
+    """Settings pointing at the shared demo warehouse for the duration of one test.
+
+    The demo runs once per session; tests that use it only read it (or write rows of their own that
+    they clean up), so the order of tests does not matter.
+    """
+    saved = os.environ.get("KEEL_DATABASE_NAME")
+    os.environ["KEEL_DATABASE_NAME"] = _demo_warehouse_built
+    get_settings.cache_clear()
+    try:
+        yield get_settings()
+    finally:
+        if saved is None:
+            os.environ.pop("KEEL_DATABASE_NAME", None)
+        else:
+            os.environ["KEEL_DATABASE_NAME"] = saved
+        get_settings.cache_clear()

@@ -9,9 +9,11 @@ Stripe, QuickBooks Online, a Homebase-like shift tool and ad platforms return, w
 See docs/demo-data.md for the tenants, resources, interventions, shapes and the incremental contract.
 """
 
+from ingestion.sources.spec import ResourceSpec
+
 from .interventions import INTERVENTIONS, GroundTruthEffect, Intervention
 from .profiles import DEMO_TENANT_NAMESPACE, SOURCES, TENANTS, TENANTS_BY_SLUG, TenantProfile, demo_tenant_id
-from .resources import DEFECT_KINDS, ResourceSpec
+from .resources import DEFECT_KINDS
 from .world import DEFAULT_END, DEFAULT_START, DataGap, DemoConfigError, DemoWorld, InjectedDefect, simulate
 
 __all__ = [

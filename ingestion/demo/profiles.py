@@ -16,12 +16,14 @@ from typing import Literal
 
 from pydantic import ConfigDict
 
+from ingestion.sources import SOURCE_NAMES
+
 from .catalogue import CATALOGUE_DIR, load_list
 
 # Fixed namespace for demo tenant ids; changing it would re-key every demo row ever loaded.
 DEMO_TENANT_NAMESPACE = uuid.UUID("6f1c2a4e-3b5d-5c7e-9a1b-2c3d4e5f6a7b")
 
-SOURCES: tuple[str, ...] = ("shopify", "stripe", "quickbooks", "shifts", "ads")
+SOURCES: tuple[str, ...] = SOURCE_NAMES
 
 Industry = Literal[
     "cafe", "bakery", "retail_shop", "online_store", "salon", "b2b_services", "subscription_software"

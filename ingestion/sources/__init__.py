@@ -1,0 +1,29 @@
+"""Keel's data sources, one package each in the shape of dlt's verified sources.
+
+``ingestion/sources/<source>/`` holds a source's resource contracts (``settings.py``: primary keys,
+cursors, write dispositions, nested lists), its API client and paging (``helpers.py``) and its dlt
+source (``__init__.py``). The demo simulator is one provider of records for these resources among
+others (a connector, an uploaded file): demo and real data go through the same resources, staging
+models and marts.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from ingestion.sources.spec import ResourceSpec
+
+#: The sources whose resources Keel knows, in loading order.
+SOURCE_NAMES: tuple[str, ...] = ("shopify", "stripe", "quickbooks", "shifts", "ads")
+
+
+def resources(source: str) -> tuple[ResourceSpec, ...]:
+    """The resources of ``source`` (its ``settings.RESOURCES``)."""
+    if source not in SOURCE_NAMES:
+        raise KeyError(f"unknown source {source!r}; Keel knows {', '.join(SOURCE_NAMES)}")
+    module = import_module(f"ingestion.sources.{source}.settings")
+    return tuple(module.RESOURCES)
+
+
+def all_resources() -> tuple[ResourceSpec, ...]:
+    return tuple(spec for source in SOURCE_NAMES for spec in resources(source))

@@ -1,0 +1,1 @@
+"""The shopify source: its resources (settings) and, where one exists, its API connector."""
