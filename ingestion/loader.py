@@ -31,6 +31,7 @@ import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
 
 from ingestion.contracts import CONTRACTS, get_path, parse_cursor, problems
+from ingestion.sources.connector import Connector, ConnectorAuthError, Since
 from keel import warehouse
 from keel.home import private_dir
 from keel.settings import get_settings
@@ -85,6 +86,7 @@ class TenantLoad:
     rejected: int = 0
     seconds: float = 0.0
     error: str | None = None
+    needs_reconnect: bool = False  # the service refused the stored credentials
 
     @property
     def ok(self) -> bool:
@@ -306,6 +308,7 @@ def load_tenant(source: str, specs: Sequence[ResourceLike], records: RecordsFn, 
     except Exception as exc:  # one tenant's failure is reported, the others go on
         log.exception("loading %s for tenant %s failed", source, tenant_id)
         result.error = _describe(exc)
+        result.needs_reconnect = isinstance(_root(exc), ConnectorAuthError)
     finally:
         if pipeline is not None:
             prune_load_packages(pipeline)
@@ -325,11 +328,17 @@ def _index_cursor(source: str, specs: Sequence[ResourceLike]) -> None:
             conn.execute(f"create index if not exists {index} on {table} (tenant_id, {CURSOR_COLUMN})")
 
 
-def _describe(exc: BaseException) -> str:
-    """The root cause in one line: dlt wraps a source's own error in two layers of its own."""
+def _root(exc: BaseException) -> BaseException:
+    """The root cause: dlt wraps a source's own error in two layers of its own."""
     root = exc
     while root.__cause__ is not None:
         root = root.__cause__
+    return root
+
+
+def _describe(exc: BaseException) -> str:
+    """The root cause in one line."""
+    root = _root(exc)
     text = str(root).strip()
     return f"{type(root).__name__}: {text.splitlines()[0] if text else 'no message'}"
 
@@ -418,3 +427,64 @@ def load_source(
             progress(result, index, len(tenant_ids))
     mask_expired_rejected_records(source)
     return results
+
+
+def loaded_cursors(source: str, specs: Sequence[ResourceLike], tenant_id: str) -> dict[str, datetime | None]:
+    """Per resource, the latest cursor (UTC) already in ``raw_<source>`` for the tenant; None if nothing.
+
+    Read from the loaded rows, not from a pipeline's state: after a run killed half-way, what was
+    committed is exactly what the next run starts after.
+    """
+    found: dict[str, datetime | None] = {}
+    with warehouse.connect("keel_loader") as conn:
+        for spec in specs:
+            table = f"{dataset_name(source)}.{spec.name}"
+            if conn.execute("select to_regclass(%s)", (table,)).fetchone() == (None,):
+                found[spec.name] = None
+                continue
+            row = conn.execute(
+                f"select max({CURSOR_COLUMN}) from {table} where tenant_id = %s", (str(tenant_id),)
+            ).fetchone()
+            found[spec.name] = row[0] if row else None
+    return found
+
+
+def load_connector(
+    connector: Connector,
+    tenant_id: str,
+    config: dict[str, Any],
+    secrets: dict[str, str],
+    since: Since | None = None,
+) -> TenantLoad:
+    """Load a tenant's source from its service's API: what changed since the last load, checked and merged.
+
+    ``since`` None: from the cursors already loaded (:func:`loaded_cursors`). Errors are reported in
+    the result, never raised; a refused credential sets ``needs_reconnect``.
+    """
+    started = time.perf_counter()
+    try:
+        settings = connector.parse_config(config)
+        missing = [name for name in connector.secret_fields if not secrets.get(name)]
+        if missing:
+            raise ConnectorAuthError(f"{connector.title} needs {', '.join(missing)}; none is stored")
+        cursors = since
+        if cursors is None:
+            cursors = loaded_cursors(connector.source, connector.resources, tenant_id)
+        api_source = connector.make_source(settings, secrets, cursors)
+    except Exception as exc:  # bad settings or no credentials: reported like a failed load
+        log.warning("cannot load %s for tenant %s: %s", connector.source, tenant_id, exc)
+        return TenantLoad(
+            connector.source,
+            str(tenant_id),
+            error=_describe(exc),
+            needs_reconnect=isinstance(_root(exc), ConnectorAuthError),
+            seconds=time.perf_counter() - started,
+        )
+
+    def records(spec: ResourceLike) -> Iterator[dict[str, Any]]:
+        for record in api_source.resources[spec.name]:
+            if isinstance(record, dict) and "tenant_id" not in record:
+                record = {"tenant_id": str(tenant_id), **record}
+            yield record
+
+    return load_tenant(connector.source, connector.resources, records, str(tenant_id))
