@@ -253,6 +253,13 @@ def _patterns(source: str) -> tuple[re.Pattern[str], re.Pattern[str] | None, re.
     return numeric, currency, parents
 
 
+def _json_scalar(token: str) -> Any:
+    """The value of one JSON scalar token; plain strings (the common case) without the JSON decoder."""
+    if len(token) >= 2 and token[0] == '"' == token[-1] and "\\" not in token:
+        return token[1:-1]
+    return json.loads(token)
+
+
 def problems(
     record: Any, source: str, primary_key: tuple[str, ...], cursor_field: str, cursor_type: str
 ) -> list[str]:
@@ -291,7 +298,7 @@ def problems(
             if raw.startswith('"-') and key in contract.non_negative and float(raw[1:-1]) != 0:
                 found.append(f"{key!r} should not be negative, got {raw}")
             continue
-        value = json.loads(raw) if raw not in ("NaN", "Infinity", "-Infinity") else float(raw)
+        value = _json_scalar(raw) if raw not in ("NaN", "Infinity", "-Infinity") else float(raw)
         if isinstance(value, str) and value in contract.missing_markers:
             continue
         if contract.integers_only and (isinstance(value, bool) or not isinstance(value, int)):
@@ -309,7 +316,7 @@ def problems(
         if pattern is None:
             continue
         for key, token in pattern.findall(text):
-            value = json.loads(token)
+            value = _json_scalar(token)
             if value is not None and (not isinstance(value, str) or value.upper() not in currencies):
                 found.append(f"{label or key!r} is not an ISO 4217 currency code: {value!r}")
     return found

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
 import dlt
+import orjson
 import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
 
@@ -104,9 +105,10 @@ def dataset_name(source: str) -> str:
     return f"raw_{source}"
 
 
-#: Records per Arrow batch. One batch per (tenant, resource) in practice: every batch of a load must
-#: share one Arrow schema, and a column that is empty in one batch would not.
-BATCH_ROWS = 1_000_000
+#: Records per Arrow batch: a load's memory is one batch, not the whole resource. A column that is empty
+#: in a batch takes the type it had in an earlier batch of the load (text if none had it), so batches
+#: agree on each column's type; dlt writes them to one CSV load file per schema and COPY parses the text.
+BATCH_ROWS = 20_000
 CURSOR_COLUMN = "_keel_cursor_at"
 
 
@@ -157,7 +159,22 @@ def _as_utc(value: Any, cursor_type: str) -> datetime:
     return datetime(parsed.year, parsed.month, parsed.day, tzinfo=UTC)
 
 
-def to_arrow(spec: ResourceLike, records: list[dict[str, Any]]) -> pa.Table:
+_ORJSON_OPTIONS: Final = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+def _json_text(value: Any) -> str:
+    """JSON text of a nested value, as ``json.dumps(value, ensure_ascii=False, default=str)`` writes it
+    apart from spacing, several times faster (orjson; dlt depends on it). Integers beyond 64 bits, which
+    orjson refuses, take the standard library's path."""
+    try:
+        return orjson.dumps(value, default=str, option=_ORJSON_OPTIONS).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def to_arrow(
+    spec: ResourceLike, records: list[dict[str, Any]], known: dict[str, pa.DataType] | None = None
+) -> pa.Table:
     """One Arrow batch: API scalars as typed columns, nested objects and lists as JSON text.
 
     JSON stays text in ``raw_*`` (staging casts it with ``::jsonb``): its column type then never depends
@@ -174,7 +191,7 @@ def to_arrow(spec: ResourceLike, records: list[dict[str, Any]]) -> pa.Table:
         row: dict[str, Any] = {}
         for key, value in record.items():
             if isinstance(value, dict | list):
-                row[key] = json.dumps(value, ensure_ascii=False, default=str)
+                row[key] = _json_text(value)
             elif key in decimal_fields and isinstance(value, int) and not isinstance(value, bool):
                 row[key] = float(value)
             else:
@@ -182,10 +199,37 @@ def to_arrow(spec: ResourceLike, records: list[dict[str, Any]]) -> pa.Table:
         row[CURSOR_COLUMN] = _as_utc(get_path(record, spec.cursor_field), spec.cursor_type)
         rows.append(row)
     table = pa.Table.from_pylist(rows)
-    for index, column in enumerate(table.schema):
-        if pa.types.is_null(column.type):  # all empty in this batch: keep the column, as text
-            table = table.set_column(index, column.name, table.column(index).cast(pa.string()))
-    return table
+    return conform(table, {} if known is None else known)
+
+
+def conform(table: pa.Table, known: dict[str, pa.DataType]) -> pa.Table:
+    """``table`` with the columns, order and types of the load's earlier batches (``known``, updated).
+
+    dlt buffers a resource's Arrow batches and concatenates them, which needs one schema: a column no
+    record of this batch has is added as empty, one that is empty here takes its earlier type (text if
+    none), one typed differently is cast to its earlier type, and columns new in this batch go last.
+    """
+    columns: dict[str, pa.ChunkedArray] = {}
+    for name in table.column_names:
+        column = table.column(name)
+        kind = known.get(name)
+        if kind is None:
+            kind = pa.string() if pa.types.is_null(column.type) else column.type
+        if column.type != kind:
+            try:
+                column = column.cast(kind)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise ValueError(
+                    f"field {name!r} holds {column.type} values here and {kind} values in an earlier "
+                    f"batch of the same load: {exc}"
+                ) from exc
+        columns[name] = column
+    for name, kind in known.items():
+        if name not in columns:
+            columns[name] = pa.chunked_array([pa.nulls(table.num_rows, kind)])
+    for name, column in columns.items():
+        known.setdefault(name, column.type)
+    return pa.table({name: columns[name] for name in known})
 
 
 def build_source(
@@ -204,15 +248,16 @@ def build_source(
 
             def extract(spec: ResourceLike = spec) -> Iterator[pa.Table]:
                 batch: list[dict[str, Any]] = []
+                known: dict[str, pa.DataType] = {}
                 for record in checked(spec, records(spec), tenant_id, rejected):
                     batch.append(record)
                     if len(batch) >= BATCH_ROWS:
                         extracted[spec.name] = extracted.get(spec.name, 0) + len(batch)
-                        yield to_arrow(spec, batch)
+                        yield to_arrow(spec, batch, known)
                         batch = []
                 if batch:
                     extracted[spec.name] = extracted.get(spec.name, 0) + len(batch)
-                    yield to_arrow(spec, batch)
+                    yield to_arrow(spec, batch, known)
 
             resource = dlt.resource(  # type: ignore[call-overload]
                 extract,
