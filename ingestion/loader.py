@@ -27,11 +27,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
 import dlt
-import orjson
 import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
 
-from ingestion.contracts import CONTRACTS, get_path, parse_cursor, problems
+from ingestion.contracts import CONTRACTS, get_path, json_text, parse_cursor, problems
 from ingestion.sources.connector import Connector, ConnectorAuthError, Since
 from keel import warehouse
 from keel.home import private_dir
@@ -159,19 +158,6 @@ def _as_utc(value: Any, cursor_type: str) -> datetime:
     return datetime(parsed.year, parsed.month, parsed.day, tzinfo=UTC)
 
 
-_ORJSON_OPTIONS: Final = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
-
-
-def _json_text(value: Any) -> str:
-    """JSON text of a nested value, as ``json.dumps(value, ensure_ascii=False, default=str)`` writes it
-    apart from spacing, several times faster (orjson; dlt depends on it). Integers beyond 64 bits, which
-    orjson refuses, take the standard library's path."""
-    try:
-        return orjson.dumps(value, default=str, option=_ORJSON_OPTIONS).decode()
-    except TypeError:
-        return json.dumps(value, ensure_ascii=False, default=str)
-
-
 def to_arrow(
     spec: ResourceLike, records: list[dict[str, Any]], known: dict[str, pa.DataType] | None = None
 ) -> pa.Table:
@@ -191,7 +177,7 @@ def to_arrow(
         row: dict[str, Any] = {}
         for key, value in record.items():
             if isinstance(value, dict | list):
-                row[key] = _json_text(value)
+                row[key] = json_text(value)
             elif key in decimal_fields and isinstance(value, int) and not isinstance(value, bool):
                 row[key] = float(value)
             else:
