@@ -18,7 +18,7 @@ from ingestion.sources.connector import Connector
 from keel import warehouse
 from keel.settings import KeelSettings
 
-SLUG = "paper-lantern-books"
+SLUG = "north-loop-threads"  # a shop no other test loads: its pipeline state is its own
 
 
 class ShopSettings(BaseModel):

@@ -178,4 +178,5 @@ CONNECTOR = Connector(
     secret_fields=("access_token",),
     resources=RESOURCES,
     make_source=make_source,
+    lookback=LOOKBACK,
 )
