@@ -3,7 +3,8 @@ with the real client, dlt and the embedded warehouse: a full load equals the fak
 asks only for what changed and loads nothing new; objects changed on the fake are updated; a run killed
 with SIGKILL half-way converges on the next; a bad object is quarantined while the rest load; 429s,
 5xx and timeouts are retried; a cut-off page fails the load cleanly and the next run completes; a
-revoked token asks the owner to reconnect; the client paces itself by the call-limit header."""
+revoked token asks the owner to reconnect; the client paces itself by the call-limit header; a late edit
+stamped before the last loaded change is merged through the look-back window."""
 
 from __future__ import annotations
 
@@ -211,6 +212,13 @@ def test_full_load_second_run_and_changes(fake: FakeShopify, tenant: str) -> Non
     old = next(o for o in fake.objects["orders"] if not o["refunds"])
     old["financial_status"] = "refunded"
     old["updated_at"] = "2025-12-21T10:00:00-05:00"
+    # and an edit that Shopify shows only now, stamped before the latest change already loaded: the
+    # look-back window asks for it again, and the loader merges it instead of dropping it as old
+    latest = cursors["orders"]
+    assert latest is not None
+    late = next(o for o in fake.objects["orders"] if not o["refunds"] and o is not old)
+    late["note"] = "gift wrap"
+    late["updated_at"] = (latest - timedelta(minutes=20)).isoformat()
     new = copy.deepcopy(fake.objects["orders"][-1])
     new["id"] = 9_000_000_001
     new["created_at"] = new["updated_at"] = "2025-12-21T11:00:00-05:00"
@@ -222,6 +230,7 @@ def test_full_load_second_run_and_changes(fake: FakeShopify, tenant: str) -> Non
     assert_equals_fake(fake, tenant)
     assert json.loads(loaded(tenant, "products")[(product["id"],)]["variants"])[0]["price"] == "99.50"
     assert loaded(tenant, "orders")[(old["id"],)]["financial_status"] == "refunded"
+    assert loaded(tenant, "orders")[(late["id"],)]["note"] == "gift wrap"
 
 
 def test_bad_object_is_quarantined_and_the_rest_load(fake: FakeShopify, tenant: str) -> None:
@@ -277,7 +286,20 @@ def test_revoked_token_asks_to_reconnect(fake: FakeShopify, tenant: str) -> None
     assert all(r.status == 401 for r in fake.requests) and len(fake.requests) == 1  # not retried
 
 
-def test_run_killed_half_way_converges_on_the_next(fake: FakeShopify, tenant: str) -> None:
+def test_run_killed_half_way_resumes_from_its_cursor_and_converges(fake: FakeShopify, tenant: str) -> None:
+    first = load(fake, tenant)
+    assert first.ok, first.error
+    cursors = latest_changes(fake)
+    # the shop moves on: 300 orders change (refunds, fulfilment) and 20 new ones come in
+    for n, order in enumerate(fake.objects["orders"][:300]):
+        order["updated_at"] = f"2025-12-15T{8 + n // 60:02d}:{n % 60:02d}:00-05:00"
+        order["note"] = "changed after the first load"
+    for n in range(20):
+        new = copy.deepcopy(fake.objects["orders"][-1])
+        new["id"] = 9_100_000_000 + n
+        new["created_at"] = new["updated_at"] = f"2025-12-15T14:{n:02d}:00-05:00"
+        fake.objects["orders"].append(new)
+
     fake.page_delay = 0.25  # slow answers, so the kill lands while pages are being read
     script = (
         "import sys\n"
@@ -286,6 +308,7 @@ def test_run_killed_half_way_converges_on_the_next(fake: FakeShopify, tenant: st
         "loader.load_connector(CONNECTOR, sys.argv[1], {'shop': 'lantern-books.myshopify.com', "
         "'base_url': sys.argv[2]}, {'access_token': sys.argv[3]})\n"
     )
+    before = fake.served_pages()
     process = subprocess.Popen(
         [sys.executable, "-c", script, tenant, fake.url, TOKEN],
         cwd=Path(__file__).resolve().parents[2],
@@ -295,7 +318,7 @@ def test_run_killed_half_way_converges_on_the_next(fake: FakeShopify, tenant: st
     )
     try:
         deadline = time.monotonic() + 120
-        while fake.served_pages() < 8 and process.poll() is None and time.monotonic() < deadline:
+        while fake.served_pages() < before + 4 and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert process.poll() is None, "the load finished before it could be killed"
         os.kill(process.pid, signal.SIGKILL)
@@ -304,26 +327,22 @@ def test_run_killed_half_way_converges_on_the_next(fake: FakeShopify, tenant: st
         if process.poll() is None:
             process.kill()
     assert process.returncode == -signal.SIGKILL
-    killed_at = fake.served_pages()
+    killed_after = fake.served_pages() - before
+    assert not any(r.endpoint == "price_rules" for r in fake.requests[len(fake.requests) - killed_after :])
 
     fake.page_delay = 0.0
-    result = load(fake, tenant)  # the killed run committed nothing: a full load again
+    resumed_from = len(fake.requests)
+    result = load(fake, tenant)
     assert result.ok, result.error
-    assert killed_at < fake.served_pages() - killed_at  # the kill came before all pages were read
+    # it asked again from the cursor the first load committed (less the look-back), not from scratch
+    orders_cursor = cursors["orders"]
+    assert orders_cursor is not None
+    asked = [
+        r for r in fake.requests[resumed_from:] if r.endpoint == "orders" and "page_info" not in r.params
+    ]
+    assert len(asked) == 1
+    assert datetime.fromisoformat(asked[0].params["updated_at_min"]) == orders_cursor - LOOKBACK
+    assert result.rows == in_look_back_window(fake, cursors)
     assert_equals_fake(fake, tenant)  # no duplicates, nothing lost
-    again = load(fake, tenant)
-    assert again.ok and again.rows == in_look_back_window(fake)
-
-
-def test_a_late_edit_within_the_look_back_window_is_loaded(fake: FakeShopify, tenant: str) -> None:
-    first = load(fake, tenant)
-    assert first.ok, first.error
-    # an edit that Shopify shows only now, stamped before the latest change already loaded
-    latest = max(fake.objects["orders"], key=lambda o: datetime.fromisoformat(o["updated_at"]))
-    late = next(o for o in fake.objects["orders"] if not o["refunds"] and o is not latest)
-    late["note"] = "gift wrap"
-    late["updated_at"] = (datetime.fromisoformat(latest["updated_at"]) - timedelta(minutes=20)).isoformat()
-    second = load(fake, tenant)
-    assert second.ok, second.error
-    assert loaded(tenant, "orders")[(late["id"],)]["note"] == "gift wrap"
-    assert_equals_fake(fake, tenant)
+    notes = [row["note"] for row in loaded(tenant, "orders").values()]
+    assert notes.count("changed after the first load") == 300
