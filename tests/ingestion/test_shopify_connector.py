@@ -253,6 +253,7 @@ def test_bad_object_is_quarantined_and_the_rest_load(fake: FakeShopify, tenant: 
 
 def test_429_5xx_and_timeouts_are_retried(fake: FakeShopify, tenant: str) -> None:
     fake.leak_per_second = 40.0  # drains within the Retry-After
+    fake.retry_after = 2.0  # Shopify's own "2.0" (longer than dlt's first back-off of 1 s)
     fake.fill_bucket()  # full: the first call gets a 429 + Retry-After
     fake.fault("429", "customers")
     fake.fault("500", "orders")
@@ -263,6 +264,10 @@ def test_429_5xx_and_timeouts_are_retried(fake: FakeShopify, tenant: str) -> Non
     assert_equals_fake(fake, tenant)
     statuses = [r.status for r in fake.requests]
     assert statuses.count(429) == 2 and 500 in statuses and 503 in statuses
+    for seen in fake.requests:
+        if seen.status == 429:  # Shopify's "Retry-After: 2.0" was honoured before asking again
+            retried = min(r.at for r in fake.requests if r.path == seen.path and r.at > seen.at)
+            assert retried - seen.at >= 1.95
     assert len(fake.seen("inventory_levels")) >= 2  # the one that timed out was asked again
 
 
