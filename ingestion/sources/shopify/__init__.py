@@ -86,10 +86,9 @@ def shopify_source(
     settings: ShopifySettings,
     secrets: Mapping[str, str],
     since: Since,
-    client: ShopifyClient | None = None,
 ) -> Iterator[Any]:
     """One resource per Shopify resource Keel loads; ``since`` per resource name (None: everything)."""
-    api = client or ShopifyClient(
+    api = ShopifyClient(
         settings.shop,
         secrets["access_token"],
         settings.api_version,

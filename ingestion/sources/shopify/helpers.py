@@ -170,9 +170,9 @@ class ShopifyClient:
             try:
                 document = response.json()
             except ValueError:
-                raise ShopifyPayloadError(
-                    f"Shopify's answer for {url} is not complete JSON ({len(response.content)} bytes, "
-                    f"ending {response.text[-40:]!r}); the load stops here and the next run resumes"
+                raise ShopifyPayloadError(  # no part of the body: it may hold customers' details
+                    f"Shopify's answer for {url} is not complete JSON ({len(response.content)} bytes); "
+                    "the load stops here and the next run resumes"
                 ) from None
             if not isinstance(document, dict) or not isinstance(document.get(key), list):
                 raise ShopifyPayloadError(f"Shopify's answer for {url} has no {key!r} list")
