@@ -225,8 +225,14 @@ def build_source(
     tenant_id: str,
     rejected: list[dict[str, Any]],
     extracted: dict[str, int],
+    lookback: timedelta | None = None,
 ) -> Any:
-    """The dlt source for one tenant: one resource per spec, checked, merged, incremental, as Arrow."""
+    """The dlt source for one tenant: one resource per spec, checked, merged, incremental, as Arrow.
+
+    ``lookback``: how far behind the last loaded cursor a merged record still loads (dlt's ``lag``). A
+    connector asks its API again for that window to catch late edits; without the lag dlt would drop
+    the ones stamped before the last cursor. Appended resources keep no lag (it would duplicate rows).
+    """
 
     @dlt.source(name=source, max_table_nesting=0)
     def tenant_source() -> Iterator[Any]:
@@ -251,7 +257,8 @@ def build_source(
                 primary_key=list(spec.primary_key),
                 write_disposition=spec.write_disposition,
             )
-            resource.apply_hints(incremental=dlt.sources.incremental(CURSOR_COLUMN))
+            lag = lookback.total_seconds() if lookback and spec.write_disposition == "merge" else None
+            resource.apply_hints(incremental=dlt.sources.incremental(CURSOR_COLUMN, lag=lag))
             yield resource
 
     return tenant_source()
@@ -315,8 +322,15 @@ def prune_load_packages(pipeline: dlt.Pipeline, *, now: datetime | None = None) 
     return deleted
 
 
-def load_tenant(source: str, specs: Sequence[ResourceLike], records: RecordsFn, tenant_id: str) -> TenantLoad:
-    """Load one tenant's source; errors are caught and reported, never raised."""
+def load_tenant(
+    source: str,
+    specs: Sequence[ResourceLike],
+    records: RecordsFn,
+    tenant_id: str,
+    lookback: timedelta | None = None,
+) -> TenantLoad:
+    """Load one tenant's source; errors are caught and reported, never raised (``lookback``: see
+    :func:`build_source`)."""
     started = time.perf_counter()
     result = TenantLoad(source, tenant_id)
     rejected: list[dict[str, Any]] = []
@@ -325,7 +339,7 @@ def load_tenant(source: str, specs: Sequence[ResourceLike], records: RecordsFn, 
     try:
         pipeline = make_pipeline(source, tenant_id)
         info: LoadInfo = pipeline.run(
-            build_source(source, specs, records, tenant_id, rejected, extracted),
+            build_source(source, specs, records, tenant_id, rejected, extracted, lookback),
             loader_file_format=LOADER_FILE_FORMAT,
         )
         info.raise_on_failed_jobs()
@@ -518,4 +532,4 @@ def load_connector(
                 record = {"tenant_id": str(tenant_id), **record}
             yield record
 
-    return load_tenant(connector.source, connector.resources, records, str(tenant_id))
+    return load_tenant(connector.source, connector.resources, records, str(tenant_id), connector.lookback)

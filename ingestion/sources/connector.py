@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -46,6 +46,8 @@ class Connector:
     secret_fields: tuple[str, ...]  # names of the secrets it needs (tokens, keys); stored encrypted
     resources: tuple[ResourceSpec, ...]  # settings.RESOURCES of the source, in loading order
     make_source: Callable[[BaseModel, Mapping[str, str], Since], Any]  # -> a dlt source
+    #: how far before ``since`` the source asks again (late edits); the loader keeps merging that window
+    lookback: timedelta = timedelta(0)
 
     def parse_config(self, config: Mapping[str, Any]) -> BaseModel:
         """The settings validated; :class:`ConnectorConfigError` names each bad field and what is wrong."""

@@ -18,7 +18,7 @@ from ingestion.sources.connector import Connector
 from keel import warehouse
 from keel.settings import KeelSettings
 
-SLUG = "north-loop-threads"  # a tenant no other loading test uses: counts are per tenant
+SLUG = "north-loop-threads"  # a shop no other test loads: its pipeline state is its own
 
 
 class ShopSettings(BaseModel):

@@ -1,11 +1,14 @@
-"""Shopify: the resources Keel loads, with their keys, cursors and write dispositions.
+"""Shopify: the resources Keel loads, with their keys, cursors and write dispositions, and the Admin
+REST API's endpoints and defaults that the connector reads them from.
 
 Every provider of shopify records (the connector, the demo simulator) goes through these contracts.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
+from typing import Final
 
 from ingestion.sources.spec import (
     APPEND_EVENTS,
@@ -106,3 +109,37 @@ RESOURCES: tuple[ResourceSpec, ...] = (
         "Promotion codes and their usage.",
     ),
 )
+
+
+#: The Admin API version asked for unless a source's settings name another (Shopify supports each
+#: quarterly version for a year; see https://shopify.dev/docs/api/usage/versioning).
+API_VERSION: Final = "2025-10"
+#: The largest page the Admin REST API serves (``limit``); fewer requests against the rate limit.
+PAGE_SIZE: Final = 250
+#: How far before the latest loaded ``updated_at`` each run asks again: an edit can become visible
+#: in the API a little after objects with a later ``updated_at`` were read. Merging on the key makes
+#: the overlap harmless.
+LOOKBACK: Final = timedelta(hours=1)
+#: ``inventory_items.json`` takes at most this many ``ids`` per request.
+INVENTORY_ITEM_IDS_PER_REQUEST: Final = 100
+
+#: Per resource: the path under ``/admin/api/<version>/``, the key of the list in the answer, and the
+#: parameters of a listing. ``updated_at_min`` goes to the endpoints that filter on it.
+ENDPOINTS: Final[dict[str, tuple[str, str]]] = {
+    "locations": ("locations.json", "locations"),
+    "products": ("products.json", "products"),
+    "inventory_items": ("inventory_items.json", "inventory_items"),
+    "inventory_levels": ("inventory_levels.json", "inventory_levels"),
+    "customers": ("customers.json", "customers"),
+    "orders": ("orders.json", "orders"),
+    "price_rules": ("price_rules.json", "price_rules"),
+    "discount_codes": ("price_rules/{price_rule_id}/discount_codes.json", "discount_codes"),
+}
+#: Endpoints that take ``updated_at_min``; locations, inventory items (read by id) and discount codes
+#: (read per price rule) do not, so they are read whole and the loader's cursor skips the unchanged.
+INCREMENTAL: Final = frozenset({"products", "inventory_levels", "customers", "orders", "price_rules"})
+#: Extra parameters of a first request (``status=any``: open, closed and cancelled orders alike;
+#: oldest change first where the API sorts).
+LISTING_PARAMS: Final[dict[str, dict[str, str]]] = {
+    "orders": {"status": "any", "order": "updated_at asc"},
+}
