@@ -63,6 +63,8 @@ class RawTable:
 def decode(data: bytes) -> tuple[str, str]:
     """The text of ``data`` and the encoding that read it (UTF-8 first; Latin-1 reads anything)."""
     for encoding in ENCODINGS:
+        if encoding == "utf-8-sig" and not data.startswith(b"\xef\xbb\xbf"):
+            continue
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
@@ -125,8 +127,10 @@ def _clean(frame: pl.DataFrame, file_name: str) -> pl.DataFrame:
     if frame.width == 0:
         raise FileReadError(f"{file_name} has no columns")
     names = [str(name).strip() for name in frame.columns]
-    if len(set(names)) != len(names):
-        twice = sorted({n for n in names if names.count(n) > 1})
+    # polars renames a repeated header "x" to "x_duplicated_0"
+    renamed = {re.sub(r"_duplicated_\d+$", "", n) for n in names if re.search(r"_duplicated_\d+$", n)}
+    if len(set(names)) != len(names) or renamed & set(names):
+        twice = sorted({n for n in names if names.count(n) > 1} | (renamed & set(names)))
         raise FileReadError(f"{file_name} has the column {', '.join(map(repr, twice))} more than once")
     frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
     frame = frame.select(
