@@ -154,3 +154,16 @@ def test_preview_names_bad_rows_by_spreadsheet_row_and_reason() -> None:
         prepare(table, "orders", {"order_id": "Order #", "order_date": "Date"})
     with pytest.raises(ValueError, match="no column 'Nope'"):
         prepare(table, "orders", {"order_id": "Nope", "order_date": "Date", "total": "Total"})
+
+
+def test_every_kind_is_a_resource_merged_on_tenant_and_key_and_the_demo_leaves_files_out() -> None:
+    from ingestion.demo import SOURCES
+    from ingestion.sources import resources
+    from ingestion.sources.files import KINDS
+
+    specs = {spec.name: spec for spec in resources("files")}
+    assert set(specs) == set(KINDS)
+    for name, spec in specs.items():
+        assert spec.primary_key == ("tenant_id", *KINDS[name].key)
+        assert spec.write_disposition == "merge"
+    assert "files" not in SOURCES
