@@ -142,6 +142,30 @@ def owner_files(world: DemoWorld) -> dict[str, tuple[str, bytes]]:
     }
 
 
+#: The rest of a small business's spreadsheets: its price list, bills, invoices, payments and ad spend.
+BOOKKEEPING_FILES = {
+    "products": (
+        "Artikel.csv",
+        "SKU;Artikel;Kategorie;Preis;EK\nCAKE-1;Käsekuchen;Kuchen;3,50;1,20\n".encode("cp1252"),
+    ),
+    "bills": (
+        "expenses.csv",
+        b"Bill No,Date,Supplier,Account,Amount,Paid on\n"
+        b'B-1,06/10/2026,Bean Co,Coffee,"$1,250.00",06/20/2026\n'
+        b"B-2,06/12/2026,Power Co,Utilities,$310.40,\n",
+    ),
+    "invoices": (
+        "invoices.csv",
+        b"Invoice No.,Invoice date,Customer,Total\nINV-1,2026-06-03,Office Ltd,480.00\n",
+    ),
+    "payments": ("payments.csv", b"Payment ID,Date,Amount,Invoice\nP-1,2026-06-17,480.00,INV-1\n"),
+    "marketing_spend": (
+        "ads.csv",
+        b"Date,Channel,Campaign,Spend\n2026-06-05,Facebook,Summer,20.00\n2026-06-05,Facebook,Brunch,10.00\n",
+    ),
+}
+
+
 def upload(tenant_id: str, kind: str, name: str, data: bytes) -> UploadResult:
     table = read_table(data, name)
     sample = {c: table.frame.get_column(c).head(20).to_list() for c in table.columns}
@@ -166,7 +190,7 @@ def built(settings: KeelSettings, tmp_path_factory: pytest.TempPathFactory) -> I
         timezone=demo.timezone,
         currency=demo.currency,
     )
-    files = owner_files(world)
+    files = {**owner_files(world), **BOOKKEEPING_FILES}
     uploads = {kind: upload(str(twin.tenant_id), kind, *files[kind]) for kind in files}
     again = upload(str(twin.tenant_id), "orders", *files["orders"])
     work_dir = tmp_path_factory.mktemp("dbt-files")
@@ -239,6 +263,39 @@ def test_the_file_tenant_gets_the_demo_tenants_marts_and_metrics(built: dict[str
     demo_metrics, twin_metrics = per_day(metrics_sql, built["demo"]), per_day(metrics_sql, built["twin"])
     assert len(demo_metrics) > 80
     assert twin_metrics == demo_metrics
+
+
+def test_the_bookkeeping_files_reach_their_marts(built: dict[str, Any]) -> None:
+    assert built["dbt"] == []
+    twin = built["twin"]
+    with warehouse.connect("admin") as conn:
+        product = conn.execute(
+            "select product_name, product_kind, current_price, unit_cost from marts.products "
+            "where tenant_id = %s and source_system = 'files' and product_id = 'CAKE-1'",
+            (twin,),
+        ).fetchall()
+        bills = conn.execute(
+            "select bill_id, vendor_name, expense_account, total_amount, is_paid, paid_date, balance_amount "
+            "from marts.bills where tenant_id = %s order by bill_id",
+            (twin,),
+        ).fetchall()
+        invoice = conn.execute(
+            "select invoice_id, total_amount, amount_paid, is_paid, days_to_pay from marts.invoices "
+            "where tenant_id = %s",
+            (twin,),
+        ).fetchall()
+        spend = conn.execute(
+            "select spend_date, channel, campaigns_count, spend from marts.marketing_spend "
+            "where tenant_id = %s",
+            (twin,),
+        ).fetchall()
+    assert product == [("Käsekuchen", "physical", Decimal("3.50"), Decimal("1.20"))]
+    assert bills == [
+        ("B-1", "Bean Co", "Coffee", Decimal("1250.00"), True, date(2026, 6, 20), Decimal("0.00")),
+        ("B-2", "Power Co", "Utilities", Decimal("310.40"), False, None, Decimal("310.40")),
+    ]
+    assert invoice == [("INV-1", Decimal("480.00"), Decimal("480.00"), True, 14)]
+    assert spend == [(date(2026, 6, 5), "Facebook", 2, Decimal("30.00"))]
 
 
 def test_the_forecasting_asset_forecasts_the_file_tenant(built: dict[str, Any]) -> None:
