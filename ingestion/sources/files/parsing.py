@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
 import polars as pl
@@ -185,6 +185,7 @@ def date_order(values: Iterable[str | None], country: str | None) -> tuple[DateO
     return order, f"{words}, as written in your country (no value settles it)"
 
 
+@lru_cache(maxsize=65_536)  # a file repeats its dates: each is read once
 def parse_date(value: str, order: DateOrder) -> date:
     """A date as written in a file: 2025-12-31, 31/12/2025, 12/31/2025, 31.12.25, or an Excel serial day."""
     text = value.strip()
@@ -255,9 +256,15 @@ _NUMBER_DOT = re.compile(r"^\d{1,3}(?:[,' \u00a0\u202f]\d{3})+(?:\.\d+)?$|^\d+(?
 _NUMBER_COMMA = re.compile(r"^\d{1,3}(?:[.' \u00a0\u202f]\d{3})+(?:,\d+)?$|^\d+(?:,\d+)?$|^,\d+$")
 
 
+_SYMBOLS_LONGEST_FIRST = sorted(_SYMBOLS, key=len, reverse=True)
+_NO_CURRENCY = re.compile(r"^[0-9.,'\s()+\-\u2212\u00a0\u202f]*$")
+
+
 def split_currency(value: str) -> tuple[str, str | None]:
     """The amount's text without its currency, and the currency code it names (None: the tenant's own)."""
     text = value.strip()
+    if _NO_CURRENCY.match(text):  # the common case: digits and separators only
+        return text, None
     found: str | None = None
     code = _CODE.search(text)
     if code:
@@ -266,7 +273,7 @@ def split_currency(value: str) -> tuple[str, str | None]:
         if code.group(1) in iso_currencies():
             found = code.group(1)
             text = text.replace(code.group(1), "")
-    for symbol in sorted(_SYMBOLS, key=len, reverse=True):
+    for symbol in _SYMBOLS_LONGEST_FIRST:
         if symbol in text:
             found = found or _SYMBOLS[symbol]
             text = text.replace(symbol, "")
@@ -304,6 +311,7 @@ def decimal_mark(values: Iterable[str | None], country: str | None) -> tuple[Dec
     return mark, f"{words}, as written in your country (no value settles it)"
 
 
+@lru_cache(maxsize=65_536)  # amounts repeat too (0,00, prices)
 def parse_number(value: str, mark: DecimalMark) -> tuple[Decimal, str | None]:
     """A number as written, with its currency if any: 1.234,56 / 1,234.56 / € 12 / EUR 12,00 / (12.00)."""
     text, currency = split_currency(value)
