@@ -104,3 +104,21 @@ def test_saved_mappings_are_reused_and_upload_tables_are_tenant_isolated(setting
             )
     with pytest.raises(ValueError, match="need a column for"):
         save_mapping(one, "orders", columns, {"order_id": "Bestellnummer"})
+
+
+def test_the_uploaded_files_assets_report_what_the_uploads_loaded(settings: KeelSettings) -> None:
+    import dagster as dg
+
+    from orchestration.defs.ingestion.files import uploaded_files
+
+    tenant = str(create_tenant("file-asset-cafe", "File Asset Café", country="DE").tenant_id)
+    upload(tenant, ORDERS)
+    result = dg.materialize([uploaded_files])
+    assert result.success
+    reported = {
+        m.asset_key.to_user_string(): {k: v.value for k, v in m.metadata.items()}
+        for m in result.asset_materializations_for_node("uploaded_files")
+    }
+    assert len(reported) == 9
+    assert reported["dlt_files_orders"]["rows"] >= 3 and reported["dlt_files_orders"]["tenants"] >= 1
+    assert set(reported["dlt_files_marketing_spend"]) == {"rows", "tenants"}  # also before any upload
