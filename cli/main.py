@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.forecast import forecast_command
+from cli.ingest_file import ingest_file_command
 from keel import warehouse
 from keel.errors import KeelError
 from keel.settings import ROLES, get_settings
@@ -36,6 +37,10 @@ tenant_app = typer.Typer(
 )
 app.add_typer(tenant_app, name="tenant")
 app.command("forecast")(forecast_command)
+# `keel ingest`: loading a business's own data (the file command; connectors add theirs beside it)
+ingest_app = typer.Typer(help="Load a business's own data: files from its tools.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+ingest_app.command("file")(ingest_file_command)
 
 console = Console()
 err_console = Console(stderr=True)

@@ -1,5 +1,6 @@
 -- One row per vendor bill (payables) with its due date, what has been paid and when it was paid in
--- full, and the expense account it is booked to.
+-- full, and the expense account it is booked to: QuickBooks bills, and bills or expenses from an
+-- owner's uploaded file (paid in full on the day the file says, or open).
 with
 
 bills as (
@@ -23,6 +24,12 @@ applications as (
 tenants as (
 
     select * from {{ ref('int_tenants_classified') }}
+
+),
+
+files_bills as (
+
+    select * from {{ ref('stg_files__bills') }}
 
 ),
 
@@ -73,7 +80,7 @@ payment_totals as (
 
 ),
 
-final as (
+quickbooks as (
 
     select
         -- ids
@@ -123,6 +130,58 @@ final as (
         on
             bills.tenant_id = payment_totals.tenant_id
             and bills.bill_id = payment_totals.bill_id
+
+),
+
+files as (
+
+    select
+        -- ids
+        files_bills.tenant_id,
+        files_bills.bill_id,
+        files_bills.vendor_name as vendor_id,
+
+        -- strings
+        files_bills.bill_id as bill_number,
+        files_bills.vendor_name,
+        files_bills.category as expense_account,
+        null::text as payment_terms,
+        coalesce(files_bills.currency, tenants.currency) as currency,
+        case when files_bills.paid_date is not null or files_bills.amount <= 0 then 'paid' else 'open' end
+            as payment_status,
+
+        -- numerics
+        files_bills.amount as total_amount,
+        (case when files_bills.paid_date is not null then files_bills.amount else 0 end)::numeric(14, 2)
+            as amount_paid,
+        (case when files_bills.paid_date is null then files_bills.amount else 0 end)::numeric(14, 2)
+            as balance_amount,
+        (case when files_bills.paid_date is not null then 1 else 0 end)::integer as payments_count,
+
+        -- booleans
+        files_bills.paid_date is not null or files_bills.amount <= 0 as is_paid,
+        coalesce(files_bills.paid_date > files_bills.due_date, false) as is_paid_late,
+
+        -- dates
+        files_bills.bill_date,
+        coalesce(files_bills.due_date, files_bills.bill_date) as due_date,
+        files_bills.paid_date as first_payment_date,
+        files_bills.paid_date,
+
+        -- timestamps
+        files_bills.bill_date::timestamp at time zone tenants.timezone as created_at,
+        files_bills._keel_cursor_at
+
+    from files_bills
+    inner join tenants on files_bills.tenant_id = tenants.tenant_id
+
+),
+
+final as (
+
+    select * from quickbooks
+    union all
+    select * from files
 
 )
 

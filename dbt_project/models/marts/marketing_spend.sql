@@ -1,11 +1,17 @@
 -- Ad spend per tenant, channel and day (the ad account's calendar day), summed over campaigns, with
 -- the platforms' own counts. Platform-attributed conversions are inflated and noisy: they are not
--- the effect of the spend.
+-- the effect of the spend. Spend from an owner's uploaded file counts on the file's day.
 with
 
 insights as (
 
     select * from {{ ref('stg_ads__insights') }}
+
+),
+
+files_marketing_spend as (
+
+    select * from {{ ref('stg_files__marketing_spend') }}
 
 ),
 
@@ -32,6 +38,31 @@ daily as (
 
 ),
 
+files_daily as (
+
+    select
+        tenant_id,
+        channel,
+        spend_date,
+        max(currency) as currency,
+        count(distinct campaign) as campaigns_count,
+        sum(spend) as spend,
+        sum(impressions) as impressions,
+        sum(clicks) as clicks,
+        null::numeric as platform_conversions
+    from files_marketing_spend
+    group by 1, 2, 3
+
+),
+
+all_daily as (
+
+    select * from daily
+    union all
+    select * from files_daily
+
+),
+
 final as (
 
     select
@@ -53,7 +84,7 @@ final as (
         -- dates
         daily.spend_date
 
-    from daily
+    from all_daily as daily
     inner join tenants on daily.tenant_id = tenants.tenant_id
 
 )

@@ -27,6 +27,12 @@ order_lines as (
 
 ),
 
+files_products as (
+
+    select * from {{ ref('stg_files__products') }}
+
+),
+
 sold as (
 
     select
@@ -96,7 +102,35 @@ others as (
         null::numeric(14, 2) as unit_cost,
         false as is_inventory_tracked
     from sold
-    where recency = 1 and source_system <> 'shopify'
+    where
+        recency = 1 and source_system <> 'shopify'
+        and not exists (
+            select 1 from files_products
+            where
+                sold.source_system = 'files'
+                and files_products.tenant_id = sold.tenant_id
+                and files_products.product_id = sold.product_id
+        )
+
+),
+
+-- an owner's uploaded product list: what they sell, at what price, and what it costs them
+files as (
+
+    select
+        tenant_id,
+        'files' as source_system,
+        product_id,
+        product_id as sku,
+        product_name,
+        'physical' as product_kind,
+        category as product_category,
+        'active' as product_status,
+        null::bigint as inventory_item_id,
+        price as current_price,
+        unit_cost,
+        false as is_inventory_tracked
+    from files_products
 
 ),
 
@@ -105,6 +139,8 @@ unioned as (
     select * from shopify
     union all
     select * from others
+    union all
+    select * from files
 
 ),
 

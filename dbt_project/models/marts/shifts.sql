@@ -1,5 +1,6 @@
 -- One row per timecard: who worked, in which role, on which day (the business's own calendar day
--- of the clock-in), paid hours and labor cost as the shift tool computed them.
+-- of the clock-in), paid hours and labor cost as the shift tool computed them; and the shifts of an
+-- owner's uploaded staff hours (cost: the file's, or hours times the hourly wage).
 with
 
 timecards as (
@@ -20,7 +21,13 @@ tenants as (
 
 ),
 
-final as (
+files_staff_hours as (
+
+    select * from {{ ref('stg_files__staff_hours') }}
+
+),
+
+shift_tool as (
 
     select
         -- ids
@@ -60,6 +67,63 @@ final as (
         on
             timecards.tenant_id = employees.tenant_id
             and timecards.employee_id = employees.employee_id
+
+),
+
+-- ids of file shifts: stable numbers from the file's own key (its rows have no numeric ids)
+files as (
+
+    select
+        -- ids
+        files_staff_hours.tenant_id,
+        hashtextextended(
+            'files|' || files_staff_hours.employee_name || '|' || files_staff_hours.shift_date::text
+            || '|' || files_staff_hours.line_number,
+            0
+        ) as timecard_id,
+        hashtextextended('files|' || files_staff_hours.employee_name, 0) as employee_id,
+
+        -- strings
+        files_staff_hours.employee_name,
+        files_staff_hours.role,
+        null::text as department,
+        'hourly' as wage_type,
+
+        -- numerics
+        files_staff_hours.hours::numeric(10, 2) as paid_hours,
+        0::numeric(10, 2) as scheduled_hours,
+        0::numeric(10, 2) as overtime_hours,
+        0::numeric(10, 2) as unpaid_break_hours,
+        files_staff_hours.hourly_wage as wage_rate,
+        coalesce(
+            files_staff_hours.labor_cost,
+            (files_staff_hours.hours * files_staff_hours.hourly_wage)::numeric(14, 2)
+        ) as labor_cost,
+
+        -- booleans
+        true as is_approved,
+        false as is_open,
+
+        -- dates
+        files_staff_hours.shift_date,
+
+        -- timestamps
+        (files_staff_hours.shift_date + files_staff_hours.start_time) at time zone tenants.timezone
+            as clocked_in_at,
+        (files_staff_hours.shift_date + files_staff_hours.end_time) at time zone tenants.timezone
+            as clocked_out_at,
+        files_staff_hours._keel_cursor_at
+
+    from files_staff_hours
+    inner join tenants on files_staff_hours.tenant_id = tenants.tenant_id
+
+),
+
+final as (
+
+    select * from shift_tool
+    union all
+    select * from files
 
 )
 

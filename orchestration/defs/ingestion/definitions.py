@@ -9,9 +9,17 @@ from orchestration.defs.ingestion.assets import (
     load_checks,
     source_assets,
 )
+from orchestration.defs.ingestion.files import uploaded_files
 from orchestration.defs.ingestion.fred import all_series_loaded, fred_public_series
 
 defs = dg.Definitions(
-    assets=[app_tenants, app_interventions, demo_ground_truth, *source_assets, fred_public_series],
+    assets=[
+        app_tenants,
+        app_interventions,
+        demo_ground_truth,
+        *source_assets,
+        fred_public_series,
+        uploaded_files,
+    ],
     asset_checks=[*load_checks, all_series_loaded],
 )

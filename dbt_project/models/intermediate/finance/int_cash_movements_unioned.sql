@@ -26,6 +26,12 @@ purchases as (
 
 ),
 
+files_bills as (
+
+    select * from {{ ref('stg_files__bills') }}
+
+),
+
 final as (
 
     select
@@ -71,6 +77,19 @@ final as (
         0::numeric(14, 2) as cash_in,
         case when is_credit then -total_amount else total_amount end as cash_out
     from purchases
+
+    union all
+
+    -- a bill or expense in an uploaded file is paid on the day the file says it was
+    select
+        tenant_id,
+        'bill_paid' as movement_kind,
+        'files:' || bill_id as movement_id,
+        paid_date as movement_date,
+        0::numeric(14, 2) as cash_in,
+        amount as cash_out
+    from files_bills
+    where paid_date is not null
 
 )
 

@@ -20,6 +20,12 @@ stripe_invoices as (
 
 ),
 
+files_payments as (
+
+    select * from {{ ref('stg_files__payments') }}
+
+),
+
 quickbooks as (
 
     select
@@ -51,11 +57,29 @@ stripe as (
 
 ),
 
+-- a payment in an uploaded file that names its invoice pays that invoice
+files as (
+
+    select
+        tenant_id,
+        'files' as source_system,
+        invoice_id,
+        payment_id as application_id,
+        payment_id,
+        amount as applied_amount,
+        payment_date
+    from files_payments
+    where invoice_id is not null
+
+),
+
 final as (
 
     select * from quickbooks
     union all
     select * from stripe
+    union all
+    select * from files
 
 )
 

@@ -20,6 +20,12 @@ stripe_invoices as (
 
 ),
 
+files_invoices as (
+
+    select * from {{ ref('stg_files__invoices') }}
+
+),
+
 quickbooks as (
 
     select
@@ -67,11 +73,34 @@ stripe as (
 
 ),
 
+files as (
+
+    select
+        files_invoices.tenant_id,
+        'files' as source_system,
+        files_invoices.invoice_id,
+        files_invoices.customer_id,
+        files_invoices.invoice_id as invoice_number,
+        null::text as payment_terms,
+        coalesce(files_invoices.currency, tenants.currency) as currency,
+        files_invoices.total as total_amount,
+        coalesce(files_invoices.balance, files_invoices.total) as balance_amount,
+        files_invoices.invoice_date,
+        coalesce(files_invoices.due_date, files_invoices.invoice_date) as due_date,
+        files_invoices.invoice_date::timestamp at time zone tenants.timezone as created_at,
+        files_invoices._keel_cursor_at
+    from files_invoices
+    inner join tenants on files_invoices.tenant_id = tenants.tenant_id
+
+),
+
 final as (
 
     select * from quickbooks
     union all
     select * from stripe
+    union all
+    select * from files
 
 )
 

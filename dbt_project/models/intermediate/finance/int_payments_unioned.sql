@@ -27,6 +27,12 @@ quickbooks_payments as (
 
 ),
 
+files_payments as (
+
+    select * from {{ ref('stg_files__payments') }}
+
+),
+
 unioned as (
 
     select
@@ -84,6 +90,26 @@ unioned as (
         payment_date as paid_on,
         _keel_cursor_at
     from quickbooks_payments
+
+    union all
+
+    -- payments listed in an owner's uploaded file are dated by the file
+    select
+        tenant_id,
+        'files' as source_system,
+        payment_id,
+        'invoice_payment' as payment_kind,
+        null::text as order_id,
+        invoice_id,
+        customer_id,
+        coalesce(payment_method, 'unknown') as payment_method,
+        currency,
+        amount,
+        true as is_successful,
+        payment_date::timestamp at time zone 'UTC' as paid_at,
+        payment_date as paid_on,
+        _keel_cursor_at
+    from files_payments
 
 ),
 

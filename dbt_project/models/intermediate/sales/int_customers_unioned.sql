@@ -19,6 +19,18 @@ quickbooks_customers as (
 
 ),
 
+files_customers as (
+
+    select * from {{ ref('stg_files__customers') }}
+
+),
+
+tenants as (
+
+    select * from {{ ref('int_tenants_classified') }}
+
+),
+
 unioned as (
 
     select
@@ -54,6 +66,20 @@ unioned as (
         created_at,
         _keel_cursor_at
     from quickbooks_customers
+
+    union all
+
+    -- an uploaded file's customer has a start date, not an instant: the start of that day, local time
+    select
+        files_customers.tenant_id,
+        'files' as source_system,
+        files_customers.customer_id,
+        files_customers.customer_name,
+        files_customers.email,
+        files_customers.created_date::timestamp at time zone tenants.timezone as created_at,
+        files_customers._keel_cursor_at
+    from files_customers
+    inner join tenants on files_customers.tenant_id = tenants.tenant_id
 
 ),
 

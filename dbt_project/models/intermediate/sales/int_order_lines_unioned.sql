@@ -46,6 +46,18 @@ quickbooks_invoice_lines as (
 
 ),
 
+files_order_lines as (
+
+    select * from {{ ref('stg_files__order_lines') }}
+
+),
+
+files_products as (
+
+    select * from {{ ref('stg_files__products') }}
+
+),
+
 shopify as (
 
     select
@@ -175,6 +187,43 @@ quickbooks as (
 
 ),
 
+-- Lines of orders from uploaded files; a line without its own unit cost takes its product's from an
+-- uploaded product list. The line's price is before its discount.
+files as (
+
+    select
+        files_order_lines.tenant_id,
+        'files' as source_system,
+        files_order_lines.order_id || '-' || files_order_lines.line_number as order_line_id,
+        orders.order_id,
+        coalesce(files_order_lines.product_id, files_order_lines.product_name) as product_id,
+        files_order_lines.product_id as sku,
+        coalesce(files_order_lines.product_name, files_products.product_name) as product_name,
+        case
+            when files_order_lines.line_number ~ '^[0-9]{1,9}$' then files_order_lines.line_number::integer
+        end as line_position,
+        files_order_lines.quantity,
+        files_order_lines.unit_price,
+        files_order_lines.unit_price * files_order_lines.quantity as gross_revenue,
+        coalesce(files_order_lines.discounts, 0) as discounts,
+        coalesce(files_order_lines.tax, 0) as tax,
+        coalesce(files_order_lines.unit_cost, files_products.unit_cost) as unit_cost,
+        0 as refunded_quantity,
+        orders.order_date,
+        files_order_lines._keel_cursor_at
+    from files_order_lines
+    inner join orders
+        on
+            files_order_lines.tenant_id = orders.tenant_id
+            and orders.source_system = 'files'
+            and files_order_lines.order_id = orders.order_id
+    left join files_products
+        on
+            files_order_lines.tenant_id = files_products.tenant_id
+            and files_order_lines.product_id = files_products.product_id
+
+),
+
 unioned as (
 
     select * from shopify
@@ -184,6 +233,8 @@ unioned as (
     select * from stripe_subscriptions
     union all
     select * from quickbooks
+    union all
+    select * from files
 
 ),
 

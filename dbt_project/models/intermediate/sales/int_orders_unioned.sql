@@ -39,6 +39,12 @@ quickbooks_invoice_lines as (
 
 ),
 
+files_orders as (
+
+    select * from {{ ref('stg_files__orders') }}
+
+),
+
 shopify as (
 
     select
@@ -183,6 +189,44 @@ quickbooks as (
 
 ),
 
+-- An order from an owner's uploaded file counts whatever the industry: the owner said it is an order.
+-- Gross sales, when the file has no column for them, are the total less tax, shipping and tips, plus
+-- discounts. The file's date is already the business's own day; its time (if any) is local time.
+files as (
+
+    select
+        files_orders.tenant_id,
+        'files' as source_system,
+        files_orders.order_id,
+        files_orders.customer_id,
+        'file_order' as order_kind,
+        files_orders.order_id as order_reference,
+        coalesce(files_orders.currency, tenants.currency) as currency,
+        coalesce(files_orders.channel, 'file') as sales_channel,
+        files_orders.discount_code,
+        coalesce(
+            files_orders.gross_sales,
+            files_orders.total
+            - coalesce(files_orders.tax, 0)
+            - coalesce(files_orders.shipping, 0)
+            - coalesce(files_orders.tips, 0)
+            + coalesce(files_orders.discounts, 0)
+        ) as gross_revenue,
+        coalesce(files_orders.discounts, 0) as discounts,
+        coalesce(files_orders.tax, 0) as tax,
+        coalesce(files_orders.shipping, 0) as shipping,
+        coalesce(files_orders.tips, 0) as tips,
+        files_orders.total as total_amount,
+        (files_orders.order_date + coalesce(files_orders.order_time, time '00:00')) at time zone tenants.timezone
+            as ordered_at,
+        files_orders.order_date,
+        files_orders._keel_cursor_at
+    from files_orders
+    inner join tenants on files_orders.tenant_id = tenants.tenant_id
+    where coalesce(lower(files_orders.status), '') not in ('cancelled', 'canceled', 'voided', 'void', 'test')
+
+),
+
 unioned as (
 
     select * from shopify
@@ -192,6 +236,8 @@ unioned as (
     select * from stripe_subscription_invoices
     union all
     select * from quickbooks
+    union all
+    select * from files
 
 ),
 
