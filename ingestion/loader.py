@@ -21,6 +21,7 @@ import logging
 import re
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -71,6 +72,10 @@ class ResourceLike(Protocol):
 
 
 RecordsFn = Callable[[ResourceLike], Iterable[dict[str, Any]]]
+#: Called as records are extracted: (resource name, valid records extracted so far for it).
+RecordsProgress = Callable[[str, int], None]
+#: How often (in records) the progress callback hears about a resource, besides at its end.
+PROGRESS_EVERY = 500
 #: COPY instead of INSERT statements: several times faster into PostgreSQL (docs/benchmarks.md).
 LOADER_FILE_FORMAT: Final = "csv"
 
@@ -84,6 +89,7 @@ class TenantLoad:
     rows: dict[str, int] = field(default_factory=dict)  # resource -> rows loaded (new or changed)
     extracted: dict[str, int] = field(default_factory=dict)  # resource -> valid records the source gave
     rejected: int = 0
+    rejected_by_resource: dict[str, int] = field(default_factory=dict)  # resource -> records set aside
     seconds: float = 0.0
     error: str | None = None
     needs_reconnect: bool = False  # the service refused the stored credentials
@@ -195,8 +201,13 @@ def build_source(
     tenant_id: str,
     rejected: list[dict[str, Any]],
     extracted: dict[str, int],
+    on_records: RecordsProgress | None = None,
 ) -> Any:
-    """The dlt source for one tenant: one resource per spec, checked, merged, incremental, as Arrow."""
+    """The dlt source for one tenant: one resource per spec, checked, merged, incremental, as Arrow.
+
+    ``on_records`` hears, every ``PROGRESS_EVERY`` records and at each resource's end, how many valid
+    records of the resource were extracted so far (a progress bar per resource).
+    """
 
     @dlt.source(name=source, max_table_nesting=0)
     def tenant_source() -> Iterator[Any]:
@@ -204,12 +215,18 @@ def build_source(
 
             def extract(spec: ResourceLike = spec) -> Iterator[pa.Table]:
                 batch: list[dict[str, Any]] = []
+                seen = 0
                 for record in checked(spec, records(spec), tenant_id, rejected):
                     batch.append(record)
+                    seen += 1
+                    if on_records is not None and seen % PROGRESS_EVERY == 0:
+                        on_records(spec.name, seen)
                     if len(batch) >= BATCH_ROWS:
                         extracted[spec.name] = extracted.get(spec.name, 0) + len(batch)
                         yield to_arrow(spec, batch)
                         batch = []
+                if on_records is not None:
+                    on_records(spec.name, seen)
                 if batch:
                     extracted[spec.name] = extracted.get(spec.name, 0) + len(batch)
                     yield to_arrow(spec, batch)
@@ -284,7 +301,13 @@ def prune_load_packages(pipeline: dlt.Pipeline, *, now: datetime | None = None) 
     return deleted
 
 
-def load_tenant(source: str, specs: Sequence[ResourceLike], records: RecordsFn, tenant_id: str) -> TenantLoad:
+def load_tenant(
+    source: str,
+    specs: Sequence[ResourceLike],
+    records: RecordsFn,
+    tenant_id: str,
+    on_records: RecordsProgress | None = None,
+) -> TenantLoad:
     """Load one tenant's source; errors are caught and reported, never raised."""
     started = time.perf_counter()
     result = TenantLoad(source, tenant_id)
@@ -294,7 +317,7 @@ def load_tenant(source: str, specs: Sequence[ResourceLike], records: RecordsFn, 
     try:
         pipeline = make_pipeline(source, tenant_id)
         info: LoadInfo = pipeline.run(
-            build_source(source, specs, records, tenant_id, rejected, extracted),
+            build_source(source, specs, records, tenant_id, rejected, extracted, on_records),
             loader_file_format=LOADER_FILE_FORMAT,
         )
         info.raise_on_failed_jobs()
@@ -305,6 +328,7 @@ def load_tenant(source: str, specs: Sequence[ResourceLike], records: RecordsFn, 
         if rejected:
             pipeline.run(rejected_resource(rejected)).raise_on_failed_jobs()
         result.rejected = len(rejected)
+        result.rejected_by_resource = dict(Counter(row["resource"] for row in rejected))
     except Exception as exc:  # one tenant's failure is reported, the others go on
         log.exception("loading %s for tenant %s failed", source, tenant_id)
         result.error = _describe(exc)
@@ -455,6 +479,7 @@ def load_connector(
     config: dict[str, Any],
     secrets: dict[str, str],
     since: Since | None = None,
+    on_records: RecordsProgress | None = None,
 ) -> TenantLoad:
     """Load a tenant's source from its service's API: what changed since the last load, checked and merged.
 
@@ -487,4 +512,4 @@ def load_connector(
                 record = {"tenant_id": str(tenant_id), **record}
             yield record
 
-    return load_tenant(connector.source, connector.resources, records, str(tenant_id))
+    return load_tenant(connector.source, connector.resources, records, str(tenant_id), on_records)
