@@ -426,9 +426,11 @@ def ingest_status(
         return
     table = Table("business", "source", "resource", "last load", "rows", "set aside", "cursor", "state")
     now = datetime.now(UTC)
+    reconnect: dict[tuple[str, str], str] = {}
     for s in statuses:
         if s.needs_reconnect:
-            state = f"[red]{_reconnect_hint(s.source, s.tenant_slug)}[/red]"
+            state = "[red]needs reconnecting[/red]"
+            reconnect[(s.tenant_slug, s.source)] = _reconnect_hint(s.source, s.tenant_slug)
         elif s.error:
             state = f"[red]failed: {s.error}[/red]"
         else:
@@ -445,6 +447,8 @@ def ingest_status(
             state,
         )
     console.print(table)
+    for (slug, source), hint in sorted(reconnect.items()):
+        console.print(f"{slug} {source} {hint}", highlight=False)
 
 
 @ingest_app.command("demo")

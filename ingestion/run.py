@@ -243,14 +243,14 @@ class ResourceStatus:
 
 
 LATEST_LOADS = """
-    select distinct on (l.tenant_id, l.source, l.resource)
+    select distinct on (l.tenant_id, l.source, l.data_source_id, l.resource)
         l.tenant_id, t.slug, l.source, l.resource, l.provider, d.name, l.started_at, l.finished_at,
         l.rows, l.rejected, l.cursor, l.error, l.needs_reconnect
     from app.source_loads l
     join app.tenants t on t.tenant_id = l.tenant_id
     left join app.data_sources d on d.data_source_id = l.data_source_id
     where (%s::uuid is null or l.tenant_id = %s)
-    order by l.tenant_id, l.source, l.resource, l.started_at desc, l.finished_at desc
+    order by l.tenant_id, l.source, l.data_source_id, l.resource, l.started_at desc, l.finished_at desc
 """
 
 
@@ -269,4 +269,4 @@ def latest_loads(tenant_id: str | uuid.UUID | None = None) -> list[ResourceStatu
             # keel_loader reads app.data_sources' names but no secrets
             rows = conn.execute(LATEST_LOADS, (None, None)).fetchall()
     statuses = [ResourceStatus(uuid.UUID(str(r[0])), *r[1:]) for r in rows]
-    return sorted(statuses, key=lambda s: (s.tenant_slug, s.source, s.resource))
+    return sorted(statuses, key=lambda s: (s.tenant_slug, s.source, s.source_name or "", s.resource))
