@@ -44,6 +44,9 @@ def test_a_new_owner_is_led_from_the_empty_overview_to_your_data(
             expect(page.get_by_role("heading", name="Your data")).to_be_visible(timeout=30_000)
             expect(main.get_by_text("Nothing is connected yet")).to_be_visible()
             expect(main.get_by_text("People who sign in")).to_be_visible()
+            # The form is the page's last element, and the people table paints after the text.
+            expect(main.get_by_role("button", name="Add person")).to_be_visible(timeout=30_000)
+            expect(main.locator('[data-testid="stDataFrame"] canvas').first).to_be_visible(timeout=30_000)
             your_data_text = main.inner_text()
             url = page.url
             page.screenshot(path=str(shots["connect-your-data"]), full_page=True)

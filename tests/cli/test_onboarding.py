@@ -185,3 +185,32 @@ def test_connect_load_and_status_from_the_command_line(
     assert removed.exit_code == 0 and "removed shopify" in removed.output
     assert tenancy.list_data_sources(tenant.tenant_id) == []
     assert run.latest_loads(tenant.tenant_id)  # the record of what was loaded stays
+
+
+def test_ingest_demo_loads_the_demo_as_a_provider_and_status_shows_it(settings: KeelSettings) -> None:
+    """`keel ingest demo` on a tiny demo world, in a database of its own (its tenants stay out of others')."""
+    name = "keel_ingest_demo_test"
+    env = {
+        "KEEL_DATABASE_NAME": name,
+        "KEEL_DEMO_TENANTS": '["formwise"]',
+        "KEEL_DEMO_START": "2026-10-01",
+        "KEEL_DEMO_END": "2026-10-20",
+    }
+    try:
+        loaded = keel("ingest", "demo", env=env)
+        assert loaded.returncode == 0, loaded.stdout[-2000:] + loaded.stderr[-2000:]
+        assert "1 demo businesses" in loaded.stdout and "source loads succeeded" in loaded.stdout
+        status = keel("ingest", "status", "--tenant", "formwise", env=env)
+        assert status.returncode == 0, status.stderr
+        rows = [line for line in status.stdout.splitlines() if "formwise" in line]
+        assert any("stripe (demo)" in line and "charges" in line and "ok" in line for line in rows)
+        scoped = settings.model_copy(update={"database_name": name})
+        with warehouse.connect("admin", settings=scoped) as conn:
+            providers = conn.execute("select distinct provider from app.source_loads").fetchall()
+            loaded_rows = conn.execute("select sum(rows) from app.source_loads").fetchone()
+            raw = conn.execute("select count(*) from raw_stripe.charges").fetchone()
+        assert providers == [("demo",)]
+        assert loaded_rows is not None and raw is not None and loaded_rows[0] >= raw[0] > 0
+    finally:
+        with warehouse.connect("admin", autocommit=True, settings=settings) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")
