@@ -358,13 +358,22 @@ def ingest_run(
             businesses = [tenancy.Tenant(uuid.UUID(str(r[0])), r[1], r[2]) for r in rows]
         else:
             businesses = [tenancy.require_tenant(tenant)]
-    results = [(business, run) for business in businesses for run in _run_business(business, source)]
+    results: list[tuple[tenancy.Tenant, Any]] = []
+    broken: list[str] = []
+    for business in businesses:
+        try:
+            results += [(business, run) for run in _run_business(business, source)]
+        except KeelError as exc:  # one business's failure (its login, its settings) never stops the next
+            console.print(f"[red]✗[/red] {business.slug}: {exc}", highlight=False)
+            broken.append(business.slug)
     failed = [(b, r) for b, r in results if not r.ok]
     if results:
         console.print(f"{len(results) - len(failed)} of {len(results)} source loads succeeded")
-    if failed:
-        names = ", ".join(f"{b.slug} {r.source} {r.name!r}" for b, r in failed)
-        raise KeelError(f"{len(failed)} source loads failed: {names}", "see `keel ingest status` for each")
+    if failed or broken:
+        names = ", ".join([*(f"{b.slug} {r.source} {r.name!r}" for b, r in failed), *broken])
+        raise KeelError(
+            f"{len(failed) + len(broken)} source loads failed: {names}", "see `keel ingest status` for each"
+        )
 
 
 def _run_business(business: tenancy.Tenant, source: str | None) -> list[Any]:

@@ -43,6 +43,7 @@ class ConfiguredSource:
     config: dict[str, Any]
     secrets: dict[str, str] = field(repr=False)
     last_loaded_at: datetime | None = None
+    secrets_error: str | None = None  # why the stored secrets could not be decrypted (key changed...)
 
 
 @dataclass
@@ -75,7 +76,12 @@ def configured_sources(tenant_id: str | uuid.UUID, source: str | None = None) ->
         ).fetchall()
     found = []
     for data_source_id, source_type, name, config, token, last_loaded_at in rows:
-        secrets = {str(k): str(v) for k, v in decrypt_secrets(token).items()} if token else {}
+        secrets: dict[str, str] = {}
+        secrets_error = None
+        try:
+            secrets = {str(k): str(v) for k, v in decrypt_secrets(token).items()} if token else {}
+        except Exception as exc:  # one source's unreadable secrets must not hide the others
+            secrets_error = str(exc)
         found.append(
             ConfiguredSource(
                 uuid.UUID(str(data_source_id)),
@@ -85,6 +91,7 @@ def configured_sources(tenant_id: str | uuid.UUID, source: str | None = None) ->
                 dict(config),
                 secrets,
                 last_loaded_at,
+                secrets_error,
             )
         )
     return found
@@ -108,7 +115,15 @@ def run_tenant_sources(
     for configured in configured_sources(tenant, source):
         started = datetime.now(UTC)
         connector = available.get(configured.source)
-        if connector is None:
+        if configured.secrets_error is not None:
+            load = TenantLoad(
+                configured.source,
+                str(tenant),
+                error=f"the stored credentials cannot be read: {configured.secrets_error}",
+                needs_reconnect=True,
+            )
+            specs = _resource_names(configured.source)
+        elif connector is None:
             load = TenantLoad(
                 configured.source,
                 str(tenant),

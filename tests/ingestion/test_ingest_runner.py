@@ -13,6 +13,7 @@ from typing import Any
 import dlt
 import psycopg
 import pytest
+from cryptography.fernet import Fernet
 from pydantic import BaseModel
 
 from ingestion import run
@@ -85,6 +86,14 @@ def test_a_failing_source_does_not_stop_the_next_and_every_load_is_recorded(sett
         tenant, "shopify", "b-main-shop", {"shop": "main.myshopify.com"}, {"access_token": "shpat_good_12345"}
     )
     tenancy.save_data_source(tenant, "quickbooks", "books", {"realm": "1"}, {"refresh_token": "rt-123456789"})
+    tenancy.save_data_source(
+        tenant, "shopify", "c-other-key", {"shop": "c.myshopify.com"}, {"access_token": "t"}
+    )
+    with warehouse.connect("keel_app", tenant_id=tenant) as conn:  # saved under a key Keel no longer has
+        conn.execute(
+            "update app.data_sources set secrets_encrypted = %s where name = 'c-other-key'",
+            (Fernet(Fernet.generate_key()).encrypt(b'{"access_token": "t"}'),),
+        )
     seen: dict[tuple[str, str], int] = {}
     finished: list[str] = []
 
@@ -95,8 +104,9 @@ def test_a_failing_source_does_not_stop_the_next_and_every_load_is_recorded(sett
         connectors={"shopify": shop_connector()},
     )
 
-    assert [r.name for r in runs] == finished == ["books", "a-old-shop", "b-main-shop"]
-    books, old, main = runs
+    assert [r.name for r in runs] == finished == ["books", "a-old-shop", "b-main-shop", "c-other-key"]
+    books, old, main, other_key = runs
+    assert other_key.load.needs_reconnect and "cannot be read" in (other_key.load.error or "")
     assert not books.ok and "no connector for quickbooks" in (books.load.error or "")
     assert not old.ok and old.load.needs_reconnect and "revoked" in (old.load.error or "")
     assert main.ok, main.load.error
@@ -115,7 +125,7 @@ def test_a_failing_source_does_not_stop_the_next_and_every_load_is_recorded(sett
 
     # A second run loads nothing new; its rows are the latest status.
     again = run.run_tenant_sources(tenant, source="shopify", connectors={"shopify": shop_connector()})
-    assert [r.name for r in again] == ["a-old-shop", "b-main-shop"]
+    assert [r.name for r in again] == ["a-old-shop", "b-main-shop", "c-other-key"]
     assert again[1].load.rows["orders"] == 0
     assert {s.resource: s.rows for s in run.latest_loads(tenant) if s.source_name == "b-main-shop"} == {
         "locations": 0,
