@@ -358,6 +358,9 @@ def ingest_run(
             businesses = [tenancy.Tenant(uuid.UUID(str(r[0])), r[1], r[2]) for r in rows]
         else:
             businesses = [tenancy.require_tenant(tenant)]
+    if not businesses:
+        console.print("No business has a connected service yet: keel source add SERVICE --tenant SLUG ...")
+        return
     results: list[tuple[tenancy.Tenant, Any]] = []
     broken: list[str] = []
     for business in businesses:
