@@ -111,7 +111,7 @@ def source_sentences(
                 (
                     "failed",
                     f"{label}: the last load {ago(latest, now)} failed: {_plain_error(failed[0].error)}. "
-                    "Keel tries again on its next run.",
+                    "Keel tries again with its next load.",
                 )
             )
             continue
@@ -150,9 +150,7 @@ def render() -> None:
     for source in sources:
         if source.name not in loaded_sources:
             title = titles.get(source.source_type, source.source_type.title())
-            sentences.append(
-                ("ok", f"{title} ({source.name}): connected, not loaded yet; Keel loads it on its next run.")
-            )
+            sentences.append(("ok", f"{title} ({source.name}): connected, not loaded yet."))
     if not sentences:
         st.info(
             "Nothing is connected yet. Connect your shop (Shopify) or your payments (Stripe) below, or "
@@ -235,7 +233,7 @@ def _connect_form(user: SignedInUser, titles: dict[str, str]) -> None:
     # The typed secret must not live on in the session: forget the form's values.
     for key in [k for k in st.session_state if str(k).startswith(f"connect_{source}_")]:
         del st.session_state[key]
-    st.session_state[NOTICE_KEY] = f"{connector.title} is connected. Keel loads it on its next run."
+    st.session_state[NOTICE_KEY] = f"{connector.title} is connected. Its data comes in with Keel's next load."
     st.rerun()
 
 

@@ -111,7 +111,7 @@ def test_loads_read_as_plain_sentences() -> None:
     )
     assert sentences == [
         ("failed", "Quickbooks (books): the last load 2 hours ago failed: the service did not answer. "
-                   "Keel tries again on its next run."),
+                   "Keel tries again with its next load."),
         ("ok", "Shopify (main shop): last loaded 2 hours ago: 1,204 orders, 310 customers new or changed; "
                "3 records set aside."),
         ("ok", "Demo data from Shopify: last loaded 2 hours ago: 50 orders new or changed."),
@@ -143,7 +143,7 @@ def test_an_owner_connects_a_service_and_adds_a_person(
     next(b for b in at.button if b.label == "Connect Shopify").click()
     at = at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert [s.value for s in at.success] == ["Shopify is connected. Keel loads it on its next run."]
+    assert [s.value for s in at.success] == ["Shopify is connected. Its data comes in with Keel's next load."]
     saved = tenancy.list_data_sources(tenant.tenant_id)
     assert [(s.name, s.config, s.secrets_hint) for s in saved] == [
         ("main shop", {"shop": "x.myshopify.com"}, {"access_token": "…4321"})
