@@ -18,12 +18,10 @@ import streamlit as st
 
 from app.data import cached
 from app.session import require_user
+from app.your_data import show_empty
 from keel.errors import KeelError
 
-NO_EVIDENCE_MESSAGE = (
-    "No evidence yet: run `keel demo` (it records the demo owners' promotions and price changes and "
-    "estimates their effects), then reload this page."
-)
+EMPTY_SUBJECT = "evidence"
 #: Methods whose estimate is a relative change (0.10 = +10%).
 RELATIVE_METHODS = frozenset(
     {
@@ -71,7 +69,11 @@ def render() -> None:
         st.error(str(exc))
         return
     if stored is None:
-        st.info(NO_EVIDENCE_MESSAGE)
+        show_empty(
+            EMPTY_SUBJECT,
+            user,
+            "Keel estimates what your promotions and price changes did once it has a few months of it.",
+        )
         return
     edges = stored.edges
     st.caption(

@@ -14,11 +14,10 @@ import streamlit as st
 from app.data import cached
 from app.data.readers import StoredForecast, forecast_figure
 from app.session import require_user
+from app.your_data import show_empty
 from keel.errors import KeelError
 
-NO_FORECASTS_MESSAGE = (
-    "No forecasts yet: run `keel demo` to build the metrics and their forecasts, then reload this page."
-)
+EMPTY_SUBJECT = "forecasts"
 #: Readable names of the metrics the assets forecast by default; others show their column name.
 METRIC_LABELS = {"revenue_net": "Net revenue", "orders": "Orders", "new_customers": "New customers"}
 
@@ -32,7 +31,7 @@ def render() -> None:
         st.error(str(exc))
         return
     if not metrics:
-        st.info(NO_FORECASTS_MESSAGE)
+        show_empty(EMPTY_SUBJECT, user)
         return
     default = metrics.index("revenue_net") if "revenue_net" in metrics else 0
     metric = st.selectbox(

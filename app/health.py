@@ -19,12 +19,10 @@ import streamlit as st
 from app.data import cached
 from app.data.readers import HEALTH_COMPONENTS as COMPONENTS
 from app.session import require_user
+from app.your_data import show_empty
 from keel.errors import KeelError
 
-NO_SCORE_MESSAGE = (
-    "No health score yet: it needs a complete month of your data and the benchmarks built by `keel demo` "
-    "(or the nightly run). Reload this page afterwards."
-)
+EMPTY_SUBJECT = "health score"
 GROUP_LEVELS = {
     "industry_size_region": "your industry, size and region",
     "industry": "your industry",
@@ -42,7 +40,9 @@ def render() -> None:
         st.error(str(exc))
         return
     if scores.is_empty():
-        st.info(NO_SCORE_MESSAGE)
+        show_empty(
+            EMPTY_SUBJECT, user, "the health score needs a complete month of it and the nightly build."
+        )
         return
     months = scores["metric_month"].to_list()
     month = st.selectbox(

@@ -21,15 +21,13 @@ from app.kpis import (
     format_kpi_value,
 )
 from app.session import require_user
+from app.your_data import show_empty
 from keel.errors import KeelError
 
 PERIOD_DAYS = 30
 AVERAGE_WINDOW_DAYS = 7
 CHART_DAYS = 180
-NO_METRICS_MESSAGE = (
-    "No metrics yet: run `python3 dev.py demo` to load the demo businesses and build the metrics, "
-    "then reload this page."
-)
+EMPTY_SUBJECT = "numbers"
 
 
 def render() -> None:
@@ -48,13 +46,13 @@ def render() -> None:
     try:
         metrics = data.business_metrics(user)
     except data.MetricsNotBuilt:
-        st.info(NO_METRICS_MESSAGE)
+        show_empty(EMPTY_SUBJECT, user)
         return
     except KeelError as exc:
         st.error(str(exc))
         return
     if metrics.is_empty():
-        st.info(NO_METRICS_MESSAGE)
+        show_empty(EMPTY_SUBJECT, user)
         return
 
     comparison = compare_periods(metrics, days=PERIOD_DAYS)

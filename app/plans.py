@@ -22,6 +22,7 @@ import streamlit as st
 from app.data import cached
 from app.data.readers import StoredPlan
 from app.session import require_user
+from app.your_data import show_empty
 from keel.errors import KeelError
 from models_ml.optimization import (
     InventoryProblem,
@@ -39,9 +40,7 @@ from models_ml.optimization.credibility import InputSupport
 from models_ml.optimization.plan import describe_horizon
 from models_ml.optimization.serialization import Problem, problem_from_dict
 
-NO_PLANS_MESSAGE = (
-    "No plans yet: run `keel demo` to build the metrics, forecasts and plans, then reload this page."
-)
+EMPTY_SUBJECT = "plans"
 PLAN_TITLES = {
     "inventory": "Inventory",
     "staffing": "Staffing",
@@ -72,7 +71,7 @@ def render() -> None:
         st.error(str(exc))
         return
     if not plans:
-        st.info(NO_PLANS_MESSAGE)
+        show_empty(EMPTY_SUBJECT, user)
         return
     by_type = {plan.plan_type: plan for plan in plans}
     order = [t for t in PLAN_TITLES if t in by_type]

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli import onboard
 from cli.forecast import forecast_command
 from cli.ingest_file import ingest_file_command
 from keel import warehouse
@@ -33,9 +34,15 @@ app = typer.Typer(
 db_app = typer.Typer(help="The PostgreSQL warehouse: status, stop, connection strings.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 tenant_app = typer.Typer(
-    help="One tenant's data: export all of it, or delete all of it.", no_args_is_help=True
+    help="The businesses Keel serves: add and list them; export or delete all of one's data.",
+    no_args_is_help=True,
 )
 app.add_typer(tenant_app, name="tenant")
+tenant_app.command("add")(onboard.tenant_add)
+tenant_app.command("list")(onboard.tenant_list)
+app.add_typer(onboard.user_app, name="user")
+app.add_typer(onboard.source_app, name="source")
+app.add_typer(onboard.ingest_app, name="ingest")
 app.command("forecast")(forecast_command)
 # `keel ingest`: loading a business's own data (the file command; connectors add theirs beside it)
 ingest_app = typer.Typer(help="Load a business's own data: files from its tools.", no_args_is_help=True)

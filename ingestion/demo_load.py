@@ -6,8 +6,10 @@ knows nothing about the warehouse.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -15,6 +17,7 @@ import dlt
 
 from ingestion.demo import SOURCES, DemoWorld, simulate
 from ingestion.loader import RecordsFn, TenantLoad, configure_dlt, load_source, prune_load_packages
+from ingestion.run import record_loads
 from keel import tenancy, warehouse
 from keel.settings import get_settings
 
@@ -22,6 +25,8 @@ from keel.settings import get_settings
 DEMO_PASSWORD = "keel-demo-password"  # noqa: S105 - a published demo credential, not a secret
 #: Ids of the demo's recorded interventions are uuid5 of the simulator's intervention ids in this namespace.
 DEMO_INTERVENTION_NAMESPACE = uuid.UUID("6f1d2c1e-9a57-4b8e-8f0b-6b7a4c1e0d07")
+
+log = logging.getLogger(__name__)
 
 
 def demo_world(
@@ -80,7 +85,11 @@ def load_sources(
     sources: Sequence[str] = SOURCES,
     progress: Callable[[TenantLoad, int, int], None] | None = None,
 ) -> list[TenantLoad]:
-    """Load every demo source for every tenant that uses it (merge + incremental: safe to repeat)."""
+    """Load every demo source for every tenant that uses it (merge + incremental: safe to repeat).
+
+    Each tenant's load is recorded in ``app.source_loads`` as the demo provider's, so ``keel ingest
+    status`` and the console show demo and real loads alike.
+    """
     results: list[TenantLoad] = []
     for source in sources:
         specs = world.resources(source)
@@ -89,8 +98,40 @@ def load_sources(
         def records_for(tenant_id: str, source: str = source) -> RecordsFn:
             return lambda spec: world.records(source, spec.name, tenant_id)
 
-        results.extend(load_source(source, specs, records_for, tenant_ids, progress))
+        def recorded(result: TenantLoad, index: int, total: int, specs: Sequence[Any] = specs) -> None:
+            try:
+                record_loads(result.tenant_id, result, [s.name for s in specs], provider="demo")
+            except Exception:  # the load is in; a missing record of it must not stop the demo
+                log.exception("recording the demo %s load of %s failed", result.source, result.tenant_id)
+            if progress is not None:
+                progress(result, index, total)
+
+        results.extend(load_source(source, specs, records_for, tenant_ids, recorded))
     return results
+
+
+@dataclass(frozen=True)
+class DemoLoad:
+    """What :func:`load_demo` did."""
+
+    tenants: int
+    loads: list[TenantLoad]
+    ground_truth: int
+    interventions: int
+
+
+def load_demo(
+    world: DemoWorld | None = None, progress: Callable[[TenantLoad, int, int], None] | None = None
+) -> DemoLoad:
+    """The demo world into the warehouse as one provider of records: tenants with their owners, every
+    source's raw records (recorded in ``app.source_loads``), the true effects and the owners' interventions.
+
+    ``keel ingest demo``; ``keel demo`` does the same through Dagster, then builds everything downstream.
+    """
+    world = world or demo_world()
+    register_tenants(world)
+    loads = load_sources(world, progress=progress)
+    return DemoLoad(len(world.tenants), loads, load_ground_truth(world), record_interventions(world))
 
 
 def load_ground_truth(world: DemoWorld) -> int:

@@ -21,6 +21,7 @@ import logging
 import re
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -71,6 +72,10 @@ class ResourceLike(Protocol):
 
 
 RecordsFn = Callable[[ResourceLike], Iterable[dict[str, Any]]]
+#: Called as records are extracted: (resource name, valid records extracted so far for it).
+RecordsProgress = Callable[[str, int], None]
+#: How often (in records) the progress callback hears about a resource, besides at its end.
+PROGRESS_EVERY = 500
 #: COPY instead of INSERT statements: several times faster into PostgreSQL (docs/benchmarks.md).
 LOADER_FILE_FORMAT: Final = "csv"
 
@@ -84,6 +89,7 @@ class TenantLoad:
     rows: dict[str, int] = field(default_factory=dict)  # resource -> rows loaded (new or changed)
     extracted: dict[str, int] = field(default_factory=dict)  # resource -> valid records the source gave
     rejected: int = 0
+    rejected_by_resource: dict[str, int] = field(default_factory=dict)  # resource -> records set aside
     seconds: float = 0.0
     error: str | None = None
     needs_reconnect: bool = False  # the service refused the stored credentials
@@ -226,12 +232,15 @@ def build_source(
     rejected: list[dict[str, Any]],
     extracted: dict[str, int],
     lookback: timedelta | None = None,
+    on_records: RecordsProgress | None = None,
 ) -> Any:
     """The dlt source for one tenant: one resource per spec, checked, merged, incremental, as Arrow.
 
     ``lookback``: how far behind the last loaded cursor a merged record still loads (dlt's ``lag``). A
     connector asks its API again for that window to catch late edits; without the lag dlt would drop
     the ones stamped before the last cursor. Appended resources keep no lag (it would duplicate rows).
+    ``on_records`` hears, every ``PROGRESS_EVERY`` records and at each resource's end, how many valid
+    records of the resource were extracted so far (a progress bar per resource).
     """
 
     @dlt.source(name=source, max_table_nesting=0)
@@ -241,12 +250,18 @@ def build_source(
             def extract(spec: ResourceLike = spec) -> Iterator[pa.Table]:
                 batch: list[dict[str, Any]] = []
                 known: dict[str, pa.DataType] = {}
+                seen = 0
                 for record in checked(spec, records(spec), tenant_id, rejected):
                     batch.append(record)
+                    seen += 1
+                    if on_records is not None and seen % PROGRESS_EVERY == 0:
+                        on_records(spec.name, seen)
                     if len(batch) >= BATCH_ROWS:
                         extracted[spec.name] = extracted.get(spec.name, 0) + len(batch)
                         yield to_arrow(spec, batch, known)
                         batch = []
+                if on_records is not None:
+                    on_records(spec.name, seen)
                 if batch:
                     extracted[spec.name] = extracted.get(spec.name, 0) + len(batch)
                     yield to_arrow(spec, batch, known)
@@ -328,9 +343,10 @@ def load_tenant(
     records: RecordsFn,
     tenant_id: str,
     lookback: timedelta | None = None,
+    on_records: RecordsProgress | None = None,
 ) -> TenantLoad:
-    """Load one tenant's source; errors are caught and reported, never raised (``lookback``: see
-    :func:`build_source`)."""
+    """Load one tenant's source; errors are caught and reported, never raised (``lookback``,
+    ``on_records``: see :func:`build_source`)."""
     started = time.perf_counter()
     result = TenantLoad(source, tenant_id)
     rejected: list[dict[str, Any]] = []
@@ -339,7 +355,7 @@ def load_tenant(
     try:
         pipeline = make_pipeline(source, tenant_id)
         info: LoadInfo = pipeline.run(
-            build_source(source, specs, records, tenant_id, rejected, extracted, lookback),
+            build_source(source, specs, records, tenant_id, rejected, extracted, lookback, on_records),
             loader_file_format=LOADER_FILE_FORMAT,
         )
         info.raise_on_failed_jobs()
@@ -350,6 +366,7 @@ def load_tenant(
         if rejected:
             pipeline.run(rejected_resource(rejected)).raise_on_failed_jobs()
         result.rejected = len(rejected)
+        result.rejected_by_resource = dict(Counter(row["resource"] for row in rejected))
     except Exception as exc:  # one tenant's failure is reported, the others go on
         log.exception("loading %s for tenant %s failed", source, tenant_id)
         result.error = _describe(exc)
@@ -500,6 +517,7 @@ def load_connector(
     config: dict[str, Any],
     secrets: dict[str, str],
     since: Since | None = None,
+    on_records: RecordsProgress | None = None,
 ) -> TenantLoad:
     """Load a tenant's source from its service's API: what changed since the last load, checked and merged.
 
@@ -532,4 +550,6 @@ def load_connector(
                 record = {"tenant_id": str(tenant_id), **record}
             yield record
 
-    return load_tenant(connector.source, connector.resources, records, str(tenant_id), connector.lookback)
+    return load_tenant(
+        connector.source, connector.resources, records, str(tenant_id), connector.lookback, on_records
+    )

@@ -15,9 +15,13 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from babel import Locale
+from babel.numbers import list_currencies
+from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
 from keel.errors import AuthenticationFailed, InvalidInput, SignInLocked
@@ -28,6 +32,9 @@ from keel.warehouse import connect, parse_tenant_id, tenant_role_verifiers
 _hasher = PasswordHasher()
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_NAICS = re.compile(r"^[0-9]{2,6}$")
+SIZE_BANDS = ("micro", "small", "medium")
+USER_ROLES = ("owner", "member", "viewer")
 #: Fixed namespace so a tenant's id follows from its slug (demo tenants keep their ids across runs).
 TENANT_NAMESPACE = uuid.UUID("6f1d2b1e-4c1a-4c55-9a59-6b3e2a0d5e11")
 
@@ -66,11 +73,20 @@ def create_tenant(
     is_demo: bool = False,
     tenant_id: uuid.UUID | None = None,
 ) -> Tenant:
-    """Create (or update, by id) a tenant; its id is derived from the slug unless given."""
-    if not _SLUG.match(slug):
-        raise InvalidInput(
-            f"tenant slug {slug!r} is invalid", "use 2-63 lower-case letters, digits and dashes"
-        )
+    """Create (or update, by id) a tenant; its id is derived from the slug unless given.
+
+    Every field is checked first (:func:`check_tenant_fields`): a bad one raises :class:`InvalidInput`
+    naming it and what is wrong.
+    """
+    check_tenant_fields(
+        slug=slug,
+        name=name,
+        naics_code=naics_code,
+        size_band=size_band,
+        country=country,
+        timezone=timezone,
+        currency=currency,
+    )
     tenant_id = tenant_id or tenant_id_for(slug)
     values = (
         slug,
@@ -106,6 +122,64 @@ def create_tenant(
     return Tenant(tenant_id, slug, name)
 
 
+def check_tenant_fields(
+    *,
+    slug: str,
+    name: str,
+    naics_code: str | None = None,
+    size_band: str | None = None,
+    country: str | None = None,
+    timezone: str = "UTC",
+    currency: str = "USD",
+) -> None:
+    """Refuse a tenant field that app.tenants would refuse, or that names no real currency or time zone."""
+    if not _SLUG.match(slug):
+        raise InvalidInput(
+            f"tenant slug {slug!r} is invalid", "use 2-63 lower-case letters, digits and dashes"
+        )
+    if not name.strip() or len(name) > 200:
+        raise InvalidInput(f"business name {name[:80]!r} is invalid", "give a name of 1 to 200 characters")
+    if naics_code is not None and not _NAICS.match(naics_code):
+        raise InvalidInput(f"NAICS code {naics_code!r} is invalid", "give 2 to 6 digits, e.g. 722515")
+    if size_band is not None and size_band not in SIZE_BANDS:
+        raise InvalidInput(
+            f"size band {size_band!r} is unknown",
+            "use micro (under 10 people), small (under 50) or medium (under 250)",
+        )
+    if country is not None and (len(country) != 2 or country not in Locale("en").territories):
+        raise InvalidInput(
+            f"country {country!r} is not an ISO 3166 country code", "use two capital letters, e.g. US, CA, DE"
+        )
+    if currency not in list_currencies():
+        raise InvalidInput(
+            f"currency {currency!r} is not an ISO 4217 currency code",
+            "use three capital letters, e.g. USD, EUR",
+        )
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"time zone {timezone!r} is unknown", "use an IANA name such as Europe/Berlin or America/Chicago"
+        ) from None
+
+
+def find_tenant(slug: str) -> Tenant | None:
+    """The tenant with this slug, or None (read as ``keel_loader``, which registers tenants)."""
+    with connect("keel_loader") as conn:
+        row = conn.execute(
+            "select tenant_id, slug, name from app.tenants where slug = %s", (slug,)
+        ).fetchone()
+    return None if row is None else Tenant(uuid.UUID(str(row[0])), row[1], row[2])
+
+
+def require_tenant(slug: str) -> Tenant:
+    """The tenant with this slug; :class:`InvalidInput` if there is none."""
+    tenant = find_tenant(slug)
+    if tenant is None:
+        raise InvalidInput(f"there is no business {slug!r}", "see `keel tenant list` for the slugs")
+    return tenant
+
+
 def create_user(
     tenant_id: str | uuid.UUID,
     email: str,
@@ -121,17 +195,54 @@ def create_user(
         raise InvalidInput(f"e-mail address {email!r} is invalid", "use name@example.com")
     if len(password) < 10:
         raise InvalidInput("the password is too short", "use at least 10 characters")
-    with connect("keel_app", tenant_id=tenant) as conn:
-        row = conn.execute(
-            """
-            insert into app.users (tenant_id, email, display_name, role, password_hash)
-            values (%s, %s, %s, %s, %s) returning user_id
-            """,
-            (tenant, email, display_name, role, _hasher.hash(password)),
-        ).fetchone()
-        assert row is not None
-        record_event(conn, tenant, "user.created", actor=email)
+    if role not in USER_ROLES:
+        raise InvalidInput(f"user role {role!r} is unknown", f"use one of {', '.join(USER_ROLES)}")
+    try:
+        with connect("keel_app", tenant_id=tenant) as conn:
+            row = conn.execute(
+                """
+                insert into app.users (tenant_id, email, display_name, role, password_hash)
+                values (%s, %s, %s, %s, %s) returning user_id
+                """,
+                (tenant, email, display_name, role, _hasher.hash(password)),
+            ).fetchone()
+            assert row is not None
+            record_event(conn, tenant, "user.created", actor=email)
+    except UniqueViolation:
+        # The address may belong to another business: say no more than that it is taken.
+        raise InvalidInput(
+            f"the e-mail address {email} already has a Keel account", "use another address"
+        ) from None
     return uuid.UUID(str(row[0]))
+
+
+@dataclass(frozen=True)
+class TenantUser:
+    user_id: uuid.UUID
+    email: str
+    display_name: str | None
+    role: str
+    is_active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+def list_users(tenant_id: str | uuid.UUID) -> list[TenantUser]:
+    """The tenant's users (as the tenant: row-level security shows no one else's)."""
+    tenant = parse_tenant_id(tenant_id)
+    with connect("keel_app", tenant_id=tenant) as conn:
+        rows = conn.execute(
+            "select user_id, email, display_name, role, is_active, created_at, last_login_at "
+            "from app.users where tenant_id = %s order by created_at, email",
+            (tenant,),
+        ).fetchall()
+    return [TenantUser(uuid.UUID(str(r[0])), *r[1:]) for r in rows]
+
+
+def find_user(tenant_id: str | uuid.UUID, email: str) -> TenantUser | None:
+    """The tenant's user with this e-mail address, or None."""
+    normalized = email.strip().lower()
+    return next((u for u in list_users(tenant_id) if u.email == normalized), None)
 
 
 def authenticate(email: str, password: str, *, client_address: str | None = None) -> SignedInUser:
@@ -271,6 +382,50 @@ def save_data_source(
         assert row is not None
         record_event(conn, tenant, "data_source.saved", detail={"source_type": source_type, "name": name})
     return uuid.UUID(str(row[0]))
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """A tenant's configured source as the console and the CLI may show it: never the secrets."""
+
+    data_source_id: uuid.UUID
+    source_type: str
+    name: str
+    config: dict[str, Any]
+    secrets_hint: dict[str, str]
+    is_enabled: bool
+    last_loaded_at: datetime | None
+
+
+def list_data_sources(tenant_id: str | uuid.UUID) -> list[DataSource]:
+    """The tenant's configured sources, with masked secret hints only."""
+    tenant = parse_tenant_id(tenant_id)
+    with connect("keel_app", tenant_id=tenant) as conn:
+        rows = conn.execute(
+            "select data_source_id, source_type, name, config, secrets_hint, is_enabled, last_loaded_at "
+            "from app.data_sources where tenant_id = %s order by source_type, name",
+            (tenant,),
+        ).fetchall()
+    return [DataSource(uuid.UUID(str(r[0])), *r[1:]) for r in rows]
+
+
+def remove_data_source(tenant_id: str | uuid.UUID, source_type: str, name: str) -> bool:
+    """Forget a configured source and its stored secrets; False if the tenant has no such source.
+
+    What it loaded stays in the warehouse (its loads keep their rows in ``app.source_loads``).
+    """
+    tenant = parse_tenant_id(tenant_id)
+    with connect("keel_app", tenant_id=tenant) as conn:
+        row = conn.execute(
+            "delete from app.data_sources where tenant_id = %s and source_type = %s and name = %s "
+            "returning data_source_id",
+            (tenant, source_type, name),
+        ).fetchone()
+        if row is not None:
+            record_event(
+                conn, tenant, "data_source.removed", detail={"source_type": source_type, "name": name}
+            )
+    return row is not None
 
 
 def record_event(

@@ -27,7 +27,8 @@ from app.data.readers import (
     TenantProfile,
     metrics_table_name,
 )
-from keel.tenancy import SignedInUser
+from ingestion.run import ResourceStatus
+from keel.tenancy import DataSource, SignedInUser, TenantUser
 
 __all__ = [
     "CACHE_TTL_SECONDS",
@@ -39,13 +40,17 @@ __all__ = [
     "TenantProfile",
     "benchmarks",
     "business_metrics",
+    "data_sources",
     "evidence",
     "forecast",
     "forecast_metrics",
+    "has_loaded_data",
     "health_scores",
     "metrics_table_name",
     "plans",
+    "source_statuses",
     "tenant_profile",
+    "users",
 ]
 
 #: Seconds a cached read is reused: short, so a fresh `keel demo` or daily run shows up within minutes.
@@ -55,6 +60,23 @@ CACHE_TTL_SECONDS = 120
 def tenant_profile(user: SignedInUser) -> TenantProfile:
     """The signed-in user's tenant as ``app.tenants`` describes it."""
     return _tenant_profile(str(user.tenant_id))
+
+
+# Not cached: the Your data page shows a source or user it just saved, and a load that just finished.
+def data_sources(user: SignedInUser) -> list[DataSource]:
+    return readers.data_sources(user.tenant_id)
+
+
+def source_statuses(user: SignedInUser) -> list[ResourceStatus]:
+    return readers.source_statuses(user.tenant_id)
+
+
+def users(user: SignedInUser) -> list[TenantUser]:
+    return readers.users(user.tenant_id)
+
+
+def has_loaded_data(user: SignedInUser) -> bool:
+    return readers.has_loaded_data(user.tenant_id)
 
 
 def business_metrics(user: SignedInUser) -> pl.DataFrame:

@@ -20,8 +20,9 @@ import psycopg
 from psycopg import sql
 
 from app.kpis import OVERVIEW_COLUMNS
+from ingestion.run import ResourceStatus, latest_loads
 from keel.errors import InvalidInput, KeelError
-from keel.tenancy import tenant_id_for
+from keel.tenancy import DataSource, TenantUser, list_data_sources, list_users, tenant_id_for
 from keel.warehouse import connect
 from models_ml.forecasting.pipeline import FORECAST_SCHEMA
 
@@ -422,3 +423,33 @@ def load_plans(tenant_id: uuid.UUID) -> list[StoredPlan]:
         )
         for r in records
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# The tenant's sources, their loads and its users (Your data)
+# --------------------------------------------------------------------------------------------
+
+
+def data_sources(tenant_id: uuid.UUID) -> list[DataSource]:
+    """The tenant's connected services, with masked credential hints only."""
+    return list_data_sources(tenant_id)
+
+
+def source_statuses(tenant_id: uuid.UUID) -> list[ResourceStatus]:
+    """The latest load of each resource of each of the tenant's sources (``app.source_loads``)."""
+    return latest_loads(tenant_id)
+
+
+def users(tenant_id: uuid.UUID) -> list[TenantUser]:
+    return list_users(tenant_id)
+
+
+def has_loaded_data(tenant_id: uuid.UUID) -> bool:
+    """Whether any data of the tenant came in: a demo business, or a load that brought rows."""
+    with connect("keel_app", tenant_id=tenant_id) as conn:
+        row = conn.execute(
+            "select exists (select 1 from app.tenants where tenant_id = (select app.current_tenant_id()) "
+            "and is_demo) or exists (select 1 from app.source_loads "
+            "where tenant_id = (select app.current_tenant_id()) and rows > 0)"
+        ).fetchone()
+    return bool(row and row[0])

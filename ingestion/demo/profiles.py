@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import ConfigDict
 
@@ -74,3 +74,27 @@ class TenantProfile:
 TENANTS: tuple[TenantProfile, ...] = load_list(CATALOGUE_DIR / "tenants.yaml", TenantProfile, key="slug")
 
 TENANTS_BY_SLUG: dict[str, TenantProfile] = {t.slug: t for t in TENANTS}
+
+#: The industries Keel knows (the demo catalogue's, which the benchmarks' peer groups and the revenue
+#: models in dbt's int_tenants_classified use).
+INDUSTRIES: tuple[str, ...] = get_args(Industry)
+
+
+def industry_naics_codes(industry: str) -> dict[str, str]:
+    """The NAICS codes (with their titles) of the demo catalogue's businesses in ``industry``."""
+    return {t.naics_code: t.naics_title for t in TENANTS if t.industry == industry}
+
+
+def naics_for_industry(industry: str) -> str | None:
+    """The NAICS code a new business of ``industry`` gets when none is given; None for an unknown industry.
+
+    The catalogue's code when its businesses of that industry share one, else the longest prefix they
+    share (a NAICS industry group or subsector: 459 for book and sporting-goods shops alike).
+    """
+    codes = sorted(industry_naics_codes(industry))
+    if not codes:
+        return None
+    first, last = codes[0], codes[-1]  # sorted: what these two share, all share
+    shared = next((i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), len(first))
+    prefix = first[:shared]
+    return prefix if len(prefix) >= 2 else None

@@ -10,8 +10,12 @@ models and marts.
 from __future__ import annotations
 
 from importlib import import_module
+from typing import TYPE_CHECKING
 
 from ingestion.sources.spec import ResourceSpec
+
+if TYPE_CHECKING:
+    from ingestion.sources.connector import Connector
 
 #: The sources whose resources Keel knows, in loading order.
 SOURCE_NAMES: tuple[str, ...] = ("shopify", "stripe", "quickbooks", "shifts", "ads")
@@ -31,3 +35,17 @@ def resources(source: str) -> tuple[ResourceSpec, ...]:
 
 def all_resources() -> tuple[ResourceSpec, ...]:
     return tuple(spec for source in SOURCE_NAMES for spec in resources(source))
+
+
+def connectors() -> dict[str, Connector]:
+    """The API connector of every source that has one (its package's ``CONNECTOR``), by source name.
+
+    Imported on call, not with this package: a connector pulls in its HTTP client and dlt's REST toolkit,
+    which the demo and the file uploads never need.
+    """
+    found: dict[str, Connector] = {}
+    for source in SOURCE_NAMES:
+        connector = getattr(import_module(f"ingestion.sources.{source}"), "CONNECTOR", None)
+        if connector is not None:
+            found[source] = connector
+    return found

@@ -18,7 +18,7 @@ from keel.tenancy import SignedInUser
 from tests.app.conftest import ConsoleTenant, ConsoleTenants, MetricRow
 
 CONSOLE = Path(__file__).resolve().parents[2] / "app" / "console.py"
-NO_METRICS = "No metrics yet: run `python3 dev.py demo`"
+NO_METRICS = "No numbers yet"
 
 
 def start() -> AppTest:

@@ -1,0 +1,256 @@
+"""The "Your data" page: where the business's numbers come from, how the last loads went, who signs in.
+
+- Connected services in plain words ("Shopify (main shop): last loaded 2 hours ago: 1,204 orders new or
+  changed; 3 records set aside"), from ``app.source_loads`` through :mod:`app.data`. A service that refused
+  its stored credentials says so and asks for new ones.
+- A form to connect a service: its fields come from the connector's settings model, its secrets are
+  password inputs, and everything is saved by :func:`keel.tenancy.save_data_source` (secrets encrypted),
+  the same function ``keel source add`` uses. Only owners connect services and add people.
+- The people who sign in, and a form to add one with a one-time password shown once.
+
+Every other page, when it has nothing to show yet, says so with :func:`show_empty` and links here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import streamlit as st
+from babel.dates import format_timedelta
+
+from app.data import cached
+from app.session import require_user
+from keel import tenancy
+from keel.errors import KeelError
+from keel.tenancy import SignedInUser
+
+TITLE = "Your data"
+CONNECT_HINT = "connect your shop or payment account, or upload a spreadsheet, on the Your data page"
+#: Set when a connection is saved or a user added: shown once on the next run, then forgotten.
+NOTICE_KEY = "keel_your_data_notice"
+
+
+def page() -> Any:
+    """The page for ``st.navigation`` and ``st.page_link`` (made in each script run, as Streamlit wants)."""
+    return st.Page(render, title=TITLE, icon=":material/database:", url_path="your-data")
+
+
+def show_empty(subject: str, user: SignedInUser, when_loaded: str | None = None) -> None:
+    """A page with nothing to show yet: what is missing, in plain words, and the way to Your data.
+
+    ``when_loaded``: what the page still waits for once the business's data is in (default: the build).
+    """
+    try:
+        loaded = cached.has_loaded_data(user)
+    except KeelError:
+        loaded = False
+    if loaded:
+        st.info(
+            f"No {subject} yet. Your data is in Keel; "
+            + (when_loaded or f"the {subject} appear after its next nightly build.")
+        )
+    else:
+        st.info(f"No {subject} yet: Keel has no data of your business. To start, {CONNECT_HINT}.")
+    st.page_link(page(), label="Go to Your data", icon=":material/database:")
+
+
+def ago(moment: datetime, now: datetime | None = None) -> str:
+    return format_timedelta(moment - (now or datetime.now(UTC)), add_direction=True, locale="en")
+
+
+def _plain_error(error: str | None) -> str:
+    """``ConnectorAuthError: 401 ...`` -> ``401 ...``: the service's words, not a class name."""
+    text = (error or "unknown error").strip()
+    head, sep, rest = text.partition(": ")
+    return rest if sep and head.isidentifier() else text
+
+
+def _titles() -> dict[str, str]:
+    from ingestion.sources import connectors
+
+    try:
+        return {source: c.title for source, c in connectors().items()}
+    except Exception:  # a broken connector package must not take the page down
+        return {}
+
+
+def source_sentences(
+    statuses: list[Any], titles: dict[str, str], now: datetime | None = None
+) -> list[tuple[str, str]]:
+    """One (kind, sentence) per source: kind is ``ok``, ``failed`` or ``reconnect``."""
+    groups: dict[tuple[str, str | None, str], list[Any]] = defaultdict(list)
+    for status in statuses:
+        groups[(status.source, status.source_name, status.provider)].append(status)
+    sentences = []
+    for (source, name, provider), loads in sorted(
+        groups.items(), key=lambda g: (g[0][0], g[0][2] != "connector", g[0][1] or "")
+    ):
+        title = titles.get(source, source.replace("_", " ").title())
+        label = f"{title} ({name})" if name and name != source else title
+        if provider == "demo":
+            label = f"Demo data from {title}"
+        elif provider == "file":
+            label = f"{title} from uploaded files"
+        latest = max(load.finished_at for load in loads)
+        if any(load.needs_reconnect for load in loads):
+            sentences.append(
+                (
+                    "reconnect",
+                    f"{label} needs reconnecting: {title} refused the saved credentials "
+                    f"({_plain_error(next(x.error for x in loads if x.needs_reconnect))}). "
+                    "Enter new ones in the form below.",
+                )
+            )
+            continue
+        failed = [load for load in loads if load.error]
+        if failed:
+            sentences.append(
+                (
+                    "failed",
+                    f"{label}: the last load {ago(latest, now)} failed: {_plain_error(failed[0].error)}. "
+                    "Keel tries again with its next load.",
+                )
+            )
+            continue
+        counts = [
+            f"{load.rows:,} {load.resource.replace('_', ' ')}"
+            for load in sorted(loads, key=lambda x: -x.rows)
+            if load.rows
+        ]
+        rejected = sum(load.rejected for load in loads)
+        what = ", ".join(counts) + " new or changed" if counts else "nothing new"
+        aside = f"; {rejected:,} records set aside" if rejected else ""
+        sentences.append(("ok", f"{label}: last loaded {ago(latest, now)}: {what}{aside}."))
+    return sentences
+
+
+def render() -> None:
+    user = require_user()
+    st.title(TITLE)
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice:
+        st.success(notice)
+    try:
+        sources = cached.data_sources(user)
+        statuses = cached.source_statuses(user)
+        people = cached.users(user)
+    except KeelError as exc:
+        st.error(f"Your data cannot be shown right now: {exc.what}.")
+        return
+    me = next((person for person in people if person.user_id == user.user_id), None)
+    is_owner = me is not None and me.role == "owner"
+    titles = _titles()
+
+    st.subheader("Where your numbers come from")
+    sentences = source_sentences(statuses, titles)
+    loaded_sources = {s.source_name for s in statuses}
+    for source in sources:
+        if source.name not in loaded_sources:
+            title = titles.get(source.source_type, source.source_type.title())
+            sentences.append(("ok", f"{title} ({source.name}): connected, not loaded yet."))
+    if not sentences:
+        st.info(
+            "Nothing is connected yet. Connect your shop (Shopify) or your payments (Stripe) below, or "
+            "upload a spreadsheet of your sales, and Keel builds your numbers from it."
+        )
+    for kind, sentence in sentences:
+        if kind == "reconnect":
+            st.error(sentence)
+        elif kind == "failed":
+            st.warning(sentence)
+        else:
+            st.markdown(sentence)
+
+    st.subheader("Connect a service")
+    if is_owner:
+        _connect_form(user, titles)
+    else:
+        st.caption("The business's owner connects services.")
+
+    st.subheader("Files (CSV and Excel)")
+    # The file-upload page links here once it exists.
+    st.caption("Uploading spreadsheets of orders, customers, expenses and more comes to this page.")
+
+    st.subheader("People who sign in")
+    st.dataframe(
+        [
+            {
+                "E-mail": person.email,
+                "Role": person.role,
+                "Last signed in": ago(person.last_login_at) if person.last_login_at else "never",
+            }
+            for person in people
+        ],
+        hide_index=True,
+    )
+    if is_owner:
+        _add_user_form(user)
+
+
+def _connect_form(user: SignedInUser, titles: dict[str, str]) -> None:
+    from ingestion.sources import connectors
+
+    try:
+        available = connectors()
+    except Exception:
+        available = {}
+    if not available:
+        st.caption("No service connectors are installed in this Keel yet.")
+        return
+    source = st.selectbox(
+        "Service", sorted(available), format_func=lambda s: titles.get(s, s), key="connect_source"
+    )
+    connector = available[source]
+    with st.form(f"connect_{source}", clear_on_submit=True):
+        name = st.text_input("Name for this connection", value=source, key=f"connect_{source}_name")
+        config: dict[str, str] = {}
+        for field, info in connector.config_model.model_fields.items():
+            label = info.title or field.replace("_", " ").capitalize()
+            config[field] = st.text_input(label, help=info.description, key=f"connect_{source}_{field}")
+        secret_values: dict[str, str] = {}
+        for field in connector.secret_fields:
+            secret_values[field] = st.text_input(
+                field.replace("_", " ").capitalize(), type="password", key=f"connect_{source}_secret_{field}"
+            )
+        submitted = st.form_submit_button(f"Connect {connector.title}", type="primary")
+    if not submitted:
+        return
+    missing = [f.replace("_", " ") for f, v in secret_values.items() if not v.strip()]
+    if missing:
+        st.error(f"{connector.title} needs your {', '.join(missing)}.")
+        return
+    try:
+        settings = connector.parse_config({k: v for k, v in config.items() if v.strip()})
+        tenancy.save_data_source(
+            user.tenant_id, source, name.strip() or source, settings.model_dump(mode="json"), secret_values
+        )
+    except (ValueError, KeelError) as exc:
+        st.error(str(exc))
+        return
+    # The typed secret must not live on in the session: forget the form's values.
+    for key in [k for k in st.session_state if str(k).startswith(f"connect_{source}_")]:
+        del st.session_state[key]
+    st.session_state[NOTICE_KEY] = f"{connector.title} is connected. Its data comes in with Keel's next load."
+    st.rerun()
+
+
+def _add_user_form(user: SignedInUser) -> None:
+    with st.form("add_user", clear_on_submit=True):
+        email = st.text_input("E-mail of the person to add", key="add_user_email")
+        role = st.selectbox("Role", tenancy.USER_ROLES, index=1, key="add_user_role")
+        submitted = st.form_submit_button("Add person")
+    if not submitted:
+        return
+    password = secrets.token_urlsafe(12)
+    try:
+        tenancy.create_user(user.tenant_id, email, password, role=role)
+    except KeelError as exc:
+        st.error(str(exc))
+        return
+    st.session_state[NOTICE_KEY] = (
+        f"{email.strip().lower()} can sign in now with this one-time password, shown only once: {password}"
+    )
+    st.rerun()
