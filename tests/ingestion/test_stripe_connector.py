@@ -38,6 +38,12 @@ def world() -> DemoWorld:
     return simulate(seed=7, start=date(2026, 8, 1), end=date(2026, 9, 30), tenants=[SLUG])
 
 
+@pytest.fixture(scope="module")
+def account(world: DemoWorld) -> FakeStripe:
+    """The demo business's Stripe account (not started: each test serves a copy of its own)."""
+    return FakeStripe.from_world(world, str(world.tenants[0].tenant_id), KEY)
+
+
 def new_tenant(world: DemoWorld) -> str:
     """A tenant of its own for each test (its dlt pipelines and cursors start empty)."""
     profile = world.tenants[0]
@@ -95,10 +101,10 @@ def assert_no_duplicates(tenant: str) -> None:
 
 
 def test_full_load_equals_the_fake_then_nothing_then_changes_through_events(
-    settings: KeelSettings, world: DemoWorld
+    settings: KeelSettings, world: DemoWorld, account: FakeStripe
 ) -> None:
     tenant = new_tenant(world)
-    with FakeStripe.from_world(world, str(world.tenants[0].tenant_id), KEY, embedded_list_limit=1) as fake:
+    with account.copy(embedded_list_limit=1) as fake:
         # one invoice has three lines: Stripe embeds the first, the rest come from /v1/invoices/<id>/lines
         invoice = fake.objects["invoices"][0]
         line = invoice["lines"]["data"][0]
@@ -168,9 +174,11 @@ def test_full_load_equals_the_fake_then_nothing_then_changes_through_events(
         assert fourth.ok and fourth.rows == dict.fromkeys(NAMES, 0)
 
 
-def test_faults_are_retried_and_broken_objects_set_aside(settings: KeelSettings, world: DemoWorld) -> None:
+def test_faults_are_retried_and_broken_objects_set_aside(
+    settings: KeelSettings, world: DemoWorld, account: FakeStripe
+) -> None:
     tenant = new_tenant(world)
-    with FakeStripe.from_world(world, str(world.tenants[0].tenant_id), KEY, rate_limit=40) as fake:
+    with account.copy(rate_limit=5) as fake:
         good = {name: fake_ids(fake, name) for name in NAMES}
         template = fake.objects["charges"][-1]
         fake.add("charges", {**template, "id": "ch_BROKENAMOUNT", "amount": "10.99"})
@@ -184,7 +192,7 @@ def test_faults_are_retried_and_broken_objects_set_aside(settings: KeelSettings,
         fake.fail_next("/v1/events", "not_json")
         fake.fail_next("/v1/balance_transactions", "500")
 
-        result = run(fake, tenant, timeout_seconds=0.5)
+        result = run(fake, tenant, timeout_seconds=0.5, page_limit=100, max_attempts=8)
         assert result.ok, result.error
         assert result.rejected == 2
         for name in NAMES:
@@ -211,9 +219,11 @@ def test_faults_are_retried_and_broken_objects_set_aside(settings: KeelSettings,
         assert "500" in (refused.error or "") and len(fake.seen("/v1/charges")) == len(charges) + 1
 
 
-def test_a_refused_key_asks_the_owner_to_reconnect(settings: KeelSettings, world: DemoWorld) -> None:
+def test_a_refused_key_asks_the_owner_to_reconnect(
+    settings: KeelSettings, world: DemoWorld, account: FakeStripe
+) -> None:
     tenant = new_tenant(world)
-    with FakeStripe.from_world(world, str(world.tenants[0].tenant_id), KEY) as fake:
+    with account.copy() as fake:
         fake.revoked = True
         revoked = run(fake, tenant)
         assert revoked.needs_reconnect and not revoked.ok
@@ -232,6 +242,7 @@ def test_a_refused_key_asks_the_owner_to_reconnect(settings: KeelSettings, world
         assert not bad.needs_reconnect and "page_limit" in (bad.error or "")
 
 
+CHILD_PAGE = 25
 KILLED_RUN = """
 import json, sys
 from ingestion.loader import load_connector
@@ -240,30 +251,61 @@ load_connector(CONNECTOR, sys.argv[1], json.loads(sys.argv[2]), {"api_key": sys.
 """
 
 
-def test_a_run_killed_half_way_converges_on_the_next_run(settings: KeelSettings, world: DemoWorld) -> None:
-    tenant = new_tenant(world)
-    with FakeStripe.from_world(world, str(world.tenants[0].tenant_id), KEY) as fake:
-        settings_json = json.dumps(config(fake, page_limit=10))
-        child = subprocess.Popen(
-            [sys.executable, "-c", KILLED_RUN, tenant, settings_json, KEY],
-            env=os.environ.copy(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while len(fake.requests) < 40 and time.monotonic() < deadline and child.poll() is None:
-            time.sleep(0.01)
-        assert child.poll() is None, "the run ended before it could be killed"
-        pages_before_kill = len(fake.requests)
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=10)
-        assert child.returncode == -signal.SIGKILL
-        assert pages_before_kill < sum(-(-len(fake.objects[n]) // 10) for n in NAMES)  # mid-way
+def start_killable_run(fake: FakeStripe, tenant: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-c", KILLED_RUN, tenant, json.dumps(config(fake, page_limit=CHILD_PAGE)), KEY],
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
-        again = run(fake, tenant)
-        assert again.ok, again.error
-        expected = demo_updated(world)
+
+def kill(child: subprocess.Popen[bytes]) -> None:
+    assert child.poll() is None, "the run ended before it could be killed"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(timeout=10)
+    assert child.returncode == -signal.SIGKILL
+
+
+def any_rows(tenant: str) -> bool:
+    with warehouse.connect("admin") as conn:
         for name in NAMES:
-            assert dict(loaded(tenant, name, "updated")) == expected[name], name
-        assert_no_duplicates(tenant)
-        assert run(fake, tenant).rows == dict.fromkeys(NAMES, 0)
+            if conn.execute("select to_regclass(%s)", (f"raw_stripe.{name}",)).fetchone() == (None,):
+                continue
+            if conn.execute(
+                f"select 1 from raw_stripe.{name} where tenant_id = %s limit 1", (tenant,)
+            ).fetchone():
+                return True
+    return False
+
+
+def test_a_run_killed_half_way_converges_on_the_next_run(
+    settings: KeelSettings, world: DemoWorld, account: FakeStripe
+) -> None:
+    expected = demo_updated(world)
+    # killed while it reads pages from Stripe, and killed as soon as its first table is written
+    for phase in ("reading", "writing"):
+        tenant = new_tenant(world)
+        with account.copy() as fake:
+            pages = sum(-(-len(fake.objects[name]) // CHILD_PAGE) for name in NAMES)
+            child = start_killable_run(fake, tenant)
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and child.poll() is None:
+                if phase == "reading" and len(fake.requests) >= 15:
+                    break
+                if phase == "writing" and len(fake.requests) >= pages and any_rows(tenant):
+                    break
+                time.sleep(0.005)
+            kill(child)
+            if phase == "reading":
+                assert len(fake.requests) < pages and not any_rows(tenant)
+
+            again = run(fake, tenant, page_limit=100)
+            assert again.ok, again.error
+            if not all(dict(loaded(tenant, name, "updated")) == expected[name] for name in NAMES):
+                again = run(fake, tenant, page_limit=100)  # a half-loaded package is finished first
+                assert again.ok, again.error
+            for name in NAMES:
+                assert dict(loaded(tenant, name, "updated")) == expected[name], (phase, name)
+            assert_no_duplicates(tenant)
+            assert run(fake, tenant, page_limit=100).rows == dict.fromkeys(NAMES, 0)
