@@ -15,16 +15,20 @@ import sys
 import time
 import uuid
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ingestion.demo import DemoWorld, simulate
-from ingestion.loader import TenantLoad, load_connector
+from ingestion.demo_load import register_tenants
+from ingestion.loader import TenantLoad, load_connector, load_tenant
 from ingestion.sources.stripe import CONNECTOR
 from ingestion.sources.stripe.settings import RESOURCES
 from keel import tenancy, warehouse
 from keel.settings import KeelSettings
+from tests.dbt_run import failures as dbt_failures
+from tests.dbt_run import run_dbt
 
 from .stripe_fake import FakeStripe
 
@@ -45,11 +49,20 @@ def account(world: DemoWorld) -> FakeStripe:
 
 
 def new_tenant(world: DemoWorld) -> str:
-    """A tenant of its own for each test (its dlt pipelines and cursors start empty)."""
+    """A tenant of its own for each test (its dlt pipelines and cursors start empty), a business like
+    the demo one."""
     profile = world.tenants[0]
-    slug = f"stripe-{uuid.uuid4().hex[:8]}"
     tenant = tenancy.create_tenant(
-        slug, f"{profile.name} (connected)", currency=profile.currency, timezone=profile.timezone
+        f"stripe-{uuid.uuid4().hex[:8]}",
+        f"{profile.name} (connected)",
+        industry=profile.industry,
+        naics_code=profile.naics_code,
+        size_band=profile.size_band,
+        region=profile.region,
+        country=profile.country,
+        timezone=profile.timezone,
+        currency=profile.currency,
+        opened_on=profile.opened_on,
     )
     return str(tenant.tenant_id)
 
@@ -309,3 +322,47 @@ def test_a_run_killed_half_way_converges_on_the_next_run(
                 assert dict(loaded(tenant, name, "updated")) == expected[name], (phase, name)
             assert_no_duplicates(tenant)
             assert run(fake, tenant, page_limit=100).rows == dict.fromkeys(NAMES, 0)
+
+
+STAGED = (
+    "staging.stg_stripe__customers",
+    "staging.stg_stripe__charges",
+    "staging.stg_stripe__refunds",
+    "staging.stg_stripe__subscriptions",
+    "staging.stg_stripe__invoices",
+    "staging.stg_stripe__invoice_lines",
+    "marts.subscriptions",
+)
+
+
+def staged(relation: str, tenant: str) -> list[dict[str, Any]]:
+    """The tenant's rows of a dbt relation, without the tenant, in a stable order."""
+    with warehouse.connect("admin") as conn:
+        cursor = conn.execute(f"select * from {relation} where tenant_id = %s", (tenant,))
+        names = [column.name for column in cursor.description or []]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return sorted(({k: v for k, v in row.items() if k != "tenant_id"} for row in rows), key=repr)
+
+
+def test_connector_data_stages_like_the_demo_s(
+    settings: KeelSettings, world: DemoWorld, account: FakeStripe, tmp_path: Path
+) -> None:
+    register_tenants(world, with_owners=False)
+    demo = str(world.tenants[0].tenant_id)
+    from_demo = load_tenant(
+        "stripe", world.resources("stripe"), lambda spec: world.records("stripe", spec.name, demo), demo
+    )
+    assert from_demo.ok, from_demo.error
+    tenant = new_tenant(world)
+    with account.copy() as fake:
+        connected = run(fake, tenant, page_limit=100)
+    assert connected.ok, connected.error
+    assert connected.rows == from_demo.rows
+
+    warehouse.write_dbt_profiles(tmp_path / "profiles", settings)
+    built = run_dbt(tmp_path, "run", "--select", "path:models/staging/stripe", "+subscriptions")
+    assert not dbt_failures(built), dbt_failures(built)
+    for relation in STAGED:
+        rows = staged(relation, tenant)
+        assert rows == staged(relation, demo), relation
+        assert rows or relation == "staging.stg_stripe__refunds", relation
