@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import pytest
 from ingestion.demo import DemoWorld, simulate
 from ingestion.demo_load import register_tenants
 from ingestion.loader import TenantLoad, load_connector, load_tenant
-from ingestion.sources.stripe import CONNECTOR
+from ingestion.sources.stripe import CONNECTOR, helpers
 from ingestion.sources.stripe.settings import RESOURCES
 from keel import tenancy, warehouse
 from keel.settings import KeelSettings
@@ -46,6 +46,25 @@ def world() -> DemoWorld:
 def account(world: DemoWorld) -> FakeStripe:
     """The demo business's Stripe account (not started: each test serves a copy of its own)."""
     return FakeStripe.from_world(world, str(world.tenants[0].tenant_id), KEY)
+
+
+class Clock:
+    """The connector's clock: the demo's business days lie in the past of the machine's real one."""
+
+    def __init__(self, now: int) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return datetime.fromtimestamp(self.now, tz=UTC)
+
+
+@pytest.fixture(autouse=True)
+def clock(world: DemoWorld, monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Five days after the demo's last day (a run in a child process has a first load only: no clock)."""
+    last = max(r["updated"] for r in world.records("stripe", "charges", world.tenants[0].tenant_id))
+    moved = Clock(last + 5 * 86_400)
+    monkeypatch.setattr(helpers, "utc_now", moved)
+    return moved
 
 
 def new_tenant(world: DemoWorld) -> str:
@@ -114,7 +133,7 @@ def assert_no_duplicates(tenant: str) -> None:
 
 
 def test_full_load_equals_the_fake_then_nothing_then_changes_through_events(
-    settings: KeelSettings, world: DemoWorld, account: FakeStripe
+    settings: KeelSettings, world: DemoWorld, account: FakeStripe, clock: Clock
 ) -> None:
     tenant = new_tenant(world)
     with account.copy(embedded_list_limit=1) as fake:
@@ -185,6 +204,21 @@ def test_full_load_equals_the_fake_then_nothing_then_changes_through_events(
 
         fourth = run(fake, tenant)
         assert fourth.ok and fourth.rows == dict.fromkeys(NAMES, 0)
+
+        # not loaded for 40 days: the event of a change has expired, so everything is read again
+        renamed = fake.objects["customers"][1]
+        fake.update_customer(renamed["id"], at + 600, name="Renamed Ltd")
+        fake.events.pop()
+        clock.now = at + 40 * 86_400
+        fifth = run(fake, tenant)
+        assert fifth.ok, fifth.error
+        for name in ("customers", "charges", "subscriptions", "invoices"):
+            assert fifth.rows[name] == len(fake.objects[name]), name
+        assert fifth.rows["refunds"] == fifth.rows["balance_transactions"] == 0
+        customers = {r[0]: r[1:] for r in loaded(tenant, "customers", "name", "updated")}
+        assert customers[renamed["id"]] == ("Renamed Ltd", clock.now)
+        assert_no_duplicates(tenant)
+        assert run(fake, tenant).rows == dict.fromkeys(NAMES, 0)
 
 
 def test_faults_are_retried_and_broken_objects_set_aside(
@@ -259,7 +293,7 @@ CHILD_PAGE = 25
 KILLED_RUN = """
 import json, sys
 from ingestion.loader import load_connector
-from ingestion.sources.stripe import CONNECTOR
+from ingestion.sources.stripe import CONNECTOR, helpers
 load_connector(CONNECTOR, sys.argv[1], json.loads(sys.argv[2]), {"api_key": sys.argv[3]})
 """
 

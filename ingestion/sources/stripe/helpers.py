@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
 
@@ -38,6 +38,7 @@ from ingestion.sources.stripe.settings import (
     BASE_URL,
     CHANGE_EVENTS,
     ENDPOINTS,
+    EVENT_RETENTION_DAYS,
     OBJECT_TYPES,
     PAGE_LIMIT,
 )
@@ -48,6 +49,11 @@ log = logging.getLogger(__name__)
 KEY_PREFIXES: Final = ("rk_live_", "rk_test_", "sk_live_", "sk_test_")
 #: Statuses worth another try when Stripe gives no advice (409: a lock on the object, 429: too fast).
 RETRY_STATUSES: Final = frozenset({409, 429})
+
+
+def utc_now() -> datetime:
+    """The current time (one place, so that tests can move the clock)."""
+    return datetime.now(UTC)
 
 
 class StripeApiError(requests.HTTPError):
@@ -249,12 +255,24 @@ class StripeClient:
     def changed_objects(self, resource: str, since: datetime | None, lookback: timedelta) -> Iterator[Any]:
         """The ``resource``'s objects created or changed since ``since`` (all of them when None), each with
         ``updated``; objects that are not well-formed are passed on as they came (the loader sets them
-        aside)."""
+        aside). When ``since`` lies beyond Stripe's 30 days of events, every object is read again with
+        ``updated`` = now, so that changes whose events are gone are merged too."""
         start: int | None = None
+        seen_at: int | None = None  # a resync: objects are stamped with the time they were read
         if since is not None:
             start = int((since - lookback).timestamp())
             if resource == "balance_transactions":  # funds become available days after the charge
                 start -= BALANCE_SETTLEMENT_DAYS * 86_400
+            now = utc_now()
+            if CHANGE_EVENTS[resource] and since - lookback < now - timedelta(days=EVENT_RETENTION_DAYS):
+                # Stripe keeps events for 30 days: changes older than that are lost, so read every
+                # object again and merge it as changed now
+                log.warning(
+                    "Stripe %s were last loaded more than %d days ago: reading all of them again",
+                    resource,
+                    EVENT_RETENTION_DAYS,
+                )
+                start, seen_at = None, int(now.timestamp())
         created: dict[str, Any] = {} if start is None else {"created[gte]": start}
         changed = self._changes(resource, created)
         params = dict(created)
@@ -265,7 +283,8 @@ class StripeClient:
                 yield obj
                 continue
             change = changed.pop(obj["id"], None)
-            yield self._complete(resource, _stamped(resource, obj, change[0] if change else None))
+            at = change[0] if change else None
+            yield self._complete(resource, _stamped(resource, obj, at if seen_at is None else seen_at))
         for at, obj in sorted(changed.values(), key=lambda change: (change[0], change[1]["id"])):
             yield self._complete(resource, _stamped(resource, obj, at))
 
