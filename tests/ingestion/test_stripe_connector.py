@@ -365,6 +365,7 @@ STAGED = (
     "staging.stg_stripe__subscriptions",
     "staging.stg_stripe__invoices",
     "staging.stg_stripe__invoice_lines",
+    "staging.stg_stripe__balance_transactions",
     "marts.subscriptions",
 )
 
