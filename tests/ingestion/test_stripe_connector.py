@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,12 @@ from typing import Any
 import pytest
 
 from ingestion.demo import DemoWorld, simulate
-from ingestion.demo_load import register_tenants
 from ingestion.loader import TenantLoad, load_connector, load_tenant
 from ingestion.sources.stripe import CONNECTOR, helpers
 from ingestion.sources.stripe.settings import RESOURCES
 from keel import tenancy, warehouse
 from keel.settings import KeelSettings
+from keel.tenant_data import delete_tenant
 from tests.dbt_run import failures as dbt_failures
 from tests.dbt_run import run_dbt
 
@@ -67,23 +68,35 @@ def clock(world: DemoWorld, monkeypatch: pytest.MonkeyPatch) -> Clock:
     return moved
 
 
-def new_tenant(world: DemoWorld) -> str:
-    """A tenant of its own for each test (its dlt pipelines and cursors start empty), a business like
-    the demo one."""
+NewTenant = Callable[[], str]
+
+
+@pytest.fixture
+def new_tenant(world: DemoWorld, settings: KeelSettings) -> Iterator[NewTenant]:
+    """Makes tenants of their own for a test (their dlt pipelines and cursors start empty), businesses
+    like the demo one; deleted with all their rows and pipelines afterwards."""
     profile = world.tenants[0]
-    tenant = tenancy.create_tenant(
-        f"stripe-{uuid.uuid4().hex[:8]}",
-        f"{profile.name} (connected)",
-        industry=profile.industry,
-        naics_code=profile.naics_code,
-        size_band=profile.size_band,
-        region=profile.region,
-        country=profile.country,
-        timezone=profile.timezone,
-        currency=profile.currency,
-        opened_on=profile.opened_on,
-    )
-    return str(tenant.tenant_id)
+    slugs: list[str] = []
+
+    def make() -> str:
+        slugs.append(f"stripe-{uuid.uuid4().hex[:8]}")
+        tenant = tenancy.create_tenant(
+            slugs[-1],
+            f"{profile.name} (connected)",
+            industry=profile.industry,
+            naics_code=profile.naics_code,
+            size_band=profile.size_band,
+            region=profile.region,
+            country=profile.country,
+            timezone=profile.timezone,
+            currency=profile.currency,
+            opened_on=profile.opened_on,
+        )
+        return str(tenant.tenant_id)
+
+    yield make
+    for slug in slugs:
+        delete_tenant(slug)
 
 
 def config(fake: FakeStripe, **overrides: Any) -> dict[str, Any]:
@@ -133,9 +146,9 @@ def assert_no_duplicates(tenant: str) -> None:
 
 
 def test_full_load_equals_the_fake_then_nothing_then_changes_through_events(
-    settings: KeelSettings, world: DemoWorld, account: FakeStripe, clock: Clock
+    settings: KeelSettings, world: DemoWorld, account: FakeStripe, clock: Clock, new_tenant: NewTenant
 ) -> None:
-    tenant = new_tenant(world)
+    tenant = new_tenant()
     with account.copy(embedded_list_limit=1) as fake:
         # one invoice has three lines: Stripe embeds the first, the rest come from /v1/invoices/<id>/lines
         invoice = fake.objects["invoices"][0]
@@ -222,9 +235,9 @@ def test_full_load_equals_the_fake_then_nothing_then_changes_through_events(
 
 
 def test_faults_are_retried_and_broken_objects_set_aside(
-    settings: KeelSettings, world: DemoWorld, account: FakeStripe
+    settings: KeelSettings, world: DemoWorld, account: FakeStripe, new_tenant: NewTenant
 ) -> None:
-    tenant = new_tenant(world)
+    tenant = new_tenant()
     with account.copy(rate_limit=5) as fake:
         good = {name: fake_ids(fake, name) for name in NAMES}
         template = fake.objects["charges"][-1]
@@ -267,9 +280,9 @@ def test_faults_are_retried_and_broken_objects_set_aside(
 
 
 def test_a_refused_key_asks_the_owner_to_reconnect(
-    settings: KeelSettings, world: DemoWorld, account: FakeStripe
+    settings: KeelSettings, world: DemoWorld, account: FakeStripe, new_tenant: NewTenant
 ) -> None:
-    tenant = new_tenant(world)
+    tenant = new_tenant()
     with account.copy() as fake:
         fake.revoked = True
         revoked = run(fake, tenant)
@@ -327,12 +340,12 @@ def any_rows(tenant: str) -> bool:
 
 
 def test_a_run_killed_half_way_converges_on_the_next_run(
-    settings: KeelSettings, world: DemoWorld, account: FakeStripe
+    settings: KeelSettings, world: DemoWorld, account: FakeStripe, new_tenant: NewTenant
 ) -> None:
     expected = demo_updated(world)
     # killed while it reads pages from Stripe, and killed as soon as its first table is written
     for phase in ("reading", "writing"):
-        tenant = new_tenant(world)
+        tenant = new_tenant()
         with account.copy() as fake:
             pages = sum(-(-len(fake.objects[name]) // CHILD_PAGE) for name in NAMES)
             child = start_killable_run(fake, tenant)
@@ -380,15 +393,18 @@ def staged(relation: str, tenant: str) -> list[dict[str, Any]]:
 
 
 def test_connector_data_stages_like_the_demo_s(
-    settings: KeelSettings, world: DemoWorld, account: FakeStripe, tmp_path: Path
+    settings: KeelSettings, world: DemoWorld, account: FakeStripe, tmp_path: Path, new_tenant: NewTenant
 ) -> None:
-    register_tenants(world, with_owners=False)
-    demo = str(world.tenants[0].tenant_id)
+    demo = new_tenant()  # the demo's records, loaded as the simulator provides them (for another tenant)
+    simulated = str(world.tenants[0].tenant_id)
     from_demo = load_tenant(
-        "stripe", world.resources("stripe"), lambda spec: world.records("stripe", spec.name, demo), demo
+        "stripe",
+        world.resources("stripe"),
+        lambda spec: ({**r, "tenant_id": demo} for r in world.records("stripe", spec.name, simulated)),
+        demo,
     )
     assert from_demo.ok, from_demo.error
-    tenant = new_tenant(world)
+    tenant = new_tenant()
     with account.copy() as fake:
         connected = run(fake, tenant, page_limit=100)
     assert connected.ok, connected.error
