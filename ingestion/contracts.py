@@ -32,6 +32,8 @@ class SourceContract:
     currency_parents: frozenset[str] = frozenset()  # objects whose "value" is a currency code
     integers_only: bool = False  # Stripe: amounts are integers in the currency's minor unit
     missing_markers: frozenset[str] = frozenset()  # strings that mean "no value" in a numeric field
+    #: resources whose money fields carry a sign (money leaving is negative): non_negative is not checked
+    signed_resources: frozenset[str] = frozenset()
 
 
 CONTRACTS: dict[str, SourceContract] = {
@@ -96,6 +98,9 @@ CONTRACTS: dict[str, SourceContract] = {
                 "balance",
                 "current_period_start",
                 "current_period_end",
+                "fee",
+                "net",
+                "available_on",
             }
         ),
         non_negative=frozenset(
@@ -110,10 +115,12 @@ CONTRACTS: dict[str, SourceContract] = {
                 "quantity",
                 "created",
                 "updated",
+                "fee",
             }
         ),
         currency=frozenset({"currency"}),
         integers_only=True,
+        signed_resources=frozenset({"balance_transactions"}),
     ),
     "quickbooks": SourceContract(
         numeric=frozenset({"TotalAmt", "Balance", "Amount", "UnitPrice", "Qty", "UnappliedAmt", "TotalTax"}),
@@ -277,9 +284,15 @@ def _json_scalar(token: str) -> Any:
 
 
 def problems(
-    record: Any, source: str, primary_key: tuple[str, ...], cursor_field: str, cursor_type: str
+    record: Any,
+    source: str,
+    primary_key: tuple[str, ...],
+    cursor_field: str,
+    cursor_type: str,
+    resource: str | None = None,
 ) -> list[str]:
-    """Everything wrong with one record, in words; an empty list means it may be loaded."""
+    """Everything wrong with one record (of ``resource``, when known), in words; an empty list means it
+    may be loaded."""
     if not isinstance(record, Mapping):
         return [f"record is a {type(record).__name__}, not an object"]
     found: list[str] = []
@@ -306,15 +319,16 @@ def problems(
     if contract is None:
         return found
     numeric, currency, parents = _patterns(source)
+    non_negative = frozenset() if resource in contract.signed_resources else contract.non_negative
     for key, raw in numeric.findall(text):
         if raw == "null":
             continue
         if _PLAIN_INT.fullmatch(raw):  # the common cases, without decoding JSON
-            if int(raw) < 0 and key in contract.non_negative:
+            if int(raw) < 0 and key in non_negative:
                 found.append(f"{key!r} should not be negative, got {int(raw)}")
             continue
         if not contract.integers_only and _QUOTED_DECIMAL.fullmatch(raw):
-            if raw.startswith('"-') and key in contract.non_negative and float(raw[1:-1]) != 0:
+            if raw.startswith('"-') and key in non_negative and float(raw[1:-1]) != 0:
                 found.append(f"{key!r} should not be negative, got {raw}")
             continue
         value = _json_scalar(raw) if raw not in ("NaN", "Infinity", "-Infinity") else float(raw)
@@ -328,7 +342,7 @@ def problems(
         except ValueError:
             found.append(f"{key!r} should be a number, got {value!r}")
             continue
-        if number is not None and number < 0 and key in contract.non_negative:
+        if number is not None and number < 0 and key in non_negative:
             found.append(f"{key!r} should not be negative, got {value!r}")
     currencies = iso_currencies()
     for pattern, label in ((currency, None), (parents, "value")):

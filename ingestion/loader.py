@@ -125,7 +125,9 @@ def checked(
 ) -> Iterator[dict[str, Any]]:
     """The records that pass their source's contract; the others go to ``rejected`` (tenant None: public)."""
     for record in records:
-        found = problems(record, spec.source, spec.primary_key, spec.cursor_field, spec.cursor_type)
+        found = problems(
+            record, spec.source, spec.primary_key, spec.cursor_field, spec.cursor_type, resource=spec.name
+        )
         if isinstance(record, dict) and record.get("tenant_id") not in (None, tenant_id):
             found.append(f"record belongs to tenant {record.get('tenant_id')!r}, not {tenant_id!r}")
         if not found:

@@ -123,6 +123,11 @@ REGISTRY: tuple[tuple[ResourceSpec, Builder, Defects], ...] = (
         ),
     ),
     (
+        SPECS["stripe.balance_transactions"],
+        shapes_stripe.balance_transactions,
+        Defects(wrong_type=(("fee",), "0.30"), unknown_currency=(("currency",), "xyz")),
+    ),
+    (
         SPECS["quickbooks.customers"],
         shapes_quickbooks.customers,
         Defects(

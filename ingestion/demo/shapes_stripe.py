@@ -612,3 +612,65 @@ def _subscription_charges(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
             failed=failed,
             invoice=stripe_id("in", ctx.slug, "invoice", key),
         )
+
+
+#: Stripe's standard card pricing (2.9% + 30 minor units) and payout delay (funds available 2 days on).
+FEE_PER_MILLE = 29
+FEE_FIXED = 30
+AVAILABLE_AFTER_SECONDS = 2 * 86_400
+
+
+def balance_transactions(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
+    """One balance transaction per succeeded charge (amount, Stripe's fee, net) and one per refund
+    (negative), made from the charges and refunds above: their ``balance_transaction`` ids point here.
+
+    A transaction is pending until ``available_on`` and available after; ``updated`` is the later of
+    the two moments that have happened.
+    """
+    rows = []
+    for charge in charges(ctx):
+        if charge["balance_transaction"] is None:  # a declined charge moves no money
+            continue
+        fee = (charge["amount"] * FEE_PER_MILLE + 500) // 1000 + FEE_FIXED
+        rows.append(_balance_transaction(ctx, charge, "charge", charge["amount"], fee))
+    for refund in refunds(ctx):
+        rows.append(_balance_transaction(ctx, refund, "refund", -refund["amount"], 0))
+    rows.sort(key=lambda r: (r["updated"], r["id"]))
+    yield from rows
+
+
+def _balance_transaction(
+    ctx: ShapeContext, source: dict[str, Any], kind: str, amount: int, fee: int
+) -> dict[str, Any]:
+    created = int(source["created"])
+    available_on = created - created % 86_400 + AVAILABLE_AFTER_SECONDS
+    available = available_on <= ctx.end_epoch
+    return {
+        "tenant_id": ctx.tenant_id,
+        "id": source["balance_transaction"],
+        "object": "balance_transaction",
+        "amount": amount,
+        "available_on": available_on,
+        "created": created,
+        "currency": source["currency"],
+        "description": source.get("description") if kind == "charge" else "REFUND FOR CHARGE",
+        "exchange_rate": None,
+        "fee": fee,
+        "fee_details": [
+            {
+                "amount": fee,
+                "application": None,
+                "currency": source["currency"],
+                "description": "Stripe processing fees",
+                "type": "stripe_fee",
+            }
+        ]
+        if fee
+        else [],
+        "net": amount - fee,
+        "reporting_category": kind,
+        "source": source["id"],
+        "status": "available" if available else "pending",
+        "type": kind,
+        "updated": available_on if available else created,
+    }

@@ -21,11 +21,14 @@ from .demo_fingerprint import fingerprint
 #: they were still Python code (commit ce2c15d). A deliberate change of the simulator or of a catalogue
 #: changes it: recompute with `python -m tests.ingestion.demo_fingerprint --start 2026-09-01`.
 FINGERPRINT_2026_09_TO_10 = "80b7102eb70f3eedcb3ad104b0f6d955279675bcf2bc1b3c217f60b44dec07dc"
+#: Resources added since, made from records that existed (stripe.balance_transactions: from the charges
+#: and refunds); leaving them out shows that every record that existed is unchanged.
+ADDED_SINCE = ("stripe.balance_transactions",)
 
 
 def test_the_simulator_output_is_unchanged_for_the_same_seed() -> None:
     world = simulate(seed=42, start=date(2026, 9, 1))
-    assert fingerprint(world) == FINGERPRINT_2026_09_TO_10
+    assert fingerprint(world, skip=ADDED_SINCE) == FINGERPRINT_2026_09_TO_10
 
 
 def test_every_tenant_has_a_behaviour_and_interventions_name_known_tenants() -> None:

@@ -122,6 +122,17 @@ def test_stripe_shapes(records: dict[tuple[str, str], list[dict[str, Any]]]) -> 
         assert isinstance(price["unit_amount"], int) and price["recurring"]["interval"] == "month"
     invoices = _of(records, "stripe.invoices")
     assert invoices and all(isinstance(i["amount_due"], int) and i["id"].startswith("in_") for i in invoices)
+    # a balance transaction per succeeded charge (fee and net) and per refund (negative), none other
+    balance = {t["id"]: t for t in _of(records, "stripe.balance_transactions")}
+    moved = [c for c in charges if c["status"] == "succeeded"] + refunds
+    assert set(balance) == {m["balance_transaction"] for m in moved}
+    for m in moved:
+        txn = balance[m["balance_transaction"]]
+        sign = 1 if m["object"] == "charge" else -1
+        assert (txn["source"], txn["amount"], txn["type"]) == (m["id"], sign * m["amount"], m["object"])
+        assert txn["net"] == txn["amount"] - txn["fee"] and (txn["fee"] > 0) == (sign > 0)
+        assert txn["created"] == m["created"] < txn["available_on"]
+        assert txn["updated"] == (txn["available_on"] if txn["status"] == "available" else txn["created"])
 
 
 def test_quickbooks_shapes(records: dict[tuple[str, str], list[dict[str, Any]]]) -> None:
