@@ -207,9 +207,21 @@ def _connect_form(user: SignedInUser, titles: dict[str, str]) -> None:
     with st.form(f"connect_{source}", clear_on_submit=True):
         name = st.text_input("Name for this connection", value=source, key=f"connect_{source}_name")
         config: dict[str, str] = {}
-        for field, info in connector.config_model.model_fields.items():
-            label = info.title or field.replace("_", " ").capitalize()
-            config[field] = st.text_input(label, help=info.description, key=f"connect_{source}_{field}")
+        fields = connector.config_model.model_fields
+        # What the owner must fill in first; settings with a default (API version, timeouts, a test
+        # server's address) stay folded away.
+        for field, info in fields.items():
+            if info.is_required():
+                label = info.title or field.replace("_", " ").capitalize()
+                config[field] = st.text_input(label, help=info.description, key=f"connect_{source}_{field}")
+        optional = [(field, info) for field, info in fields.items() if not info.is_required()]
+        if optional:
+            with st.expander("More settings (optional)"):
+                for field, info in optional:
+                    label = info.title or field.replace("_", " ").capitalize()
+                    config[field] = st.text_input(
+                        label, help=info.description, key=f"connect_{source}_{field}"
+                    )
         secret_values: dict[str, str] = {}
         for field in connector.secret_fields:
             secret_values[field] = st.text_input(
