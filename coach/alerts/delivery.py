@@ -55,11 +55,23 @@ def send(url: str, title: str, body: str) -> str | None:
     notifier = apprise.Apprise()
     if not notifier.add(url):
         return "the channel address is not valid any more"
-    with apprise.LogCapture(level=logging.WARNING) as captured:
-        ok = notifier.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT)
+    # Apprise's debug lines name the service URLs (tokens included): captured here, never passed on to
+    # the process's log handlers.
+    apprise_log = logging.getLogger("apprise")
+    propagate, apprise_log.propagate = apprise_log.propagate, False
+    try:
+        with apprise.LogCapture(level=logging.DEBUG, fmt="%(levelname)s|%(message)s") as captured:
+            ok = notifier.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT)
+    finally:
+        apprise_log.propagate = propagate
     if ok:
         return None
-    lines = [line.strip() for line in captured.getvalue().splitlines() if line.strip()]
+    # Warnings say what failed; of the debug lines only the socket's own error (the others may show URLs).
+    lines = []
+    for line in captured.getvalue().splitlines():
+        level, _, message = line.partition("|")
+        if level in ("WARNING", "ERROR") or message.startswith("Socket Exception"):
+            lines.append(message.strip())
     return (" / ".join(lines[-3:]) or "the service did not accept the message")[:1000]
 
 

@@ -53,11 +53,17 @@ def record_alerts(
         ).fetchone()
         if latest is not None and latest[0] == alert.fingerprint and latest[1] is None:
             continue  # the same cause in the same state: already in the inbox
+        # A new state supersedes the cause's earlier alert.
+        conn.execute(
+            "update app.alerts set resolved_at = %s where tenant_id = (select app.current_tenant_id()) "
+            "and cause_key = %s and resolved_at is null",
+            (now, alert.cause_key),
+        )
         row = conn.execute(
             """
             insert into app.alerts (tenant_id, cause_key, fingerprint, kind, severity, title, what_happened,
-                                    why_it_matters, what_to_do, link, detail, created_at)
-            values ((select app.current_tenant_id()), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                                    why_it_matters, what_to_do, link, detail)
+            values ((select app.current_tenant_id()), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             returning alert_id
             """,
             (
@@ -71,7 +77,6 @@ def record_alerts(
                 alert.what_to_do,
                 alert.link,
                 Jsonb(alert.detail),
-                now,
             ),
         ).fetchone()
         assert row is not None
