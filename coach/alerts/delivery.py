@@ -215,3 +215,26 @@ def send_test(tenant_id: uuid.UUID, channel_id: uuid.UUID) -> str | None:
         f"This is a test from Keel. Alerts for your business will arrive here on the channel "
         f"'{targets[0].name}'.",
     )
+
+
+@dataclass(frozen=True)
+class Preferences:
+    quiet_start: dt.time | None
+    quiet_end: dt.time | None
+    health_drop_points: float
+    source_freshness_hours: int
+    timezone: str
+
+
+def preferences(tenant_id: uuid.UUID) -> Preferences:
+    """The tenant's quiet hours and trigger thresholds (the defaults until it saves its own)."""
+    with connect("keel_app", tenant_id=tenant_id) as conn:
+        row = conn.execute(
+            "select p.quiet_hours_start, p.quiet_hours_end, coalesce(p.health_drop_points, 5), "
+            "coalesce(p.source_freshness_hours, 48), t.timezone from app.tenants t "
+            "left join app.alert_preferences p on p.tenant_id = t.tenant_id "
+            "where t.tenant_id = (select app.current_tenant_id())"
+        ).fetchone()
+    if row is None:
+        raise AlertError("your business is no longer in Keel", "sign out and ask whoever runs Keel")
+    return Preferences(row[0], row[1], float(row[2]), int(row[3]), row[4] or "UTC")
