@@ -130,6 +130,15 @@ def _best_lever(levers: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     return min(graded, key=lambda lever: _GRADE_ORDER[str(lever["grade"])])
 
 
+def _step_text(step: Any) -> str:
+    """A plan step as words: a string, or the first text field of a step object."""
+    if isinstance(step, dict):
+        for key in ("text", "action", "step", "description", "title", "summary"):
+            if step.get(key):
+                return str(step[key])
+    return str(step)
+
+
 def goal_alerts(goals: Sequence[GoalEvaluation], currency: str) -> list[Alert]:
     """An alert for every open goal whose latest evaluation says at risk or off track."""
     alerts = []
@@ -175,7 +184,7 @@ def goal_alerts(goals: Sequence[GoalEvaluation], currency: str) -> list[Alert]:
                 f"{str(lever.get('explanation') or '').strip()}".strip()
             )
         plan = goal.plan or {}
-        steps = [str(s.get("text", s) if isinstance(s, dict) else s) for s in plan.get("steps") or []]
+        steps = [_step_text(step) for step in plan.get("steps") or []]
         if steps:
             todo_parts.append(f"First step of the plan: {steps[0].rstrip('.')}.")
         elif plan.get("summary"):

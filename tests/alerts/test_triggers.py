@@ -71,6 +71,9 @@ def test_goal_states_decide_firing_severity_and_fingerprint() -> None:
     assert off.severity == "critical" and "€40,000.00" in off.what_happened
     assert off.cause_key == risk.cause_key and off.fingerprint != risk.fingerprint
     assert triggers.goal_alerts([goal("at_risk")], "USD")[0].fingerprint == risk.fingerprint
+    plan = {"summary": "x", "steps": [{"action": "Open on Mondays", "impact": 120.0}]}
+    [structured] = triggers.goal_alerts([goal("at_risk", plan=plan)], "USD")
+    assert "First step of the plan: Open on Mondays." in structured.what_to_do
     [bare] = triggers.goal_alerts([goal("at_risk", levers=[], plan=None)], "USD")
     assert "check-in" in bare.what_to_do
 
