@@ -32,9 +32,16 @@ def evaluate(
     *,
     now: dt.datetime,
     failed_checks: Sequence[FailedCheck] | None = None,
+    note: bool = True,
 ) -> tuple[list[Alert], list[Kind]]:
-    """The alerts the triggers raise for the tenant now, and the kinds that were evaluated."""
+    """The alerts the triggers raise for the tenant now, and the kinds that were evaluated.
+
+    ``note``: also note the coming days' forecasts for the anomaly trigger (a write; off for a dry run).
+    """
     with connect("keel_app", tenant_id=tenant_id) as conn:
+        if note:
+            triggers.note_forecasts(conn)
+            conn.commit()
         tenant = conn.execute(
             "select t.currency, coalesce(p.health_drop_points, 5), coalesce(p.source_freshness_hours, 48) "
             "from app.tenants t left join app.alert_preferences p on p.tenant_id = t.tenant_id "
@@ -75,7 +82,7 @@ def check_tenant(
     """
     settings = settings or get_settings()
     now = now or dt.datetime.now(dt.UTC)
-    alerts, kinds = evaluate(tenant_id, now=now, failed_checks=failed_checks)
+    alerts, kinds = evaluate(tenant_id, now=now, failed_checks=failed_checks, note=record)
     result = CheckResult(tenant_id, alerts, [])
     if not record:
         return result

@@ -6,7 +6,8 @@ that returns :class:`Alert` objects (tested on plain rows). Every alert says wha
 matters for the owner's goals, and what to do, in the owner's words, with a link to a console page.
 
 - goals: a goal whose latest evaluation (``ml.goal_evaluations``) is at risk or off track;
-- anomaly: a metric's latest day outside the 95% interval its stored forecast gave for that day;
+- anomaly: a metric's latest day outside the 95% interval a forecast made before that day gave it
+  (``ml.forecasts``, or the forecasts noted ahead in ``app.alert_forecast_marks``);
 - health: the monthly health score fell by at least the tenant's set number of points;
 - freshness: a data source has not loaded within the tenant's freshness window;
 - data checks: a failed Dagster asset check that concerns the tenant (the sensor hands them in).
@@ -228,15 +229,62 @@ class ForecastedDay:
     hi_95: float
 
 
+#: Days ahead whose forecast is noted (the sensor runs every few minutes; a week leaves room for pauses).
+MARK_DAYS_AHEAD = 14
+#: Noted forecasts older than this are removed.
+MARK_KEEP_DAYS = 90
+
+
+def note_forecasts(conn: psycopg.Connection[Any]) -> int:
+    """Note the chosen forecast of every day after the latest actual day (``app.alert_forecast_marks``).
+
+    ``ml.forecasts`` holds only the latest run, which starts after the latest actual day; once that
+    day's data arrives and the forecasts run again, the interval the day was forecast with is gone.
+    Noting it while the day is still ahead keeps it for the anomaly trigger. A day already noted is
+    updated until its data arrives (the freshest forecast made before the day wins), then frozen.
+    """
+    if not (_exists(conn, "ml.forecasts") and _exists(conn, "metrics.business_metrics_daily")):
+        return 0
+    cur = conn.execute(
+        """
+        with last_actual as (
+            select coalesce(max(metric_date), '-infinity'::date) as day from metrics.business_metrics_daily
+            where tenant_id = (select app.current_tenant_id())
+        )
+        insert into app.alert_forecast_marks as m (tenant_id, metric, ds, point, lo_95, hi_95, run_id)
+        select f.tenant_id, f.metric, f.ds, f.point, f.lo_95, f.hi_95, f.run_id
+        from ml.forecasts f, last_actual
+        where f.tenant_id = (select app.current_tenant_id()) and f.is_chosen and f.ds > last_actual.day
+          and f.ds <= last_actual.day + %s
+        on conflict (tenant_id, metric, ds) do update set
+            point = excluded.point, lo_95 = excluded.lo_95, hi_95 = excluded.hi_95,
+            run_id = excluded.run_id, noted_at = now()
+        """,
+        (MARK_DAYS_AHEAD,),
+    )
+    conn.execute(
+        "delete from app.alert_forecast_marks where tenant_id = (select app.current_tenant_id()) "
+        "and ds < current_date - %s",
+        (MARK_KEEP_DAYS,),
+    )
+    return cur.rowcount
+
+
 def read_forecasted_days(conn: psycopg.Connection[Any]) -> list[ForecastedDay]:
-    """Per forecast metric, its latest actual day that the stored (chosen) forecast covers."""
+    """Per forecast metric, its latest actual day for which a forecast made before it is stored.
+
+    That forecast is in ``ml.forecasts`` (a run that covers days whose data arrived since) or in the
+    forecasts noted by :func:`note_forecasts`.
+    """
     if not (_exists(conn, "ml.forecasts") and _exists(conn, "metrics.business_metrics_daily")):
         return []
     metrics = [
         r[0]
         for r in conn.execute(
-            "select distinct metric from ml.forecasts where tenant_id = (select app.current_tenant_id()) "
-            "and is_chosen order by metric"
+            "select metric from ml.forecasts "
+            "where tenant_id = (select app.current_tenant_id()) and is_chosen "
+            "union select metric from app.alert_forecast_marks "
+            "where tenant_id = (select app.current_tenant_id()) order by 1"
         ).fetchall()
     ]
     columns = {
@@ -253,16 +301,22 @@ def read_forecasted_days(conn: psycopg.Connection[Any]) -> list[ForecastedDay]:
         row = conn.execute(
             psycopg.sql.SQL(
                 """
+                with forecast as (
+                    select ds, point, lo_95, hi_95 from ml.forecasts
+                    where tenant_id = (select app.current_tenant_id()) and metric = %s and is_chosen
+                    union all
+                    select ds, point, lo_95, hi_95 from app.alert_forecast_marks
+                    where tenant_id = (select app.current_tenant_id()) and metric = %s
+                )
                 select f.ds, m.{column}::double precision, f.point, f.lo_95, f.hi_95
-                from ml.forecasts f
+                from forecast f
                 join metrics.business_metrics_daily m
-                  on m.tenant_id = f.tenant_id and m.metric_date = f.ds
-                where f.tenant_id = (select app.current_tenant_id()) and f.metric = %s and f.is_chosen
-                  and m.{column} is not null
+                  on m.tenant_id = (select app.current_tenant_id()) and m.metric_date = f.ds
+                where m.{column} is not null
                 order by f.ds desc limit 1
                 """
             ).format(column=psycopg.sql.Identifier(metric)),
-            (metric,),
+            (metric, metric),
         ).fetchone()
         if row is not None:
             days.append(ForecastedDay(metric, row[0], float(row[1]), row[2], row[3], row[4]))

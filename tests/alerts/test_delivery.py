@@ -33,36 +33,53 @@ def stale_source(tenant_id: uuid.UUID, loaded_at: dt.datetime) -> None:
         )
 
 
-@pytest.fixture
-def surprise(settings: KeelSettings) -> Iterator[Callable[[uuid.UUID, float], None]]:
-    """Write a day of net revenue and an earlier forecast for it (as the pipeline role); removed after."""
-    written: list[uuid.UUID] = []
-
-    def write(tenant_id: uuid.UUID, actual: float) -> None:
-        written.append(tenant_id)
-        with warehouse.connect("keel_transformer") as conn:
-            conn.execute(
-                """
-                insert into metrics.business_metrics_daily (
-                    tenant_id, metric_date, currency, revenue_gross, discounts, refunds, revenue_net, orders,
-                    cogs, gross_margin, new_customers, returning_customers, cash_in, cash_out, labor_hours,
-                    labor_cost, marketing_spend_total, marketing_spend_by_channel, stockout_product_days)
-                values (%s, %s, 'EUR', %s, 0, 0, %s, 40, 0, 0, 3, 10, 0, 0, 0, 0, 0, %s, 0)
-                """,
-                (tenant_id, DAY, actual, actual, Jsonb({})),
-            )
-            conn.execute(
-                "insert into ml.forecasts (tenant_id, metric, ds, model, point, lo_80, hi_80, lo_95, hi_95, "
-                "is_chosen, run_id) values (%s, 'revenue_net', %s, 'AutoETS', 2350, 2000, 2700, 1800, 2900, "
-                "true, 'test-run')",
-                (tenant_id, DAY),
-            )
-
-    yield write
+def write_actual(tenant_id: uuid.UUID, day: dt.date, revenue: float) -> None:
+    """One day of metrics, as dbt writes them (the pipeline role)."""
     with warehouse.connect("keel_transformer") as conn:
-        for tenant_id in written:
+        conn.execute(
+            """
+            insert into metrics.business_metrics_daily (
+                tenant_id, metric_date, currency, revenue_gross, discounts, refunds, revenue_net, orders,
+                cogs, gross_margin, new_customers, returning_customers, cash_in, cash_out, labor_hours,
+                labor_cost, marketing_spend_total, marketing_spend_by_channel, stockout_product_days)
+            values (%s, %s, 'EUR', %s, 0, 0, %s, 40, 0, 0, 3, 10, 0, 0, 0, 0, 0, %s, 0)
+            """,
+            (tenant_id, day, revenue, revenue, Jsonb({})),
+        )
+
+
+def write_forecast(tenant_id: uuid.UUID, day: dt.date, run_id: str) -> None:
+    """A chosen net-revenue forecast for ``day`` (point 2,350, 95% interval 1,800 to 2,900)."""
+    with warehouse.connect("keel_transformer") as conn:
+        conn.execute(
+            "insert into ml.forecasts (tenant_id, metric, ds, model, point, lo_80, hi_80, lo_95, hi_95, "
+            "is_chosen, run_id) values (%s, 'revenue_net', %s, 'AutoETS', 2350, 2000, 2700, 1800, 2900, "
+            "true, %s)",
+            (tenant_id, day, run_id),
+        )
+
+
+@pytest.fixture
+def pipeline_rows(settings: KeelSettings) -> Iterator[list[uuid.UUID]]:
+    """Tenants whose metrics and forecasts a test wrote; removed afterwards."""
+    tenants: list[uuid.UUID] = []
+    yield tenants
+    with warehouse.connect("keel_transformer") as conn:
+        for tenant_id in tenants:
             conn.execute("delete from metrics.business_metrics_daily where tenant_id = %s", (tenant_id,))
             conn.execute("delete from ml.forecasts where tenant_id = %s", (tenant_id,))
+
+
+@pytest.fixture
+def surprise(pipeline_rows: list[uuid.UUID]) -> Callable[[uuid.UUID, float], None]:
+    """Write one day of net revenue and a forecast for that day made earlier."""
+
+    def write(tenant_id: uuid.UUID, actual: float) -> None:
+        pipeline_rows.append(tenant_id)
+        write_actual(tenant_id, DAY, actual)
+        write_forecast(tenant_id, DAY, "test-run")
+
+    return write
 
 
 def test_alerts_reach_email_slack_format_and_webhook_once_per_cause(
@@ -125,6 +142,31 @@ def test_alerts_reach_email_slack_format_and_webhook_once_per_cause(
     with warehouse.connect("keel_app", tenant_id=tenant) as conn:
         open_causes = conn.execute("select count(*) from app.alerts where resolved_at is null").fetchone()
     assert open_causes == (1,)
+
+
+def test_a_forecast_noted_before_its_day_catches_the_surprise_after_the_forecasts_move_on(
+    new_tenant: Callable[..., tenancy.Tenant], pipeline_rows: list[uuid.UUID]
+) -> None:
+    tenant = new_tenant().tenant_id
+    pipeline_rows.append(tenant)
+    yesterday, today, tomorrow = DAY - dt.timedelta(days=1), DAY, DAY + dt.timedelta(days=1)
+    write_actual(tenant, yesterday, 2300.0)
+    write_forecast(tenant, today, "run-1")
+    first = check_tenant(tenant, now=NOW, send=False)
+    assert [a for a in first.firing if a.kind == "anomaly"] == []  # no forecast was made for yesterday
+
+    # Today's data arrives and the next run forecasts from tomorrow on: ml.forecasts forgets today.
+    write_actual(tenant, today, 3600.0)
+    with warehouse.connect("keel_transformer") as conn:
+        conn.execute("delete from ml.forecasts where tenant_id = %s", (tenant,))
+    write_forecast(tenant, tomorrow, "run-2")
+    second = check_tenant(tenant, now=NOW + dt.timedelta(hours=1), send=False)
+    [alert] = [a for a in second.firing if a.kind == "anomaly"]
+    what = alert.what_happened
+    assert "Net revenue on 5 December 2026 was $3,600.00, $700.00 above the highest value" in what
+    with warehouse.connect("keel_app", tenant_id=tenant) as conn:
+        marks = conn.execute("select ds, run_id from app.alert_forecast_marks order by ds").fetchall()
+    assert marks == [(today, "run-1"), (tomorrow, "run-2")]  # today's mark froze when its data came
 
 
 def test_quiet_hours_hold_alerts_until_they_end(

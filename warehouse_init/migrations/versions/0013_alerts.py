@@ -9,6 +9,9 @@
   ``fingerprint`` its state; a cause raises a new alert only when its state differs from its latest
   alert's, or when that alert was resolved (the trigger stopped firing: ``resolved_at``). Each alert says
   what happened, why it matters and what to do, with a link to a console page; the owner acknowledges it.
+- ``app.alert_forecast_marks``: the forecast for each coming day as it stood before the day's data
+  arrived (``ml.forecasts`` keeps only the latest run, which starts after the latest actual day): the
+  anomaly trigger compares each day's actual value with the 95% interval noted here.
 - ``app.alert_deliveries``: every attempt to send an alert to a channel (sent or failed, with the
   error), and the holds of quiet hours; a failed attempt is retried with back-off and stays recorded.
 
@@ -27,7 +30,13 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-TABLES = ("app.alert_channels", "app.alert_preferences", "app.alerts", "app.alert_deliveries")
+TABLES = (
+    "app.alert_channels",
+    "app.alert_preferences",
+    "app.alerts",
+    "app.alert_deliveries",
+    "app.alert_forecast_marks",
+)
 
 
 def upgrade() -> None:
@@ -91,6 +100,18 @@ def upgrade() -> None:
         );
         create index if not exists alert_deliveries_pair_idx
             on app.alert_deliveries (tenant_id, alert_id, channel_id, attempted_at);
+
+        create table if not exists app.alert_forecast_marks (
+            tenant_id uuid not null references app.tenants (tenant_id) on delete cascade,
+            metric text not null,
+            ds date not null,
+            point double precision not null,
+            lo_95 double precision not null,
+            hi_95 double precision not null,
+            run_id text not null,
+            noted_at timestamptz not null default now(),
+            primary key (tenant_id, metric, ds)
+        );
         """
     )
     for table in TABLES:
@@ -101,11 +122,13 @@ def upgrade() -> None:
         grant select, insert, update, delete on app.alert_preferences to keel_app;
         grant select, insert, update (acknowledged_at, acknowledged_by, resolved_at) on app.alerts to keel_app;
         grant select, insert on app.alert_deliveries to keel_app;
+        grant select, insert, update, delete on app.alert_forecast_marks to keel_app;
         """
     )
 
 
 def downgrade() -> None:
     op.execute(
-        "drop table if exists app.alert_deliveries, app.alerts, app.alert_preferences, app.alert_channels"
+        "drop table if exists app.alert_forecast_marks, app.alert_deliveries, app.alerts, "
+        "app.alert_preferences, app.alert_channels"
     )
