@@ -7,15 +7,33 @@ does every few minutes.
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from app.data.readers import resolve_tenant
 from coach.alerts.check import check_tenant
 from coach.alerts.errors import AlertError
 from keel.errors import InvalidInput
+from keel.warehouse import connect
+
+
+def tenant_by_slug_or_id(tenant: str) -> uuid.UUID:
+    """The tenant a slug or id names, looked up in ``app.tenants`` (as the pipeline role, like the sensor).
+
+    Demo tenants' ids are not derived from their slugs the way ``keel.tenancy`` derives them, so the
+    slug is looked up rather than turned into an id.
+    """
+    text = tenant.strip()
+    with connect("keel_transformer") as conn:
+        row = conn.execute(
+            "select tenant_id from app.tenants where slug = %s or tenant_id::text = lower(%s)", (text, text)
+        ).fetchone()
+    if row is None:
+        raise InvalidInput(f"no business {text!r} in Keel", "pass a business's slug or id")
+    return uuid.UUID(str(row[0]))
+
 
 alerts_app = typer.Typer(help="Alerts: run the triggers of one business by hand.", no_args_is_help=True)
 
@@ -28,7 +46,7 @@ def alerts_check(
     ] = False,
 ) -> None:
     """Show the alerts the triggers raise now for one business (goals, forecasts, health, sources)."""
-    tenant_id = resolve_tenant(tenant)
+    tenant_id = tenant_by_slug_or_id(tenant)
     try:
         result = check_tenant(tenant_id, send=send, record=send)
     except AlertError as exc:

@@ -14,15 +14,15 @@ import sys
 from babel.numbers import format_currency
 
 from coach.alerts import triggers
+from ingestion.demo.profiles import demo_tenant_id
 from keel import warehouse
 from keel.settings import KeelSettings
-from keel.tenancy import tenant_id_for
 
 TENANT = "bluebird-coffee"
 
 
 def test_a_real_day_outside_a_stored_interval_and_the_real_health_score(demo_warehouse: KeelSettings) -> None:
-    tenant_id = tenant_id_for(TENANT)
+    tenant_id = demo_tenant_id(TENANT)
     with warehouse.connect("keel_app", tenant_id=tenant_id) as conn:
         day, actual = conn.execute(
             "select metric_date, revenue_net::double precision from metrics.business_metrics_daily "
