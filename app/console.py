@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import evidence, forecasts, health, overview, plans, session, upload, your_data
+from app import alerts, evidence, forecasts, health, overview, plans, session, upload, your_data
 
 st.set_page_config(page_title="Keel", page_icon=":material/sailing:", layout="wide")
 
@@ -40,6 +40,7 @@ else:
             st.Page(health.render, title="Health", icon=":material/health_and_safety:", url_path="health"),
             your_data.page(),
             st.Page(upload.render, title="Upload data", icon=":material/upload_file:", url_path="upload"),
+            st.Page(alerts.render, title="Alerts", icon=":material/notifications:", url_path="alerts"),
         ]
     )
 current_page.run()

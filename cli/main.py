@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli import onboard
+from cli.alerts import alerts_app
 from cli.forecast import forecast_command
 from cli.ingest_file import ingest_file_command
 from keel import warehouse
@@ -44,10 +45,8 @@ app.add_typer(onboard.user_app, name="user")
 app.add_typer(onboard.source_app, name="source")
 app.add_typer(onboard.ingest_app, name="ingest")
 app.command("forecast")(forecast_command)
-# `keel ingest`: loading a business's own data (the file command; connectors add theirs beside it)
-ingest_app = typer.Typer(help="Load a business's own data: files from its tools.", no_args_is_help=True)
-app.add_typer(ingest_app, name="ingest")
-ingest_app.command("file")(ingest_file_command)
+onboard.ingest_app.command("file")(ingest_file_command)
+app.add_typer(alerts_app, name="alerts")
 
 console = Console()
 err_console = Console(stderr=True)

@@ -166,6 +166,21 @@ class KeelSettings(BaseSettings):
         ),
     )
 
+    console_url: str = Field(
+        default="http://localhost:8501",
+        description="Address of the console as owners reach it: e-mailed and chat alerts link to its pages.",
+    )
+    alert_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Attempts to send one alert to one channel before giving up (each attempt is recorded).",
+    )
+    alert_retry_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="Wait before the first retry of a failed alert delivery; it doubles after every failure.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:

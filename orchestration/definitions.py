@@ -4,6 +4,7 @@ the schedule that run the whole graph."""
 import dagster as dg
 
 import orchestration.forked_processes  # noqa: F401  (forked workers get Python's signal handling back)
+from orchestration.defs.alerts import definitions as alerts
 from orchestration.defs.dbt import definitions as dbt
 from orchestration.defs.ingestion import definitions as ingestion
 from orchestration.defs.ml import definitions as ml
@@ -28,7 +29,12 @@ daily = dg.ScheduleDefinition(
 )
 
 defs = dg.Definitions.merge(
-    warehouse.defs, ingestion.defs, dbt.defs, ml.defs, dg.Definitions(jobs=[keel_all], schedules=[daily])
+    warehouse.defs,
+    ingestion.defs,
+    dbt.defs,
+    ml.defs,
+    alerts.defs,
+    dg.Definitions(jobs=[keel_all], schedules=[daily]),
 )
 
 

@@ -22,6 +22,8 @@ def test_definitions_load() -> None:
 
     repo = defs.get_repository_def()
     assert "warehouse" in repo.get_top_level_resources()
+    # The alert sensor (orchestration/defs/alerts) runs without anyone switching it on.
+    assert repo.get_sensor_def("keel_alerts").default_status == dg.DefaultSensorStatus.RUNNING
 
 
 def test_one_lineage_graph_from_tenants_to_metrics() -> None:
