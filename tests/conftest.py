@@ -124,3 +124,11 @@ def demo_warehouse(_demo_warehouse_built: str) -> Iterator[KeelSettings]:
         else:
             os.environ["KEEL_DATABASE_NAME"] = saved
         get_settings.cache_clear()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs the shared demo warehouse may be the one that builds it (``keel demo`` of seven
+    businesses: about 2 minutes on a quiet machine, 10 on a loaded one): give it room."""
+    for item in items:
+        if "demo_warehouse" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(2400))
