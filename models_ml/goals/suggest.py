@@ -210,11 +210,11 @@ def peer_range(
 
 
 def nice(value: float, unit: str) -> float:
-    """Round a suggested target the way an owner would say it (three significant digits; 0.5% for shares)."""
+    """Round a suggested target the way an owner would say it (three significant digits; 0.1% for shares)."""
     if not math.isfinite(value) or value == 0:
         return value
     if unit == "ratio":
-        return round(value * 200) / 200
+        return round(value, 3)
     digits = 3 - math.floor(math.log10(abs(value))) - 1
     return round(value, digits) if digits > 0 else float(round(value, digits))
 
@@ -257,6 +257,9 @@ def propose_goal(
     for value in targets:
         offer(float(value), "your target")
     offer(p50, "the forecast's middle")
+    safe, stretch = (p10, p90) if direction == "at_least" else (p90, p10)
+    offer(safe, "a safe target (about 9 in 10)")
+    offer(stretch, "a stretch (about 1 in 10)")
     if own is not None:
         offer(own.low, "hold your recent level")
         offer(own.high, "your best month so far")
