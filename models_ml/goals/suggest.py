@@ -73,6 +73,7 @@ class GoalProposal:
     peer_range: TargetRange | None
     peer_note: str
     candidates: list[Candidate] = field(default_factory=list)
+    currency: str | None = None
 
 
 def target_warning(probability: float) -> str | None:
@@ -289,4 +290,5 @@ def propose_goal(
         peer_range=peer,
         peer_note=peer_note,
         candidates=candidates,
+        currency=currency,
     )
