@@ -233,7 +233,7 @@ def _render_detail(user: Any, goal_id: str) -> None:
         return
     options = data.interventions(user)
     names = {str(i): name for i, name in options}
-    with st.form(f"checkin-{goal_id}", clear_on_submit=True):
+    with st.form(f"checkin-{goal_id}"):
         did = st.text_area("What did you do?")
         feeling = st.radio(
             "How do you feel about it?",
