@@ -269,6 +269,9 @@ def _open_goals(conn: psycopg.Connection[Any], tenant_ids: list[uuid.UUID] | Non
     deps=[ML_FORECASTS, ML_EVIDENCE_EDGES, ML_PLANS, BUSINESS_METRICS_DAILY, APP_GOALS],
     group_name="ml",
     kinds={"statsforecast", "postgres"},
+    # Re-evaluated whenever forecasts, evidence, plans, metrics or goals change (with Dagster's automation
+    # sensor on), besides the nightly keel_all run.
+    automation_condition=dg.AutomationCondition.eager(),
     description="ml.goal_evaluations: per open goal, the probability of reaching its target by the deadline, "
     "the expected value with an 80% interval, progress against pace, the status with the rule that decided "
     "it, the levers with their evidence grades and the linked plan; transitions go to app.goal_events.",
