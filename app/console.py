@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import alerts, evidence, forecasts, health, overview, plans, session, upload, your_data
+from app import alerts, evidence, forecasts, goals, health, overview, plans, session, upload, your_data
 
 st.set_page_config(page_title="Keel", page_icon=":material/sailing:", layout="wide")
 
@@ -37,6 +37,7 @@ else:
             st.Page(forecasts.render, title="Forecasts", icon=":material/trending_up:", url_path="forecasts"),
             st.Page(evidence.render, title="Evidence", icon=":material/science:", url_path="evidence"),
             st.Page(plans.render, title="Plans", icon=":material/checklist:", url_path="plans"),
+            st.Page(goals.render, title="Goals", icon=":material/flag:", url_path="goals"),
             st.Page(health.render, title="Health", icon=":material/health_and_safety:", url_path="health"),
             your_data.page(),
             st.Page(upload.render, title="Upload data", icon=":material/upload_file:", url_path="upload"),

@@ -6,5 +6,8 @@
 - :mod:`app.data.cached`: what the pages call. The same readers behind ``st.cache_data``, taking the
   signed-in user, so no page can pass a tenant id from a URL or a widget.
 
+- :mod:`app.data.goals`: the Goals page's reads and writes through the owners' goal API
+  (``coach.goals``), for the signed-in user, not cached (the owner changes goals on that page).
+
 Pages only render what these return; no page opens a connection.
 """

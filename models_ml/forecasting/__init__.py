@@ -16,7 +16,13 @@ from models_ml.forecasting.config import (
 )
 from models_ml.forecasting.errors import ForecastInputError
 from models_ml.forecasting.evaluation import SelectionCheck
-from models_ml.forecasting.goal import GoalProbability, goal_probability
+from models_ml.forecasting.goal import (
+    GoalOutcomes,
+    GoalProbability,
+    goal_outcomes,
+    goal_probability,
+    probability_of,
+)
 from models_ml.forecasting.pipeline import (
     ACCURACY_SCHEMA,
     FORECAST_COLUMNS,
@@ -37,10 +43,13 @@ __all__ = [
     "ForecastConfig",
     "ForecastInputError",
     "ForecastRun",
+    "GoalOutcomes",
     "GoalProbability",
     "SelectionCheck",
     "check_forecasts",
     "forecast_panel",
+    "goal_outcomes",
     "goal_probability",
     "plot_forecast",
+    "probability_of",
 ]

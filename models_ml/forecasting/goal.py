@@ -15,6 +15,16 @@ deadline lies within its horizon)
 
 Metrics that were never negative are clipped at zero on every simulated day; then a target at or
 below the part of the period already realised has probability 1 exactly.
+
+Aggregations: ``sum`` over the period, ``level`` on the deadline, ``average`` per day over the period (the
+sum divided by the period's days), and ``ratio`` of two sums over the period (``denominator`` is the
+second series, on the same days: gross margin / net revenue, labor cost / net revenue). A ratio's two
+series are simulated with the same seed, so a path of the numerator and a path of the denominator are
+drawn with the same random numbers; errors that move both series together are only partly kept, so a
+ratio's interval is wider than it would be with a joint model (conservative).
+
+:func:`goal_outcomes` returns every simulated outcome, so many candidate targets can be scored on the same
+paths (:func:`probability_of`); :func:`goal_probability` summarises one target.
 """
 
 from __future__ import annotations
@@ -33,7 +43,8 @@ from models_ml.forecasting.errors import ForecastInputError
 from models_ml.forecasting.pipeline import ForecastRun
 from models_ml.forecasting.prepare import CONSTANT, FORECASTABLE, prepare_panel
 
-Aggregation = Literal["sum", "level"]
+Aggregation = Literal["sum", "level", "average", "ratio"]
+AGGREGATIONS: tuple[str, ...] = ("sum", "level", "average", "ratio")
 Direction = Literal["at_least", "at_most"]
 
 
@@ -55,6 +66,17 @@ class GoalProbability:
     n_paths: int
 
 
+@dataclass(frozen=True)
+class GoalOutcomes:
+    """Simulated outcomes of a goal's aggregated metric at the deadline (one per path)."""
+
+    outcomes: np.ndarray
+    method: str
+    realized: float
+    """Observed part: the period's sum, average or ratio so far (``level``: the last observed value)."""
+    history_end: date
+
+
 def goal_probability(
     history: pl.DataFrame,
     target: float,
@@ -67,22 +89,98 @@ def goal_probability(
     config: ForecastConfig | None = None,
     n_paths: int = 4000,
     seed: int = 0,
+    denominator: pl.DataFrame | None = None,
 ) -> GoalProbability:
     """Probability that one metric reaches ``target`` by ``deadline``.
 
     ``history`` holds the metric's observed days (``ds, y``; with ``tenant_id`` and ``unique_id``
     when ``run`` is given, to find its forecast). ``aggregation="sum"`` adds up the days from
     ``period_start`` (default: the first day after the history) to ``deadline`` inclusive, observed and
-    simulated; ``"level"`` takes the value on ``deadline``. See the module docstring for the methods.
+    simulated; ``"level"`` takes the value on ``deadline``; ``"average"`` the sum divided by the days;
+    ``"ratio"`` the sum of ``history`` divided by the sum of ``denominator``. See the module docstring.
     """
-    if aggregation not in ("sum", "level"):
-        raise ForecastInputError(f"aggregation must be 'sum' or 'level', got {aggregation!r}")
     if direction not in ("at_least", "at_most"):
         raise ForecastInputError(f"direction must be 'at_least' or 'at_most', got {direction!r}")
     if not np.isfinite(target):
         raise ForecastInputError(f"target must be a finite number, got {target!r}")
+    result = goal_outcomes(
+        history,
+        deadline,
+        aggregation,
+        run=run,
+        period_start=period_start,
+        config=config,
+        n_paths=n_paths,
+        seed=seed,
+        denominator=denominator,
+    )
+    return _summarise(result.outcomes, target, direction, result.method, result.realized)
+
+
+def probability_of(outcomes: np.ndarray, target: float, direction: Direction = "at_least") -> float:
+    """Share of ``outcomes`` that reach ``target`` (>= for ``at_least``, <= for ``at_most``)."""
+    reached = outcomes >= target if direction == "at_least" else outcomes <= target
+    return float(reached.mean())
+
+
+def goal_outcomes(
+    history: pl.DataFrame,
+    deadline: date,
+    aggregation: Aggregation = "sum",
+    *,
+    run: ForecastRun | None = None,
+    period_start: date | None = None,
+    config: ForecastConfig | None = None,
+    n_paths: int = 4000,
+    seed: int = 0,
+    denominator: pl.DataFrame | None = None,
+) -> GoalOutcomes:
+    """Every simulated outcome of the goal's aggregated metric (see :func:`goal_probability`)."""
+    if aggregation not in AGGREGATIONS:
+        raise ForecastInputError(
+            f"aggregation must be one of {', '.join(repr(a) for a in AGGREGATIONS)}, got {aggregation!r}"
+        )
     if n_paths < 100:
         raise ForecastInputError(f"n_paths must be at least 100, got {n_paths}")
+    if aggregation == "ratio":
+        if denominator is None:
+            raise ForecastInputError("a ratio goal needs the denominator's history (denominator=...)")
+        top = _series_outcomes(history, deadline, "sum", run, period_start, config, n_paths, seed)
+        bottom = _series_outcomes(denominator, deadline, "sum", run, period_start, config, n_paths, seed)
+        if top.history_end != bottom.history_end:
+            raise ForecastInputError(
+                f"the ratio's two histories end on different days ({top.history_end}, {bottom.history_end})",
+                "pass both series over the same days",
+            )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(bottom.outcomes > 0, top.outcomes / bottom.outcomes, np.nan)
+            realized = top.realized / bottom.realized if bottom.realized > 0 else float("nan")
+        if np.isnan(ratio).all():
+            raise ForecastInputError("the ratio's denominator is zero on every simulated path")
+        # A path whose denominator is zero has no ratio; it counts as the median of the others.
+        ratio = np.where(np.isnan(ratio), np.nanmedian(ratio), ratio)
+        method = top.method if top.method == bottom.method else f"{top.method}+{bottom.method}"
+        return GoalOutcomes(ratio, method, realized, top.history_end)
+    if aggregation == "average":
+        result = _series_outcomes(history, deadline, "sum", run, period_start, config, n_paths, seed)
+        start = period_start or result.history_end + timedelta(days=1)
+        days = (deadline - start).days + 1
+        elapsed = max(0, (min(deadline, result.history_end) - start).days + 1)
+        realized = result.realized / elapsed if elapsed else float("nan")
+        return GoalOutcomes(result.outcomes / days, result.method, realized, result.history_end)
+    return _series_outcomes(history, deadline, aggregation, run, period_start, config, n_paths, seed)
+
+
+def _series_outcomes(
+    history: pl.DataFrame,
+    deadline: date,
+    aggregation: str,
+    run: ForecastRun | None,
+    period_start: date | None,
+    config: ForecastConfig | None,
+    n_paths: int,
+    seed: int,
+) -> GoalOutcomes:
     config = config or (run.config if run is not None else ForecastConfig())
 
     frame = _single_series(history, run is not None)
@@ -115,8 +213,7 @@ def goal_probability(
             if on_deadline.is_empty():
                 raise ForecastInputError(f"deadline {deadline} is before the history starts")
             realized = float(on_deadline[0])
-        outcome = np.array([realized])
-        return _summarise(outcome, target, direction, "realized", realized)
+        return GoalOutcomes(np.array([realized]), "realized", realized, last_day)
 
     horizon = (deadline - last_day).days
     paths, method = _paths(frame, prepared.data["y"].to_numpy(), profile, run, horizon, config, n_paths, seed)
@@ -128,7 +225,7 @@ def goal_probability(
         outcome = realized + paths[:, offset:].sum(axis=1)
     else:
         outcome = paths[:, -1]
-    return _summarise(outcome, target, direction, method, realized)
+    return GoalOutcomes(outcome, method, realized, last_day)
 
 
 def _single_series(history: pl.DataFrame, needs_identity: bool) -> pl.DataFrame:
@@ -203,10 +300,9 @@ def _paths(
 def _summarise(
     outcome: np.ndarray, target: float, direction: Direction, method: str, realized: float
 ) -> GoalProbability:
-    reached = outcome >= target if direction == "at_least" else outcome <= target
     p10, p50, p90 = np.quantile(outcome, [0.1, 0.5, 0.9])
     return GoalProbability(
-        probability=float(reached.mean()),
+        probability=probability_of(outcome, target, direction),
         expected_value=float(outcome.mean()),
         p10=float(p10),
         p50=float(p50),

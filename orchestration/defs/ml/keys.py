@@ -12,10 +12,13 @@ ML_FORECAST_ACCURACY = dg.AssetKey("ml_forecast_accuracy")
 ML_EVIDENCE_NODES = dg.AssetKey("ml_evidence_nodes")
 ML_EVIDENCE_EDGES = dg.AssetKey("ml_evidence_edges")
 ML_PLANS = dg.AssetKey("ml_plans")
+ML_GOAL_EVALUATIONS = dg.AssetKey("ml_goal_evaluations")
 
 # What they read: the daily metrics mart, the owners' recorded interventions, the dbt feature views.
 BUSINESS_METRICS_DAILY = dg.AssetKey("business_metrics_daily")
 APP_INTERVENTIONS = dg.AssetKey("app_interventions")
+#: The owners' goals (the demo sets its owners' goals in this asset).
+APP_GOALS = dg.AssetKey("app_goals")
 EVIDENCE_FEATURES = [
     dg.AssetKey("ml_product_daily_sales"),
     dg.AssetKey("ml_subscription_daily_starts"),

@@ -26,7 +26,7 @@ Create Date: 2026-12-06
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
