@@ -164,6 +164,9 @@ def render() -> None:
         else:
             st.markdown(sentence)
 
+    if is_owner and sources:
+        _disconnect_form(user, sources, titles)
+
     st.subheader("Connect a service")
     if is_owner:
         _connect_form(user, titles)
@@ -171,8 +174,11 @@ def render() -> None:
         st.caption("The business's owner connects services.")
 
     st.subheader("Files (CSV and Excel)")
-    # The file-upload page links here once it exists.
-    st.caption("Uploading spreadsheets of orders, customers, expenses and more comes to this page.")
+    st.markdown(
+        "Keep your numbers in a spreadsheet? Upload orders, customers, products, expenses, invoices, "
+        "payments, staff hours or marketing spend as CSV or Excel on **Upload data**."
+    )
+    st.page_link(_upload_page(), label="Upload data", icon=":material/upload_file:")
 
     st.subheader("People who sign in")
     st.dataframe(
@@ -266,3 +272,25 @@ def _add_user_form(user: SignedInUser) -> None:
         f"{email.strip().lower()} can sign in now with this one-time password, shown only once: {password}"
     )
     st.rerun()
+
+
+def _upload_page() -> Any:
+    from app import upload
+
+    return st.Page(upload.render, title="Upload data", icon=":material/upload_file:", url_path="upload")
+
+
+def _disconnect_form(user: SignedInUser, sources: Any, titles: dict[str, str]) -> None:
+    """Disconnect a service: Keel forgets its settings and credentials; what it loaded stays."""
+    with st.expander("Disconnect a service"):
+        labels = {f"{titles.get(s.source_type, s.source_type.title())} ({s.name})": s for s in sources}
+        choice = st.selectbox("Service", sorted(labels), key="disconnect_choice")
+        st.caption(
+            "Keel forgets the connection's settings and credentials; the numbers it already loaded stay. "
+            "Revoke the key or app on the service's side too."
+        )
+        if st.button("Disconnect", key="disconnect_button"):
+            source = labels[choice]
+            tenancy.remove_data_source(user.tenant_id, source.source_type, source.name)
+            st.session_state[NOTICE_KEY] = f"{choice} is disconnected."
+            st.rerun()
