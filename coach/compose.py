@@ -49,12 +49,16 @@ def _asset_words(asset_key: str) -> str:
     }.get(asset_key, "reports")
 
 
+def _was(label: str) -> str:
+    return "were" if label.endswith("s") and not label.endswith("ss") else "was"
+
+
 def metric_over_period(results: list[ToolResult], ctx: CoachContext) -> str:
     facts = results[0].facts
     when = fmt.span(facts["start"], facts["end"])
     if facts["value"] is None or facts["days_with_data"] == 0:
         return f"Keel has no {facts['label']} figures for {when}. {_source(results[0])}"
-    verb = "stood at" if facts["aggregation"] == "level" else "was"
+    verb = "stood at" if facts["aggregation"] == "level" else _was(facts["label"])
     text = f"Your {facts['label']} for {when} {verb} {amount(facts['value'], facts['kind'], ctx)}."
     if facts["days_with_data"] < facts["period_days"]:
         text += " Keel does not have every day of that period yet, so this covers the days it has."
@@ -68,10 +72,10 @@ def compare_periods(results: list[ToolResult], ctx: CoachContext) -> str:
     if f["current"] is None or f["previous"] is None:
         return f"Keel cannot compare {f['label']} for {now} with {before}: one of them has no figures. {_source(results[0])}"
     if f["change"] is None or abs(f["change"]) < 0.0005:
-        text = f"Your {f['label']} was {current} in {now}, about the same as {previous} in {before}."
+        text = f"Your {f['label']} {_was(f['label'])} {current} in {now}, about the same as {previous} in {before}."
     else:
         direction = "up" if f["change"] > 0 else "down"
-        text = f"Your {f['label']} was {current} in {now}, {direction} {fmt.percent(abs(f['change']))} from {previous} in {before}."
+        text = f"Your {f['label']} {_was(f['label'])} {current} in {now}, {direction} {fmt.percent(abs(f['change']))} from {previous} in {before}."
         better = (f["change"] > 0) == f["higher_is_better"]
         text += (
             " That is a move in the right direction." if better else " That is a move in the wrong direction."
@@ -149,14 +153,20 @@ def forecast(results: list[ToolResult], ctx: CoachContext) -> str:
     when = fmt.span(f["start"], f["end"])
     if not f.get("available"):
         return f"Keel has no stored forecast of {f['label']} yet. {_source(results[0])}"
+    if results[0].tool == "probability_of_target" and f.get("clipped"):
+        return (
+            f"Keel's forecast of {f['label']} runs only to {fmt.day(f['horizon_end'])}, so it cannot judge a target "
+            f"for a period that ends later; ask about a period up to then. {_source(results[0])}"
+        )
     if not f.get("covered") or "expected" not in f:
         return (
             f"Keel's forecast of {f['label']} runs only to {fmt.day(f['horizon_end'])}, so it cannot say much about "
             f"{when}; ask about a period up to then. {_source(results[0])}"
         )
     kind = f["kind"]
+    reach = " (as far as the forecast reaches)" if f.get("clipped") else ""
     text = (
-        f"Keel expects your {f['label']} for {when} to be about {amount(f['expected'], kind, ctx)}, "
+        f"Keel expects your {f['label']} for {when}{reach} to be about {amount(f['expected'], kind, ctx)}, "
         f"likely between {amount(f['lower_80'], kind, ctx)} and {amount(f['upper_80'], kind, ctx)} (an 80% range)."
     )
     if f.get("observed_days"):

@@ -232,7 +232,7 @@ def find_amount(question: str) -> float | None:
     """The first amount in a question: "$40k", "40,000", "€1.5 million", "2000" (not a year or a date)."""
     words = question.replace("$", " $ ").replace("€", " € ").replace("£", " £ ").split()
     for i, raw in enumerate(words):
-        word = raw.strip("?,.!;:()").lower()
+        word = raw.strip("?,.!;:()%").lower()
         suffix = ""
         for unit in ("thousand", "million", "k", "m"):
             if word.endswith(unit) and word[: -len(unit)].replace(",", "").replace(".", "").isdigit():

@@ -7,6 +7,8 @@ workflow runs before routing. It matches words and short phrases with rapidfuzz 
 
 from __future__ import annotations
 
+import calendar
+
 from rapidfuzz import fuzz, utils
 
 from coach.core import CoachContext
@@ -101,8 +103,34 @@ def refusal_for(question: str, ctx: CoachContext, business_names: tuple[str, ...
         return SQL_REFUSAL
     if _contains(text, OTHER_PHRASES, 90) and not _contains(text, PEER_WORDS, 95):
         return OTHER_REFUSAL
+    if _names_another_business(question):
+        return OTHER_REFUSAL
     for name in business_names:
         processed = utils.default_process(name)
         if processed and fuzz.partial_ratio(processed, text, score_cutoff=90):
             return OTHER_REFUSAL
     return None
+
+
+_NOT_BUSINESSES = {name.lower() for name in (*calendar.day_name, *calendar.month_name) if name} | {
+    "today",
+    "yesterday",
+    "keel",
+    "my",
+    "our",
+    "last",
+    "this",
+    "next",
+}
+
+
+def _names_another_business(question: str) -> bool:
+    """A capitalised name with a possessive ("Formwise's revenue") that is not a day, a month or the owner."""
+    words = question.replace("\u2019", "'").split()
+    for index, word in enumerate(words):
+        if not word.endswith(("'s", "s'")) or index == 0 and word[:1].islower():
+            continue
+        name = word.rstrip("'s").rstrip("'")
+        if name[:1].isupper() and name.lower() not in _NOT_BUSINESSES:
+            return True
+    return False

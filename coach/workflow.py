@@ -20,7 +20,7 @@ from llama_index.core.workflow import Event, StartEvent, StopEvent, Workflow, st
 from coach import compose
 from coach.core import Answer, CoachContext, ToolResult
 from coach.entities import Entities, Period
-from coach.guard import refusal_for
+from coach.guard import OTHER_REFUSAL, SQL_REFUSAL, SQL_WORDS, refusal_for
 from coach.metrics import DEFAULT_METRIC
 from coach.router import Route, route
 from coach.tools import evidence, forecaster, general, goals, optimizer
@@ -54,6 +54,12 @@ def _next_month(anchor: dt.date) -> Period:
     start = (anchor.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     return Period(
         start, start.replace(day=calendar.monthrange(start.year, start.month)[1]), "month", "next month"
+    )
+
+
+def _next_weeks(anchor: dt.date, weeks: int = 4) -> Period:
+    return Period(
+        anchor + dt.timedelta(days=1), anchor + dt.timedelta(days=7 * weeks), "days", "next 4 weeks"
     )
 
 
@@ -103,7 +109,7 @@ def call_tools(found: Route, ctx: CoachContext, anchor: dt.date) -> list[ToolRes
     if intent == "freshness":
         return [general.data_freshness(ctx)]
     if intent in ("forecast", "forecast_goal"):
-        period = e.periods[0] if e.periods else _next_month(anchor)
+        period = e.periods[0] if e.periods else _next_weeks(anchor)
         if intent == "forecast_goal" and e.amount is not None:
             return [forecaster.probability_of_target(ctx, metric, e.amount, period.start, period.end)]
         return [forecaster.forecast_metric(ctx, metric, period.start, period.end)]
@@ -151,7 +157,7 @@ class CoachWorkflow(Workflow):
         products = evidence.intervention_names(self.coach_ctx)
         found = route(question, anchor, history=self.history, products=products)
         if found.intent == "safety":
-            return StopEvent(result=Answer(compose_refusal(), ["safety"], refused=True))
+            return StopEvent(result=Answer(compose_refusal(question), ["safety"], refused=True))
         return Routed(question=question, route=found, anchor=anchor)
 
     @step
@@ -159,12 +165,10 @@ class CoachWorkflow(Workflow):
         try:
             results = call_tools(ev.route, self.coach_ctx, ev.anchor)
         except KeelError as exc:
-            text = f"I can't answer that as asked: {exc.message}." + (
-                f" Try: {exc.hint}." if exc.hint else ""
+            text = f"I can't answer that as asked: {exc.what}." + (
+                f" Instead, {exc.todo}." if exc.todo else ""
             )
-            return StopEvent(
-                result=Answer(text, [ev.route.agent], notes=[f"tool refused input: {exc.what}"])
-            )
+            return StopEvent(result=Answer(text, [ev.route.agent], notes=[f"tool refused input: {exc.what}"]))
         return ToolsCalled(route=ev.route, results=results)
 
     @step
@@ -174,10 +178,10 @@ class CoachWorkflow(Workflow):
         return StopEvent(result=answer)
 
 
-def compose_refusal() -> str:
-    from coach.guard import SQL_REFUSAL
-
-    return SQL_REFUSAL
+def compose_refusal(question: str) -> str:
+    """The refusal for a question the router sent to safety: SQL gets the SQL refusal, the rest the other."""
+    words = set(question.lower().replace("?", " ").split())
+    return SQL_REFUSAL if words & set(SQL_WORDS) else OTHER_REFUSAL
 
 
 def phrase_with_llm(question: str, ctx: CoachContext, offline: Answer, history: History, llm: Any) -> Answer:

@@ -87,8 +87,13 @@ def forecast_metric(ctx: CoachContext, metric: str, start: dt.date, end: dt.date
         return ToolResult(
             "forecast_metric", facts, [Citation("ml/forecasts", None, None, last_actual, "Forecasts")]
         )
-    days = [d for d in stored if start <= d["ds"] <= end]
     horizon_end = stored[-1]["ds"]
+    if end > horizon_end and start <= horizon_end:
+        # The forecast stops before the period does: answer for the part it reaches, and say so.
+        end = horizon_end
+        facts["end"] = end
+        facts["clipped"] = True
+    days = [d for d in stored if start <= d["ds"] <= end]
     facts.update(
         {
             "horizon_end": horizon_end,
@@ -144,7 +149,7 @@ def probability_of_target(
     facts["target"] = float(target)
     days = [r for r in result.rows]
     stored_days = _days_for(ctx, spec.name, start, end) if days else []
-    if not facts.get("available") or not stored_days or not facts.get("covered"):
+    if not facts.get("available") or not stored_days or facts.get("clipped") or not facts.get("covered"):
         facts["probability"] = None
         return ToolResult("probability_of_target", facts, result.citations, rows=result.rows)
     realized = float(facts["realized"])
