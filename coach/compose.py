@@ -24,7 +24,7 @@ def amount(value: float | None, kind: str, ctx: CoachContext) -> str:
         return fmt.money(value, ctx.currency)
     if kind == "share":
         return fmt.percent(value)
-    return fmt.count(value, 0 if abs(value - round(value)) < 1e-9 else 1)
+    return fmt.count(value, 0)
 
 
 def _source(result: ToolResult) -> str:

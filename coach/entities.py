@@ -37,6 +37,7 @@ _SPAN_UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "month": 30, "months"
 _PLAN_WORDS = {
     "inventory": ("inventory", "stock", "order", "reorder", "restock", "purchasing", "storage"),
     "staffing": (
+        "service",
         "staff",
         "staffing",
         "roster",

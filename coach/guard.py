@@ -121,6 +121,15 @@ _NOT_BUSINESSES = {name.lower() for name in (*calendar.day_name, *calendar.month
     "last",
     "this",
     "next",
+    "what",
+    "that",
+    "it",
+    "here",
+    "there",
+    "who",
+    "how",
+    "where",
+    "let",
 }
 
 
@@ -128,8 +137,8 @@ def _names_another_business(question: str) -> bool:
     """A capitalised name with a possessive ("Formwise's revenue") that is not a day, a month or the owner."""
     words = question.replace("\u2019", "'").split()
     for index, word in enumerate(words):
-        if not word.endswith(("'s", "s'")) or index == 0 and word[:1].islower():
-            continue
+        if index == 0 or not word.endswith(("'s", "s'")):
+            continue  # the first word is capitalised anyway ("What's", "Formwise's" alone is too little)
         name = word.rstrip("'s").rstrip("'")
         if name[:1].isupper() and name.lower() not in _NOT_BUSINESSES:
             return True
