@@ -70,12 +70,21 @@ def compare_periods(results: list[ToolResult], ctx: CoachContext) -> str:
     now, before = fmt.span(f["start"], f["end"]), fmt.span(f["previous_start"], f["previous_end"])
     current, previous = amount(f["current"], f["kind"], ctx), amount(f["previous"], f["kind"], ctx)
     if f["current"] is None or f["previous"] is None:
-        return f"Keel cannot compare {f['label']} for {now} with {before}: one of them has no figures. {_source(results[0])}"
+        return (
+            f"Keel cannot compare {f['label']} for {now} with {before}: one of them has no figures. "
+            f"{_source(results[0])}"
+        )
     if f["change"] is None or abs(f["change"]) < 0.0005:
-        text = f"Your {f['label']} {_was(f['label'])} {current} in {now}, about the same as {previous} in {before}."
+        text = (
+            f"Your {f['label']} {_was(f['label'])} {current} in {now}, about the same as {previous} in "
+            f"{before}."
+        )
     else:
         direction = "up" if f["change"] > 0 else "down"
-        text = f"Your {f['label']} {_was(f['label'])} {current} in {now}, {direction} {fmt.percent(abs(f['change']))} from {previous} in {before}."
+        text = (
+            f"Your {f['label']} {_was(f['label'])} {current} in {now}, {direction} "
+            f"{fmt.percent(abs(f['change']))} from {previous} in {before}."
+        )
         better = (f["change"] > 0) == f["higher_is_better"]
         text += (
             " That is a move in the right direction." if better else " That is a move in the wrong direction."
@@ -118,7 +127,10 @@ def peers(results: list[ToolResult], ctx: CoachContext) -> str:
 def health(results: list[ToolResult], ctx: CoachContext) -> str:
     f = results[0].facts
     if f["score"] is None:
-        return f"Keel has no health score for your business yet: it needs a complete month of data. {_source(results[0])}"
+        return (
+            "Keel has no health score for your business yet: it needs a complete month of data. "
+            f"{_source(results[0])}"
+        )
     text = f"Your health score for {fmt.month(f['month'])} is {fmt.count(f['score'], 1)} out of 100"
     change = f.get("change")
     if change is not None and abs(change) >= 0.05:
@@ -155,22 +167,28 @@ def forecast(results: list[ToolResult], ctx: CoachContext) -> str:
         return f"Keel has no stored forecast of {f['label']} yet. {_source(results[0])}"
     if results[0].tool == "probability_of_target" and f.get("clipped"):
         return (
-            f"Keel's forecast of {f['label']} runs only to {fmt.day(f['horizon_end'])}, so it cannot judge a target "
+            f"Keel's forecast of {f['label']} runs only to {fmt.day(f['horizon_end'])}, so it cannot judge "
+            "a target "
             f"for a period that ends later; ask about a period up to then. {_source(results[0])}"
         )
     if not f.get("covered") or "expected" not in f:
         return (
-            f"Keel's forecast of {f['label']} runs only to {fmt.day(f['horizon_end'])}, so it cannot say much about "
+            f"Keel's forecast of {f['label']} runs only to {fmt.day(f['horizon_end'])}, so it cannot say "
+            "much about "
             f"{when}; ask about a period up to then. {_source(results[0])}"
         )
     kind = f["kind"]
     reach = " (as far as the forecast reaches)" if f.get("clipped") else ""
     text = (
         f"Keel expects your {f['label']} for {when}{reach} to be about {amount(f['expected'], kind, ctx)}, "
-        f"likely between {amount(f['lower_80'], kind, ctx)} and {amount(f['upper_80'], kind, ctx)} (an 80% range)."
+        f"likely between {amount(f['lower_80'], kind, ctx)} and {amount(f['upper_80'], kind, ctx)} (an 80% "
+        "range)."
     )
     if f.get("observed_days"):
-        text += f" That includes {amount(f['realized'], kind, ctx)} already recorded up to {fmt.day(f['last_actual'])}."
+        text += (
+            f" That includes {amount(f['realized'], kind, ctx)} already recorded up to "
+            f"{fmt.day(f['last_actual'])}."
+        )
     return f"{text} {_source(results[0])}"
 
 
@@ -193,7 +211,8 @@ def forecast_goal(results: list[ToolResult], ctx: CoachContext) -> str:
     verdict = "likely" if chance >= 0.6 else ("a toss-up" if chance >= 0.4 else "unlikely")
     text = (
         f"Reaching {target} in {f['label']} for {when} is {verdict}: Keel puts the chance at {odds}. "
-        f"It expects about {amount(f['expected'], kind, ctx)}, likely between {amount(f['lower_80'], kind, ctx)} "
+        f"It expects about {amount(f['expected'], kind, ctx)}, likely between "
+        f"{amount(f['lower_80'], kind, ctx)} "
         f"and {amount(f['upper_80'], kind, ctx)} (an 80% range)."
     )
     return f"{text} {_source(results[0])}"
@@ -202,14 +221,20 @@ def forecast_goal(results: list[ToolResult], ctx: CoachContext) -> str:
 def staffing(results: list[ToolResult], ctx: CoachContext) -> str:
     f = results[0].facts
     if not f.get("available"):
-        return f"Keel has no staffing plan for your business, so it cannot say who to schedule on {f['weekday']}. {_source(results[0])}"
+        return (
+            "Keel has no staffing plan for your business, so it cannot say who to schedule on "
+            f"{f['weekday']}. {_source(results[0])}"
+        )
     if not f["people"]:
         return f"The staffing plan schedules nobody on {f['weekday']}. {_source(results[0])}"
     text = (
         f"The staffing plan puts {fmt.count(f['people'])} people on {f['weekday']}, "
         f"{fmt.count(f['hours'])} staff hours at a wage cost of {fmt.money(f['wage_cost'], ctx.currency)}."
     )
-    return f"{text} It covers the customers Keel forecasts for that day at the service level you chose. {_source(results[0])}"
+    return (
+        f"{text} It covers the customers Keel forecasts for that day at the service level you chose. "
+        f"{_source(results[0])}"
+    )
 
 
 def evidence_effect(results: list[ToolResult], ctx: CoachContext) -> str:
@@ -218,7 +243,10 @@ def evidence_effect(results: list[ToolResult], ctx: CoachContext) -> str:
     if not effects:
         if f["recorded"]:
             return f"Keel has not estimated the effect of your recorded changes yet. {_source(results[0])}"
-        return f"You have not recorded any changes yet; record one on the Evidence page and Keel will estimate its effect. {_source(results[0])}"
+        return (
+            "You have not recorded any changes yet; record one on the Evidence page and Keel will estimate "
+            f"its effect. {_source(results[0])}"
+        )
     parts = []
     for effect in effects[: 1 if f["named"] else 3]:
         parts.append(f"{effect['name']}: {effect['grade']} evidence. {effect['explanation']}")
@@ -254,16 +282,28 @@ def plans(results: list[ToolResult], ctx: CoachContext) -> str:
 
 def what_if(results: list[ToolResult], ctx: CoachContext) -> str:
     f = results[0].facts
+    if not f["available"]:
+        return (
+            f"Keel could not build a {f['title']} plan from your data, so there is no plan to try a "
+            "different "
+            f"{f['field']} on; the Plans page says what is missing. {_source(results[0])}"
+        )
     value = fmt.money(f["new_value"], ctx.currency) if f["unit"] == "money" else fmt.percent(f["new_value"])
     old = fmt.money(f["old_value"], ctx.currency) if f["unit"] == "money" else fmt.percent(f["old_value"])
     if not f["feasible"]:
-        return f"With a {f['field']} of {value}, no {f['title']} plan fits your limits: {f['explanation']} {_source(results[0])}"
+        return (
+            f"With a {f['field']} of {value}, no {f['title']} plan fits your limits: {f['explanation']} "
+            f"{_source(results[0])}"
+        )
     if f["new_impact"] is None:
         return (
             f"With a {f['field']} of {value} instead of {old}, Keel would not promise a gain: "
             f"{f.get('headline', 'the inputs cannot back one')} {_source(results[0])}"
         )
-    text = f"With a {f['field']} of {value} instead of {old}, the {f['title']} plan would gain {fmt.money(f['new_impact'], ctx.currency)} over {f['horizon']}"
+    text = (
+        f"With a {f['field']} of {value} instead of {old}, the {f['title']} plan would gain "
+        f"{fmt.money(f['new_impact'], ctx.currency)} over {f['horizon']}"
+    )
     if f["stored_impact"] is not None:
         text += f", against {fmt.money(f['stored_impact'], ctx.currency)} for the current plan"
     return f"{text}. Nothing was saved; this is a what-if. {_source(results[0])}"
@@ -273,8 +313,10 @@ def goals(results: list[ToolResult], ctx: CoachContext) -> str:
     f = results[0].facts
     if not f["goals"]:
         text = (
-            "You have no goals set yet. Set one on the Goals page: pick a figure (revenue, orders, new customers), "
-            "a target and a deadline, and Keel will track your chance of reaching it and the levers that help."
+            "You have no goals set yet. Set one on the Goals page: pick a figure (revenue, orders, new "
+            "customers), "
+            "a target and a deadline, and Keel will track your chance of reaching it and the levers that "
+            "help."
         )
         if len(results) > 1 and results[1].facts.get("probability") is not None:
             text += " Meanwhile: " + forecast_goal(results[1:], ctx)

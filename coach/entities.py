@@ -112,9 +112,9 @@ def _tokens(text: str) -> list[str]:
 def _fixed_phrases(tokens: list[str], anchor: dt.date, future: bool) -> list[Period]:
     """Quarters, "last/next N days|weeks|months", "year to date": a word table over the tokens."""
     found: list[Period] = []
-    for i, token in enumerate(tokens):
-        if len(token) == 2 and token[0] == "q" and token[1] in "1234":
-            quarter = int(token[1])
+    for i, word in enumerate(tokens):
+        if len(word) == 2 and word[0] == "q" and word[1] in "1234":
+            quarter = int(word[1])
             year = anchor.year
             nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
             if nxt.isdigit() and len(nxt) == 4:
@@ -122,7 +122,7 @@ def _fixed_phrases(tokens: list[str], anchor: dt.date, future: bool) -> list[Per
             elif not future and dt.date(year, 3 * (quarter - 1) + 1, 1) > anchor:
                 year -= 1
             found.append(_quarter_period(year, quarter, f"Q{quarter}"))
-        if token in ("quarter",) and i > 0 and tokens[i - 1] in ("this", "last", "next", "previous"):
+        if word in ("quarter",) and i > 0 and tokens[i - 1] in ("this", "last", "next", "previous"):
             current = (anchor.month - 1) // 3 + 1
             year, quarter = anchor.year, current
             step = {"this": 0, "last": -1, "previous": -1, "next": 1}[tokens[i - 1]]
@@ -132,12 +132,12 @@ def _fixed_phrases(tokens: list[str], anchor: dt.date, future: bool) -> list[Per
             if quarter == 5:
                 year, quarter = year + 1, 1
             found.append(_quarter_period(year, quarter, f"{tokens[i - 1]} quarter"))
-        if token in ("last", "past", "next") and i + 2 < len(tokens) and tokens[i + 2] in _SPAN_UNITS:
+        if word in ("last", "past", "next") and i + 2 < len(tokens) and tokens[i + 2] in _SPAN_UNITS:
             count_word = tokens[i + 1]
             n = int(count_word) if count_word.isdigit() else _NUMBER_WORDS.get(count_word)
             if n:
                 days = n * _SPAN_UNITS[tokens[i + 2]]
-                if token == "next":
+                if word == "next":
                     found.append(
                         Period(
                             anchor + dt.timedelta(days=1),
@@ -152,9 +152,9 @@ def _fixed_phrases(tokens: list[str], anchor: dt.date, future: bool) -> list[Per
                             anchor - dt.timedelta(days=days - 1), anchor, "days", " ".join(tokens[i : i + 3])
                         )
                     )
-        if token == "date" and i >= 2 and tokens[i - 2 : i] == ["year", "to"]:
+        if word == "date" and i >= 2 and tokens[i - 2 : i] == ["year", "to"]:
             found.append(Period(dt.date(anchor.year, 1, 1), anchor, "year", "year to date"))
-        if token == "date" and i >= 2 and tokens[i - 2 : i] == ["month", "to"]:
+        if word == "date" and i >= 2 and tokens[i - 2 : i] == ["month", "to"]:
             found.append(Period(anchor.replace(day=1), anchor, "month", "month to date"))
     return found
 

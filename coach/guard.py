@@ -78,7 +78,8 @@ SQL_REFUSAL = (
 )
 OTHER_REFUSAL = (
     "I can only talk about your own business. Other businesses' figures are private to them; I can compare "
-    'you with an anonymous group of similar businesses instead: ask "How do I compare with similar businesses?"'
+    'you with an anonymous group of similar businesses instead: ask "How do I compare with similar '
+    'businesses?"'
 )
 INJECTION_REFUSAL = "I can't do that. I only answer questions about your business from Keel's reports."
 

@@ -17,6 +17,7 @@ import functools
 import pathlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import yaml
@@ -61,7 +62,7 @@ class Route:
 
 
 @functools.cache
-def _embedder():  # type: ignore[no-untyped-def]
+def _embedder() -> Any:
     """wordllama loaded from its own package folder with downloads off (its plain ``load()`` looks for the
     tokenizer in the wrong folder and would try to fetch it)."""
     import wordllama
@@ -85,9 +86,7 @@ class IntentClassifier:
     """Embedding + lexical features, one logistic regression."""
 
     def __init__(self, texts: Sequence[str], labels: Sequence[str]) -> None:
-        self.lexical = TfidfVectorizer(
-            ngram_range=(1, 2), sublinear_tf=True, lowercase=True, token_pattern=r"(?u)\b\w+\b"
-        )
+        self.lexical = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, lowercase=True)
         features = self._features(texts, fit=True)
         self.model = LogisticRegression(C=20.0, max_iter=2000)
         self.model.fit(features, list(labels))
@@ -128,7 +127,7 @@ def route(
     intent, confidence = classifier().predict(question)
     entities = extract(question, anchor, future=intent in FUTURE_INTENTS, metrics=metrics, products=products)
     if history and _looks_like_follow_up(question, entities):
-        previous_question, previous = history[-1]
+        previous_question = history[-1][0]
         previous_route = route(
             previous_question, anchor, history=history[:-1], metrics=metrics, products=products
         )

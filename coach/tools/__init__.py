@@ -43,7 +43,8 @@ def _bound(fn: Callable[..., ToolResult], ctx: CoachContext) -> Callable[..., To
         return fn(ctx, *args, **kwargs)
 
     signature = inspect.signature(fn)
-    call.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])  # type: ignore[attr-defined]
+    without_ctx = signature.replace(parameters=list(signature.parameters.values())[1:])
+    call.__signature__ = without_ctx  # type: ignore[attr-defined]
     annotations = dict(getattr(fn, "__annotations__", {}))
     annotations.pop("ctx", None)
     call.__annotations__ = annotations

@@ -1,4 +1,4 @@
-"""The one way a coach tool reads the warehouse: as ``keel_app`` for the asking tenant, under row-level security.
+"""How a coach tool reads the warehouse: as ``keel_app`` for the asking tenant, under row-level security.
 
 A question calls several tools; :func:`tenant_session` opens one connection for the whole question (a
 tenant login costs a password check) and :func:`tenant_connection` hands it to every tool of the same
@@ -60,7 +60,7 @@ def rows(conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...] = ()
     """The rows of a fixed query as dictionaries (an empty list when a relation is missing)."""
     with conn.cursor() as cur:
         try:
-            cur.execute(query, params)  # type: ignore[arg-type]
+            cur.execute(query, params)
         except psycopg.errors.UndefinedTable:
             conn.rollback()
             return []

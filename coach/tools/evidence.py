@@ -15,7 +15,8 @@ from coach.tools._db import as_date, rows, tenant_connection
 
 EDGE_COLUMNS = (
     "e.cause, e.effect, e.method, e.estimate, e.ci_low, e.ci_high, e.grade, e.explanation, e.is_primary, "
-    "e.run_id, e.created_at, coalesce(nc.label, e.cause) as cause_label, coalesce(ne.label, e.effect) as effect_label"
+    "e.run_id, e.created_at, coalesce(nc.label, e.cause) as cause_label, coalesce(ne.label, e.effect) as "
+    "effect_label"
 )
 EDGE_JOIN = (
     "from ml.evidence_edges e "
@@ -101,17 +102,15 @@ def drivers(ctx: CoachContext, metric: str | None = None) -> ToolResult:
             f"select {EDGE_COLUMNS} {EDGE_JOIN} and e.intervention_id is null and e.is_primary "
             "order by abs(coalesce(e.estimate, 0)) desc",
         )
-    if metric is not None:
-        chosen = [r for r in found if r["effect"] == metric] or found
-    else:
-        chosen = found
+    chosen = ([r for r in found if r["effect"] == metric] or found) if metric is not None else found
     grade_order = {"strong": 0, "moderate": 1, "weak": 2, "inconclusive": 3}
     chosen = sorted(chosen, key=lambda r: grade_order.get(r["grade"], 4))[:3]
-    facts = {"metric": metric, "drivers": [_edge(r) for r in chosen], "edges": len(found)}
+    found_drivers = [_edge(r) for r in chosen]
+    facts = {"metric": metric, "drivers": found_drivers, "edges": len(found)}
     citations = _citations(found)
     citations = [
         Citation(c.asset_key, c.run_id, c.materialized_at, as_date(c.materialized_at), c.page)
         for c in citations
     ]
-    table = [{"cause": d["cause"], "effect": d["effect"], "grade": d["grade"]} for d in facts["drivers"]]
+    table = [{"cause": d["cause"], "effect": d["effect"], "grade": d["grade"]} for d in found_drivers]
     return ToolResult("drivers", facts, citations, rows=table)

@@ -39,7 +39,8 @@ def forecast_metrics(ctx: CoachContext) -> list[str]:
     with tenant_connection(ctx.tenant_id) as conn:
         found = rows(
             conn,
-            "select distinct metric from ml.forecasts where tenant_id = (select app.current_tenant_id()) order by 1",
+            "select distinct metric from ml.forecasts where tenant_id = (select app.current_tenant_id()) "
+            "order by 1",
         )
     return [r["metric"] for r in found]
 

@@ -114,8 +114,8 @@ def compare_periods(
         previous, previous_days = _value(conn, spec, previous_start, previous_end)
         citation = metrics_citation(ctx)
     change = None
-    if current is not None and previous not in (None, 0):
-        change = (current - previous) / abs(previous)  # type: ignore[operator]
+    if current is not None and previous is not None and previous != 0:
+        change = (current - previous) / abs(previous)
     facts = {
         "metric": spec.name,
         "label": spec.label,
@@ -139,19 +139,18 @@ def compare_with_peers(ctx: CoachContext, metric: str | None = None) -> ToolResu
     with tenant_connection(ctx.tenant_id) as conn:
         found = rows(
             conn,
-            "select metric_month, metric, metric_label, unit, peer_group, peer_count, metric_value, p25, p50, "
+            "select metric_month, metric, metric_label, unit, peer_group, peer_count, metric_value, p25, "
+            "p50, "
             "p75, percentile_better from benchmarks.tenant_benchmarks "
-            "where tenant_id = (select app.current_tenant_id()) and metric_value is not null and p50 is not null "
+            "where tenant_id = (select app.current_tenant_id()) and metric_value is not null and p50 is not "
+            "null "
             "and metric_month = (select max(metric_month) from benchmarks.tenant_benchmarks "
             "where tenant_id = (select app.current_tenant_id()) and p50 is not null) "
             "order by metric",
         )
         build = metrics_build(ctx)
     month = found[0]["metric_month"] if found else None
-    if metric is not None:
-        chosen = [r for r in found if r["metric"] == metric] or found
-    else:
-        chosen = found
+    chosen = ([r for r in found if r["metric"] == metric] or found) if metric is not None else found
     chosen = sorted(chosen, key=lambda r: abs(float(r["percentile_better"] or 0.5) - 0.5), reverse=True)
     facts = {"month": as_date(month), "metric": metric, "comparisons": len(found)}
     citation = Citation(

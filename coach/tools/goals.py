@@ -23,11 +23,13 @@ def goals(ctx: CoachContext) -> ToolResult:
             )
         found = rows(
             conn,
-            "select g.goal_id, g.title, g.metric, g.aggregation, g.target, g.baseline, g.starts_on, g.deadline, "
+            "select g.goal_id, g.title, g.metric, g.aggregation, g.target, g.baseline, g.starts_on, "
+            "g.deadline, "
             "g.status as goal_status, e.evaluated_at, e.data_through, e.probability, e.expected_value, "
             "e.expected_lower, e.expected_upper, e.progress_value, e.status, e.levers, e.plan, e.run_id "
             "from app.goals g left join lateral (select * from ml.goal_evaluations x "
-            "where x.tenant_id = g.tenant_id and x.goal_id = g.goal_id order by x.evaluated_at desc limit 1) e on true "
+            "where x.tenant_id = g.tenant_id and x.goal_id = g.goal_id order by x.evaluated_at desc limit "
+            "1) e on true "
             "where g.tenant_id = (select app.current_tenant_id()) order by g.deadline, g.title",
         )
     items: list[dict[str, Any]] = []

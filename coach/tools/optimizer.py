@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from coach.core import Citation, CoachContext, ToolResult
@@ -38,7 +39,7 @@ PLAN_TITLES = {
 WHAT_IF_SETTINGS = SolverSettings(
     time_limit_seconds=5.0, max_valuation_seconds=1.0, max_diagnosis_solves=30, max_diagnosis_seconds=2.0
 )
-SOLVERS = {
+SOLVERS: dict[str, Callable[[Any, SolverSettings], Plan]] = {
     "inventory": plan_inventory,
     "staffing": plan_staffing,
     "pricing": plan_pricing,
@@ -150,13 +151,14 @@ def what_if(ctx: CoachContext, plan_type: str, value: float) -> ToolResult:
     kind = _plan_type(plan_type)
     assert kind is not None
     found = [r for r in _stored_rows(ctx) if r["plan_type"] == kind]
+    field_name, words, unit = WHAT_IF_FIELDS[kind]
     if not found or found[0]["problem"] is None:
-        raise InvalidInput(
-            f"there is no stored {PLAN_TITLES[kind]} plan to re-solve", "run `keel demo` first"
-        )
+        # Nothing to re-solve: say so, citing the plans as stored (the Plans page shows why).
+        citations = [_citation(found[0])] if found else [Citation("ml/plans", None, None, None, "Plans")]
+        missing = {"plan_type": kind, "title": PLAN_TITLES[kind], "field": words, "available": False}
+        return ToolResult("what_if", missing, citations)
     row = found[0]
     problem = problem_from_dict(row["problem"])
-    field_name, words, unit = WHAT_IF_FIELDS[kind]
     current = getattr(problem, field_name, None)
     if current is None:
         raise InvalidInput(f"the {PLAN_TITLES[kind]} plan has no {words} to change", "ask about another plan")
@@ -178,8 +180,11 @@ def what_if(ctx: CoachContext, plan_type: str, value: float) -> ToolResult:
             )
         new_value = float(value)
     stored = plan_from_row(row)
-    result = SOLVERS[kind](dataclasses.replace(problem, **{field_name: new_value}), WHAT_IF_SETTINGS)  # type: ignore[operator]
-    facts = {
+    changed: Any = dataclasses.replace(problem, **{field_name: new_value})  # type: ignore[arg-type]
+    result = SOLVERS[kind](changed, WHAT_IF_SETTINGS)
+    horizon = describe_horizon(result.horizon, result.period)
+    facts: dict[str, Any] = {
+        "available": True,
         "plan_type": kind,
         "title": PLAN_TITLES[kind],
         "field": words,
@@ -191,8 +196,8 @@ def what_if(ctx: CoachContext, plan_type: str, value: float) -> ToolResult:
         "new_impact": result.expected_impact if result.headline_supported else None,
         "stored_impact": stored.expected_impact if stored.headline_supported else None,
         "explanation": result.explanation if not result.feasible else "",
-        "horizon": describe_horizon(result.horizon, result.period),
+        "horizon": horizon,
     }
     if result.credibility is not None and not result.headline_supported:
-        facts["headline"] = result.credibility.headline(result.currency, facts["horizon"])
+        facts["headline"] = result.credibility.headline(result.currency, horizon)
     return ToolResult("what_if", facts, [_citation(row)])
