@@ -20,12 +20,12 @@ from llama_index.core.workflow import Event, StartEvent, StopEvent, Workflow, st
 from coach import compose
 from coach.core import Answer, CoachContext, ToolResult
 from coach.entities import Entities, Period
+from coach.errors import CoachInputError
 from coach.guard import OTHER_REFUSAL, SQL_REFUSAL, SQL_WORDS, refusal_for
 from coach.metrics import DEFAULT_METRIC
 from coach.router import Route, route
 from coach.tools import evidence, forecaster, general, goals, optimizer
 from coach.tools._db import tenant_session
-from keel.errors import KeelError
 
 History = Sequence[tuple[str, Answer]]
 
@@ -164,7 +164,7 @@ class CoachWorkflow(Workflow):
     async def call_agent_tools(self, ev: Routed) -> ToolsCalled | StopEvent:
         try:
             results = call_tools(ev.route, self.coach_ctx, ev.anchor)
-        except KeelError as exc:
+        except CoachInputError as exc:
             text = f"I can't answer that as asked: {exc.what}." + (
                 f" Instead, {exc.todo}." if exc.todo else ""
             )

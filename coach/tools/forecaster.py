@@ -142,9 +142,11 @@ def probability_of_target(
     spec = _metric(metric)
     _period(start, end)
     if not np.isfinite(target) or target <= 0:
-        from keel.errors import InvalidInput
+        from coach.errors import CoachInputError
 
-        raise InvalidInput(f"the target {target!r} is not a positive amount", "name a target such as $40,000")
+        raise CoachInputError(
+            f"the target {target!r} is not a positive amount", "name a target such as $40,000"
+        )
     result = forecast_metric(ctx, spec.name, start, end)
     facts = dict(result.facts)
     facts["target"] = float(target)

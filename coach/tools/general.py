@@ -15,9 +15,9 @@ from typing import Any
 from psycopg import sql
 
 from coach.core import Citation, CoachContext, ToolResult
+from coach.errors import CoachInputError
 from coach.metrics import BY_NAME, MetricSpec
 from coach.tools._db import as_date, one, rows, tenant_connection
-from keel.errors import InvalidInput
 
 METRICS_ASSET = "metrics/business_metrics_daily"
 
@@ -25,13 +25,13 @@ METRICS_ASSET = "metrics/business_metrics_daily"
 def _metric(name: str) -> MetricSpec:
     if name not in BY_NAME:
         known = ", ".join(spec.label for spec in BY_NAME.values())
-        raise InvalidInput(f"metric {name!r} is not one Keel tracks", f"ask about one of: {known}")
+        raise CoachInputError(f"metric {name!r} is not one Keel tracks", f"ask about one of: {known}")
     return BY_NAME[name]
 
 
 def _period(start: dt.date, end: dt.date) -> None:
     if end < start:
-        raise InvalidInput(
+        raise CoachInputError(
             f"the period ends ({end}) before it starts ({start})", "name the earlier date first"
         )
 

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from coach.core import Citation, CoachContext, ToolResult
+from coach.errors import CoachInputError
 from coach.tools._db import as_date, rows, tenant_connection
-from keel.errors import InvalidInput
 from models_ml.optimization import (
     Plan,
     SolverSettings,
@@ -63,7 +63,7 @@ def _citation(row: dict[str, Any]) -> Citation:
 
 def _plan_type(plan_type: str | None) -> str | None:
     if plan_type is not None and plan_type not in PLAN_TYPES:
-        raise InvalidInput(f"there is no {plan_type!r} plan", f"ask about one of: {', '.join(PLAN_TYPES)}")
+        raise CoachInputError(f"there is no {plan_type!r} plan", f"ask about one of: {', '.join(PLAN_TYPES)}")
     return plan_type
 
 
@@ -110,7 +110,7 @@ def stored_plans(ctx: CoachContext, plan_type: str | None = None) -> ToolResult:
 def staffing_on_day(ctx: CoachContext, weekday: int) -> ToolResult:
     """How many people the roster plan puts on a weekday (Monday = 0), their hours and wage cost."""
     if not 0 <= weekday <= 6:
-        raise InvalidInput(f"weekday {weekday} is not a day of the week", "Monday is 0, Sunday 6")
+        raise CoachInputError(f"weekday {weekday} is not a day of the week", "Monday is 0, Sunday 6")
     found = [r for r in _stored_rows(ctx) if r["plan_type"] == "staffing"]
     name = calendar.day_name[weekday]
     facts: dict[str, Any] = {"weekday": name, "available": bool(found)}
@@ -161,12 +161,14 @@ def what_if(ctx: CoachContext, plan_type: str, value: float) -> ToolResult:
     problem = problem_from_dict(row["problem"])
     current = getattr(problem, field_name, None)
     if current is None:
-        raise InvalidInput(f"the {PLAN_TITLES[kind]} plan has no {words} to change", "ask about another plan")
+        raise CoachInputError(
+            f"the {PLAN_TITLES[kind]} plan has no {words} to change", "ask about another plan"
+        )
     if unit == "share":
         share = value / 100.0 if value > 1 else value
         low, high = SHARE_RANGES[field_name]
         if not low <= share <= high:
-            raise InvalidInput(
+            raise CoachInputError(
                 f"a {words} of {value:g} is outside what Keel can plan for",
                 f"name a {words} between {low:.0%} and {high:.0%}",
             )
@@ -174,7 +176,7 @@ def what_if(ctx: CoachContext, plan_type: str, value: float) -> ToolResult:
     else:
         ceiling = max(10.0 * float(current), 1.0)
         if not 0 < value <= ceiling:
-            raise InvalidInput(
+            raise CoachInputError(
                 f"a {words} of {value:,.2f} is outside what Keel can plan for",
                 f"name an amount above zero and at most ten times today's ({float(current):,.2f})",
             )
