@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -42,12 +43,16 @@ def _bound(fn: Callable[..., ToolResult], ctx: CoachContext) -> Callable[..., To
     def call(*args: Any, **kwargs: Any) -> ToolResult:
         return fn(ctx, *args, **kwargs)
 
+    # The modules use postponed annotations: resolve them, so the tool's schema has real types.
+    hints = typing.get_type_hints(fn)
     signature = inspect.signature(fn)
-    without_ctx = signature.replace(parameters=list(signature.parameters.values())[1:])
-    call.__signature__ = without_ctx  # type: ignore[attr-defined]
-    annotations = dict(getattr(fn, "__annotations__", {}))
-    annotations.pop("ctx", None)
-    call.__annotations__ = annotations
+    parameters = [
+        p.replace(annotation=hints.get(p.name, p.annotation)) for p in list(signature.parameters.values())[1:]
+    ]
+    call.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=parameters, return_annotation=hints.get("return", signature.return_annotation)
+    )
+    call.__annotations__ = {name: hint for name, hint in hints.items() if name != "ctx"}
     return call
 
 
