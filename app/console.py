@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import evidence, forecasts, health, overview, plans, session
+from app import coach_chat, evidence, forecasts, health, overview, plans, session
 
 st.set_page_config(page_title="Keel", page_icon=":material/sailing:", layout="wide")
 
@@ -38,6 +38,7 @@ else:
             st.Page(evidence.render, title="Evidence", icon=":material/science:", url_path="evidence"),
             st.Page(plans.render, title="Plans", icon=":material/checklist:", url_path="plans"),
             st.Page(health.render, title="Health", icon=":material/health_and_safety:", url_path="health"),
+            st.Page(coach_chat.render, title="Coach", icon=":material/forum:", url_path="coach"),
         ]
     )
 current_page.run()

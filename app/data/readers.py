@@ -26,6 +26,9 @@ from keel.warehouse import connect
 from models_ml.forecasting.pipeline import FORECAST_SCHEMA
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from coach.core import Answer
     from models_ml.optimization import Plan
 
 #: Where the daily metrics come from; the dbt project builds it.
@@ -422,3 +425,25 @@ def load_plans(tenant_id: uuid.UUID) -> list[StoredPlan]:
         )
         for r in records
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# Coach (Coach)
+# --------------------------------------------------------------------------------------------
+
+
+def coach_answer(
+    tenant_id: uuid.UUID,
+    question: str,
+    history: Sequence[tuple[str, Answer]] = (),
+    *,
+    user_id: uuid.UUID | None = None,
+    session_id: uuid.UUID | None = None,
+) -> Answer:
+    """The coach's offline answer for the tenant (its tools read as the tenant's ``keel_app`` login)."""
+    from coach import ask
+    from coach.core import CoachContext
+
+    profile = tenant_profile(tenant_id)
+    ctx = CoachContext(tenant_id=tenant_id, user_id=user_id, session_id=session_id, currency=profile.currency)
+    return ask(question, ctx, history=history)
