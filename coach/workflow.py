@@ -25,7 +25,7 @@ from coach.guard import OTHER_REFUSAL, SQL_REFUSAL, SQL_WORDS, refusal_for
 from coach.metrics import DEFAULT_METRIC
 from coach.router import Route, route
 from coach.tools import evidence, forecaster, general, goals, optimizer
-from coach.tools._db import tenant_session
+from coach.tools._db import remembered, tenant_session
 
 History = Sequence[tuple[str, Answer]]
 
@@ -154,7 +154,9 @@ class CoachWorkflow(Workflow):
         if refusal is not None:
             return StopEvent(result=Answer(refusal, ["safety"], refused=True))
         anchor = _anchor(self.coach_ctx)
-        products = evidence.intervention_names(self.coach_ctx)
+        products = remembered(
+            self.coach_ctx.tenant_id, "interventions", lambda: evidence.intervention_names(self.coach_ctx)
+        )
         found = route(question, anchor, history=self.history, products=products)
         if found.intent == "safety":
             return StopEvent(result=Answer(compose_refusal(question), ["safety"], refused=True))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -20,8 +20,8 @@ import psycopg
 
 from keel.warehouse import connect
 
-_SESSION: contextvars.ContextVar[tuple[uuid.UUID, psycopg.Connection[Any]] | None] = contextvars.ContextVar(
-    "coach_session", default=None
+_SESSION: contextvars.ContextVar[tuple[uuid.UUID, psycopg.Connection[Any], dict[str, Any]] | None] = (
+    contextvars.ContextVar("coach_session", default=None)
 )
 
 
@@ -33,7 +33,7 @@ def tenant_session(tenant_id: uuid.UUID) -> Iterator[psycopg.Connection[Any]]:
         yield current[1]
         return
     with connect("keel_app", tenant_id=tenant_id) as conn:
-        token = _SESSION.set((tenant_id, conn))
+        token = _SESSION.set((tenant_id, conn, {}))
         try:
             yield conn
         finally:
@@ -49,6 +49,17 @@ def tenant_connection(tenant_id: uuid.UUID) -> Iterator[psycopg.Connection[Any]]
         except psycopg.Error:
             conn.rollback()
             raise
+
+
+def remembered(tenant_id: uuid.UUID, key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per question's session (e.g. the metrics' build, which every citation names)."""
+    current = _SESSION.get()
+    if current is None or current[0] != tenant_id:
+        return compute()
+    memo = current[2]
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
 def relation_exists(conn: psycopg.Connection[Any], relation: str) -> bool:

@@ -52,11 +52,15 @@ def _citation(stored: list[dict[str, Any]], last_actual: dt.date | None) -> Cita
 
 def _sum_at(days: list[dict[str, Any]], probability: float) -> float:
     """The sum over ``days`` when every day sits at the same quantile (errors that move together)."""
-    total = 0.0
-    wanted = np.array([probability])
+    return float(_totals(days, np.array([probability]))[0])
+
+
+def _totals(days: list[dict[str, Any]], probabilities: np.ndarray) -> np.ndarray:
+    """The sum over ``days`` at each of ``probabilities`` (one quantile function call per day)."""
+    total = np.zeros(probabilities.shape)
     for day in days:
         values = np.array([day["lo_95"], day["lo_80"], day["point"], day["hi_80"], day["hi_95"]], dtype=float)
-        total += float(quantile_function(LEVELS, values, wanted)[0])
+        total += quantile_function(LEVELS, values, probabilities)
     return total
 
 
@@ -155,34 +159,27 @@ def probability_of_target(
     if not facts.get("available") or not stored_days or facts.get("clipped") or not facts.get("covered"):
         facts["probability"] = None
         return ToolResult("probability_of_target", facts, result.citations, rows=result.rows)
-    realized = float(facts["realized"])
-    if spec.aggregation == "sum":
-
-        def total(z: float) -> float:
-            return realized + _sum_at(stored_days, float(norm.cdf(z)))
-    else:
-
-        def total(z: float) -> float:
-            return _sum_at(stored_days[-1:], float(norm.cdf(z)))
-
-    facts["probability"] = _probability(total, float(target))
+    realized = float(facts["realized"]) if spec.aggregation == "sum" else 0.0
+    summed = stored_days if spec.aggregation == "sum" else stored_days[-1:]
+    facts["probability"] = _probability(realized + _totals(summed, norm.cdf(Z_GRID)), float(target))
     return ToolResult("probability_of_target", facts, result.citations, rows=result.rows)
 
 
-def _probability(total: Any, target: float) -> float:
-    """P(total(Z) >= target) for Z standard normal, total non-decreasing in Z (bisection on Z)."""
-    low, high = -6.0, 6.0
-    if total(low) >= target:
+#: Normal scores at which the total is evaluated; the chance is read off between neighbours.
+Z_GRID = np.linspace(-6.0, 6.0, 4801)
+
+
+def _probability(totals: np.ndarray, target: float) -> float:
+    """P(total(Z) >= target) for Z standard normal, the total non-decreasing in Z (given on ``Z_GRID``)."""
+    if totals[0] >= target:
         return 1.0
-    if total(high) < target:
+    if totals[-1] < target:
         return 0.0
-    for _ in range(60):
-        middle = (low + high) / 2
-        if total(middle) >= target:
-            high = middle
-        else:
-            low = middle
-    return float(1.0 - norm.cdf(high))
+    above = int(np.argmax(totals >= target))
+    low, high = totals[above - 1], totals[above]
+    share = (target - low) / (high - low) if high > low else 1.0
+    z = Z_GRID[above - 1] + share * (Z_GRID[above] - Z_GRID[above - 1])
+    return float(1.0 - norm.cdf(z))
 
 
 def _days_for(ctx: CoachContext, metric: str, start: dt.date, end: dt.date) -> list[dict[str, Any]]:

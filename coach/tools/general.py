@@ -17,7 +17,7 @@ from psycopg import sql
 from coach.core import Citation, CoachContext, ToolResult
 from coach.errors import CoachInputError
 from coach.metrics import BY_NAME, MetricSpec
-from coach.tools._db import as_date, one, rows, tenant_connection
+from coach.tools._db import as_date, one, remembered, rows, tenant_connection
 
 METRICS_ASSET = "metrics/business_metrics_daily"
 
@@ -38,6 +38,10 @@ def _period(start: dt.date, end: dt.date) -> None:
 
 def metrics_build(ctx: CoachContext) -> dict[str, Any]:
     """The dbt build behind the tenant's daily metrics: invocation, time, first and last day."""
+    return dict(remembered(ctx.tenant_id, "metrics_build", lambda: _metrics_build(ctx)))
+
+
+def _metrics_build(ctx: CoachContext) -> dict[str, Any]:
     with tenant_connection(ctx.tenant_id) as conn:
         found = one(
             conn,
