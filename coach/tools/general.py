@@ -42,14 +42,27 @@ def metrics_build(ctx: CoachContext) -> dict[str, Any]:
 
 
 def _metrics_build(ctx: CoachContext) -> dict[str, Any]:
+    # Newest and oldest row by the primary key (tenant, day): an index probe per partition, not a scan.
+    # Incremental builds rewrite the latest days, so the newest row names the latest build.
     with tenant_connection(ctx.tenant_id) as conn:
-        found = one(
+        newest = one(
             conn,
-            "select max(metric_date) as last_day, min(metric_date) as first_day, max(built_at) as built_at, "
-            "(array_agg(dbt_invocation_id order by built_at desc))[1] as run_id "
-            "from metrics.business_metrics_daily where tenant_id = (select app.current_tenant_id())",
+            "select metric_date, built_at, dbt_invocation_id from metrics.business_metrics_daily "
+            "where tenant_id = (select app.current_tenant_id()) order by metric_date desc limit 1",
         )
-    return found or {"last_day": None, "first_day": None, "built_at": None, "run_id": None}
+        oldest = one(
+            conn,
+            "select metric_date from metrics.business_metrics_daily "
+            "where tenant_id = (select app.current_tenant_id()) order by metric_date limit 1",
+        )
+    if newest is None:
+        return {"last_day": None, "first_day": None, "built_at": None, "run_id": None}
+    return {
+        "last_day": newest["metric_date"],
+        "first_day": oldest["metric_date"] if oldest else None,
+        "built_at": newest["built_at"],
+        "run_id": newest["dbt_invocation_id"],
+    }
 
 
 def metrics_citation(
