@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from coach.core import Citation, CoachContext, ToolResult
-from coach.tools._db import as_date, rows, tenant_connection
+from coach.tools._db import rows, tenant_connection
+from coach.tools.general import metrics_build
 
 EDGE_COLUMNS = (
     "e.cause, e.effect, e.method, e.estimate, e.ci_low, e.ci_high, e.grade, e.explanation, e.is_primary, "
@@ -88,7 +89,7 @@ def intervention_effects(ctx: CoachContext, name: str | None = None) -> ToolResu
     ]
     citations = _citations(found)
     citations = [
-        Citation(c.asset_key, c.run_id, c.materialized_at, as_date(c.materialized_at), c.page)
+        Citation(c.asset_key, c.run_id, c.materialized_at, metrics_build(ctx)["last_day"], c.page)
         for c in citations
     ]
     return ToolResult("intervention_effects", facts, citations, rows=table)
@@ -109,7 +110,7 @@ def drivers(ctx: CoachContext, metric: str | None = None) -> ToolResult:
     facts = {"metric": metric, "drivers": found_drivers, "edges": len(found)}
     citations = _citations(found)
     citations = [
-        Citation(c.asset_key, c.run_id, c.materialized_at, as_date(c.materialized_at), c.page)
+        Citation(c.asset_key, c.run_id, c.materialized_at, metrics_build(ctx)["last_day"], c.page)
         for c in citations
     ]
     table = [{"cause": d["cause"], "effect": d["effect"], "grade": d["grade"]} for d in found_drivers]

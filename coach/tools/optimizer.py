@@ -16,7 +16,8 @@ from typing import Any
 
 from coach.core import Citation, CoachContext, ToolResult
 from coach.errors import CoachInputError
-from coach.tools._db import as_date, rows, tenant_connection
+from coach.tools._db import rows, tenant_connection
+from coach.tools.general import metrics_build
 from models_ml.optimization import (
     Plan,
     SolverSettings,
@@ -57,8 +58,9 @@ def _stored_rows(ctx: CoachContext) -> list[dict[str, Any]]:
         )
 
 
-def _citation(row: dict[str, Any]) -> Citation:
-    return Citation("ml/plans", row["run_id"], row["created_at"], as_date(row["created_at"]), "Plans")
+def _citation(row: dict[str, Any], ctx: CoachContext) -> Citation:
+    """The stored plan's run; its data runs to the daily metrics' last day (the forecasts start after it)."""
+    return Citation("ml/plans", row["run_id"], row["created_at"], metrics_build(ctx)["last_day"], "Plans")
 
 
 def _plan_type(plan_type: str | None) -> str | None:
@@ -98,7 +100,7 @@ def stored_plans(ctx: CoachContext, plan_type: str | None = None) -> ToolResult:
         plan = plan_from_row(row)
         plans.append(_summary(plan, ctx.currency))
     facts = {"plan_type": wanted, "plans": plans}
-    citations = [_citation(r) for r in found] or [Citation("ml/plans", None, None, None, "Plans")]
+    citations = [_citation(r, ctx) for r in found] or [Citation("ml/plans", None, None, None, "Plans")]
     return ToolResult(
         "stored_plans",
         facts,
@@ -133,7 +135,7 @@ def staffing_on_day(ctx: CoachContext, weekday: int) -> ToolResult:
         {"who": d["employee_name"], "day": d["day_label"], "from": d["start_hour"], "to": d["end_hour"]}
         for d in day_rows
     ]
-    return ToolResult("staffing_on_day", facts, [_citation(row)], rows=table)
+    return ToolResult("staffing_on_day", facts, [_citation(row, ctx)], rows=table)
 
 
 #: The bound a what-if moves per plan type, its words, and the range the owner's number must lie in.
@@ -154,7 +156,7 @@ def what_if(ctx: CoachContext, plan_type: str, value: float) -> ToolResult:
     field_name, words, unit = WHAT_IF_FIELDS[kind]
     if not found or found[0]["problem"] is None:
         # Nothing to re-solve: say so, citing the plans as stored (the Plans page shows why).
-        citations = [_citation(found[0])] if found else [Citation("ml/plans", None, None, None, "Plans")]
+        citations = [_citation(found[0], ctx)] if found else [Citation("ml/plans", None, None, None, "Plans")]
         missing = {"plan_type": kind, "title": PLAN_TITLES[kind], "field": words, "available": False}
         return ToolResult("what_if", missing, citations)
     row = found[0]
@@ -202,4 +204,4 @@ def what_if(ctx: CoachContext, plan_type: str, value: float) -> ToolResult:
     }
     if result.credibility is not None and not result.headline_supported:
         facts["headline"] = result.credibility.headline(result.currency, horizon)
-    return ToolResult("what_if", facts, [_citation(row)])
+    return ToolResult("what_if", facts, [_citation(row, ctx)])
