@@ -10,7 +10,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import alerts, evidence, forecasts, goals, health, overview, plans, session, upload, your_data
+from app import (
+    alerts,
+    coach_chat,
+    evidence,
+    forecasts,
+    goals,
+    health,
+    overview,
+    plans,
+    session,
+    upload,
+    your_data,
+)
 
 st.set_page_config(page_title="Keel", page_icon=":material/sailing:", layout="wide")
 
@@ -42,6 +54,7 @@ else:
             your_data.page(),
             st.Page(upload.render, title="Upload data", icon=":material/upload_file:", url_path="upload"),
             st.Page(alerts.render, title="Alerts", icon=":material/notifications:", url_path="alerts"),
+            st.Page(coach_chat.render, title="Coach", icon=":material/forum:", url_path="coach"),
         ]
     )
 current_page.run()

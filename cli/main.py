@@ -19,6 +19,7 @@ from rich.table import Table
 
 from cli import onboard
 from cli.alerts import alerts_app
+from cli.ask import ask_command
 from cli.forecast import forecast_command
 from cli.ingest_file import ingest_file_command
 from keel import warehouse
@@ -47,6 +48,7 @@ app.add_typer(onboard.ingest_app, name="ingest")
 app.command("forecast")(forecast_command)
 onboard.ingest_app.command("file")(ingest_file_command)
 app.add_typer(alerts_app, name="alerts")
+app.command("ask")(ask_command)
 
 console = Console()
 err_console = Console(stderr=True)

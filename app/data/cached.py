@@ -13,6 +13,8 @@ session was allowed to read, and another tenant's call never finds it. A failed 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import polars as pl
 import streamlit as st
@@ -30,6 +32,9 @@ from app.data.readers import (
 from ingestion.run import ResourceStatus
 from keel.tenancy import DataSource, SignedInUser, TenantUser
 
+if TYPE_CHECKING:
+    from coach.core import Answer
+
 __all__ = [
     "CACHE_TTL_SECONDS",
     "ForecastsNotStored",
@@ -38,6 +43,7 @@ __all__ = [
     "StoredForecast",
     "StoredPlan",
     "TenantProfile",
+    "ask_coach",
     "benchmarks",
     "business_metrics",
     "data_sources",
@@ -55,6 +61,13 @@ __all__ = [
 
 #: Seconds a cached read is reused: short, so a fresh `keel demo` or daily run shows up within minutes.
 CACHE_TTL_SECONDS = 120
+
+
+def ask_coach(user: SignedInUser, question: str, history: Sequence[tuple[str, Answer]] = ()) -> Answer:
+    """The coach's answer for the signed-in user's tenant (not cached: each question is asked afresh)."""
+    return readers.coach_answer(
+        user.tenant_id, question, history, user_id=user.user_id, session_id=user.session_id
+    )
 
 
 def tenant_profile(user: SignedInUser) -> TenantProfile:

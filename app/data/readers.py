@@ -27,6 +27,9 @@ from keel.warehouse import connect
 from models_ml.forecasting.pipeline import FORECAST_SCHEMA
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from coach.core import Answer
     from models_ml.optimization import Plan
 
 #: Where the daily metrics come from; the dbt project builds it.
@@ -453,3 +456,24 @@ def has_loaded_data(tenant_id: uuid.UUID) -> bool:
             "where tenant_id = (select app.current_tenant_id()) and rows > 0)"
         ).fetchone()
     return bool(row and row[0])
+
+
+# Coach (Coach)
+# --------------------------------------------------------------------------------------------
+
+
+def coach_answer(
+    tenant_id: uuid.UUID,
+    question: str,
+    history: Sequence[tuple[str, Answer]] = (),
+    *,
+    user_id: uuid.UUID | None = None,
+    session_id: uuid.UUID | None = None,
+) -> Answer:
+    """The coach's offline answer for the tenant (its tools read as the tenant's ``keel_app`` login)."""
+    from coach import ask
+    from coach.core import CoachContext
+
+    profile = tenant_profile(tenant_id)
+    ctx = CoachContext(tenant_id=tenant_id, user_id=user_id, session_id=session_id, currency=profile.currency)
+    return ask(question, ctx, history=history)
