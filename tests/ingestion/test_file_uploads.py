@@ -8,6 +8,7 @@ import json
 import psycopg
 import pytest
 
+from ingestion.run import latest_loads
 from ingestion.sources.files import read_table
 from ingestion.sources.files.upload import load, prepare, recent_uploads, save_mapping, saved_mapping
 from keel import warehouse
@@ -80,6 +81,9 @@ def test_same_file_twice_adds_nothing_and_a_corrected_file_updates_by_key(settin
         ("bestellungen.csv", 0, 1),
         ("bestellungen.csv", 3, 1),
     ]
+    # `keel ingest status` and Your data show the latest upload beside the connectors' loads
+    (status,) = [s for s in latest_loads(tenant) if s.source == "files"]
+    assert (status.provider, status.resource, status.rows, status.rejected) == ("file", "orders", 2, 0)
 
 
 def test_saved_mappings_are_reused_and_upload_tables_are_tenant_isolated(settings: KeelSettings) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from collections import Counter
 from collections.abc import Mapping
@@ -32,6 +33,8 @@ from ingestion.sources.files.kinds import kind as get_kind
 from ingestion.sources.files.mapping import header_signature, validate_mapping
 from ingestion.sources.files.settings import CURSOR_FIELD, RESOURCES_BY_KIND, SOURCE
 from keel import warehouse
+
+log = logging.getLogger(__name__)
 
 META_COLUMNS = ("_file_name", "_row_number", "_row_hash", CURSOR_FIELD)
 
@@ -267,6 +270,7 @@ def load(
             continue
         fresh.append({"tenant_id": tenant, **record, CURSOR_FIELD: uploaded_at})
     loaded = 0
+    result = loader.TenantLoad(SOURCE, tenant, rows={spec.name: 0})
     if fresh:
         result = loader.load_tenant(SOURCE, [spec], lambda _spec: fresh, tenant)
         if not result.ok:
@@ -287,6 +291,14 @@ def load(
         list(prepared.problems),
     )
     outcome.upload_id = _log_upload(tenant, prepared, outcome, uploaded_by, file_sha256)
+    result.rejected = len(prepared.problems)
+    result.rejected_by_resource = {spec.name: len(prepared.problems)}
+    try:  # `keel ingest status` and Your data show uploads beside the connectors' loads
+        from ingestion.run import record_loads
+
+        record_loads(tenant, result, [spec.name], provider="file")
+    except Exception:  # the upload itself succeeded; a missing status line must not undo it
+        log.exception("recording the load of %s failed", prepared.table.file_name)
     return outcome
 
 
