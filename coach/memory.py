@@ -209,10 +209,17 @@ def search(ctx: CoachContext, text: str, k: int = 5, *, exact: bool = False, con
     query = _vector(embed_texts([text])[0])
     with _connection(ctx, conn) as c, c.transaction():
         if exact:
-            c.execute("set local enable_indexscan = off")
+            c.execute("select set_config('enable_indexscan', 'off', true)")
         else:
-            c.execute(f"set local hnsw.ef_search = {max(EF_SEARCH, k)}")
-            c.execute("set local hnsw.iterative_scan = relaxed_order")
+            # The tenant filter comes from row-level security; the iterative scan keeps reading the index
+            # until k of the tenant's rows are found, and sequential scans are off so the planner (which
+            # keeps no statistics on tenant columns) does not sort the tenant's rows instead.
+            c.execute(
+                "select set_config('hnsw.ef_search', %s, true), "
+                "set_config('hnsw.iterative_scan', 'relaxed_order', true), "
+                "set_config('enable_seqscan', 'off', true)",
+                (str(max(EF_SEARCH, k)),),
+            )
         rows = c.execute(
             f"select {_TURN_COLUMNS}, embedding <=> %s::vector as distance from coach.messages "
             "where kind = 'turn' and embedding is not null order by distance limit %s",

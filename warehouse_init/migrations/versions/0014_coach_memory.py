@@ -6,7 +6,8 @@
   number") or per event of a turn (``kind = 'event'``: the verifier replaced a model's reply, a tool call
   was refused). ``embedding`` is the question's meaning as a 256-dimension vector (wordllama, shipped in
   its wheel: ``coach/embedding.py``), indexed by HNSW for cosine distance so past conversations are
-  found by meaning (``coach/memory.py``).
+  found by meaning (``coach/memory.py``). No b-tree index leads with ``tenant_id``: the planner (which
+  keeps no statistics on tenant columns, see 0008) would pick it over the HNSW index for every search.
 
 Both carry ``tenant_id``; row-level security (``app.enable_tenant_isolation``, migrations 0003 and 0008)
 lets each tenant's ``keel_app`` login see and write its own rows only. The coach writes them as
@@ -64,7 +65,6 @@ def upgrade() -> None:
             embedding vector({EMBEDDING_DIMENSIONS})
         );
         create index if not exists messages_session_idx on coach.messages (session_id, message_id);
-        create index if not exists messages_tenant_idx on coach.messages (tenant_id, asked_at desc);
         create index if not exists messages_embedding_hnsw
             on coach.messages using hnsw (embedding vector_cosine_ops) with (m = 16, ef_construction = 64);
         comment on table coach.messages is
