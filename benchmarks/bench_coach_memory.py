@@ -14,8 +14,9 @@ login, and prints:
 
 * recall@k of HNSW against exact search (ids; and counting a result at the same distance as the k-th
   exact one as a hit, since equal questions have equal vectors and either may be returned);
-* retrieval latency p50/p95 of ``search`` on an open connection (embedding the query and the SQL), and
-  of a search that also opens its own connection (the console's case without a pooled connection).
+* retrieval latency p50/p95 of ``search`` on an open connection (embedding the query and the SQL), the
+  server's own execution time of the HNSW query (EXPLAIN ANALYZE), and a search that also opens its own
+  connection (the console's case without a pooled connection).
 
 The benchmark's sessions are deleted at the end (``--keep`` leaves them).
 """
@@ -176,6 +177,24 @@ def main() -> None:
                 hits += sum(f.turn.message_id in exact_ids for f in approximate)
                 ties += sum(f.turn.message_id in exact_ids or f.distance <= cutoff for f in approximate)
                 total += len(exact)
+            server_ms: list[float] = []
+            for text in probes[:50]:
+                ctx = sessions[next(tenant_cycle)]
+                with warehouse.connect("keel_app", tenant_id=ctx.tenant_id) as conn, conn.transaction():
+                    conn.execute(
+                        "select set_config('hnsw.ef_search', %s, true), "
+                        "set_config('hnsw.iterative_scan', 'relaxed_order', true), "
+                        "set_config('enable_seqscan', 'off', true)",
+                        (str(max(memory.EF_SEARCH, k)),),
+                    )
+                    plan = conn.execute(
+                        "explain (analyze, format json) select message_id, embedding <=> %s::vector as d "
+                        "from coach.messages where kind = 'turn' and embedding is not null "
+                        "order by d limit %s",
+                        (memory._vector(embed_texts([text])[0]), k),
+                    ).fetchone()
+                assert plan is not None
+                server_ms.append(float(plan[0][0]["Execution Time"]))
             fresh_ms: list[float] = []
             for text in probes[:50]:
                 ctx = sessions[next(tenant_cycle)]
@@ -186,7 +205,8 @@ def main() -> None:
                 f"k={k}: recall@{k} {hits / total:.3f} (ids), {ties / total:.3f} (ties counted) over "
                 f"{len(probes)} queries; search on an open connection p50 "
                 f"{statistics.median(open_ms):.2f} ms, p95 {percentile(open_ms, 0.95):.2f} ms; "
-                "with its own connection p50 "
+                f"server execution p50 {statistics.median(server_ms):.2f} ms, "
+                f"p95 {percentile(server_ms, 0.95):.2f} ms; with its own connection p50 "
                 f"{statistics.median(fresh_ms):.1f} ms, p95 {percentile(fresh_ms, 0.95):.1f} ms"
             )
     finally:

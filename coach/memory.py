@@ -207,7 +207,8 @@ def search(ctx: CoachContext, text: str, k: int = 5, *, exact: bool = False, con
     if not 1 <= k <= 100:
         raise ValueError(f"k must be between 1 and 100, got {k}")
     query = _vector(embed_texts([text])[0])
-    with _connection(ctx, conn) as c, c.transaction():
+    # One round trip: the settings and the query go down a pipeline inside one transaction.
+    with _connection(ctx, conn) as c, c.transaction(), c.pipeline():
         if exact:
             c.execute("select set_config('enable_indexscan', 'off', true)")
         else:
@@ -220,10 +221,11 @@ def search(ctx: CoachContext, text: str, k: int = 5, *, exact: bool = False, con
                 "set_config('enable_seqscan', 'off', true)",
                 (str(max(EF_SEARCH, k)),),
             )
-        rows = c.execute(
+        cursor = c.execute(
             f"select {_TURN_COLUMNS}, embedding <=> %s::vector as distance from coach.messages "
             "where kind = 'turn' and embedding is not null order by distance limit %s",
             (query, k),
-        ).fetchall()
+        )
+        rows = cursor.fetchall()
     found = [Found(_turn(r), float(r[-1])) for r in rows]
     return sorted(found, key=lambda f: f.distance)  # relaxed order: the index may return near-ties swapped
