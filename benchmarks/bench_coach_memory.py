@@ -6,11 +6,11 @@ two tenants is enough):
     KEEL_HOME=.keel .venv/bin/python benchmarks/bench_coach_memory.py                # 4,000 messages
     KEEL_HOME=.keel .venv/bin/python benchmarks/bench_coach_memory.py --messages 10000 --queries 300
 
-It stores ``--messages`` questions (varied owner questions: intents x metrics x periods x products x
-weekdays, phrased several ways) as coach turns, spread over the warehouse's tenants in one session each,
-through :func:`coach.memory.append_turn`'s SQL (batched), then for ``--queries`` other questions runs
-:func:`coach.memory.search` with the HNSW index and with an exact scan, as each tenant's own ``keel_app``
-login, and prints:
+It stores ``--messages`` different questions (owner questions: intents x metrics x periods x products
+x weekdays, with openings and closings as owners word them) as coach turns, spread over the warehouse's
+tenants in one session each, through :func:`coach.memory.append_turn`'s SQL (batched), then for
+``--queries`` other questions runs :func:`coach.memory.search` with the HNSW index and with an exact
+scan, as each tenant's own ``keel_app`` login, and prints:
 
 * recall@k of HNSW against exact search (ids; and counting a result at the same distance as the k-th
   exact one as a hit, since equal questions have equal vectors and either may be returned);
@@ -89,20 +89,50 @@ PROMOS = ["student discount", "happy hour", "loyalty card", "price change", "new
 WEEKDAYS = ["Monday", "Friday", "Saturday", "Sunday", "weekends", "public holidays"]
 
 
-def questions(count: int, rng: np.random.Generator) -> list[str]:
+OPENINGS = [
+    "",
+    "Quick question: ",
+    "Hi! ",
+    "Hey coach, ",
+    "Honestly, ",
+    "Can you tell me ",
+    "So ",
+    "Be frank: ",
+]
+CLOSINGS = [
+    "",
+    " Thanks.",
+    " Be brief.",
+    " I'm worried.",
+    " Just the number.",
+    " For the bank.",
+    " Again?",
+    " Why?",
+]
+
+
+def questions(count: int, rng: np.random.Generator, avoid: frozenset[str] = frozenset()) -> list[str]:
+    """``count`` different owner questions (none of ``avoid``), as varied as owners word them."""
+
     def pick(options: list[str]) -> str:
         return options[int(rng.integers(len(options)))]
 
-    return [
-        pick(INTENTS).format(
-            metric=pick(METRICS),
-            period=pick(PERIODS),
-            weekday=pick(WEEKDAYS),
-            product=pick(PRODUCTS),
-            promo=pick(PROMOS),
+    made: dict[str, None] = {}
+    while len(made) < count:
+        text = (
+            pick(OPENINGS)
+            + pick(INTENTS).format(
+                metric=pick(METRICS),
+                period=pick(PERIODS),
+                weekday=pick(WEEKDAYS),
+                product=pick(PRODUCTS),
+                promo=pick(PROMOS),
+            )
+            + pick(CLOSINGS)
         )
-        for _ in range(count)
-    ]
+        if text not in avoid:
+            made[text] = None
+    return list(made)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -158,7 +188,7 @@ def main() -> None:
         f"insert {insert_s:.2f} s"
     )
 
-    probes = questions(args.queries, np.random.default_rng(args.seed + 1))
+    probes = questions(args.queries, np.random.default_rng(args.seed + 1), avoid=frozenset(texts))
     tenant_cycle = itertools.cycle(tenants)
     try:
         for k in args.k:

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.coach_config import coach_app
 from cli.forecast import forecast_command
 from keel import warehouse
 from keel.errors import KeelError
@@ -36,6 +37,7 @@ tenant_app = typer.Typer(
 )
 app.add_typer(tenant_app, name="tenant")
 app.command("forecast")(forecast_command)
+app.add_typer(coach_app, name="coach")
 
 console = Console()
 err_console = Console(stderr=True)
