@@ -17,6 +17,7 @@ tenant to its own conversations (``coach.sessions``, ``coach.messages``: migrati
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -189,6 +190,26 @@ def recent_turns(ctx: CoachContext, limit: int = 6, *, conn: Any = None) -> list
             (session_id, max(1, limit)),
         ).fetchall()
     return [_turn(r) for r in reversed(rows)]
+
+
+_FOLLOW_UP = re.compile(
+    r"^\s*(?:and|but|also|or|so|then|ok(?:ay)?,?\s+and|what\s+about|how\s+about|and\s+what\s+about|"
+    r"same\s+(?:for|with)|what\s+if|compared\s+(?:to|with)|versus|vs\.?)\b"
+    r"|^\s*(?:(?:last|next|this|the)\s+)?(?:year|month|week|quarter|weekend|monday|tuesday|wednesday|thursday|"
+    r"friday|saturday|sunday|december|january|yesterday|today|tomorrow)\s*\??\s*$",
+    re.IGNORECASE,
+)
+
+
+def follow_up_of(question: str, turns: Sequence[Turn]) -> Turn | None:
+    """The earlier turn ``question`` follows up ("and last year?", "what about Saturday?"), or None.
+
+    A follow-up leans on the previous question for what it asks about; the router takes that question's
+    agent and entities and replaces those the follow-up names (the period, the day, the product).
+    """
+    if not turns or not _FOLLOW_UP.search(question):
+        return None
+    return next((t for t in reversed(turns) if not t.refused), None)
 
 
 def events(ctx: CoachContext, *, conn: Any = None) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from llama_index.core.tools import FunctionTool
 
+from coach import memory
 from coach.core import Answer, Citation, CoachContext, ToolResult
 from coach.llm import answer_with_llm, forget_api_key, llm_config, save_api_key
 from ingestion.demo.profiles import demo_tenant_id
@@ -172,23 +173,31 @@ def test_an_invented_number_is_repaired(protocol: str, ctx, offline, llm_setting
 def test_an_invented_number_that_stays_gives_the_offline_answer(
     protocol: str, ctx, offline, llm_settings
 ) -> None:
+    session = memory.start_session(ctx, channel="terminal")
     script = [
         Reply(calls=[Call("revenue_last_month")]),
         Reply("You took $98,765."),
         Reply("Make that $97,000."),
     ]
-    with fake_llm(protocol, script) as server:
-        answer = answer_with_llm(
-            "How were sales last month?",
-            ctx,
-            make_tools(ctx),
-            offline,
-            [],
-            settings=llm_settings(protocol, server.url),
-        )
-    assert not answer.used_llm
-    assert answer.text == offline.text and answer.results == offline.results
-    assert any("still stated unsupported numbers: '$97,000'" in note for note in answer.notes)
+    try:
+        with fake_llm(protocol, script) as server:
+            answer = answer_with_llm(
+                "How were sales last month?",
+                session,
+                make_tools(session),
+                offline,
+                [],
+                settings=llm_settings(protocol, server.url),
+            )
+        assert not answer.used_llm
+        assert answer.text == offline.text and answer.results == offline.results
+        assert any("still stated unsupported numbers: '$97,000'" in note for note in answer.notes)
+        (event,) = memory.events(session)  # the event is a row of the session's messages
+        assert event["event"] == "unsupported_number"
+        assert any("'$98,765'" in note for note in event["notes"])
+    finally:
+        with warehouse.connect("keel_app", tenant_id=ctx.tenant_id) as conn:
+            conn.execute("delete from coach.sessions where session_id = %s", (session.session_id,))
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

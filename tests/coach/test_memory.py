@@ -47,6 +47,10 @@ def test_turns_are_kept_in_order_for_follow_ups(own: CoachContext) -> None:
             (own.session_id,),
         ).fetchone()
     assert citations is not None and citations[0][0]["asset_key"] == "metrics/business_metrics_daily"
+    follows = memory.follow_up_of("and last year?", turns)
+    assert follows is not None and follows.question == "and last year?"  # the latest turn
+    assert memory.follow_up_of("What about Saturday?", turns[:1]) == turns[0]
+    assert memory.follow_up_of("How many baristas do I need on Saturday?", turns) is None
     again = memory.continue_session(CoachContext(tenant_id=own.tenant_id, session_id=own.session_id))
     assert again.session_id == own.session_id
 
