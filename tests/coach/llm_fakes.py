@@ -61,9 +61,14 @@ class Exchange:
         return [t["name"] for t in tools]
 
     def last_data(self) -> dict[str, Any]:
-        """The JSON payload of the latest tool result (after the "DATA ..." line)."""
-        text = self.tool_results[-1]
-        return json.loads(text.split("\n", 1)[1])
+        """The JSON payload of the latest quoted data (a tool result, or data quoted in a user message)."""
+        texts = [*self.tool_results, *(_text(m.get("content")) for m in self.body.get("messages", []))]
+        for text in reversed(texts):
+            lines = text.splitlines()
+            for index, line in enumerate(lines[:-1]):
+                if line.startswith("DATA from"):
+                    return dict(json.loads(lines[index + 1]))
+        raise AssertionError("no quoted data in the request")
 
 
 def _text(content: Any) -> str:
@@ -137,7 +142,11 @@ class FakeLLM:
             self.errors.append("the script ran out")
             return 500, {"error": {"type": "server_error", "message": "script ran out"}}
         step = self.script.pop(0)
-        reply = step(exchange) if callable(step) else step
+        try:
+            reply = step(exchange) if callable(step) else step
+        except Exception as exc:  # a scripted check failed: say so instead of dropping the connection
+            self.errors.append(f"step {len(self.exchanges)} failed: {exc!r}")
+            return 500, {"error": {"type": "server_error", "message": repr(exc)}}
         return 200, self._openai(reply, body) if self.protocol == "openai" else self._anthropic(reply, body)
 
     def _openai(self, reply: Reply, body: dict[str, Any]) -> dict[str, Any]:

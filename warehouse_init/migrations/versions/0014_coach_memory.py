@@ -40,7 +40,8 @@ def upgrade() -> None:
             channel text not null default 'console' check (channel in ('console', 'terminal', 'api')),
             title text check (title is null or length(title) <= 200),
             started_at timestamptz not null default now(),
-            last_active_at timestamptz not null default now()
+            last_active_at timestamptz not null default now(),
+            unique (tenant_id, session_id)
         );
         create index if not exists sessions_tenant_user_idx
             on coach.sessions (tenant_id, user_id, last_active_at desc);
@@ -51,7 +52,7 @@ def upgrade() -> None:
         create table if not exists coach.messages (
             message_id bigint generated always as identity primary key,
             tenant_id uuid not null references app.tenants (tenant_id) on delete cascade,
-            session_id uuid not null references coach.sessions (session_id) on delete cascade,
+            session_id uuid not null,
             kind text not null default 'turn' check (kind in ('turn', 'event')),
             asked_at timestamptz not null default now(),
             question text not null check (length(question) <= 4000),
@@ -62,7 +63,11 @@ def upgrade() -> None:
             flags jsonb not null default '{{}}'::jsonb,
             used_llm boolean not null default false,
             refused boolean not null default false,
-            embedding vector({EMBEDDING_DIMENSIONS})
+            embedding vector({EMBEDDING_DIMENSIONS}),
+            -- With the tenant in the key: a foreign-key check ignores row-level security, so a plain
+            -- session_id reference would let one tenant attach rows to another tenant's session.
+            foreign key (tenant_id, session_id) references coach.sessions (tenant_id, session_id)
+                on delete cascade
         );
         create index if not exists messages_session_idx on coach.messages (session_id, message_id);
         create index if not exists messages_embedding_hnsw
