@@ -239,17 +239,29 @@ def _declared_arguments(tool: BaseTool) -> set[str]:
 
 
 def _carries_tenant(value: Any, ctx: CoachContext) -> str | None:
-    """A tenant id or another business's name anywhere in a tool argument (None: clean)."""
+    """A tenant's id or another business's name anywhere in a tool argument (None: clean).
+
+    Other ids (a goal's, a plan's) pass: the tool reads them through the tenant's own login, where
+    row-level security hides every other tenant's rows.
+    """
     if isinstance(value, Mapping):
         return next((found for v in value.values() if (found := _carries_tenant(v, ctx))), None)
     if isinstance(value, list | tuple):
         return next((found for v in value if (found := _carries_tenant(v, ctx))), None)
     text = str(value)
-    if match := _UUID.search(text):
-        return f"an id ({match.group(0)})"
+    for match in _UUID.finditer(text):
+        if match.group(0).replace("-", "").lower() in _tenant_ids(ctx):
+            return f"a tenant id ({match.group(0)})"
     if name := named_other_tenant(text, ctx):
         return f"another business ({name})"
     return None
+
+
+def _tenant_ids(ctx: CoachContext) -> set[str]:
+    """The ids a model might pass as a tenant: the signed-in one and the public (demo) businesses'."""
+    from ingestion.demo.profiles import TENANTS
+
+    return {ctx.tenant_id.hex, *(profile.tenant_id.hex for profile in TENANTS)}
 
 
 def guard_tool(tool: BaseTool, ctx: CoachContext, turn: _Turn) -> FunctionTool:

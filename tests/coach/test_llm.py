@@ -244,7 +244,7 @@ def test_an_id_smuggled_into_a_declared_argument_is_refused(
             "What changed?", ctx, make_tools(ctx), offline, [], settings=llm_settings(protocol, server.url)
         )
     assert server.exchanges[-1].tool_results[-1].startswith("REFUSED")
-    assert any("an argument naming an id" in n for n in answer.notes)
+    assert any("an argument naming a tenant id" in n for n in answer.notes)
 
 
 @pytest.fixture
