@@ -20,6 +20,7 @@ from rich.table import Table
 from cli import onboard
 from cli.alerts import alerts_app
 from cli.ask import ask_command
+from cli.coach_config import coach_app
 from cli.forecast import forecast_command
 from cli.ingest_file import ingest_file_command
 from keel import warehouse
@@ -49,6 +50,7 @@ app.command("forecast")(forecast_command)
 onboard.ingest_app.command("file")(ingest_file_command)
 app.add_typer(alerts_app, name="alerts")
 app.command("ask")(ask_command)
+app.add_typer(coach_app, name="coach")
 
 console = Console()
 err_console = Console(stderr=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -180,6 +181,40 @@ class KeelSettings(BaseSettings):
         ge=0,
         description="Wait before the first retry of a failed alert delivery; it doubles after every failure.",
     )
+    coach_llm_provider: Literal["none", "openai", "openai_like", "ollama", "vllm", "anthropic"] = Field(
+        default="none",
+        description=(
+            "Language model that phrases the coach's answers (it chooses the coach's tools; every number it "
+            "states is checked against their results). none: the coach answers offline from templates. "
+            "openai_like, ollama and vllm speak the OpenAI chat-completions API at coach_llm_base_url."
+        ),
+    )
+    coach_llm_model: str | None = Field(
+        default=None,
+        description="The model's name at the provider (e.g. gpt-4o-mini, llama3.1, claude-sonnet-4-6).",
+    )
+    coach_llm_base_url: str | None = Field(
+        default=None,
+        description=(
+            "Root of the provider's API (…/v1 for OpenAI-compatible servers). Unset: the provider's own "
+            "(OpenAI, Anthropic) or the local default (Ollama http://localhost:11434/v1, vLLM "
+            "http://localhost:8000/v1)."
+        ),
+    )
+    coach_llm_api_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "API key of the coach's language model. Prefer `keel coach configure`, which keeps it encrypted "
+            "under KEEL_HOME (coach_llm.key); this variable wins when both are set."
+        ),
+    )
+    coach_llm_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="How long the coach waits for one reply of the language model."
+    )
+    coach_rate_limit: str = Field(
+        default="30/minute",
+        description="Questions one user may ask the coach (limits notation: '30/minute', '500/day').",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -207,6 +242,11 @@ class KeelSettings(BaseSettings):
     def role_key_file(self) -> Path:
         """Secret of the embedded server's role passwords (generated once, mode 0600)."""
         return self.home_dir / "role.key"
+
+    @property
+    def coach_llm_key_file(self) -> Path:
+        """The coach's LLM API key, encrypted with the secret key (written by `keel coach configure`)."""
+        return self.home_dir / "coach_llm.key"
 
     @property
     def dlt_pipelines_dir(self) -> Path:
