@@ -46,14 +46,27 @@ def _tenant(tenant: str) -> uuid.UUID:
 def ask_command(
     question: Annotated[str, typer.Argument(help='The question, e.g. "How am I doing?"')],
     tenant: Annotated[str, typer.Option("--tenant", help="Business slug or id.")],
+    new_conversation: Annotated[
+        bool,
+        typer.Option("--new", help="Start a new conversation (no follow-up on earlier ones)."),
+    ] = False,
 ) -> None:
-    """Ask the coach a question about one business; prints the answer and where its numbers come from."""
-    from coach import ask
+    """Ask the coach a question about one business; prints the answer and where its numbers come from.
+
+    The terminal's conversation is kept in the coach's memory, so a follow-up ("and last year?") leans on
+    the previous question.
+    """
+    from coach import ask, memory
     from coach.core import CoachContext
 
     tenant_id = _tenant(tenant)
     profile = tenant_profile(tenant_id)
-    answer = ask(question, CoachContext(tenant_id=tenant_id, currency=profile.currency))
+    ctx = CoachContext(tenant_id=tenant_id, currency=profile.currency)
+    if new_conversation:
+        ctx = memory.start_session(ctx, channel="terminal")
+    else:
+        ctx = memory.continue_session(ctx, channel="terminal")
+    answer = ask(question, ctx)
     console = Console()
     console.print(answer.text, highlight=False, soft_wrap=True)
     seen: set[tuple[str, str | None]] = set()

@@ -187,26 +187,67 @@ def compose_refusal(question: str) -> str:
 
 
 def phrase_with_llm(question: str, ctx: CoachContext, offline: Answer, history: History, llm: Any) -> Answer:
-    """THE LLM HOOK: the LLM path (``coach.llm.answer_with_llm``) rephrases or replaces the offline answer.
-
-    It gets the question, the tenant's tools (as LlamaIndex ``FunctionTool``s) and the offline answer, and
-    must return an :class:`Answer` whose numbers it has verified; this module never calls a model itself.
+    """The LLM path (:func:`coach.llm.answer_with_llm`): the model chooses the tenant's tools and phrases
+    the reply; every number it states is verified, and the offline answer stands in for a reply that
+    fails a check. ``llm`` None: the model configured in Keel's settings, or the offline answer if none.
     """
     from coach.tools import function_tools
 
     llm_module = importlib.import_module("coach.llm")
-    answer: Answer = llm_module.answer_with_llm(question, ctx, function_tools(ctx), offline, history)
+    answer: Answer = llm_module.answer_with_llm(question, ctx, function_tools(ctx), offline, history, llm=llm)
     return answer
 
 
-def ask(question: str, ctx: CoachContext, history: History = (), llm: Any = None) -> Answer:
-    """The coach's answer to one question of the signed-in tenant (offline unless ``llm`` is given)."""
-    with tenant_session(ctx.tenant_id):
-        workflow = CoachWorkflow(ctx, history, llm, timeout=60, verbose=False)
-        offline: Answer = asyncio.run(_run(workflow, question))
-    if llm is not None and not offline.refused:
-        return phrase_with_llm(question, ctx, offline, history, llm)
-    return offline
+def ask(
+    question: str, ctx: CoachContext, history: History = (), llm: Any = None, *, use_llm: bool | None = None
+) -> Answer:
+    """The coach's answer to one question of the signed-in tenant.
+
+    In order: the safety screen (a signed-in user's rate limit, prompt injection, SQL, other businesses,
+    customers' personal data), the offline workflow (route, tools, templates), then the LLM path when a
+    model is given or configured (``use_llm`` False: never; None: when ``llm`` is given or a model is
+    configured). With a session in ``ctx`` the turn is kept in the conversation memory, and an empty
+    ``history`` is read from it, so follow-ups resolve across requests.
+    """
+    from coach import memory, safety
+
+    if ctx.session_id is not None and not history:
+        history = [(turn.question, _remembered(turn)) for turn in memory.recent_turns(ctx)]
+    if ctx.user_id is not None and not safety.within_rate_limit(ctx):
+        screened: safety.Refusal | None = safety.refusal("rate_limited")
+    else:
+        screened = safety.screen_text(question, ctx)
+    if screened is not None:
+        answer = screened.to_answer()
+    else:
+        with tenant_session(ctx.tenant_id):
+            workflow = CoachWorkflow(ctx, history, llm, timeout=60, verbose=False)
+            answer = asyncio.run(_run(workflow, question))
+        wanted = use_llm if use_llm is not None else (llm is not None or _llm_configured())
+        if wanted and not answer.refused:
+            answer = phrase_with_llm(question, ctx, answer, history, llm)
+    if ctx.session_id is not None:
+        memory.append_turn(ctx, question, answer)
+    return answer
+
+
+def _llm_configured() -> bool:
+    llm_module = importlib.import_module("coach.llm")
+    return llm_module.llm_config() is not None
+
+
+def _remembered(turn: Any) -> Answer:
+    """A stored turn as the router reads history: the agents and facts it answered with."""
+    from coach.core import ToolResult
+
+    facts = turn.facts if isinstance(turn.facts, dict) else {}  # {tool: its facts}, as memory stores them
+    return Answer(
+        turn.answer_text,
+        list(turn.agents or []),
+        results=[ToolResult(str(tool), dict(values or {}), []) for tool, values in facts.items()],
+        refused=turn.refused,
+        used_llm=turn.used_llm,
+    )
 
 
 async def _run(workflow: CoachWorkflow, question: str) -> Answer:

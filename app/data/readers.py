@@ -470,10 +470,12 @@ def coach_answer(
     user_id: uuid.UUID | None = None,
     session_id: uuid.UUID | None = None,
 ) -> Answer:
-    """The coach's offline answer for the tenant (its tools read as the tenant's ``keel_app`` login)."""
-    from coach import ask
+    """The coach's answer for the tenant (its tools read as the tenant's ``keel_app`` login), kept in the
+    signed-in user's latest conversation (``session_id``: the console sign-in, not a coach session)."""
+    from coach import ask, memory
     from coach.core import CoachContext
 
     profile = tenant_profile(tenant_id)
-    ctx = CoachContext(tenant_id=tenant_id, user_id=user_id, session_id=session_id, currency=profile.currency)
+    ctx = CoachContext(tenant_id=tenant_id, user_id=user_id, currency=profile.currency)
+    ctx = memory.continue_session(ctx, channel="console")
     return ask(question, ctx, history=history)
