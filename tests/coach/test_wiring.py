@@ -33,7 +33,8 @@ def test_goal_planner_states_each_goal_and_its_chance(demo_warehouse: KeelSettin
     with warehouse.connect("admin", settings=demo_warehouse) as conn:
         goals = conn.execute(
             "select g.title, e.probability from app.goals g "
-            "join ml.goal_evaluations e using (tenant_id, goal_id) where g.tenant_id = %s order by g.deadline, g.title",
+            "join ml.goal_evaluations e using (tenant_id, goal_id) "
+            "where g.tenant_id = %s order by g.deadline, g.title",
             (tenant_id,),
         ).fetchall()
     assert len(goals) == 3  # the demo sets three goals per business
