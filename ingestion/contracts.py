@@ -6,7 +6,9 @@ must not stop the load, nor take good records down with it: :func:`problems` nam
 loader sets the record aside in ``raw_<source>.rejected_records`` with those words, and loads the rest.
 
 Checks go by field name anywhere in the record (nested objects and lists included), because each
-source's API names its money, quantity and currency fields consistently.
+source's API names its money, quantity and currency fields consistently. Each source declares its
+:class:`~ingestion.sources.spec.SourceContract` as ``CONTRACT`` in ``ingestion/sources/<source>/settings.py``,
+beside its resources; this module applies them.
 """
 
 from __future__ import annotations
@@ -15,165 +17,37 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
+from importlib import import_module
 from typing import Any, Final
 
 import orjson
 
+from ingestion.sources.spec import SourceContract
 
-@dataclass(frozen=True)
-class SourceContract:
-    numeric: frozenset[str]
-    non_negative: frozenset[str]
-    currency: frozenset[str]
-    currency_parents: frozenset[str] = frozenset()  # objects whose "value" is a currency code
-    integers_only: bool = False  # Stripe: amounts are integers in the currency's minor unit
-    missing_markers: frozenset[str] = frozenset()  # strings that mean "no value" in a numeric field
-    #: resources whose money fields carry a sign (money leaving is negative): non_negative is not checked
-    signed_resources: frozenset[str] = frozenset()
+#: FRED observations: "value" is a decimal string, or "." where the series has no value that day.
+FRED_CONTRACT = SourceContract(
+    numeric=frozenset({"value"}),
+    non_negative=frozenset(),
+    currency=frozenset(),
+    missing_markers=frozenset({"."}),
+)
 
 
-CONTRACTS: dict[str, SourceContract] = {
-    "shopify": SourceContract(
-        numeric=frozenset(
-            {
-                "price",
-                "total_price",
-                "subtotal_price",
-                "total_discounts",
-                "total_tax",
-                "total_line_items_price",
-                "current_total_price",
-                "current_subtotal_price",
-                "current_total_discounts",
-                "current_total_tax",
-                "total_outstanding",
-                "total_tip_received",
-                "cost",
-                "amount",
-                "total_discount",
-                "available",
-                "quantity",
-                "usage_count",
-                "value",
-                "total_spent",
-                "orders_count",
-                "subtotal",
-                "total_cart_discount_amount",
-            }
-        ),
-        non_negative=frozenset(
-            {
-                "price",
-                "quantity",
-                "cost",
-                "total_price",
-                "subtotal_price",
-                "orders_count",
-                "usage_count",
-                "fulfillable_quantity",
-                "total_spent",
-            }
-        ),
-        currency=frozenset({"currency", "currency_code", "presentment_currency"}),
-    ),
-    "stripe": SourceContract(
-        numeric=frozenset(
-            {
-                "amount",
-                "amount_captured",
-                "amount_refunded",
-                "amount_due",
-                "amount_paid",
-                "amount_remaining",
-                "unit_amount",
-                "quantity",
-                "created",
-                "updated",
-                "subtotal",
-                "total",
-                "balance",
-                "current_period_start",
-                "current_period_end",
-                "fee",
-                "net",
-                "available_on",
-            }
-        ),
-        non_negative=frozenset(
-            {
-                "amount",
-                "amount_captured",
-                "amount_refunded",
-                "amount_due",
-                "amount_paid",
-                "amount_remaining",
-                "unit_amount",
-                "quantity",
-                "created",
-                "updated",
-                "fee",
-            }
-        ),
-        currency=frozenset({"currency"}),
-        integers_only=True,
-        signed_resources=frozenset({"balance_transactions"}),
-    ),
-    "quickbooks": SourceContract(
-        numeric=frozenset({"TotalAmt", "Balance", "Amount", "UnitPrice", "Qty", "UnappliedAmt", "TotalTax"}),
-        non_negative=frozenset({"TotalAmt", "Qty", "UnitPrice"}),
-        currency=frozenset(),
-        currency_parents=frozenset({"CurrencyRef"}),
-    ),
-    "shifts": SourceContract(
-        numeric=frozenset(
-            {
-                "wage_rate",
-                "paid_hours",
-                "unpaid_hours",
-                "hours",
-                "duration",
-                "regular_hours",
-                "overtime_hours",
-                "wages",
-                "cost",
-            }
-        ),
-        non_negative=frozenset(
-            {
-                "wage_rate",
-                "paid_hours",
-                "unpaid_hours",
-                "hours",
-                "duration",
-                "regular_hours",
-                "overtime_hours",
-                "wages",
-                "cost",
-            }
-        ),
-        currency=frozenset({"currency"}),
-    ),
-    "ads": SourceContract(
-        numeric=frozenset(
-            {"spend", "impressions", "clicks", "conversions", "conversion_value", "daily_budget"}
-        ),
-        non_negative=frozenset(
-            {"spend", "impressions", "clicks", "conversions", "conversion_value", "daily_budget"}
-        ),
-        currency=frozenset({"currency", "account_currency"}),
-    ),
-    # FRED observations: "value" is a decimal string, or "." where the series has no value that day.
-    "fred": SourceContract(
-        numeric=frozenset({"value"}),
-        non_negative=frozenset(),
-        currency=frozenset(),
-        missing_markers=frozenset({"."}),
-    ),
-}
+@cache
+def contract_for(source: str) -> SourceContract | None:
+    """What the records of ``source`` must satisfy: ``CONTRACT`` in ``ingestion/sources/<source>/settings.py``
+    (FRED's is here); None for a source without one."""
+    if source == "fred":
+        return FRED_CONTRACT
+    try:
+        module = import_module(f"ingestion.sources.{source}.settings")
+    except ModuleNotFoundError:
+        return None
+    contract = getattr(module, "CONTRACT", None)
+    return contract if isinstance(contract, SourceContract) else None
 
 
 @cache
@@ -260,7 +134,8 @@ def _patterns(source: str) -> tuple[re.Pattern[str], re.Pattern[str] | None, re.
     Scanning the JSON text (made by C code) is several times faster than walking nested dicts in Python,
     and the loader needs that text anyway for the nested columns.
     """
-    contract = CONTRACTS[source]
+    contract = contract_for(source)
+    assert contract is not None
     numeric = re.compile(rf'"({"|".join(map(re.escape, sorted(contract.numeric)))})": ?({_SCALAR})')
     currency = (
         re.compile(rf'"({"|".join(map(re.escape, sorted(contract.currency)))})": ?({_SCALAR})')
@@ -315,7 +190,7 @@ def problems(
     for key, value in record.items():  # orjson writes NaN and infinities as null: name them here
         if isinstance(value, float) and not math.isfinite(value):
             found.append(f"{key!r} should be a number, got {value!r}")
-    contract = CONTRACTS.get(source)
+    contract = contract_for(source)
     if contract is None:
         return found
     numeric, currency, parents = _patterns(source)

@@ -31,7 +31,7 @@ import dlt
 import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
 
-from ingestion.contracts import CONTRACTS, get_path, json_text, parse_cursor, problems
+from ingestion.contracts import contract_for, get_path, json_text, parse_cursor, problems
 from ingestion.sources.connector import Connector, ConnectorAuthError, Since
 from keel import warehouse
 from keel.home import private_dir
@@ -178,7 +178,7 @@ def to_arrow(
     a column never flips between integer and float from one load to the next. The UTC instant of
     the cursor goes to ``_keel_cursor_at``, which dlt's incremental compares.
     """
-    contract = CONTRACTS.get(spec.source)
+    contract = contract_for(spec.source)
     decimal_fields = set() if contract is None or contract.integers_only else set(contract.numeric)
     rows = []
     for record in records:

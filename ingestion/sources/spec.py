@@ -52,3 +52,18 @@ def tenant_resource(
     return ResourceSpec(
         source, name, ("tenant_id", *primary_key), cursor, cursor_type, disposition, why, nested, description
     )
+
+
+@dataclass(frozen=True)
+class SourceContract:
+    """What every record of a source must satisfy, checked by field name anywhere in the record
+    (ingestion.contracts.problems): numbers, signs, currency codes."""
+
+    numeric: frozenset[str]
+    non_negative: frozenset[str]
+    currency: frozenset[str]
+    currency_parents: frozenset[str] = frozenset()  # objects whose "value" is a currency code
+    integers_only: bool = False  # Stripe: amounts are integers in the currency's minor unit
+    missing_markers: frozenset[str] = frozenset()  # strings that mean "no value" in a numeric field
+    #: resources whose money fields carry a sign (money leaving is negative): non_negative is not checked
+    signed_resources: frozenset[str] = frozenset()

@@ -10,6 +10,7 @@ from functools import partial
 from ingestion.sources.spec import (
     MERGE_MUTABLE,
     ResourceSpec,
+    SourceContract,
     tenant_resource,
 )
 
@@ -36,4 +37,13 @@ RESOURCES: tuple[ResourceSpec, ...] = (
         (),
         "Daily campaign delivery: spend, impressions, clicks, platform-attributed conversions.",
     ),
+)
+
+#: What every record must satisfy before it loads (checked by field name; ingestion.contracts).
+CONTRACT = SourceContract(
+    numeric=frozenset({"spend", "impressions", "clicks", "conversions", "conversion_value", "daily_budget"}),
+    non_negative=frozenset(
+        {"spend", "impressions", "clicks", "conversions", "conversion_value", "daily_budget"}
+    ),
+    currency=frozenset({"currency", "account_currency"}),
 )

@@ -11,6 +11,7 @@ from ingestion.sources.spec import (
     MERGE_IMMUTABLE,
     MERGE_MUTABLE,
     ResourceSpec,
+    SourceContract,
     tenant_resource,
 )
 
@@ -87,4 +88,12 @@ RESOURCES: tuple[ResourceSpec, ...] = (
         ("Line",),
         "Expenses paid at once: card purchases, subscriptions, payroll, ad platform charges.",
     ),
+)
+
+#: What every record must satisfy before it loads (checked by field name; ingestion.contracts).
+CONTRACT = SourceContract(
+    numeric=frozenset({"TotalAmt", "Balance", "Amount", "UnitPrice", "Qty", "UnappliedAmt", "TotalTax"}),
+    non_negative=frozenset({"TotalAmt", "Qty", "UnitPrice"}),
+    currency=frozenset(),
+    currency_parents=frozenset({"CurrencyRef"}),
 )

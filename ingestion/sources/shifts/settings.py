@@ -10,6 +10,7 @@ from functools import partial
 from ingestion.sources.spec import (
     MERGE_MUTABLE,
     ResourceSpec,
+    SourceContract,
     tenant_resource,
 )
 
@@ -36,4 +37,35 @@ RESOURCES: tuple[ResourceSpec, ...] = (
         ("timebreaks",),
         "Worked shifts: clock in/out, breaks, paid hours, wage rate and cost.",
     ),
+)
+
+#: What every record must satisfy before it loads (checked by field name; ingestion.contracts).
+CONTRACT = SourceContract(
+    numeric=frozenset(
+        {
+            "wage_rate",
+            "paid_hours",
+            "unpaid_hours",
+            "hours",
+            "duration",
+            "regular_hours",
+            "overtime_hours",
+            "wages",
+            "cost",
+        }
+    ),
+    non_negative=frozenset(
+        {
+            "wage_rate",
+            "paid_hours",
+            "unpaid_hours",
+            "hours",
+            "duration",
+            "regular_hours",
+            "overtime_hours",
+            "wages",
+            "cost",
+        }
+    ),
+    currency=frozenset({"currency"}),
 )

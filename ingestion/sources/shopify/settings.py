@@ -15,6 +15,7 @@ from ingestion.sources.spec import (
     MERGE_IMMUTABLE,
     MERGE_MUTABLE,
     ResourceSpec,
+    SourceContract,
     tenant_resource,
 )
 
@@ -143,3 +144,48 @@ INCREMENTAL: Final = frozenset({"products", "inventory_levels", "customers", "or
 LISTING_PARAMS: Final[dict[str, dict[str, str]]] = {
     "orders": {"status": "any", "order": "updated_at asc"},
 }
+
+#: What every record must satisfy before it loads (checked by field name; ingestion.contracts).
+CONTRACT = SourceContract(
+    numeric=frozenset(
+        {
+            "price",
+            "total_price",
+            "subtotal_price",
+            "total_discounts",
+            "total_tax",
+            "total_line_items_price",
+            "current_total_price",
+            "current_subtotal_price",
+            "current_total_discounts",
+            "current_total_tax",
+            "total_outstanding",
+            "total_tip_received",
+            "cost",
+            "amount",
+            "total_discount",
+            "available",
+            "quantity",
+            "usage_count",
+            "value",
+            "total_spent",
+            "orders_count",
+            "subtotal",
+            "total_cart_discount_amount",
+        }
+    ),
+    non_negative=frozenset(
+        {
+            "price",
+            "quantity",
+            "cost",
+            "total_price",
+            "subtotal_price",
+            "orders_count",
+            "usage_count",
+            "fulfillable_quantity",
+            "total_spent",
+        }
+    ),
+    currency=frozenset({"currency", "currency_code", "presentment_currency"}),
+)

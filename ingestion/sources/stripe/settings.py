@@ -12,6 +12,7 @@ from ingestion.sources.spec import (
     MERGE_IMMUTABLE,
     MERGE_MUTABLE,
     ResourceSpec,
+    SourceContract,
     tenant_resource,
 )
 
@@ -139,3 +140,47 @@ CHANGE_EVENTS: dict[str, tuple[str, ...]] = {
 #: Balance transactions change without an event (pending -> available): each run lists again those
 #: created this many days before the last load (Stripe's longest standard payout delay is 14 days).
 BALANCE_SETTLEMENT_DAYS = 14
+
+#: What every record must satisfy before it loads (checked by field name; ingestion.contracts).
+CONTRACT = SourceContract(
+    numeric=frozenset(
+        {
+            "amount",
+            "amount_captured",
+            "amount_refunded",
+            "amount_due",
+            "amount_paid",
+            "amount_remaining",
+            "unit_amount",
+            "quantity",
+            "created",
+            "updated",
+            "subtotal",
+            "total",
+            "balance",
+            "current_period_start",
+            "current_period_end",
+            "fee",
+            "net",
+            "available_on",
+        }
+    ),
+    non_negative=frozenset(
+        {
+            "amount",
+            "amount_captured",
+            "amount_refunded",
+            "amount_due",
+            "amount_paid",
+            "amount_remaining",
+            "unit_amount",
+            "quantity",
+            "created",
+            "updated",
+            "fee",
+        }
+    ),
+    currency=frozenset({"currency"}),
+    integers_only=True,
+    signed_resources=frozenset({"balance_transactions"}),
+)
