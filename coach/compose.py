@@ -323,17 +323,34 @@ def goals(results: list[ToolResult], ctx: CoachContext) -> str:
         return text
     parts = []
     for goal in f["goals"][:3]:
-        spec = BY_NAME.get(goal["metric"])
-        kind = spec.kind if spec else "count"
-        sentence = (
-            f"{goal['title']}: target {amount(goal['target'], kind, ctx)} by {fmt.day(goal['deadline'])}"
-        )
+        kind = _goal_kind(goal["metric"])
+        target = f"target {amount(goal['target'], kind, ctx)} by {fmt.day(goal['deadline'])}"
+        status = goal.get("status")
+        if status in ("achieved", "missed"):
+            reached = f" ({amount(goal['progress'], kind, ctx)})" if goal.get("progress") is not None else ""
+            parts.append(f"{goal['title']}: {target}; the deadline has passed and it was {status}{reached}.")
+            continue
+        if status == "abandoned":
+            parts.append(f"{goal['title']}: {target}; you set it aside.")
+            continue
+        sentence = f"{goal['title']}: {target}"
         if goal["probability"] is not None:
             sentence += f", a {fmt.percent(goal['probability'])} chance"
         if goal["expected"] is not None:
             sentence += f" (Keel expects about {amount(goal['expected'], kind, ctx)})"
         parts.append(sentence + ".")
     return " ".join(parts) + f" {_source(results[0])}"
+
+
+def _goal_kind(metric: str) -> str:
+    """How a goal's figure reads: the goal catalogue's unit (a share of revenue is a percentage)."""
+    from models_ml.goals.catalog import CATALOG
+
+    spec = CATALOG.get(metric)
+    if spec is not None:
+        return {"money": "money", "ratio": "share"}.get(spec.unit, "count")
+    known = BY_NAME.get(metric)
+    return known.kind if known else "count"
 
 
 COMPOSERS: dict[str, Composer] = {

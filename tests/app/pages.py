@@ -7,11 +7,18 @@ import uuid
 from streamlit.testing.v1 import AppTest
 
 from app.session import USER_KEY
+from keel import warehouse
 from keel.tenancy import SignedInUser
 
 
 def signed_in_page(page: str, tenant_id: uuid.UUID, *, timeout: float = 60) -> AppTest:
     """Run ``app.<page>.render()`` with a user of ``tenant_id`` signed in, and return the finished run."""
     at = AppTest.from_string(f"from app import {page}\n\n{page}.render()\n", default_timeout=timeout)
-    at.session_state[USER_KEY] = SignedInUser(uuid.uuid4(), tenant_id, "owner@example.com")
+    with warehouse.connect("admin") as conn:  # the business's own owner when it has one (the demo's do)
+        row = conn.execute(
+            "select user_id, email from app.users where tenant_id = %s order by created_at limit 1",
+            (tenant_id,),
+        ).fetchone()
+    user_id, email = row if row is not None else (uuid.uuid4(), "owner@example.com")
+    at.session_state[USER_KEY] = SignedInUser(user_id, tenant_id, email)
     return at.run()

@@ -134,6 +134,24 @@ def expected_facts(
     kind, *args = question.facts
     numbers: set[float] = set()
     ratios: set[float] = set()
+    if kind in ("goals", "goals_target"):  # the owner's goals as the goal planner states them
+        from models_ml.goals.catalog import CATALOG
+
+        for title, metric, target, expected, progress, probability in _q(
+            conn,
+            "select g.title, g.metric, g.target, e.expected_value, e.progress_value, e.probability "
+            "from app.goals g left join ml.goal_evaluations e using (tenant_id, goal_id) "
+            "where g.tenant_id = %s",
+            (tenant_id,),
+        ):
+            numbers |= _numbers_in(title)
+            values = {float(x) for x in (target, expected, progress) if x is not None}
+            if metric in CATALOG and CATALOG[metric].unit == "ratio":
+                ratios |= values
+            else:
+                numbers |= values
+            if probability is not None:
+                ratios.add(float(probability))
     if kind == "metric":
         metric, start, end = args
         value = _metric_value(conn, tenant_id, metric, start, end)

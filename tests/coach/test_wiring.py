@@ -27,12 +27,13 @@ def _tenant(settings: KeelSettings) -> tuple[uuid.UUID, str]:
 
 def test_goal_planner_states_each_goal_and_its_chance(demo_warehouse: KeelSettings) -> None:
     from coach import ask
+    from coach import formatting as fmt
     from coach.core import CoachContext
 
     tenant_id, currency = _tenant(demo_warehouse)
     with warehouse.connect("admin", settings=demo_warehouse) as conn:
         goals = conn.execute(
-            "select g.title, e.probability from app.goals g "
+            "select g.title, e.status, e.probability from app.goals g "
             "join ml.goal_evaluations e using (tenant_id, goal_id) "
             "where g.tenant_id = %s order by g.deadline, g.title",
             (tenant_id,),
@@ -40,9 +41,12 @@ def test_goal_planner_states_each_goal_and_its_chance(demo_warehouse: KeelSettin
     assert len(goals) == 3  # the demo sets three goals per business
     answer = ask("Am I on track for my goals?", CoachContext(tenant_id=tenant_id, currency=currency))
     assert answer.agents == ["goal_planner"] and not answer.refused
-    for title, probability in goals:
+    for title, status, probability in goals:
         assert title in answer.text
-        assert f"{probability:.0%}" in answer.text
+        if status in ("achieved", "missed"):
+            assert f"it was {status}" in answer.text
+        else:
+            assert f"{fmt.percent(probability)} chance" in answer.text
     assert any(c.asset_key == "ml/goal_evaluations" and c.run_id for c in answer.citations)
 
 
