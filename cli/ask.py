@@ -14,18 +14,8 @@ import typer
 from rich.console import Console
 
 from app.data.readers import resolve_tenant, tenant_profile
+from coach.compose import ASSET_WORDS
 from keel.errors import InvalidInput
-
-ASSET_WORDS = {
-    "metrics/business_metrics_daily": "daily business metrics",
-    "metrics/health_score": "monthly health score",
-    "benchmarks/tenant_benchmarks": "peer benchmarks",
-    "ml/forecasts": "stored forecasts",
-    "ml/evidence_edges": "evidence graph",
-    "ml/plans": "optimized plans",
-    "ml/goal_evaluations": "goal evaluations",
-    "app/goals": "goals",
-}
 
 
 def _tenant(tenant: str) -> uuid.UUID:

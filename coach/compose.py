@@ -36,17 +36,21 @@ def _source(result: ToolResult) -> str:
     return f"Source: Keel's {_asset_words(citation.asset_key)}{through}{page}."
 
 
+#: What each cited asset is, in the owner's words (the answers, the console's sources and ``keel ask``).
+ASSET_WORDS: dict[str, str] = {
+    "metrics/business_metrics_daily": "daily business metrics",
+    "metrics/health_score": "monthly health score",
+    "benchmarks/tenant_benchmarks": "peer benchmarks",
+    "ml/forecasts": "stored forecasts",
+    "ml/evidence_edges": "evidence graph",
+    "ml/plans": "optimized plans",
+    "ml/goal_evaluations": "goal evaluations",
+    "app/goals": "goals",
+}
+
+
 def _asset_words(asset_key: str) -> str:
-    return {
-        "metrics/business_metrics_daily": "daily business metrics",
-        "metrics/health_score": "monthly health score",
-        "benchmarks/tenant_benchmarks": "peer benchmarks",
-        "ml/forecasts": "stored forecasts",
-        "ml/evidence_edges": "evidence graph",
-        "ml/plans": "optimized plans",
-        "ml/goal_evaluations": "goal evaluations",
-        "app/goals": "goals",
-    }.get(asset_key, "reports")
+    return ASSET_WORDS.get(asset_key, "reports")
 
 
 def _was(label: str) -> str:
