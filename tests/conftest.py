@@ -10,6 +10,7 @@ import os
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "demo_warehouse" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.timeout(2400))
+
+
+@contextmanager
+def database_of_its_own(keel_home: Path, label: str) -> Iterator[KeelSettings]:
+    """A new, migrated database on the test server, the process's settings pointing at it meanwhile.
+
+    For test modules that load the demo businesses' raw data and count it, or build dbt over every
+    tenant of the database: other modules load the same demo businesses with other seeds and days, and
+    tenants of their own with deliberately incomplete data.
+    """
+    name = f"keel_{label}_{uuid.uuid4().hex[:8]}"
+    saved = os.environ.get("KEEL_DATABASE_NAME")
+    os.environ["KEEL_DATABASE_NAME"] = name
+    get_settings.cache_clear()
+    try:
+        own = get_settings()
+        prepare_warehouse(own)
+        yield own
+    finally:
+        if saved is None:
+            os.environ.pop("KEEL_DATABASE_NAME", None)
+        else:
+            os.environ["KEEL_DATABASE_NAME"] = saved
+        get_settings.cache_clear()
+        with warehouse.connect("admin", autocommit=True, settings=get_settings()) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")

@@ -5,6 +5,7 @@ changes no row counts, and the app sees only its own tenant's rows."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from ingestion.demo import DemoWorld, simulate
 from ingestion.demo_load import load_sources, register_tenants
 from keel import warehouse
 from keel.settings import KeelSettings
+from tests.conftest import database_of_its_own
 from tests.dbt_run import failures, node_results, run_dbt
 
 from .independent_metrics import BALANCE_METRICS, COUNT_METRICS, MONEY_METRICS, expected_metrics, tenant_days
@@ -259,3 +261,10 @@ def test_a_dagster_backfill_of_one_day_rebuilds_only_that_day(builds: Builds) ->
     assert sorted(after) == sorted(before)
     changed = {key for key in after if after[key] != before[key]}
     assert changed == {(str(t.tenant_id), day) for t in builds.world.tenants}
+
+
+@pytest.fixture(scope="module")
+def settings(keel_home: Path) -> Iterator[KeelSettings]:
+    """This module's own database: it loads demo businesses and counts or builds over all of them."""
+    with database_of_its_own(keel_home, "business_metrics") as own:
+        yield own

@@ -9,8 +9,10 @@ and to the cent, and the forecasting asset forecasts the connector tenant's reve
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -25,6 +27,7 @@ from keel import tenancy, warehouse
 from keel.settings import KeelSettings
 from orchestration.defs.ml.forecasts import ml_forecasting
 from orchestration.defs.warehouse.resources import WarehouseResource
+from tests.conftest import database_of_its_own
 from tests.dbt_run import failures, run_dbt
 from tests.ingestion.shopify_fake import FakeShopify
 
@@ -135,3 +138,10 @@ def test_forecast_asset_forecasts_the_connector_tenant(built: Built) -> None:
     by_metric = {metric: (days, low) for metric, days, low in chosen}
     assert by_metric["revenue_net"][0] == HORIZON and by_metric["orders"][0] == HORIZON
     assert by_metric["revenue_net"][1] is not None
+
+
+@pytest.fixture(scope="module")
+def settings(keel_home: Path) -> Iterator[KeelSettings]:
+    """This module's own database: it loads demo businesses and counts or builds over all of them."""
+    with database_of_its_own(keel_home, "connector_tenant") as own:
+        yield own

@@ -14,6 +14,7 @@ import io
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,13 +22,14 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from ingestion import loader
 from ingestion.demo import DemoWorld, simulate
-from ingestion.demo_load import load_sources, register_tenants
 from ingestion.sources.files import propose_mapping, read_table
 from ingestion.sources.files.upload import UploadResult, load, prepare, tenant_country
 from keel import warehouse
 from keel.settings import KeelSettings
 from keel.tenancy import create_tenant
+from tests.conftest import database_of_its_own
 from tests.dbt_run import failures, run_dbt
 
 pytestmark = pytest.mark.dbt_build
@@ -177,10 +179,30 @@ def upload(tenant_id: str, kind: str, name: str, data: bytes) -> UploadResult:
 @pytest.fixture(scope="module")
 def built(settings: KeelSettings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     world = simulate(seed=8, start=START, end=END, tenants=[DEMO_SLUG])
-    register_tenants(world, with_owners=False)
-    results = load_sources(world, ["shopify", "shifts"])
-    assert all(r.ok for r in results), [r.error for r in results if not r.ok]
     demo = world.tenants[0]
+    # The demo side loads through the demo's provider path, but as a business of its own: other test
+    # modules load the demo café itself into the same raw tables, with other seeds and days.
+    demo_side = create_tenant(
+        "file-demo-side-cafe",
+        "File Demo Side Café",
+        industry=demo.industry,
+        naics_code=demo.naics_code,
+        country=demo.country,
+        timezone=demo.timezone,
+        currency=demo.currency,
+    )
+    demo_id = str(demo_side.tenant_id)
+    for source in ("shopify", "shifts"):
+        result = loader.load_tenant(
+            source,
+            world.resources(source),
+            lambda spec, source=source: (
+                {**record, "tenant_id": demo_id}
+                for record in world.records(source, spec.name, demo.tenant_id)
+            ),
+            demo_id,
+        )
+        assert result.ok, result.error
     twin = create_tenant(
         FILE_SLUG,
         "File Twin Café",
@@ -197,7 +219,7 @@ def built(settings: KeelSettings, tmp_path_factory: pytest.TempPathFactory) -> I
     warehouse.write_dbt_profiles(work_dir / "profiles", settings)
     result = run_dbt(work_dir, "build")
     yield {
-        "demo": str(demo.tenant_id),
+        "demo": demo_id,
         "twin": str(twin.tenant_id),
         "uploads": uploads,
         "again": again,
@@ -327,3 +349,10 @@ def test_the_forecasting_asset_forecasts_the_file_tenant(built: dict[str, Any]) 
             (built["twin"],),
         ).fetchall()
     assert rows == [("orders", 14), ("revenue_net", 14)]
+
+
+@pytest.fixture(scope="module")
+def settings(keel_home: Path) -> Iterator[KeelSettings]:
+    """This module's own database: it loads demo businesses and counts or builds over all of them."""
+    with database_of_its_own(keel_home, "file_tenant") as own:
+        yield own

@@ -17,6 +17,7 @@ from ingestion.sources import resources
 from ingestion.sources.connector import Connector
 from keel import warehouse
 from keel.settings import KeelSettings
+from keel.tenancy import create_tenant
 
 SLUG = "north-loop-threads"  # a shop no other test loads: its pipeline state is its own
 
@@ -84,10 +85,13 @@ def test_many_small_batches_load_the_same_rows(settings: KeelSettings, monkeypat
     one batch keeps the type it had in another), with every record once."""
     monkeypatch.setattr(loader, "BATCH_ROWS", 97)
     world = simulate(seed=12, start=date(2026, 9, 1), end=date(2026, 9, 20), tenants=["kindred-skincare"])
-    register_tenants(world, with_owners=False)
-    tenant = str(world.tenants[0].tenant_id)
+    demo = str(world.tenants[0].tenant_id)
+    # a business of its own: other modules load the demo shop into the same raw tables
+    tenant = str(create_tenant("batch-test-shop", "Batch Test Shop", currency="USD").tenant_id)
     specs = [s for s in resources("shopify") if s.name in ("customers", "orders")]
-    records = {s.name: list(world.records("shopify", s.name, tenant)) for s in specs}
+    records = {
+        s.name: [{**r, "tenant_id": tenant} for r in world.records("shopify", s.name, demo)] for s in specs
+    }
     assert len(records["orders"]) > 3 * 97
     result = loader.load_tenant("shopify", specs, lambda spec: records[spec.name], tenant)
     assert result.ok, result.error

@@ -166,4 +166,6 @@ def test_demo_loads_are_recorded_as_the_demo_providers(settings: KeelSettings) -
     assert {s.provider for s in statuses} == {"demo"}
     loaded = {s.resource: s.rows for s in statuses}
     assert loaded == {name: results[0].rows[name] for name in loaded}
-    assert loaded["charges"] > 0
+    # the demo gave records (other test modules may have loaded this business's later days already, so
+    # what was new to the warehouse can be nothing)
+    assert results[0].extracted["charges"] > 0

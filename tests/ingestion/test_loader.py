@@ -3,7 +3,9 @@ set aside without losing good ones or stopping other tenants."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from ingestion.demo import demo_tenant_id as simulate_tenant_id
 from ingestion.demo_load import load_sources, register_tenants
 from keel import warehouse
 from keel.settings import KeelSettings
+from tests.conftest import database_of_its_own
 
 TENANTS = ["bluebird-coffee", "gloss-and-grain", "paper-lantern-books"]
 START, FIRST_END, LATER_END = date(2026, 7, 1), date(2026, 8, 31), date(2026, 9, 30)
@@ -153,3 +156,10 @@ def test_one_failing_tenant_does_not_stop_the_others(settings: KeelSettings) -> 
     assert by_tenant[broken].error is not None and "503" in by_tenant[broken].error
     other = by_tenant[tenants[1]]
     assert other.ok and other.rows["timecards"] > 0
+
+
+@pytest.fixture(scope="module")
+def settings(keel_home: Path) -> Iterator[KeelSettings]:
+    """This module's own database: it loads demo businesses and counts or builds over all of them."""
+    with database_of_its_own(keel_home, "loader") as own:
+        yield own
