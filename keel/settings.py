@@ -6,6 +6,7 @@ plus the conventional ``DATABASE_URL``. A ``.env`` file in the working directory
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -250,7 +251,13 @@ class KeelSettings(BaseSettings):
 
     @property
     def dlt_pipelines_dir(self) -> Path:
-        return self.home_dir / "dlt"
+        """dlt's local pipeline state, one folder per warehouse database: a pipeline's incremental cursors
+        belong to the database it loads, and one KEEL_HOME may point at several (the tests do)."""
+        if self.database_url is None:
+            where = self.database_name
+        else:  # the URL may hold a password: name the folder by its digest
+            where = hashlib.sha256(self.database_url.encode()).hexdigest()[:16]
+        return self.home_dir / "dlt" / where
 
     @property
     def dagster_home(self) -> Path:

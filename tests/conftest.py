@@ -157,5 +157,7 @@ def database_of_its_own(keel_home: Path, label: str) -> Iterator[KeelSettings]:
         else:
             os.environ["KEEL_DATABASE_NAME"] = saved
         get_settings.cache_clear()
-        with warehouse.connect("admin", autocommit=True, settings=get_settings()) as conn:
+        # through the server's maintenance database: the session's own may not exist in this run
+        maintenance = get_settings().model_copy(update={"database_name": "postgres"})
+        with warehouse.connect("admin", autocommit=True, settings=maintenance) as conn:
             conn.execute(f"drop database if exists {name} with (force)")
