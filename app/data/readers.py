@@ -10,6 +10,7 @@ reach these through :mod:`app.data.cached`, the CLI directly.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import uuid
 from dataclasses import dataclass, field
@@ -46,6 +47,9 @@ class MetricsNotBuilt(KeelError):
 
 class ForecastsNotStored(KeelError):
     """``ml.forecasts`` holds nothing for this tenant and metric."""
+
+
+log = logging.getLogger(__name__)
 
 
 def _exists(conn: psycopg.Connection[Any], relation: str) -> bool:
@@ -199,9 +203,11 @@ def _monthly(tenant_id: uuid.UUID, relation: str, columns: tuple[str, ...]) -> p
         try:
             rows = conn.execute(query).fetchall()
         except psycopg.errors.UndefinedColumn as exc:
+            # the owner reads the error's words: the table and column go to the log for the data team
+            log.error("%s lacks a column the console reads: %s", relation, str(exc).splitlines()[0])
             raise KeelError(
-                f"{relation} lacks a column this page reads: {str(exc).splitlines()[0]}",
-                "rebuild the dbt project (`keel demo`)",
+                "these monthly figures were built by an older version of Keel",
+                "ask whoever runs Keel to rebuild your numbers",
             ) from exc
     return pl.DataFrame(rows, schema=list(columns), orient="row", infer_schema_length=None)
 
