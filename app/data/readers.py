@@ -130,19 +130,24 @@ def business_metrics(
     ).format(columns=select_list, table=sql.Identifier(schema, table))
     qualified = f"{schema}.{table}"
     with connect("keel_app", tenant_id=tenant_id) as conn:
+        # The owner reads these errors' words; the table, column and role go to the log for the data team.
         if not _exists(conn, qualified):
-            raise MetricsNotBuilt(f"{qualified} does not exist yet", "run `python3 dev.py demo`")
+            log.warning("%s does not exist yet (the dbt project has not run)", qualified)
+            raise MetricsNotBuilt(
+                "your daily figures have not been built yet", "connect your data, then load it"
+            )
         try:
             rows: list[tuple[Any, ...]] = conn.execute(query).fetchall()
         except psycopg.errors.UndefinedColumn as exc:
+            log.error("%s lacks a column the Overview reads: %s", qualified, str(exc).splitlines()[0])
             raise KeelError(
-                f"{qualified} lacks a column the Overview reads: {str(exc).splitlines()[0]}",
-                "rebuild the metrics with the current dbt project (`python3 dev.py demo`)",
+                "your daily figures were built by an older version of Keel",
+                "ask whoever runs Keel to rebuild your numbers",
             ) from exc
         except psycopg.errors.InsufficientPrivilege as exc:
+            log.error("the console's role keel_app may not read %s: re-run the dbt build", qualified)
             raise KeelError(
-                f"the console (role keel_app) may not read {qualified}",
-                "re-run the dbt build; it grants keel_app read access under row-level security",
+                "your daily figures cannot be read right now", "ask whoever runs Keel to rebuild your numbers"
             ) from exc
     return pl.DataFrame(rows, schema=OVERVIEW_COLUMNS, orient="row")
 
