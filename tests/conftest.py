@@ -114,17 +114,8 @@ def demo_warehouse(_demo_warehouse_built: str) -> Iterator[KeelSettings]:
     The demo runs once per session; tests that use it only read it (or write rows of their own that
     they clean up), so the order of tests does not matter.
     """
-    saved = os.environ.get("KEEL_DATABASE_NAME")
-    os.environ["KEEL_DATABASE_NAME"] = _demo_warehouse_built
-    get_settings.cache_clear()
-    try:
-        yield get_settings()
-    finally:
-        if saved is None:
-            os.environ.pop("KEEL_DATABASE_NAME", None)
-        else:
-            os.environ["KEEL_DATABASE_NAME"] = saved
-        get_settings.cache_clear()
+    with pointing_at(_demo_warehouse_built) as current:
+        yield current
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -144,20 +135,28 @@ def database_of_its_own(keel_home: Path, label: str) -> Iterator[KeelSettings]:
     tenants of their own with deliberately incomplete data.
     """
     name = f"keel_{label}_{uuid.uuid4().hex[:8]}"
+    try:
+        with pointing_at(name) as own:
+            prepare_warehouse(own)
+            yield own
+    finally:
+        # through the server's maintenance database: the session's own may not exist in this run
+        maintenance = get_settings().model_copy(update={"database_name": "postgres"})
+        with warehouse.connect("admin", autocommit=True, settings=maintenance) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")
+
+
+@contextmanager
+def pointing_at(database: str) -> Iterator[KeelSettings]:
+    """The process's settings (and the subprocesses it starts) point at ``database`` meanwhile."""
     saved = os.environ.get("KEEL_DATABASE_NAME")
-    os.environ["KEEL_DATABASE_NAME"] = name
+    os.environ["KEEL_DATABASE_NAME"] = database
     get_settings.cache_clear()
     try:
-        own = get_settings()
-        prepare_warehouse(own)
-        yield own
+        yield get_settings()
     finally:
         if saved is None:
             os.environ.pop("KEEL_DATABASE_NAME", None)
         else:
             os.environ["KEEL_DATABASE_NAME"] = saved
         get_settings.cache_clear()
-        # through the server's maintenance database: the session's own may not exist in this run
-        maintenance = get_settings().model_copy(update={"database_name": "postgres"})
-        with warehouse.connect("admin", autocommit=True, settings=maintenance) as conn:
-            conn.execute(f"drop database if exists {name} with (force)")

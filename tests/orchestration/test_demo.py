@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from keel import warehouse
-from keel.settings import KeelSettings, get_settings
+from keel.settings import KeelSettings
+from tests.conftest import pointing_at
 
 DEMO_ENV = {
     "KEEL_DEMO_TENANTS": json.dumps(["bluebird-coffee", "formwise"]),
@@ -54,17 +55,10 @@ def table_counts() -> dict[str, int]:
 def demo_database(settings: KeelSettings) -> Iterator[KeelSettings]:
     """A database of its own on the test server: the demo's tenants must not mix with other tests'."""
     name = "keel_demo_test"
-    saved = os.environ.get("KEEL_DATABASE_NAME")
-    os.environ["KEEL_DATABASE_NAME"] = name
-    get_settings.cache_clear()
     try:
-        yield get_settings()
+        with pointing_at(name) as current:
+            yield current
     finally:
-        if saved is None:
-            os.environ.pop("KEEL_DATABASE_NAME", None)
-        else:
-            os.environ["KEEL_DATABASE_NAME"] = saved
-        get_settings.cache_clear()
         with warehouse.connect("admin", autocommit=True, settings=settings) as conn:
             conn.execute(f"drop database if exists {name} with (force)")
 
