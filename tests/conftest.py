@@ -149,14 +149,27 @@ def database_of_its_own(keel_home: Path, label: str) -> Iterator[KeelSettings]:
 @contextmanager
 def pointing_at(database: str) -> Iterator[KeelSettings]:
     """The process's settings (and the subprocesses it starts) point at ``database`` meanwhile."""
-    saved = os.environ.get("KEEL_DATABASE_NAME")
-    os.environ["KEEL_DATABASE_NAME"] = database
+    with environment(KEEL_DATABASE_NAME=database) as current:
+        yield current
+
+
+@contextmanager
+def environment(**values: str | None) -> Iterator[KeelSettings]:
+    """The process's environment (and so its settings and the subprocesses it starts) with ``values``
+    meanwhile (None: unset); the settings of that environment are yielded."""
+    saved = {key: os.environ.get(key) for key in values}
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
     get_settings.cache_clear()
     try:
         yield get_settings()
     finally:
-        if saved is None:
-            os.environ.pop("KEEL_DATABASE_NAME", None)
-        else:
-            os.environ["KEEL_DATABASE_NAME"] = saved
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         get_settings.cache_clear()

@@ -99,6 +99,11 @@ class ForecastConfig:
     on the whole history: one more fit per model and series, for no gain in accuracy (held-out MASE
     0.796 against 0.776 and 0.863 against 0.852 on two synthetic panels; ``docs/benchmarks.md``)."""
     lightgbm_estimators: int = 300
+    engine: Literal["local", "dask"] = "local"
+    """Where the statistical models run: ``local`` (this process, ``n_jobs`` processes) or ``dask`` (a Dask
+    cluster through statsforecast's Fugue backend: ``models_ml.forecasting.engine``); same forecasts."""
+    dask_address: str | None = None
+    """With ``engine="dask"``: the scheduler of a running cluster; None starts a local one per process."""
     n_jobs: int = 1
     """Processes for the statistical models and threads for LightGBM's features (LightGBM itself fits on
     one thread, see ``candidates.lightgbm_forecaster``); -1 uses every core."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,7 @@ from models_ml.forecasting.candidates import (
     short_series_model,
 )
 from models_ml.forecasting.config import ENSEMBLE, ForecastConfig
+from models_ml.forecasting.engine import run_statistical
 from models_ml.forecasting.errors import ForecastInputError
 from models_ml.forecasting.evaluation import (
     CrossValidation,
@@ -120,6 +121,11 @@ ACCURACY_SCHEMA: dict[str, Any] = {
     "history_start": pl.Date,
     "history_end": pl.Date,
 }
+
+
+#: Row order of statsforecast's results on the local path (the Dask path is sorted to match).
+FORECAST_ORDER = ("unique_id", "ds")
+CV_ORDER = ("unique_id", "cutoff", "ds")
 
 
 def forecast_schema(levels: tuple[int, ...]) -> dict[str, Any]:
@@ -435,16 +441,23 @@ def _cross_validate(
         warnings.simplefilter("ignore")
         stage = time.perf_counter()
         if config.cv_refit or config.final_refit:
-            statistical_cv = statistical.cross_validation(
-                h=h, df=model_input, n_windows=windows, step_size=h, refit=config.cv_refit
+            statistical_cv = run_statistical(
+                config,
+                model_input,
+                lambda df: statistical.cross_validation(
+                    h=h, df=df, n_windows=windows, step_size=h, refit=config.cv_refit
+                ),
+                CV_ORDER,
             )
             timings[f"{series_class}_statistical_cv"] = time.perf_counter() - stage
             stage = time.perf_counter()
-            statistical_final = statistical.forecast(h=h, df=model_input)
+            statistical_final = run_statistical(
+                config, model_input, lambda df: statistical.forecast(h=h, df=df), FORECAST_ORDER
+            )
             timings[f"{series_class}_statistical_forecast"] = time.perf_counter() - stage
         else:
             statistical_cv, statistical_final = _cross_validate_and_forecast(
-                statistical, model_input, final_grid, windows, h
+                statistical, model_input, final_grid, windows, h, config
             )
             timings[f"{series_class}_statistical_cv_and_forecast"] = time.perf_counter() - stage
     cv_frames = [statistical_cv.rename({"unique_id": SERIES_KEY}).drop("y")]
@@ -499,7 +512,12 @@ def _cross_validate(
 
 
 def _cross_validate_and_forecast(
-    statistical: StatsForecast, model_input: pl.DataFrame, final_grid: pl.DataFrame, windows: int, h: int
+    statistical: StatsForecast,
+    model_input: pl.DataFrame,
+    final_grid: pl.DataFrame,
+    windows: int,
+    h: int,
+    config: ForecastConfig,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Cross-validation and final forecast in one call, each model fitted once per series.
 
@@ -512,8 +530,11 @@ def _cross_validate_and_forecast(
         pl.col(SERIES_KEY).alias("unique_id"), "ds", pl.lit(float("nan")).alias("y")
     )
     extended = pl.concat([model_input, placeholders], how="vertical_relaxed").sort("unique_id", "ds")
-    combined = statistical.cross_validation(
-        h=h, df=extended, n_windows=windows + 1, step_size=h, refit=False
+    combined = run_statistical(
+        config,
+        extended,
+        lambda df: statistical.cross_validation(h=h, df=df, n_windows=windows + 1, step_size=h, refit=False),
+        CV_ORDER,
     ).rename({"unique_id": SERIES_KEY})
     last_cutoff = pl.col("cutoff") == pl.col("cutoff").max().over(SERIES_KEY)
     final = combined.filter(last_cutoff).drop("cutoff", "y")
@@ -701,6 +722,11 @@ def _evaluate(
     )
 
 
+def _forecaster(statistical: StatsForecast, h: int, level: list[int]) -> Callable[[Any], pl.DataFrame]:
+    """``statistical.forecast`` of a frame, for :func:`run_statistical`."""
+    return lambda df: statistical.forecast(h=h, df=df, level=level)
+
+
 def _forecast_short(prepared: PreparedPanel, config: ForecastConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
     """SeasonalNaive (two weeks or more) or Naive with the models' own intervals for short series."""
     profile = prepared.profile.filter(pl.col("series_class") == SHORT)
@@ -721,7 +747,12 @@ def _forecast_short(prepared: PreparedPanel, config: ForecastConfig) -> tuple[pl
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = statistical.forecast(h=config.horizon, df=model_input, level=list(config.levels))
+            result = run_statistical(
+                config,
+                model_input,
+                _forecaster(statistical, config.horizon, list(config.levels)),
+                FORECAST_ORDER,
+            )
         result = (
             result.rename({"unique_id": SERIES_KEY})
             .join(profile.select(SERIES_KEY, "nonnegative"), on=SERIES_KEY)

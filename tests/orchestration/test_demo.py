@@ -1,5 +1,9 @@
 """`keel demo` end to end, as a user runs it, on a small demo (2 tenants, 4 months) to stay fast;
-and `keel ui` serving both user interfaces."""
+and `keel ui` serving both user interfaces.
+
+The demo runs on a second PostgreSQL server through DATABASE_URL (TCP, password authentication; see
+tests/second_server.py), so that running on a managed PostgreSQL stays a tested path; every other test
+uses the embedded server."""
 
 from __future__ import annotations
 
@@ -15,17 +19,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from keel import warehouse
 from keel.settings import KeelSettings
-from tests.conftest import pointing_at
+from tests.conftest import environment
+from tests.second_server import ExternalServer, external_server
 
 DEMO_ENV = {
     "KEEL_DEMO_TENANTS": json.dumps(["bluebird-coffee", "formwise"]),
     "KEEL_DEMO_START": "2026-07-01",
     "COLUMNS": "200",
 }
+ROLE_PASSWORD = "a-long-role-secret-for-the-second-server"
+#: the demo runs twice here (a first build, then again): about 3 minutes on a quiet machine, far more on a busy one
+pytestmark = pytest.mark.timeout(1800)
 
 
 def keel(*args: str, timeout: float = 1200) -> subprocess.CompletedProcess[str]:
@@ -52,15 +61,36 @@ def table_counts() -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def demo_database(settings: KeelSettings) -> Iterator[KeelSettings]:
-    """A database of its own on the test server: the demo's tenants must not mix with other tests'."""
-    name = "keel_demo_test"
-    try:
-        with pointing_at(name) as current:
-            yield current
-    finally:
-        with warehouse.connect("admin", autocommit=True, settings=settings) as conn:
-            conn.execute(f"drop database if exists {name} with (force)")
+def second_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExternalServer]:
+    """A PostgreSQL server of its own on 127.0.0.1 with password authentication: the demo runs there
+    through DATABASE_URL, as on a managed PostgreSQL, so that path stays tested end to end."""
+    with external_server(tmp_path_factory.mktemp("second-server")) as server:
+        with psycopg.connect(server.url(), autocommit=True) as conn:
+            conn.execute("create database keel_demo_test")
+            conn.execute("create database keel_refused")
+        yield server
+
+
+@pytest.fixture(scope="module")
+def demo_database(settings: KeelSettings, second_server: ExternalServer) -> Iterator[KeelSettings]:
+    """The demo's warehouse: a database on the second server (its tenants must not mix with other tests')."""
+    with environment(
+        DATABASE_URL=second_server.url("keel_demo_test"), KEEL_ROLE_PASSWORD=ROLE_PASSWORD
+    ) as current:
+        yield current
+
+
+def test_missing_settings_for_an_external_server_are_refused_up_front(
+    settings: KeelSettings, second_server: ExternalServer
+) -> None:
+    """Without KEEL_ROLE_PASSWORD, `keel init` on a DATABASE_URL server says what to set, touches nothing."""
+    with environment(DATABASE_URL=second_server.url("keel_refused"), KEEL_ROLE_PASSWORD=None):
+        out = keel("init", timeout=300)
+    assert out.returncode != 0
+    assert "KEEL_ROLE_PASSWORD is not set" in out.stderr + out.stdout
+    with psycopg.connect(second_server.url("keel_refused")) as conn:
+        assert conn.execute("select to_regclass('public.alembic_version')").fetchone() == (None,)
+        assert conn.execute("select count(*) from pg_roles where rolname like 'keel%'").fetchone() == (0,)
 
 
 SUPERUSER_BACKENDS = """
@@ -109,9 +139,9 @@ def run_demo_watching_sessions(
 
 
 @pytest.fixture(scope="module")
-def first_demo(settings: KeelSettings, demo_database: KeelSettings) -> dict[str, Any]:
+def first_demo(demo_database: KeelSettings) -> dict[str, Any]:
     started = time.perf_counter()
-    out, sessions = run_demo_watching_sessions(settings)  # the observer's own database exists already
+    out, sessions = run_demo_watching_sessions(demo_database)
     return {
         "out": out,
         "seconds": time.perf_counter() - started,
