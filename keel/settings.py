@@ -212,6 +212,16 @@ class KeelSettings(BaseSettings):
     coach_llm_timeout_seconds: float = Field(
         default=30.0, gt=0, description="How long the coach waits for one reply of the language model."
     )
+    forecast_engine: Literal["local", "dask"] = Field(
+        default="local",
+        description="Where the forecasting assets fit their statistical models: `local` (this machine's "
+        "cores) or `dask` (a Dask cluster through statsforecast's Fugue backend; same forecasts).",
+    )
+    dask_address: str | None = Field(
+        default=None,
+        description="With KEEL_FORECAST_ENGINE=dask: the scheduler of a running Dask cluster "
+        "(tcp://host:8786); unset starts a local cluster of one worker process per core.",
+    )
     coach_rate_limit: str = Field(
         default="30/minute",
         description="Questions one user may ask the coach (limits notation: '30/minute', '500/day').",

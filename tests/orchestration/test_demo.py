@@ -33,7 +33,7 @@ DEMO_ENV = {
     "COLUMNS": "200",
 }
 ROLE_PASSWORD = "a-long-role-secret-for-the-second-server"
-#: the demo runs twice here (a first build, then again): about 3 minutes on a quiet machine, far more on a busy one
+#: the demo runs twice here: about 3 minutes on a quiet machine, far more on a busy one
 pytestmark = pytest.mark.timeout(1800)
 
 

@@ -18,6 +18,7 @@ import polars as pl
 import psycopg
 from pydantic import Field
 
+from keel.settings import get_settings
 from models_ml.forecasting import DEFAULT_MODELS, ForecastConfig, forecast_panel
 from models_ml.forecasting.inputs import accuracy_rows, forecast_rows, long_history
 from orchestration.defs.ml import tables
@@ -63,12 +64,15 @@ class ForecastAssetConfig(dg.Config):
     seed: int = Field(default=0, description="Seed of LightGBM and of any resampling.")
 
     def forecast_config(self) -> ForecastConfig:
+        settings = get_settings()
         return ForecastConfig(
             horizon=self.horizon,
             cv_windows=self.cv_windows,
             models=tuple(self.models),
             n_jobs=self.n_jobs,
             seed=self.seed,
+            engine=settings.forecast_engine,
+            dask_address=settings.dask_address,
         )
 
 
