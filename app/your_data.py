@@ -210,6 +210,9 @@ def _connect_form(user: SignedInUser, titles: dict[str, str]) -> None:
         "Service", sorted(available), format_func=lambda s: titles.get(s, s), key="connect_source"
     )
     connector = available[source]
+    if connector.consent is not None:
+        _consent_connect(user, connector)
+        return
     with st.form(f"connect_{source}", clear_on_submit=True):
         name = st.text_input("Name for this connection", value=source, key=f"connect_{source}_name")
         config: dict[str, str] = {}
@@ -252,6 +255,65 @@ def _connect_form(user: SignedInUser, titles: dict[str, str]) -> None:
     for key in [k for k in st.session_state if str(k).startswith(f"connect_{source}_")]:
         del st.session_state[key]
     st.session_state[NOTICE_KEY] = f"{connector.title} is connected. Its data comes in with Keel's next load."
+    st.rerun()
+
+
+#: The consent in progress per (tenant, source), kept across reruns of the page.
+CONSENT_KEY = "keel_your_data_consent"
+
+
+def _consent_connect(user: SignedInUser, connector: Any) -> None:
+    """Connect a service whose owner approves Keel in the browser (OAuth 2.0: QuickBooks): a button starts
+    a listener for the service's answer on this machine and shows the link to the service's consent page;
+    when the owner has approved, the tokens are stored encrypted (:func:`keel.tenancy.save_data_source`)."""
+    from ingestion.sources import oauth
+    from ingestion.sources.connector import ConnectorConfigError
+
+    title = connector.title
+    consent = connector.consent
+    key = f"{CONSENT_KEY}_{connector.source}"
+    pending: oauth.PendingConsent | None = st.session_state.get(key)
+    st.markdown(
+        f"Keel asks {title} for read access to your books: you sign in at {title} and approve, and "
+        f"{title} sends you back here. Keel never sees your {title} password."
+    )
+    if pending is not None and pending.state == "connected":
+        del st.session_state[key]
+        st.session_state[NOTICE_KEY] = f"{title} is connected. Its data comes in with Keel's next load."
+        st.rerun()
+    if pending is not None and pending.state == "failed":
+        del st.session_state[key]
+        st.error(f"{title} was not connected: {pending.error}.")
+        pending = None
+    if pending is not None:
+        st.link_button(f"Open {title} to approve Keel", pending.url, type="primary")
+        st.caption(f"Waiting for {title}'s answer. Once you have approved, check again below.")
+        col_check, col_cancel = st.columns(2)
+        if col_check.button("Check the connection", key=f"{key}_check"):
+            pending.wait(2.0)
+            st.rerun()
+        if col_cancel.button("Cancel", key=f"{key}_cancel"):
+            pending.cancel()
+            del st.session_state[key]
+            st.rerun()
+        return
+    if not st.button(f"Connect {title}", type="primary", key=f"{key}_start"):
+        return
+    tenant_id = user.tenant_id
+
+    def store(tokens: oauth.Tokens, granted: oauth.Authorization) -> None:
+        config = connector.parse_config(consent.config_from_redirect(granted.params))
+        tenancy.save_data_source(
+            tenant_id, connector.source, connector.source, config.model_dump(mode="json"), tokens.as_secrets()
+        )
+
+    try:
+        st.session_state[key] = oauth.PendingConsent(
+            consent.provider(), consent.client(), consent.redirect_uri(), store
+        )
+    except (ConnectorConfigError, oauth.OAuthError) as exc:
+        st.error(f"{title} cannot be connected from here yet: {exc}.")
+        return
     st.rerun()
 
 

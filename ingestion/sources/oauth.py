@@ -476,3 +476,71 @@ def authorize(
         log.info("%s consent received after %.0f s", provider.title, time.monotonic() - started)
         tokens = exchange_code(provider, client, granted.code, server.redirect_uri, session=session)
     return tokens, granted
+
+
+class PendingConsent:
+    """A consent started from the console: the loopback listener runs in a thread while the owner approves
+    in another tab; when the browser comes back, the code is exchanged and ``on_granted`` hears the tokens
+    and the redirect's parameters (it stores them). :attr:`state` says how it went.
+
+    The listener is on the console's machine: this works where the owner's browser runs on that machine
+    too (a local install). Elsewhere, ``keel source add`` on the owner's machine does the same.
+    """
+
+    def __init__(
+        self,
+        provider: OAuthProvider,
+        client: OAuthClient,
+        redirect_uri: str,
+        on_granted: Callable[[Tokens, Authorization], None],
+        *,
+        timeout: float = CALLBACK_TIMEOUT,
+        session: requests.Session | None = None,
+    ) -> None:
+        self._state = new_state()
+        self._server = CallbackServer(redirect_uri).__enter__()  # listening before the link is shown
+        self.url = authorization_url(provider, client, self._server.redirect_uri, self._state)
+        self.error: str | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run,
+            args=(provider, client, on_granted, timeout, session),
+            name="oauth-consent",
+            daemon=True,
+        )
+        self._thread.start()
+
+    @property
+    def state(self) -> Literal["waiting", "connected", "failed"]:
+        if not self._done.is_set():
+            return "waiting"
+        return "failed" if self.error is not None else "connected"
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the consent is over (True) or ``timeout`` passed (False)."""
+        return self._done.wait(timeout)
+
+    def cancel(self) -> None:
+        """Stop listening (the owner gave up, or started again)."""
+        if not self._done.is_set():
+            self.error = "cancelled"
+        self._server.close()
+
+    def _run(
+        self,
+        provider: OAuthProvider,
+        client: OAuthClient,
+        on_granted: Callable[[Tokens, Authorization], None],
+        timeout: float,
+        session: requests.Session | None,
+    ) -> None:
+        try:
+            granted = self._server.wait(self._state, timeout)
+            tokens = exchange_code(provider, client, granted.code, self._server.redirect_uri, session=session)
+            on_granted(tokens, granted)
+        except Exception as exc:  # told to the owner on the page, in words
+            self.error = str(exc) or type(exc).__name__
+            log.warning("%s consent failed: %s", provider.title, self.error)
+        finally:
+            self._server.close()
+            self._done.set()

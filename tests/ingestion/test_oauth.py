@@ -189,3 +189,23 @@ def test_authorize_runs_the_whole_consent(endpoint: TokenEndpoint) -> None:
     )
     assert len(shown) == 1 and "state=" in shown[0]
     assert tokens.refresh_token == "refresh-1" and granted.params["realmId"] == "4620816365"
+
+
+def test_pending_consent_for_the_console(endpoint: TokenEndpoint) -> None:
+    stored: list[tuple[oauth.Tokens, oauth.Authorization]] = []
+    pending = oauth.PendingConsent(
+        provider(endpoint), CLIENT, "http://127.0.0.1:0/callback", lambda t, a: stored.append((t, a))
+    )
+    assert pending.state == "waiting"
+    query = {k: v[-1] for k, v in parse_qs(urlsplit(pending.url).query).items()}
+    requests.get(f"{query['redirect_uri']}?code=code-1&state={query['state']}&realmId=42", timeout=5)
+    assert pending.wait(10) and pending.state == "connected", pending.error
+    assert stored[0][0].refresh_token == "refresh-1" and stored[0][1].params == {"realmId": "42"}
+
+    refused = oauth.PendingConsent(
+        provider(endpoint), CLIENT, "http://127.0.0.1:0/callback", lambda t, a: stored.append((t, a))
+    )
+    query = {k: v[-1] for k, v in parse_qs(urlsplit(refused.url).query).items()}
+    requests.get(f"{query['redirect_uri']}?code=code-1&state={query['state']}", timeout=5)  # used already
+    assert refused.wait(10) and refused.state == "failed" and "did not accept" in (refused.error or "")
+    assert len(stored) == 1
