@@ -85,6 +85,17 @@ def test_connector_company_builds_the_quickbooks_staging_models(
     assert payment["Id"] not in {row[0] for row in _rows(ids.format("payment", "payment"), tenant)}
     vendors = {row[0] for row in _rows(ids.format("vendor", "vendor"), tenant)}
     assert vendor["Id"] not in vendors and len(vendors) == len(objects["vendors"])
+    for model, resource in (("stg_quickbooks__items", "items"), ("stg_quickbooks__accounts", "accounts")):
+        staged = _rows(f"select count(*) from staging.{model} where tenant_id = %s", tenant)[0][0]
+        assert staged == len(objects[resource]) > 0, model
+    # every invoice line's item and every expense line's account is one of the company's
+    dangling = _rows(
+        "select count(*) from staging.stg_quickbooks__bill_lines l where l.tenant_id = %s and not exists "
+        "(select 1 from staging.stg_quickbooks__accounts a where a.tenant_id = l.tenant_id "
+        "and a.account_id = l.account_id)",
+        tenant,
+    )
+    assert dangling == [(0,)]
     lines = _rows("select count(*) from staging.stg_quickbooks__invoice_lines where tenant_id = %s", tenant)
     assert lines[0][0] == sum(len(o["Line"]) for o in objects["invoices"])
     # the deleted ones stay in raw, marked deleted

@@ -526,7 +526,7 @@ def test_run_killed_half_way_resumes_from_its_cursor_and_converges(fake: FakeQui
         if process.poll() is None:
             process.kill()
     assert process.returncode == -signal.SIGKILL
-    assert not fake.seen("cdc", "Purchase")  # killed before the last resource
+    assert not fake.seen("cdc", "Account")  # killed before the last resource
 
     fake.page_delay = 0.0
     resumed_from = len(fake.requests)

@@ -1,5 +1,5 @@
-"""The QuickBooks Online source: a company's invoices, bills, payments, purchases, customers and vendors
-from the Accounting API (v3), with the owner's consent through OAuth 2.0.
+"""The QuickBooks Online source: a company's invoices, bills, payments, purchases, customers, vendors,
+items and chart of accounts from the Accounting API (v3), with the owner's consent through OAuth 2.0.
 
 ``quickbooks_source`` is a dlt source with one resource per entry of :data:`settings.RESOURCES` (same
 names), each yielding the API's objects as QuickBooks sends them. Keel's loader

@@ -94,6 +94,26 @@ RESOURCES: tuple[ResourceSpec, ...] = (
         ("Line",),
         "Expenses paid at once: card purchases, subscriptions, payroll, ad platform charges.",
     ),
+    resource(
+        "items",
+        ("Id",),
+        "MetaData.LastUpdatedTime",
+        "iso8601",
+        "merge",
+        MERGE_MUTABLE + " (renamed, repriced or made inactive)",
+        (),
+        "Products and services sold on invoices (ItemRef of invoice lines), with their income account.",
+    ),
+    resource(
+        "accounts",
+        ("Id",),
+        "MetaData.LastUpdatedTime",
+        "iso8601",
+        "merge",
+        MERGE_MUTABLE + " (renamed or made inactive)",
+        (),
+        "The chart of accounts: what every line's AccountRef points at, with its type and classification.",
+    ),
 )
 
 #: What every record must satisfy before it loads (checked by field name; ingestion.contracts).
@@ -113,6 +133,8 @@ ENTITIES: Final[dict[str, str]] = {
     "bills": "Bill",
     "bill_payments": "BillPayment",
     "purchases": "Purchase",
+    "items": "Item",
+    "accounts": "Account",
 }
 #: Name-list entities: a query returns only active ones unless asked for both (``Active IN (true, false)``).
 NAME_LISTS: Final = frozenset({"Customer", "Vendor", "Item", "Account"})
