@@ -77,10 +77,24 @@ def _titles() -> dict[str, str]:
         return {}
 
 
+def _consent_sources() -> frozenset[str]:
+    """Sources whose owner reconnects by approving Keel again at the service (OAuth), not with a form."""
+    from ingestion.sources import connectors
+
+    try:
+        return frozenset(source for source, c in connectors().items() if c.consent is not None)
+    except Exception:  # a broken connector package must not take the page down
+        return frozenset()
+
+
 def source_sentences(
-    statuses: list[Any], titles: dict[str, str], now: datetime | None = None
+    statuses: list[Any],
+    titles: dict[str, str],
+    now: datetime | None = None,
+    consent_sources: frozenset[str] = frozenset(),
 ) -> list[tuple[str, str]]:
-    """One (kind, sentence) per source: kind is ``ok``, ``failed`` or ``reconnect``."""
+    """One (kind, sentence) per source: kind is ``ok``, ``failed`` or ``reconnect``. ``consent_sources``:
+    sources reconnected by approving Keel again at the service (QuickBooks) rather than in the form."""
     groups: dict[tuple[str, str | None, str], list[Any]] = defaultdict(list)
     for status in statuses:
         groups[(status.source, status.source_name, status.provider)].append(status)
@@ -96,12 +110,16 @@ def source_sentences(
             label = f"{title} from uploaded files"
         latest = max(load.finished_at for load in loads)
         if any(load.needs_reconnect for load in loads):
+            what_to_do = (
+                f"Choose {title} below and approve Keel again with Connect {title}."
+                if source in consent_sources
+                else "Enter new ones in the form below."
+            )
             sentences.append(
                 (
                     "reconnect",
                     f"{label} needs reconnecting: {title} refused the saved credentials "
-                    f"({_plain_error(next(x.error for x in loads if x.needs_reconnect))}). "
-                    "Enter new ones in the form below.",
+                    f"({_plain_error(next(x.error for x in loads if x.needs_reconnect))}). {what_to_do}",
                 )
             )
             continue
@@ -145,7 +163,7 @@ def render() -> None:
     titles = _titles()
 
     st.subheader("Where your numbers come from")
-    sentences = source_sentences(statuses, titles)
+    sentences = source_sentences(statuses, titles, consent_sources=_consent_sources())
     loaded_sources = {s.source_name for s in statuses}
     for source in sources:
         if source.name not in loaded_sources:

@@ -412,6 +412,10 @@ def test_rotation_is_stored_and_a_revoked_tenant_does_not_stop_others(
     assert [r.ok for r in run_tenant_sources(other.tenant_id)] == [True]
     states = {s.resource: s.needs_reconnect for s in latest_loads(tenant)}
     assert states and all(states.values())
+    from app.your_data import _consent_sources, source_sentences
+
+    (told,) = source_sentences(latest_loads(tenant), {"quickbooks": "QuickBooks"}, NOW, _consent_sources())
+    assert told[0] == "reconnect" and "approve Keel again with Connect QuickBooks" in told[1], told
     result = CliRunner().invoke(_cli(), ["ingest", "status", "--tenant", tenancy_slug(tenant)])
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
