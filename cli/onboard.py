@@ -330,6 +330,32 @@ def _add_with_consent(
     console.print(f"Next: keel ingest run --tenant {business.slug} --source {connector.source}")
 
 
+def _revoke_consent(business: tenancy.Tenant, source: str, label: str) -> None:
+    """For a service the owner approved in the browser (OAuth): ask it to revoke Keel's tokens, and say
+    whether it did (the owner can always disconnect Keel on the service's side)."""
+    from ingestion.run import configured_sources
+    from ingestion.sources import connectors, oauth
+
+    connector = connectors().get(source)
+    if connector is None or connector.consent is None:
+        return
+    found = [c for c in configured_sources(business.tenant_id, source) if c.name == label]
+    token = found[0].secrets.get("refresh_token") or found[0].secrets.get("access_token") if found else None
+    if not token:
+        return
+    try:
+        revoked = oauth.revoke(connector.consent.provider(), connector.consent.client(), token)
+    except Exception:  # no app keys, or the service unreachable: said below; the removal goes on
+        revoked = False
+    if revoked:
+        console.print(f"{connector.title} revoked Keel's access.")
+    else:
+        console.print(
+            f"{connector.title} could not be asked to revoke Keel's access; disconnect Keel in "
+            f"{connector.title}'s connected apps too."
+        )
+
+
 def tenancy_mask(value: str) -> str:
     from keel.secrets import mask
 
@@ -368,6 +394,7 @@ def source_remove(
     """Disconnect a service and forget its credentials (the data it loaded stays)."""
     business = tenancy.require_tenant(tenant)
     label = name or source
+    _revoke_consent(business, source, label)
     if tenancy.remove_data_source(business.tenant_id, source, label):
         console.print(
             f"[green]✓[/green] removed {source} {label!r} of {business.name}; its loaded data stays"

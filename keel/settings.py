@@ -203,7 +203,9 @@ class KeelSettings(BaseSettings):
     )
     quickbooks_revoke_url: str = Field(
         default="https://developer.api.intuit.com/v2/oauth2/tokens/revoke",
-        description="Intuit's token revocation endpoint (RFC 7009).",
+        description=(
+            "Intuit's token revocation endpoint: `keel source remove quickbooks` revokes Keel's tokens there."
+        ),
     )
 
     console_url: str = Field(

@@ -5,6 +5,7 @@ It speaks what Keel's connector relies on, as Intuit does:
 
 - ``GET /connect/oauth2`` (the consent page): checks client id, scope and redirect, and redirects the
   browser back with ``code``, ``state`` and ``realmId`` (or ``error=access_denied`` when told to deny);
+- ``POST /v2/oauth2/tokens/revoke`` (``{"token": ...}``, basic client auth) revokes a token;
 - ``POST /oauth2/v1/tokens/bearer``: client id and secret in a basic Authorization header (401
   ``invalid_client`` otherwise); ``authorization_code`` (each code once) and ``refresh_token`` grants;
   every refresh issues a new refresh token and the old one stops working (``invalid_grant``), as do all
@@ -141,6 +142,7 @@ class FakeQuickBooks:
         self.deny_consent = False
         self.deleted: dict[str, list[tuple[str, str]]] = {name: [] for name in RESOURCES}  # (Id, when)
         self.codes: set[str] = set()
+        self.revoked: list[str] = []  # tokens revoked through the revocation endpoint
         self.refresh_tokens: set[str] = set()
         self.access_tokens: dict[str, datetime] = {}  # token -> expiry on the fake's clock
         self.requests: list[Seen] = []
@@ -171,6 +173,10 @@ class FakeQuickBooks:
     @property
     def token_url(self) -> str:
         return f"{self.url}/oauth2/v1/tokens/bearer"
+
+    @property
+    def revoke_url(self) -> str:
+        return f"{self.url}/v2/oauth2/tokens/revoke"
 
     @property
     def authorize_url(self) -> str:
@@ -287,6 +293,20 @@ class FakeQuickBooks:
             "x_refresh_token_expires_in": 8_726_400,
         }
         return 200, json.dumps(body).encode()
+
+    def _revoke(self, form: dict[str, str], authorization: str | None) -> tuple[int, bytes]:
+        """Intuit's revocation: ``{"token": <refresh or access token>}`` ends the whole grant."""
+        basic = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        if authorization != basic:
+            return 401, json.dumps({"error": "invalid_client"}).encode()
+        token = form.get("token", "")
+        with self._lock:
+            if token not in self.refresh_tokens and token not in self.access_tokens:
+                return 400, json.dumps({"error": "invalid_token"}).encode()
+            self.refresh_tokens.discard(token)
+            self.access_tokens.pop(token, None)
+            self.revoked.append(token)
+        return 200, b""
 
     # -- the API ------------------------------------------------------------------------------------
 
@@ -429,9 +449,15 @@ class FakeQuickBooks:
             def do_POST(self) -> None:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length", "0"))
-                form = {k: v[-1] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                body = self.rfile.read(length).decode()
+                if self.headers.get("Content-Type", "").startswith("application/json"):
+                    form = {str(k): str(v) for k, v in json.loads(body or "{}").items()}
+                else:
+                    form = {k: v[-1] for k, v in parse_qs(body).items()}
                 arrived = time.monotonic()
-                if parts.path != "/oauth2/v1/tokens/bearer":
+                if parts.path == "/v2/oauth2/tokens/revoke":
+                    status, payload = fake._revoke(form, self.headers.get("Authorization"))
+                elif parts.path != "/oauth2/v1/tokens/bearer":
                     status, payload = 404, b"{}"
                 else:
                     status, payload = fake._token(form, self.headers.get("Authorization"))

@@ -466,6 +466,15 @@ def test_source_add_runs_the_consent_and_stores_the_company(
         assert secret not in result.output
     assert run_tenant_sources(tenant)[0].ok
 
+    # disconnecting asks Intuit to revoke the tokens, then forgets them
+    monkeypatch.setenv("KEEL_QUICKBOOKS_REVOKE_URL", fake.revoke_url)
+    get_settings.cache_clear()
+    refresh = configured_sources(tenant)[0].secrets["refresh_token"]
+    removed = CliRunner().invoke(_cli(), ["source", "remove", "quickbooks", "--tenant", slug])
+    assert removed.exit_code == 0, removed.output
+    assert "QuickBooks revoked Keel's access" in removed.output and fake.revoked == [refresh]
+    assert refresh not in fake.refresh_tokens and configured_sources(tenant) == []
+
     fake.deny_consent = True
     denied = CliRunner().invoke(_cli(), ["source", "add", "quickbooks", "--tenant", slug, "--name", "other"])
     assert denied.exit_code != 0
