@@ -14,8 +14,8 @@ request per entity). The fake's throttle is lifted; Keel's own (450 a minute) st
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,13 +31,26 @@ REALM = "9130356609475236"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--months", type=int, default=12, help="months of history (default 12)")
+    parser.add_argument("--in-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="keel-bench-qbo-"))
-    os.environ["KEEL_HOME"] = str(home)
-    os.environ.pop("DATABASE_URL", None)
-    sys.path.insert(0, str(ROOT))
-    try:
+    sys.path.insert(0, str(ROOT))  # the fake lives in tests/
+    if args.in_child:  # the measured run, in a process whose environment points at the temporary home
         run(args.months)
+        return
+    from keel.settings import child_env
+    from tests.ingestion.quickbooks_fake import CLIENT_ID, CLIENT_SECRET
+
+    home = Path(tempfile.mkdtemp(prefix="keel-bench-qbo-"))
+    env = child_env(
+        KEEL_HOME=str(home),
+        DATABASE_URL="",
+        KEEL_QUICKBOOKS_CLIENT_ID=CLIENT_ID,
+        KEEL_QUICKBOOKS_CLIENT_SECRET=CLIENT_SECRET,
+        PYTHONPATH=str(ROOT),
+    )
+    try:
+        command = [sys.executable, __file__, "--months", str(args.months), "--in-child"]
+        subprocess.run(command, env=env, check=True)  # noqa: S603 (this very script)
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
@@ -48,7 +61,7 @@ def run(months: int) -> None:
     from ingestion.sources.quickbooks import CONNECTOR, helpers
     from keel import tenancy
     from keel.settings import get_settings
-    from tests.ingestion.quickbooks_fake import CLIENT_ID, CLIENT_SECRET, RESOURCES, FakeQuickBooks
+    from tests.ingestion.quickbooks_fake import RESOURCES, FakeQuickBooks
     from warehouse_init.migrate import prepare_warehouse
 
     now = datetime(END.year, END.month, END.day, 23, 0, tzinfo=UTC) + timedelta(days=1)
@@ -56,12 +69,7 @@ def run(months: int) -> None:
     world = simulate(seed=42, start=END - timedelta(days=30 * months), end=END, tenants=[TENANT])
     demo = world.tenants[0]
     with FakeQuickBooks.serving(world, str(demo.tenant_id), REALM, now=now, per_minute=10**9) as fake:
-        os.environ.update(
-            KEEL_QUICKBOOKS_CLIENT_ID=CLIENT_ID,
-            KEEL_QUICKBOOKS_CLIENT_SECRET=CLIENT_SECRET,
-            KEEL_QUICKBOOKS_TOKEN_URL=fake.token_url,
-        )
-        get_settings.cache_clear()
+        # the access token outlives the run: no refresh, so Intuit's token endpoint is never asked
         prepare_warehouse(get_settings())
         tenant = str(tenancy.create_tenant("bench-books", "Bench Books", currency=demo.currency).tenant_id)
         objects = sum(len(fake.objects[name]) for name in RESOURCES)
