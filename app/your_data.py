@@ -77,10 +77,24 @@ def _titles() -> dict[str, str]:
         return {}
 
 
+def _consent_sources() -> frozenset[str]:
+    """Sources whose owner reconnects by approving Keel again at the service (OAuth), not with a form."""
+    from ingestion.sources import connectors
+
+    try:
+        return frozenset(source for source, c in connectors().items() if c.consent is not None)
+    except Exception:  # a broken connector package must not take the page down
+        return frozenset()
+
+
 def source_sentences(
-    statuses: list[Any], titles: dict[str, str], now: datetime | None = None
+    statuses: list[Any],
+    titles: dict[str, str],
+    now: datetime | None = None,
+    consent_sources: frozenset[str] = frozenset(),
 ) -> list[tuple[str, str]]:
-    """One (kind, sentence) per source: kind is ``ok``, ``failed`` or ``reconnect``."""
+    """One (kind, sentence) per source: kind is ``ok``, ``failed`` or ``reconnect``. ``consent_sources``:
+    sources reconnected by approving Keel again at the service (QuickBooks) rather than in the form."""
     groups: dict[tuple[str, str | None, str], list[Any]] = defaultdict(list)
     for status in statuses:
         groups[(status.source, status.source_name, status.provider)].append(status)
@@ -96,12 +110,16 @@ def source_sentences(
             label = f"{title} from uploaded files"
         latest = max(load.finished_at for load in loads)
         if any(load.needs_reconnect for load in loads):
+            what_to_do = (
+                f"Choose {title} below and approve Keel again with Connect {title}."
+                if source in consent_sources
+                else "Enter new ones in the form below."
+            )
             sentences.append(
                 (
                     "reconnect",
                     f"{label} needs reconnecting: {title} refused the saved credentials "
-                    f"({_plain_error(next(x.error for x in loads if x.needs_reconnect))}). "
-                    "Enter new ones in the form below.",
+                    f"({_plain_error(next(x.error for x in loads if x.needs_reconnect))}). {what_to_do}",
                 )
             )
             continue
@@ -145,7 +163,7 @@ def render() -> None:
     titles = _titles()
 
     st.subheader("Where your numbers come from")
-    sentences = source_sentences(statuses, titles)
+    sentences = source_sentences(statuses, titles, consent_sources=_consent_sources())
     loaded_sources = {s.source_name for s in statuses}
     for source in sources:
         if source.name not in loaded_sources:
@@ -210,6 +228,9 @@ def _connect_form(user: SignedInUser, titles: dict[str, str]) -> None:
         "Service", sorted(available), format_func=lambda s: titles.get(s, s), key="connect_source"
     )
     connector = available[source]
+    if connector.consent is not None:
+        _consent_connect(user, connector)
+        return
     with st.form(f"connect_{source}", clear_on_submit=True):
         name = st.text_input("Name for this connection", value=source, key=f"connect_{source}_name")
         config: dict[str, str] = {}
@@ -252,6 +273,65 @@ def _connect_form(user: SignedInUser, titles: dict[str, str]) -> None:
     for key in [k for k in st.session_state if str(k).startswith(f"connect_{source}_")]:
         del st.session_state[key]
     st.session_state[NOTICE_KEY] = f"{connector.title} is connected. Its data comes in with Keel's next load."
+    st.rerun()
+
+
+#: The consent in progress per (tenant, source), kept across reruns of the page.
+CONSENT_KEY = "keel_your_data_consent"
+
+
+def _consent_connect(user: SignedInUser, connector: Any) -> None:
+    """Connect a service whose owner approves Keel in the browser (OAuth 2.0: QuickBooks): a button starts
+    a listener for the service's answer on this machine and shows the link to the service's consent page;
+    when the owner has approved, the tokens are stored encrypted (:func:`keel.tenancy.save_data_source`)."""
+    from ingestion.sources import oauth
+    from ingestion.sources.connector import ConnectorConfigError
+
+    title = connector.title
+    consent = connector.consent
+    key = f"{CONSENT_KEY}_{connector.source}"
+    pending: oauth.PendingConsent | None = st.session_state.get(key)
+    st.markdown(
+        f"Keel asks {title} for read access to your books: you sign in at {title} and approve, and "
+        f"{title} sends you back here. Keel never sees your {title} password."
+    )
+    if pending is not None and pending.state == "connected":
+        del st.session_state[key]
+        st.session_state[NOTICE_KEY] = f"{title} is connected. Its data comes in with Keel's next load."
+        st.rerun()
+    if pending is not None and pending.state == "failed":
+        del st.session_state[key]
+        st.error(f"{title} was not connected: {pending.error}.")
+        pending = None
+    if pending is not None:
+        st.link_button(f"Open {title} to approve Keel", pending.url, type="primary")
+        st.caption(f"Waiting for {title}'s answer. Once you have approved, check again below.")
+        col_check, col_cancel = st.columns(2)
+        if col_check.button("Check the connection", key=f"{key}_check"):
+            pending.wait(2.0)
+            st.rerun()
+        if col_cancel.button("Cancel", key=f"{key}_cancel"):
+            pending.cancel()
+            del st.session_state[key]
+            st.rerun()
+        return
+    if not st.button(f"Connect {title}", type="primary", key=f"{key}_start"):
+        return
+    tenant_id = user.tenant_id
+
+    def store(tokens: oauth.Tokens, granted: oauth.Authorization) -> None:
+        config = connector.parse_config(consent.config_from_redirect(granted.params))
+        tenancy.save_data_source(
+            tenant_id, connector.source, connector.source, config.model_dump(mode="json"), tokens.as_secrets()
+        )
+
+    try:
+        st.session_state[key] = oauth.PendingConsent(
+            consent.provider(), consent.client(), consent.redirect_uri(), store
+        )
+    except (ConnectorConfigError, oauth.OAuthError) as exc:
+        st.error(f"{title} cannot be connected from here yet: {exc}.")
+        return
     st.rerun()
 
 

@@ -254,6 +254,9 @@ def source_add(
     connector = _connector(source)
     business = tenancy.require_tenant(tenant)
     config_fields = list(connector.config_model.model_fields)
+    if connector.consent is not None:
+        _add_with_consent(connector, business, name, _parse_field_options(list(ctx.args), config_fields))
+        return
     given = _parse_field_options(list(ctx.args), [*config_fields, *connector.secret_fields])
     secret_values = {k: v for k, v in given.items() if k in connector.secret_fields}
     for field in connector.secret_fields:
@@ -281,6 +284,76 @@ def source_add(
         highlight=False,
     )
     console.print(f"Next: keel ingest run --tenant {business.slug} --source {source}")
+
+
+def _add_with_consent(
+    connector: Any, business: tenancy.Tenant, name: str | None, given: dict[str, str]
+) -> None:
+    """Connect a service whose owner grants access in the browser (OAuth 2.0): print the consent link, open
+    a browser where there is one, wait for the service to send the browser back to this machine, and
+    store the tokens (encrypted) with the settings the consent brought (QuickBooks: the company id)."""
+    from ingestion.sources import oauth
+    from ingestion.sources.connector import ConnectorConfigError
+
+    consent = connector.consent
+    try:
+        provider, client, redirect = consent.provider(), consent.client(), consent.redirect_uri()
+    except ConnectorConfigError as exc:
+        raise InvalidInput(str(exc), "set them and run the command again") from None
+
+    def show(url: str) -> None:
+        console.print(
+            f"Open this link, sign in to {connector.title} and approve Keel's read access "
+            f"(waiting up to {oauth.CALLBACK_TIMEOUT / 60:.0f} minutes):"
+        )
+        console.print(url, highlight=False, soft_wrap=True)
+
+    try:
+        tokens, granted = oauth.authorize(
+            provider, client, redirect, show_url=show, open_browser=oauth.open_in_browser
+        )
+        config = {**given, **consent.config_from_redirect(granted.params)}
+        settings = connector.parse_config(config)
+    except (oauth.OAuthError, ValueError) as exc:
+        again = f"run `keel source add {connector.source} --tenant {business.slug}` again"
+        raise InvalidInput(str(exc), again) from None
+    label = name or connector.source
+    tenancy.save_data_source(
+        business.tenant_id, connector.source, label, settings.model_dump(mode="json"), tokens.as_secrets()
+    )
+    shown = ", ".join(f"{k} {v}" for k, v in settings.model_dump().items() if k in given or k in config)
+    console.print(
+        f"[green]✓[/green] {connector.title} connected for {business.name} as {label!r} ({shown}; "
+        "access tokens stored encrypted)",
+        highlight=False,
+    )
+    console.print(f"Next: keel ingest run --tenant {business.slug} --source {connector.source}")
+
+
+def _revoke_consent(business: tenancy.Tenant, source: str, label: str) -> None:
+    """For a service the owner approved in the browser (OAuth): ask it to revoke Keel's tokens, and say
+    whether it did (the owner can always disconnect Keel on the service's side)."""
+    from ingestion.run import configured_sources
+    from ingestion.sources import connectors, oauth
+
+    connector = connectors().get(source)
+    if connector is None or connector.consent is None:
+        return
+    found = [c for c in configured_sources(business.tenant_id, source) if c.name == label]
+    token = found[0].secrets.get("refresh_token") or found[0].secrets.get("access_token") if found else None
+    if not token:
+        return
+    try:
+        revoked = oauth.revoke(connector.consent.provider(), connector.consent.client(), token)
+    except Exception:  # no app keys, or the service unreachable: said below; the removal goes on
+        revoked = False
+    if revoked:
+        console.print(f"{connector.title} revoked Keel's access.")
+    else:
+        console.print(
+            f"{connector.title} could not be asked to revoke Keel's access; disconnect Keel in "
+            f"{connector.title}'s connected apps too."
+        )
 
 
 def tenancy_mask(value: str) -> str:
@@ -321,6 +394,7 @@ def source_remove(
     """Disconnect a service and forget its credentials (the data it loaded stays)."""
     business = tenancy.require_tenant(tenant)
     label = name or source
+    _revoke_consent(business, source, label)
     if tenancy.remove_data_source(business.tenant_id, source, label):
         console.print(
             f"[green]✓[/green] removed {source} {label!r} of {business.name}; its loaded data stays"

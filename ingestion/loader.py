@@ -22,7 +22,7 @@ import re
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
@@ -32,7 +32,7 @@ import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
 
 from ingestion.contracts import contract_for, get_path, json_text, parse_cursor, problems
-from ingestion.sources.connector import Connector, ConnectorAuthError, Since
+from ingestion.sources.connector import Connector, ConnectorAuthError, LoadSecrets, SecretsSaver, Since
 from keel import warehouse
 from keel.home import private_dir
 from keel.settings import get_settings
@@ -192,6 +192,11 @@ def to_arrow(
                 row[key] = value
         row[CURSOR_COLUMN] = _as_utc(get_path(record, spec.cursor_field), spec.cursor_type)
         rows.append(row)
+    if rows and any(row.keys() != rows[0].keys() for row in rows):
+        # Arrow takes the columns from the first row only: records of one batch may differ (QuickBooks'
+        # deleted objects carry a status and little else), so every row gets every field
+        names = list(dict.fromkeys(key for row in rows for key in row))
+        rows = [{name: row.get(name) for name in names} for row in rows]
     table = pa.Table.from_pylist(rows)
     return conform(table, {} if known is None else known)
 
@@ -517,14 +522,17 @@ def load_connector(
     connector: Connector,
     tenant_id: str,
     config: dict[str, Any],
-    secrets: dict[str, str],
+    secrets: Mapping[str, str],
     since: Since | None = None,
     on_records: RecordsProgress | None = None,
+    save_secrets: SecretsSaver | None = None,
 ) -> TenantLoad:
     """Load a tenant's source from its service's API: what changed since the last load, checked and merged.
 
     ``since`` None: from the cursors already loaded (:func:`loaded_cursors`). Errors are reported in
-    the result, never raised; a refused credential sets ``needs_reconnect``.
+    the result, never raised; a refused credential sets ``needs_reconnect``. ``save_secrets`` stores the
+    new secrets a connector hands back during the load (:class:`~ingestion.sources.connector.LoadSecrets`);
+    None: they live for this load only.
     """
     started = time.perf_counter()
     try:
@@ -535,7 +543,7 @@ def load_connector(
         cursors = since
         if cursors is None:
             cursors = loaded_cursors(connector.source, connector.resources, tenant_id)
-        api_source = connector.make_source(settings, secrets, cursors)
+        api_source = connector.make_source(settings, LoadSecrets(secrets, save_secrets), cursors)
     except Exception as exc:  # bad settings or no credentials: reported like a failed load
         log.warning("cannot load %s for tenant %s: %s", connector.source, tenant_id, exc)
         return TenantLoad(

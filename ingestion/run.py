@@ -2,8 +2,10 @@
 
 A tenant's sources are its enabled rows of ``app.data_sources``, read as that tenant (``keel_app`` of the
 tenant, so row-level security hands out no other tenant's settings) with their secrets decrypted in
-memory only (:mod:`keel.secrets`). Each goes through :func:`ingestion.loader.load_connector` with the
-connector of its source type (:func:`ingestion.sources.connectors`).
+memory only (:mod:`keel.secrets`); new secrets a service issues during a load (a rotated OAuth refresh
+token) are stored back, encrypted, before the load goes on. Each goes through
+:func:`ingestion.loader.load_connector` with the connector of its source type
+(:func:`ingestion.sources.connectors`).
 
 Every load leaves one row per (source, resource) in ``app.source_loads`` (written as ``keel_loader``):
 when, rows new or changed, records set aside, the latest cursor now loaded, the error and whether the
@@ -24,7 +26,7 @@ from ingestion.loader import RecordsProgress, TenantLoad, load_connector, loaded
 from ingestion.sources import connectors as known_connectors
 from ingestion.sources import resources as source_resources
 from ingestion.sources.connector import Connector
-from keel import warehouse
+from keel import tenancy, warehouse
 from keel.secrets import decrypt_secrets
 
 log = logging.getLogger(__name__)
@@ -138,7 +140,12 @@ def run_tenant_sources(
                     progress(configured, resource, count)
 
             load = load_connector(
-                connector, str(tenant), configured.config, configured.secrets, on_records=on_records
+                connector,
+                str(tenant),
+                configured.config,
+                configured.secrets,
+                on_records=on_records,
+                save_secrets=_secrets_saver(configured),
             )
             specs = [spec.name for spec in connector.resources]
         run = SourceRun(configured.source, configured.name, configured.data_source_id, load)
@@ -159,6 +166,17 @@ def run_tenant_sources(
         if finished is not None:
             finished(run)
     return runs
+
+
+def _secrets_saver(configured: ConfiguredSource) -> Callable[[dict[str, str]], None]:
+    """Stores the new secrets a connector hands back during a load (a rotated OAuth refresh token) in
+    ``app.data_sources``, encrypted and committed before the load goes on."""
+
+    def save(secrets: dict[str, str]) -> None:
+        tenancy.replace_data_source_secrets(configured.tenant_id, configured.data_source_id, secrets)
+        log.info("stored renewed credentials of %s %r", configured.source, configured.name)
+
+    return save
 
 
 def _resource_names(source: str) -> list[str]:

@@ -168,6 +168,46 @@ class KeelSettings(BaseSettings):
         ),
     )
 
+    quickbooks_client_id: str | None = Field(
+        default=None,
+        description=(
+            "Client ID of your Intuit developer app (developer.intuit.com > your app > Keys and "
+            "credentials). Needed to connect QuickBooks Online; one app serves every business of this Keel."
+        ),
+    )
+    quickbooks_client_secret: SecretStr | None = Field(
+        default=None, description="Client secret of the same Intuit app (never shown, never logged)."
+    )
+    quickbooks_environment: Literal["production", "sandbox"] = Field(
+        default="production",
+        description=(
+            "Which QuickBooks Online the app's keys belong to: production (real companies) or sandbox "
+            "(Intuit's test companies, https://sandbox-quickbooks.api.intuit.com)."
+        ),
+    )
+    quickbooks_redirect_uri: str = Field(
+        default="http://127.0.0.1:8765/callback",
+        description=(
+            "Where Intuit sends the owner back after consent; Keel listens there on this machine while it "
+            "connects. Register exactly this address as a redirect URI of the Intuit app. It must be a "
+            "loopback address (localhost or 127.0.0.1) with a port."
+        ),
+    )
+    quickbooks_authorize_url: str = Field(
+        default="https://appcenter.intuit.com/connect/oauth2",
+        description="Intuit's consent page (a test may point it elsewhere).",
+    )
+    quickbooks_token_url: str = Field(
+        default="https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
+        description="Intuit's token endpoint: codes and refresh tokens are exchanged there.",
+    )
+    quickbooks_revoke_url: str = Field(
+        default="https://developer.api.intuit.com/v2/oauth2/tokens/revoke",
+        description=(
+            "Intuit's token revocation endpoint: `keel source remove quickbooks` revokes Keel's tokens there."
+        ),
+    )
+
     console_url: str = Field(
         default="http://localhost:8501",
         description="Address of the console as owners reach it: e-mailed and chat alerts link to its pages.",

@@ -24,7 +24,7 @@ from babel.numbers import list_currencies
 from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
-from keel.errors import AuthenticationFailed, InvalidInput, SignInLocked
+from keel.errors import AuthenticationFailed, InvalidInput, KeelError, SignInLocked
 from keel.secrets import encrypt_secrets, mask
 from keel.settings import get_settings
 from keel.warehouse import connect, parse_tenant_id, tenant_role_verifiers
@@ -382,6 +382,30 @@ def save_data_source(
         assert row is not None
         record_event(conn, tenant, "data_source.saved", detail={"source_type": source_type, "name": name})
     return uuid.UUID(str(row[0]))
+
+
+def replace_data_source_secrets(
+    tenant_id: str | uuid.UUID, data_source_id: str | uuid.UUID, secrets: dict[str, str]
+) -> None:
+    """Store new secrets of a configured source at once (committed on return): a service rotated them
+    during a load (OAuth refresh tokens). Raises :class:`KeelError` when the source is gone."""
+    tenant = parse_tenant_id(tenant_id)
+    token = encrypt_secrets(secrets)
+    hint = {key: mask(str(value)) for key, value in secrets.items()}
+    with connect("keel_app", tenant_id=tenant) as conn:
+        row = conn.execute(
+            "update app.data_sources set secrets_encrypted = %s, secrets_hint = %s, updated_at = now() "
+            "where data_source_id = %s and tenant_id = %s returning source_type, name",
+            (token, Jsonb(hint), uuid.UUID(str(data_source_id)), tenant),
+        ).fetchone()
+        if row is None:
+            raise KeelError(
+                "the connection whose credentials were renewed no longer exists",
+                "connect the service again if it was removed by mistake",
+            )
+        record_event(
+            conn, tenant, "data_source.secrets_renewed", detail={"source_type": row[0], "name": row[1]}
+        )
 
 
 @dataclass(frozen=True)

@@ -184,6 +184,16 @@ REGISTRY: tuple[tuple[ResourceSpec, Builder, Defects], ...] = (
         ),
     ),
     (
+        SPECS["quickbooks.items"],
+        shapes_quickbooks.items,
+        Defects(wrong_type=(("UnitPrice",), "n/a"), broken_encoding=(("Name",), BROKEN_TEXT)),
+    ),
+    (
+        SPECS["quickbooks.accounts"],
+        shapes_quickbooks.accounts,
+        Defects(unknown_currency=(("CurrencyRef", "value"), "XYZ"), broken_encoding=(("Name",), BROKEN_TEXT)),
+    ),
+    (
         SPECS["shifts.employees"],
         shapes_shifts.employees,
         Defects(wrong_type=(("job", "wage_rate"), "17,50"), broken_encoding=(("first_name",), BROKEN_TEXT)),

@@ -1,5 +1,5 @@
 """QuickBooks Online Accounting API (v3) shaped entities: Customer, Vendor, Invoice, Payment,
-Bill, BillPayment, Purchase.
+Bill, BillPayment, Purchase, Item, Account.
 
 Conventions followed: `Id` as a string number unique within the company, `SyncToken` counting edits,
 `MetaData.CreateTime` / `MetaData.LastUpdatedTime` as ISO-8601 with the company's offset, `TxnDate` /
@@ -38,6 +38,28 @@ ACCOUNTS = {
     "Cost of Goods Sold": "80",
     "Inventory Asset": "81",
     "Accounts Receivable (A/R)": "84",
+}
+#: (Classification, AccountType, AccountSubType) of each account of the chart, as QuickBooks names them.
+ACCOUNT_TYPES = {
+    "Services": ("Revenue", "Income", "ServiceFeeIncome"),
+    "Meals and Entertainment": ("Expense", "Expense", "EntertainmentMeals"),
+    "Rent or Lease": ("Expense", "Expense", "RentOrLeaseOfBuildings"),
+    "Office Supplies": ("Expense", "Expense", "OfficeGeneralAdministrativeExpenses"),
+    "Supplies": ("Expense", "Expense", "SuppliesMaterials"),
+    "Repairs and Maintenance": ("Expense", "Expense", "RepairMaintenance"),
+    "Utilities": ("Expense", "Expense", "Utilities"),
+    "Travel": ("Expense", "Expense", "Travel"),
+    "Accounts Payable (A/P)": ("Liability", "Accounts Payable", "AccountsPayable"),
+    "Checking": ("Asset", "Bank", "Checking"),
+    "Mastercard": ("Liability", "Credit Card", "CreditCard"),
+    "Software & Subscriptions": ("Expense", "Expense", "OtherMiscellaneousServiceCost"),
+    "Shipping and Delivery": ("Expense", "Expense", "ShippingFreightDelivery"),
+    "Payroll Expenses": ("Expense", "Expense", "PayrollExpenses"),
+    "Cloud Hosting": ("Expense", "Expense", "OtherMiscellaneousServiceCost"),
+    "Advertising": ("Expense", "Expense", "AdvertisingPromotional"),
+    "Cost of Goods Sold": ("Expense", "Cost of Goods Sold", "SuppliesMaterialsCogs"),
+    "Inventory Asset": ("Asset", "Other Current Asset", "Inventory"),
+    "Accounts Receivable (A/R)": ("Asset", "Accounts Receivable", "AccountsReceivable"),
 }
 KIND_ORDER = {"Invoice": 0, "Bill": 1, "Purchase": 2, "Payment": 3, "BillPayment": 4}
 TERMS = {0: ("1", "Due on receipt"), 15: ("2", "Net 15"), 30: ("3", "Net 30")}
@@ -419,3 +441,59 @@ def customers(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
 
 def vendors(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
     return _parties(ctx, "Vendor")
+
+
+def _opening(ctx: ShapeContext) -> int:
+    """When the company's chart of accounts and item list exist: the first simulated day's start."""
+    return ctx.clock.epoch(ctx.first_ordinal, 0)
+
+
+def accounts(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
+    """The chart of accounts every line of the books points at (QuickBooks' default chart, as used)."""
+    if ctx.run.books is None:
+        return
+    opened = _opening(ctx)
+    for name, account_id in sorted(ACCOUNTS.items(), key=lambda item: int(item[1])):
+        classification, account_type, sub_type = ACCOUNT_TYPES[name]
+        yield {
+            "tenant_id": ctx.tenant_id,
+            "Id": account_id,
+            "SyncToken": "0",
+            "domain": "QBO",
+            "sparse": False,
+            "Name": name,
+            "SubAccount": False,
+            "FullyQualifiedName": name,
+            "Active": True,
+            "Classification": classification,
+            "AccountType": account_type,
+            "AccountSubType": sub_type,
+            "CurrencyRef": _currency(ctx),
+            "MetaData": _meta(ctx, opened, opened),
+        }
+
+
+def items(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
+    """The services a services business sells; invoice lines point at them (ItemRef, by position)."""
+    services = ctx.run.services
+    if ctx.run.books is None or services is None:
+        return
+    opened = _opening(ctx)
+    names = [services.params.retainer_item, *(item.name for item in services.params.project_items)]
+    for position, name in enumerate(names, start=1):
+        yield {
+            "tenant_id": ctx.tenant_id,
+            "Id": str(position),
+            "SyncToken": "0",
+            "domain": "QBO",
+            "sparse": False,
+            "Name": name,
+            "FullyQualifiedName": name,
+            "Active": True,
+            "Taxable": False,
+            "Type": "Service",
+            "UnitPrice": 0.0,  # priced on each invoice line
+            "IncomeAccountRef": _ref("Services"),
+            "TrackQtyOnHand": False,
+            "MetaData": _meta(ctx, opened, opened),
+        }

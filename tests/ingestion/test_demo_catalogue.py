@@ -22,8 +22,9 @@ from .demo_fingerprint import fingerprint
 #: changes it: recompute with `python -m tests.ingestion.demo_fingerprint --start 2026-09-01`.
 FINGERPRINT_2026_09_TO_10 = "80b7102eb70f3eedcb3ad104b0f6d955279675bcf2bc1b3c217f60b44dec07dc"
 #: Resources added since, made from records that existed (stripe.balance_transactions: from the charges
-#: and refunds); leaving them out shows that every record that existed is unchanged.
-ADDED_SINCE = ("stripe.balance_transactions",)
+#: and refunds; quickbooks items and accounts: the ones invoice and expense lines point at); leaving them
+#: out shows that every record that existed is unchanged.
+ADDED_SINCE = ("stripe.balance_transactions", "quickbooks.items", "quickbooks.accounts")
 
 
 def test_the_simulator_output_is_unchanged_for_the_same_seed() -> None:

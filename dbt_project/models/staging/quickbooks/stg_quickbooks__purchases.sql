@@ -4,6 +4,8 @@ with
 source as (
 
     select * from {{ keel_source('quickbooks', 'purchases') }}
+    -- objects QuickBooks reports deleted stay in raw, marked deleted; they are no longer in the books
+    where status is distinct from 'Deleted'
 
 ),
 

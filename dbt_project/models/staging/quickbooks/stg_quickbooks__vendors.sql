@@ -3,6 +3,8 @@ with
 source as (
 
     select * from {{ keel_source('quickbooks', 'vendors') }}
+    -- objects QuickBooks reports deleted stay in raw, marked deleted; they are no longer in the books
+    where status is distinct from 'Deleted'
 
 ),
 
