@@ -48,6 +48,14 @@ class Connector:
     make_source: Callable[[BaseModel, Mapping[str, str], Since], Any]  # -> a dlt source
     #: how far before ``since`` the source asks again (late edits); the loader keeps merging that window
     lookback: timedelta = timedelta(0)
+    #: which of ``secret_fields`` the given settings need (a sign-in flow may need only some); None: all
+    needed_secrets: Callable[[BaseModel], tuple[str, ...]] | None = None
+
+    def secrets_for(self, settings: BaseModel) -> tuple[str, ...]:
+        """The secrets a load with ``settings`` needs."""
+        if self.needed_secrets is None:
+            return self.secret_fields
+        return self.needed_secrets(settings)
 
     def parse_config(self, config: Mapping[str, Any]) -> BaseModel:
         """The settings validated; :class:`ConnectorConfigError` names each bad field and what is wrong."""
