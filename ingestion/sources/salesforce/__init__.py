@@ -33,9 +33,11 @@ from ingestion.sources.connector import Connector, Since
 
 from .helpers import SalesforceAuth, SalesforceClient, retrying_session, soql_datetime
 from .settings import (
+    API_SLOW_DOWN_SECONDS,
     API_SLOW_DOWN_SHARE,
     API_STOP_SHARE,
     API_VERSION,
+    BULK_PAGE_RECORDS,
     BULK_THRESHOLD,
     CURRENCY_OBJECTS,
     FIELDS,
@@ -98,6 +100,9 @@ class SalesforceSettings(BaseModel):
     api_stop_share: float = Field(
         API_STOP_SHARE, gt=0, le=1, description="Share of the daily API allowance above which loads stop"
     )
+    api_slow_down_seconds: float = Field(
+        API_SLOW_DOWN_SECONDS, ge=0, le=60, description="Seconds between calls once a load has slowed down"
+    )
     request_timeout: float = Field(
         30.0, gt=0, le=600, description="Seconds to wait for one answer before retrying"
     )
@@ -106,6 +111,9 @@ class SalesforceSettings(BaseModel):
     )
     backoff_seconds: float = Field(1.0, ge=0, le=60, description="First wait between tries; it doubles")
     bulk_poll_seconds: float = Field(2.0, gt=0, le=60, description="Seconds between polls of a bulk job")
+    bulk_page_records: int = Field(
+        BULK_PAGE_RECORDS, ge=1, le=BULK_PAGE_RECORDS, description="Records per page of a bulk job's results"
+    )
 
     @field_validator("client_id")
     @classmethod
@@ -208,7 +216,9 @@ def salesforce_source(
         api_version=settings.api_version,
         slow_down_share=settings.api_slow_down_share,
         stop_share=settings.api_stop_share,
+        slow_down_seconds=settings.api_slow_down_seconds,
         bulk_poll_seconds=settings.bulk_poll_seconds,
+        bulk_page_records=settings.bulk_page_records,
     )
     for spec in RESOURCES:
 
