@@ -13,30 +13,28 @@ import copy
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ingestion import loader
 from ingestion.demo import DemoWorld, simulate
 from ingestion.sources.connector import ConnectorConfigError
-from ingestion.sources.salesforce import CONNECTOR, SalesforceSettings
-from ingestion.sources.salesforce.helpers import (
-    SalesforceAuth,
-    api_usage,
-    authorization_url,
-    exchange_code,
-    retrying_session,
-)
+from ingestion.sources.salesforce import CONNECTOR, SalesforceSettings, connect_in_browser
+from ingestion.sources.salesforce.helpers import api_usage
 from ingestion.sources.salesforce.settings import LOOKBACK
 from keel import tenancy, warehouse
 from keel.settings import KeelSettings
@@ -305,29 +303,39 @@ def test_jwt_bearer_flow_signs_in_with_the_certificate_key(
     assert missing.needs_reconnect and "private_key" in (missing.error or "")
 
 
-def test_web_server_flow_exchanges_the_code_for_a_refresh_token(fake: FakeSalesforce) -> None:
-    redirect = "http://127.0.0.1:8765/callback"
-    url = authorization_url(CLIENT_ID, redirect, "state-123", login_url=fake.url)
-    assert url.startswith(f"{fake.url}/services/oauth2/authorize?") and "scope=api+refresh_token" in url
-    session = retrying_session(5.0, 2, 0.1)
-    token = exchange_code(
-        session,
-        code=fake.authorize(redirect),
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        redirect_uri=redirect,
-        login_url=fake.url,
+def test_web_server_flow_connects_in_the_browser_and_loads(fake: FakeSalesforce, tenant: str) -> None:
+    """The owner approves Keel on Salesforce's page; the browser brings the code back to Keel's loopback
+    listener; the refresh token it is exchanged for is what later loads sign in with."""
+    redirect = f"http://127.0.0.1:{free_port()}/callback"
+    settings = CONNECTOR.parse_config({**config(fake), "redirect_uri": redirect})
+    assert isinstance(settings, SalesforceSettings)
+    shown: list[str] = []
+
+    def browser(url: str) -> bool:  # the owner approves: Salesforce redirects with a code and the state
+        shown.append(url)
+        query = parse_qs(urlsplit(url).query)
+        assert query["scope"] == ["api refresh_token"] and query["client_id"] == [CLIENT_ID]
+        code = fake.authorize(query["redirect_uri"][0])
+        callback = f"{query['redirect_uri'][0]}?{urlencode({'code': code, 'state': query['state'][0]})}"
+        threading.Thread(target=requests.get, args=(callback,), kwargs={"timeout": 10}, daemon=True).start()
+        return True
+
+    connected, secrets = connect_in_browser(
+        settings, CLIENT_SECRET, show_url=lambda url: None, open_browser=browser
     )
-    assert token.instance_url == fake.url and token.refresh_token in fake.refresh_tokens
-    auth = SalesforceAuth(
-        session,
-        flow="web_server",
-        login_url=fake.url,
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        refresh_token=token.refresh_token,
-    )
-    assert auth.renew().access_token in fake.tokens
+    assert shown and shown[0].startswith(f"{fake.url}/services/oauth2/authorize?")
+    assert connected.instance_url == fake.url
+    assert secrets["client_secret"] == CLIENT_SECRET and secrets["refresh_token"] in fake.refresh_tokens
+    assert secrets["refresh_token"] != REFRESH_TOKEN
+    result = loader.load_connector(CONNECTOR, tenant, connected.model_dump(mode="json"), secrets)
+    assert result.ok, result.error
+    assert_equals_fake(fake, tenant)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def test_large_objects_go_through_a_bulk_job(fake: FakeSalesforce, tenant: str) -> None:

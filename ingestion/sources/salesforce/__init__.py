@@ -22,16 +22,17 @@ server, where Keel signs a JWT with the private key of the connected app's certi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
 import dlt
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ingestion.sources.connector import Connector, Since
+from ingestion.sources.connector import Connector, ConnectorAuthError, Since
+from ingestion.sources.oauth import OAuthClient, authorize, check_loopback, open_in_browser
 
-from .helpers import SalesforceAuth, SalesforceClient, retrying_session, soql_datetime
+from .helpers import SalesforceAuth, SalesforceClient, oauth_provider, retrying_session, soql_datetime
 from .settings import (
     API_SLOW_DOWN_SECONDS,
     API_SLOW_DOWN_SHARE,
@@ -44,6 +45,7 @@ from .settings import (
     LOGIN_URL,
     LOOKBACK,
     OBJECTS,
+    REDIRECT_URI,
     RESOURCES,
     FieldType,
 )
@@ -79,6 +81,10 @@ class SalesforceSettings(BaseModel):
     )
     instance_url: str | None = Field(
         None, description="The org's address as the last sign-in reported it (for reference)"
+    )
+    redirect_uri: str = Field(
+        REDIRECT_URI,
+        description="web_server: the connected app's Callback URL, where the browser hands Keel the approval",
     )
     api_version: str = Field(API_VERSION, pattern=r"^\d{2,3}\.0$", description="REST API version, e.g. 62.0")
     multi_currency: bool = Field(
@@ -135,6 +141,12 @@ class SalesforceSettings(BaseModel):
         if not _URL.match(url):
             raise ValueError(f"{value!r} is not an http(s) address such as {LOGIN_URL}")
         return url
+
+    @field_validator("redirect_uri")
+    @classmethod
+    def _loopback(cls, value: str) -> str:
+        check_loopback(value)  # ValueError in words: Keel listens for the approval on this machine only
+        return value
 
     @field_validator("bulk_objects")
     @classmethod
@@ -231,6 +243,38 @@ def salesforce_source(
             primary_key=[key for key in spec.primary_key if key != "tenant_id"],
             write_disposition=spec.write_disposition,
         )
+
+
+def connect_in_browser(
+    settings: SalesforceSettings,
+    client_secret: str,
+    *,
+    show_url: Callable[[str], None],
+    open_browser: Callable[[str], bool] | None = open_in_browser,
+    timeout: float = 300.0,
+) -> tuple[SalesforceSettings, dict[str, str]]:
+    """The web server flow for an owner at this machine (``keel source add salesforce``, the console):
+    open Salesforce's approval page, receive the approval on ``settings.redirect_uri`` and exchange it
+    (:func:`ingestion.sources.oauth.authorize`). Returns the settings with the org's instance URL and the
+    secrets to store encrypted (consumer secret and refresh token)."""
+    if settings.flow != "web_server":
+        raise ValueError("connecting in the browser is the web_server flow; jwt_bearer needs a private key")
+    tokens, _ = authorize(
+        oauth_provider(settings.login_url),
+        OAuthClient(settings.client_id, client_secret),
+        settings.redirect_uri,
+        show_url=show_url,
+        open_browser=open_browser,
+        timeout=timeout,
+        session=retrying_session(settings.request_timeout, settings.max_attempts, settings.backoff_seconds),
+    )
+    if not tokens.refresh_token:
+        raise ConnectorAuthError(
+            "Salesforce gave no refresh token: the connected app's OAuth scopes must include 'Perform "
+            "requests at any time (refresh_token, offline_access)'. Add it and connect again."
+        )
+    connected = settings.model_copy(update={"instance_url": tokens.extra.get("instance_url")})
+    return connected, {"client_secret": client_secret, "refresh_token": tokens.refresh_token}
 
 
 def make_source(settings: BaseModel, secrets: Mapping[str, str], since: Since) -> Any:

@@ -9,9 +9,12 @@ access token travels in the ``Authorization`` header only, never in a URL, so lo
 cannot show it.
 
 Authentication: the token endpoint (``/services/oauth2/token`` on the login host) gives an access token
-and the org's ``instance_url``, where every API call goes. An access token expires after the org's
-session timeout: an API call then answers ``401 INVALID_SESSION_ID``, and the client gets a new token
-once (a refresh-token grant, or a new signed JWT assertion) and asks again. The token endpoint refusing
+and the org's ``instance_url``, where every API call goes. The web server flow's consent, code exchange
+and refresh go through Keel's generic authorization-code flow (:mod:`ingestion.sources.oauth`, with
+:func:`oauth_provider`); the JWT bearer grant, which that module does not make, is signed here. An
+access token expires after the org's session timeout: an API call then answers ``401
+INVALID_SESSION_ID``, and the client gets a new token once (a refresh-token grant, or a new signed JWT
+assertion) and asks again. The token endpoint refusing
 (``invalid_grant``: the refresh token was revoked, the user has not approved the app, the certificate
 changed) raises :class:`ConnectorAuthError`: the owner must reconnect Salesforce.
 
@@ -35,7 +38,7 @@ from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 from cryptography.hazmat.primitives import hashes, serialization
@@ -44,6 +47,7 @@ from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client.redaction import sanitize_url
 
 from ingestion.sources.connector import ConnectorAuthError
+from ingestion.sources.oauth import OAuthClient, OAuthProvider, refresh_tokens
 
 from .settings import (
     API_SLOW_DOWN_SECONDS,
@@ -132,27 +136,20 @@ def retrying_session(timeout: float, max_attempts: int, backoff_factor: float) -
 # -- OAuth 2.0 ------------------------------------------------------------------------------------------
 
 
-def authorization_url(
-    client_id: str,
-    redirect_uri: str,
-    state: str,
-    *,
-    login_url: str = LOGIN_URL,
-    code_challenge: str | None = None,
-) -> str:
-    """Where the owner approves Keel's access (web server flow): Salesforce redirects the browser to
-    ``redirect_uri`` with ``code`` and ``state``. ``prompt=consent`` so a reconnect shows the approval."""
-    params = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": redirect_uri,
-        "scope": " ".join(SCOPES),
-        "state": state,
-        "prompt": "login consent",
-    }
-    if code_challenge is not None:
-        params |= {"code_challenge": code_challenge, "code_challenge_method": "S256"}
-    return f"{login_url.rstrip('/')}/services/oauth2/authorize?{urlencode(params)}"
+def oauth_provider(login_url: str = LOGIN_URL) -> OAuthProvider:
+    """Salesforce's authorization server on ``login_url`` for Keel's generic authorization-code flow
+    (:mod:`ingestion.sources.oauth`): client id and secret in the form body, ``prompt=login consent`` so
+    a reconnect shows the approval again."""
+    root = login_url.rstrip("/")
+    return OAuthProvider(
+        title="Salesforce",
+        authorize_url=f"{root}/services/oauth2/authorize",
+        token_url=f"{root}/services/oauth2/token",
+        scopes=SCOPES,
+        client_auth="body",
+        revoke_url=f"{root}/services/oauth2/revoke",
+        authorize_params={"prompt": "login consent"},
+    )
 
 
 def jwt_assertion(client_id: str, username: str, private_key_pem: str, audience: str, now: float) -> str:
@@ -191,7 +188,8 @@ class Token:
 
 
 def _token_request(session: requests.Session, login_url: str, form: Mapping[str, str], what: str) -> Token:
-    """POST the token endpoint; :class:`ConnectorAuthError` when Salesforce refuses the grant."""
+    """POST the token endpoint with a JWT bearer assertion (a grant :mod:`ingestion.sources.oauth` does not
+    make); :class:`ConnectorAuthError` when Salesforce refuses it."""
     url = f"{login_url.rstrip('/')}/services/oauth2/token"
     response = session.post(url, data=dict(form), headers={"Accept": "application/json"})
     if response.status_code in (400, 401, 403):
@@ -217,35 +215,6 @@ def _token_request(session: requests.Session, login_url: str, form: Mapping[str,
         raise SalesforcePayloadError("Salesforce's token answer has no access_token or instance_url")
     refresh = document.get("refresh_token")
     return Token(token, instance.rstrip("/"), refresh if isinstance(refresh, str) else None)
-
-
-def exchange_code(
-    session: requests.Session,
-    *,
-    code: str,
-    client_id: str,
-    client_secret: str,
-    redirect_uri: str,
-    login_url: str = LOGIN_URL,
-    code_verifier: str | None = None,
-) -> Token:
-    """The web server flow's second step: the authorization code for an access and a refresh token."""
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "client_id": client_id,
-        "client_secret": client_secret,
-        "redirect_uri": redirect_uri,
-    }
-    if code_verifier is not None:
-        form["code_verifier"] = code_verifier
-    token = _token_request(session, login_url, form, "authorization code")
-    if token.refresh_token is None:
-        raise ConnectorAuthError(
-            "Salesforce gave no refresh token: the connected app must allow the scope "
-            "'Perform requests at any time (refresh_token, offline_access)'. Add it and reconnect."
-        )
-    return token
 
 
 class SalesforceAuth:
@@ -292,21 +261,28 @@ class SalesforceAuth:
         """A new access token (and the instance URL the org answers on)."""
         self.renewals += 1
         if self.flow == "web_server":
-            form = {
-                "grant_type": "refresh_token",
-                "refresh_token": self.refresh_token or "",
-                "client_id": self.client_id,
-            }
-            if self.client_secret:
-                form["client_secret"] = self.client_secret
-            token = _token_request(self.session, self.login_url, form, "refresh token")
+            try:
+                granted = refresh_tokens(
+                    oauth_provider(self.login_url),
+                    OAuthClient(self.client_id, self.client_secret or ""),
+                    self.refresh_token,
+                    session=self.session,
+                )
+            except ConnectorAuthError as exc:
+                raise ConnectorAuthError(
+                    f"{exc} The connection needs reconnecting: connect Salesforce again from the console's "
+                    "Your data page or with `keel source add salesforce`."
+                ) from None
+            instance = granted.extra.get("instance_url")
+            if not instance:
+                raise SalesforcePayloadError("Salesforce's token answer has no instance_url")
+            token = Token(granted.access_token, instance.rstrip("/"), granted.refresh_token)
         else:
             assertion = jwt_assertion(
                 self.client_id, self.username or "", self.private_key or "", self.login_url, self.clock()
             )
-            token = _token_request(
-                self.session, self.login_url, {"grant_type": JWT_GRANT, "assertion": assertion}, "JWT sign-in"
-            )
+            form = {"grant_type": JWT_GRANT, "assertion": assertion}
+            token = _token_request(self.session, self.login_url, form, "JWT sign-in")
         if token.refresh_token:  # an org with refresh token rotation issues a new one on every refresh
             self.refresh_token = token.refresh_token
         self.token = token

@@ -208,6 +208,9 @@ CURRENCY_OBJECTS: Final = frozenset({"Campaign", "Account", "Opportunity", "Oppo
 API_VERSION: Final = "62.0"
 #: Where the OAuth endpoints live: production orgs and Developer Edition; sandboxes use test.salesforce.com.
 LOGIN_URL: Final = "https://login.salesforce.com"
+#: The connected app's Callback URL Keel listens on for an owner's approval (web server flow); it must be
+#: registered with the app exactly so.
+REDIRECT_URI: Final = "http://localhost:1717/OauthRedirect"
 #: Scopes Keel asks for in the web server flow: the REST/Bulk APIs, and a refresh token to keep loading.
 SCOPES: Final = ("api", "refresh_token")
 #: How far before the latest loaded SystemModstamp each run asks again: a transaction that commits
