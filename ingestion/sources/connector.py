@@ -50,6 +50,13 @@ class Connector:
     lookback: timedelta = timedelta(0)
     #: which of ``secret_fields`` the given settings need (a sign-in flow may need only some); None: all
     needed_secrets: Callable[[BaseModel], tuple[str, ...]] | None = None
+    #: an owner's approval in the browser (OAuth web server flow): (settings, secrets typed so far, show
+    #: the consent URL) -> (settings, secrets to store); gives ``browser_secrets`` (a refresh token)
+    authorize: (
+        Callable[[BaseModel, Mapping[str, str], Callable[[str], None]], tuple[BaseModel, dict[str, str]]]
+        | None
+    ) = None
+    browser_secrets: tuple[str, ...] = ()
 
     def secrets_for(self, settings: BaseModel) -> tuple[str, ...]:
         """The secrets a load with ``settings`` needs."""

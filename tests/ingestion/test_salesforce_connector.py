@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ingestion import loader
 from ingestion.demo import DemoWorld, simulate
+from ingestion.sources import oauth
 from ingestion.sources.connector import ConnectorConfigError
 from ingestion.sources.salesforce import CONNECTOR, SalesforceSettings, connect_in_browser
 from ingestion.sources.salesforce.helpers import api_usage
@@ -330,6 +331,88 @@ def test_web_server_flow_connects_in_the_browser_and_loads(fake: FakeSalesforce,
     result = loader.load_connector(CONNECTOR, tenant, connected.model_dump(mode="json"), secrets)
     assert result.ok, result.error
     assert_equals_fake(fake, tenant)
+
+
+def test_connect_from_the_command_line_in_the_browser_and_with_a_certificate(
+    fake: FakeSalesforce,
+    tenant: str,
+    key: rsa.RSAPrivateKey,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``keel source add salesforce``: the web server flow asks for the consumer secret, shows the approval
+    page and stores the refresh token it receives; the JWT flow reads the private key from a file
+    (``--private-key @path``). Both connections load, and nothing secret is printed."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    with warehouse.connect("admin") as conn:
+        row = conn.execute("select slug from app.tenants where tenant_id = %s", (tenant,)).fetchone()
+    assert row is not None
+    slug = str(row[0])
+    redirect = f"http://127.0.0.1:{free_port()}/callback"
+    monkeypatch.setattr(oauth, "open_in_browser", approving_browser(fake))
+    cli = CliRunner()
+    base = [
+        "source",
+        "add",
+        "salesforce",
+        "--tenant",
+        slug,
+        "--client-id",
+        CLIENT_ID,
+        "--login-url",
+        fake.url,
+    ]
+    added = cli.invoke(app, [*base, "--redirect-uri", redirect, "--client-secret", CLIENT_SECRET])
+    assert added.exit_code == 0, added.output
+    assert f"{fake.url}/services/oauth2/authorize?" in added.output.replace("\n", "")
+    assert CLIENT_SECRET not in added.output and "refresh_token" in added.output
+    (stored,) = [s for s in tenancy.list_data_sources(uuid.UUID(tenant)) if s.source_type == "salesforce"]
+    assert stored.config["instance_url"] == fake.url
+
+    pem_file = tmp_path / "keel-salesforce.pem"
+    pem_file.write_text(pem_of(key))
+    jwt = cli.invoke(
+        app,
+        [
+            *base,
+            "--name",
+            "server",
+            "--flow",
+            "jwt_bearer",
+            "--username",
+            USERNAME,
+            "--private-key",
+            f"@{pem_file}",
+        ],
+    )
+    assert jwt.exit_code == 0, jwt.output
+    assert "PRIVATE KEY" not in jwt.output
+    loaded = cli.invoke(app, ["ingest", "run", "--tenant", slug, "--source", "salesforce"])
+    assert loaded.exit_code == 0, loaded.output
+    assert "2 of 2 source loads succeeded" in loaded.output
+    assert_equals_fake(fake, tenant)
+
+
+def approving_browser(fake: FakeSalesforce) -> Any:
+    """A browser in which the owner approves Keel: Salesforce redirects with a code and the state."""
+
+    def browser(url: str) -> bool:
+        query = parse_qs(urlsplit(url).query)
+        code = fake.authorize(query["redirect_uri"][0])
+        callback = f"{query['redirect_uri'][0]}?{urlencode({'code': code, 'state': query['state'][0]})}"
+        threading.Thread(target=requests.get, args=(callback,), kwargs={"timeout": 10}, daemon=True).start()
+        return True
+
+    return browser
+
+
+def pem_of(key: rsa.RSAPrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def free_port() -> int:

@@ -29,6 +29,7 @@ from typing import Any, Literal
 import dlt
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ingestion.sources import oauth
 from ingestion.sources.connector import Connector, ConnectorAuthError, Since
 from ingestion.sources.oauth import OAuthClient, authorize, check_loopback, open_in_browser
 
@@ -277,6 +278,19 @@ def connect_in_browser(
     return connected, {"client_secret": client_secret, "refresh_token": tokens.refresh_token}
 
 
+def authorize_in_browser(
+    settings: BaseModel, secrets: Mapping[str, str], show_url: Callable[[str], None]
+) -> tuple[BaseModel, dict[str, str]]:
+    """The connector's browser approval (``keel source add salesforce``): :func:`connect_in_browser` with the
+    consumer secret the owner typed."""
+    if not isinstance(settings, SalesforceSettings):
+        raise TypeError(f"Salesforce needs SalesforceSettings, got {type(settings).__name__}")
+    client_secret = secrets.get("client_secret")
+    if not client_secret:
+        raise ConnectorAuthError("connecting Salesforce needs the connected app's consumer secret")
+    return connect_in_browser(settings, client_secret, show_url=show_url, open_browser=oauth.open_in_browser)
+
+
 def make_source(settings: BaseModel, secrets: Mapping[str, str], since: Since) -> Any:
     """The connector's entry point: :func:`salesforce_source` for the validated settings."""
     if not isinstance(settings, SalesforceSettings):
@@ -293,4 +307,6 @@ CONNECTOR = Connector(
     make_source=make_source,
     lookback=LOOKBACK,
     needed_secrets=needed_secrets,
+    authorize=authorize_in_browser,
+    browser_secrets=("refresh_token",),
 )
