@@ -144,6 +144,8 @@ def test_settings_are_validated_with_words_for_each_field() -> None:
     assert CONNECTOR.secrets_for(parsed) == ("client_secret", "refresh_token")
     jwt = CONNECTOR.parse_config({"client_id": CLIENT_ID, "flow": "jwt_bearer", "username": USERNAME})
     assert CONNECTOR.secrets_for(jwt) == ("private_key",)
+    listed = CONNECTOR.parse_config({"client_id": CLIENT_ID, "bulk_objects": "opportunity_history, leads"})
+    assert isinstance(listed, SalesforceSettings) and listed.bulk_objects == ["opportunity_history", "leads"]
     with pytest.raises(ConnectorConfigError) as bad:
         CONNECTOR.parse_config({"client_id": "abc", "login_url": "ftp://x", "bulk_objects": ["tasks"]})
     message = str(bad.value)

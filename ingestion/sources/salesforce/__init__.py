@@ -149,6 +149,14 @@ class SalesforceSettings(BaseModel):
         check_loopback(value)  # ValueError in words: Keel listens for the approval on this machine only
         return value
 
+    @field_validator("bulk_objects", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """``opportunity_history,leads`` (a command-line option or a form field) as a list."""
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
     @field_validator("bulk_objects")
     @classmethod
     def _known_resources(cls, value: list[str]) -> list[str]:
