@@ -396,6 +396,44 @@ def test_connect_from_the_command_line_in_the_browser_and_with_a_certificate(
     assert loaded.exit_code == 0, loaded.output
     assert "2 of 2 source loads succeeded" in loaded.output
     assert_equals_fake(fake, tenant)
+    for name in ("salesforce", "server"):  # no connection to a fake that is gone stays for later tests
+        assert (
+            cli.invoke(app, ["source", "remove", "salesforce", "--tenant", slug, "--name", name]).exit_code
+            == 0
+        )
+
+
+def test_dagster_asset_loads_every_connected_tenant(fake: FakeSalesforce, tenant: str) -> None:
+    """``dlt_salesforce_*``: a run loads each tenant's Salesforce connection; one revoked connection is
+    reported in the metadata and the asset check while the other tenant loads."""
+    import dagster as dg
+
+    from orchestration.defs.ingestion.connectors import connector_assets, connector_checks
+
+    other = tenancy.create_tenant(
+        f"crm-{uuid.uuid4().hex[:8]}", "Revoked Test", timezone="UTC", currency="USD"
+    )
+    tenancy.save_data_source(uuid.UUID(tenant), "salesforce", "salesforce", config(fake), web_secrets())
+    tenancy.save_data_source(
+        other.tenant_id, "salesforce", "salesforce", config(fake), web_secrets("revoked")
+    )
+    try:
+        result = dg.materialize([*connector_assets], raise_on_error=False)
+        assert result.success
+        metadata = {
+            event.asset_key.path[-1]: event.materialization.metadata
+            for event in result.get_asset_materialization_events()
+        }
+        opportunities = metadata["dlt_salesforce_opportunities"]
+        assert opportunities["rows"].value == len(fake.objects["opportunities"])
+        assert opportunities["failed_tenants"].value == 1
+        assert "needs reconnecting" in json.dumps(opportunities["failures"].value)
+        assert_equals_fake(fake, tenant)
+        checked = {key.name for check in connector_checks for key in check.check_keys}
+        assert checked == {"all_tenants_loaded"}  # the source's load check, as the demo sources have
+    finally:
+        tenancy.remove_data_source(uuid.UUID(tenant), "salesforce", "salesforce")
+        tenancy.remove_data_source(other.tenant_id, "salesforce", "salesforce")
 
 
 def approving_browser(fake: FakeSalesforce) -> Any:
