@@ -35,7 +35,7 @@ from ingestion.demo import DemoWorld, simulate
 from ingestion.sources import oauth
 from ingestion.sources.connector import ConnectorConfigError
 from ingestion.sources.salesforce import CONNECTOR, SalesforceSettings, connect_in_browser
-from ingestion.sources.salesforce.helpers import api_usage
+from ingestion.sources.salesforce.helpers import api_usage, jwt_audience
 from ingestion.sources.salesforce.settings import LOOKBACK
 from keel import tenancy, warehouse
 from keel.settings import KeelSettings
@@ -154,6 +154,9 @@ def test_settings_are_validated_with_words_for_each_field() -> None:
     with pytest.raises(ConnectorConfigError, match="username"):
         CONNECTOR.parse_config({"client_id": CLIENT_ID, "flow": "jwt_bearer"})
     assert api_usage("api-usage=18/15000") == (18, 15000) and api_usage(None) is None
+    assert jwt_audience("https://acme.my.salesforce.com") == "https://login.salesforce.com"
+    assert jwt_audience("https://acme--uat.sandbox.my.salesforce.com") == "https://test.salesforce.com"
+    assert jwt_audience("https://test.salesforce.com/") == "https://test.salesforce.com"
 
 
 def test_demo_pipeline_agrees_with_the_books(

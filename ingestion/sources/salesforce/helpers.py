@@ -178,6 +178,18 @@ def jwt_assertion(client_id: str, username: str, private_key_pem: str, audience:
     return f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
 
 
+def jwt_audience(login_url: str) -> str:
+    """The ``aud`` of a JWT bearer assertion: Salesforce accepts its login hosts, not a My Domain, even
+    when the token request goes to the My Domain (a sandbox's, ``.sandbox.my.salesforce.com``, is
+    test.salesforce.com)."""
+    host = urlsplit(login_url).netloc.lower()
+    if host.endswith(".sandbox.my.salesforce.com"):
+        return "https://test.salesforce.com"
+    if host.endswith(".my.salesforce.com"):
+        return LOGIN_URL
+    return login_url.rstrip("/")
+
+
 @dataclass
 class Token:
     """What the token endpoint gave: the access token and the org's own host for API calls."""
@@ -279,7 +291,11 @@ class SalesforceAuth:
             token = Token(granted.access_token, instance.rstrip("/"), granted.refresh_token)
         else:
             assertion = jwt_assertion(
-                self.client_id, self.username or "", self.private_key or "", self.login_url, self.clock()
+                self.client_id,
+                self.username or "",
+                self.private_key or "",
+                jwt_audience(self.login_url),
+                self.clock(),
             )
             form = {"grant_type": JWT_GRANT, "assertion": assertion}
             token = _token_request(self.session, self.login_url, form, "JWT sign-in")
