@@ -299,6 +299,8 @@ def test_jwt_bearer_flow_signs_in_with_the_certificate_key(
     result = load(fake, tenant, {"private_key": pem}, **jwt_config)
     assert result.ok, result.error
     assert_equals_fake(fake, tenant)
+    pasted = load(fake, tenant, {"private_key": " ".join(pem.splitlines())}, **jwt_config)  # a one-line field
+    assert pasted.ok, pasted.error
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     wrong = other.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

@@ -152,11 +152,25 @@ def oauth_provider(login_url: str = LOGIN_URL) -> OAuthProvider:
     )
 
 
+_PEM = re.compile(r"^(-----BEGIN [A-Z ]+-----)(.*?)(-----END [A-Z ]+-----)$", re.DOTALL)
+
+
+def pem_lines(text: str) -> str:
+    """A PEM key with its line breaks back: a one-line form field (the console) joins them with spaces."""
+    match = _PEM.match(text.strip())
+    if not match:
+        return text
+    body = re.sub(r"\s+", "", match.group(2))
+    return "\n".join(
+        [match.group(1), *(body[i : i + 64] for i in range(0, len(body), 64)), match.group(3), ""]
+    )
+
+
 def jwt_assertion(client_id: str, username: str, private_key_pem: str, audience: str, now: float) -> str:
     """A JWT bearer assertion signed with the connected app's certificate key (RS256): issuer the
     consumer key, subject the Salesforce user name, audience the login host, valid three minutes."""
     try:
-        key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+        key = serialization.load_pem_private_key(pem_lines(private_key_pem).encode(), password=None)
     except (ValueError, TypeError) as exc:
         raise ConnectorAuthError(
             "The private key stored for Salesforce's server-to-server connection is not an unencrypted "
