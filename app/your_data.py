@@ -257,12 +257,19 @@ def _connect_form(user: SignedInUser, titles: dict[str, str]) -> None:
         submitted = st.form_submit_button(f"Connect {connector.title}", type="primary")
     if not submitted:
         return
-    missing = [f.replace("_", " ") for f, v in secret_values.items() if not v.strip()]
+    try:
+        settings = connector.parse_config({k: v for k, v in config.items() if v.strip()})
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    # a connector whose sign-in flows differ (Salesforce) needs only the secrets of the chosen flow
+    needed = connector.secrets_for(settings)
+    missing = [f.replace("_", " ") for f in needed if not secret_values.get(f, "").strip()]
     if missing:
         st.error(f"{connector.title} needs your {', '.join(missing)}.")
         return
+    secret_values = {k: v for k, v in secret_values.items() if v.strip()}
     try:
-        settings = connector.parse_config({k: v for k, v in config.items() if v.strip()})
         tenancy.save_data_source(
             user.tenant_id, source, name.strip() or source, settings.model_dump(mode="json"), secret_values
         )

@@ -14,6 +14,7 @@ import sys
 import unicodedata
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import click
@@ -258,21 +259,34 @@ def source_add(
         _add_with_consent(connector, business, name, _parse_field_options(list(ctx.args), config_fields))
         return
     given = _parse_field_options(list(ctx.args), [*config_fields, *connector.secret_fields])
-    secret_values = {k: v for k, v in given.items() if k in connector.secret_fields}
-    for field in connector.secret_fields:
-        if field in secret_values:
-            continue
-        if not sys.stdin.isatty():
-            raise InvalidInput(
-                f"{connector.title} needs --{field.replace('_', '-')}",
-                "give it as an option, or run in a terminal",
-            )
-        secret_values[field] = click.prompt(f"{connector.title} {field.replace('_', ' ')}", hide_input=True)
+    secret_values = {k: _secret_value(v) for k, v in given.items() if k in connector.secret_fields}
     config = {k: v for k, v in given.items() if k in config_fields}
     try:
         settings = connector.parse_config(config)
     except ValueError as exc:
         raise InvalidInput(str(exc), "fix the settings and run the command again") from None
+    needed = connector.secrets_for(settings)  # a sign-in flow may need only some of the secrets
+    from_browser = set(connector.browser_secrets) if connector.authorize is not None else set()
+    in_browser = any(field not in secret_values for field in needed if field in from_browser)
+    for field in needed:
+        if field in secret_values or (in_browser and field in from_browser):
+            continue
+        if not sys.stdin.isatty():
+            raise InvalidInput(
+                f"{connector.title} needs --{field.replace('_', '-')}",
+                "give it as an option (@path reads a file), or run in a terminal",
+            )
+        secret_values[field] = click.prompt(f"{connector.title} {field.replace('_', ' ')}", hide_input=True)
+    if in_browser and connector.authorize is not None:
+        console.print("Approve Keel's access in your browser; if it does not open, visit this address:")
+        try:
+            settings, secret_values = connector.authorize(
+                settings, secret_values, lambda url: console.print(url, highlight=False, soft_wrap=True)
+            )
+        except Exception as exc:  # a refused or abandoned approval: say what happened, store nothing
+            raise InvalidInput(
+                f"{connector.title} was not connected: {exc}", "run the command again"
+            ) from None
     label = name or source
     tenancy.save_data_source(
         business.tenant_id, source, label, settings.model_dump(mode="json"), secret_values
@@ -354,6 +368,19 @@ def _revoke_consent(business: tenancy.Tenant, source: str, label: str) -> None:
             f"{connector.title} could not be asked to revoke Keel's access; disconnect Keel in "
             f"{connector.title}'s connected apps too."
         )
+
+
+def _secret_value(value: str) -> str:
+    """A secret given as an option; ``@path`` reads it from a file (a PEM private key spans lines)."""
+    if not value.startswith("@"):
+        return value
+    path = Path(value[1:]).expanduser()
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(
+            f"cannot read {path}: {exc.strerror}", "give the path of a readable file"
+        ) from None
 
 
 def tenancy_mask(value: str) -> str:

@@ -537,7 +537,7 @@ def load_connector(
     started = time.perf_counter()
     try:
         settings = connector.parse_config(config)
-        missing = [name for name in connector.secret_fields if not secrets.get(name)]
+        missing = [name for name in connector.secrets_for(settings) if not secrets.get(name)]
         if missing:
             raise ConnectorAuthError(f"{connector.title} needs {', '.join(missing)}; none is stored")
         cursors = since

@@ -99,6 +99,17 @@ def configured_sources(tenant_id: str | uuid.UUID, source: str | None = None) ->
     return found
 
 
+def tenants_with_source(source: str) -> list[uuid.UUID]:
+    """The tenants with an enabled connection of type ``source`` (as ``keel_loader``: no secrets read)."""
+    with warehouse.connect("keel_loader") as conn:
+        rows = conn.execute(
+            "select distinct tenant_id from app.data_sources where source_type = %s and is_enabled "
+            "order by tenant_id",
+            (source,),
+        ).fetchall()
+    return [uuid.UUID(str(row[0])) for row in rows]
+
+
 def run_tenant_sources(
     tenant_id: str | uuid.UUID,
     source: str | None = None,

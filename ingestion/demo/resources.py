@@ -12,7 +12,7 @@ from typing import Any
 from ingestion.sources import all_resources
 from ingestion.sources.spec import ResourceSpec
 
-from . import shapes_ads, shapes_quickbooks, shapes_shifts, shapes_shopify, shapes_stripe
+from . import shapes_ads, shapes_quickbooks, shapes_salesforce, shapes_shifts, shapes_shopify, shapes_stripe
 from .shapes_common import ShapeContext
 
 Builder = Callable[[ShapeContext], Iterator[dict[str, Any]]]
@@ -225,6 +225,40 @@ REGISTRY: tuple[tuple[ResourceSpec, Builder, Defects], ...] = (
             unknown_currency=(("account_currency",), "XYZ"),
             broken_encoding=(("campaign_name",), BROKEN_TEXT),
         ),
+    ),
+    (
+        SPECS["salesforce.campaigns"],
+        shapes_salesforce.campaigns,
+        Defects(wrong_type=(("BudgetedCost",), "a lot"), broken_encoding=(("Name",), BROKEN_TEXT)),
+    ),
+    (
+        SPECS["salesforce.accounts"],
+        shapes_salesforce.accounts,
+        Defects(wrong_type=(("NumberOfEmployees",), "dozens"), broken_encoding=(("Name",), BROKEN_TEXT)),
+    ),
+    (
+        SPECS["salesforce.contacts"],
+        shapes_salesforce.contacts,
+        Defects(broken_encoding=(("LastName",), BROKEN_TEXT)),
+    ),
+    (
+        SPECS["salesforce.leads"],
+        shapes_salesforce.leads,
+        Defects(broken_encoding=(("Company",), BROKEN_TEXT)),
+    ),
+    (
+        SPECS["salesforce.opportunities"],
+        shapes_salesforce.opportunities,
+        Defects(
+            wrong_type=(("Amount",), "12k"),
+            negative_quantity=(("Probability",), -10.0),
+            broken_encoding=(("Name",), BROKEN_TEXT),
+        ),
+    ),
+    (
+        SPECS["salesforce.opportunity_history"],
+        shapes_salesforce.opportunity_history,
+        Defects(wrong_type=(("Amount",), "12k"), negative_quantity=(("Amount",), -500.0)),
     ),
 )
 

@@ -118,6 +118,21 @@ class Connector:
     lookback: timedelta = timedelta(0)
     #: set when the owner connects in the browser (OAuth) rather than by pasting secrets
     consent: Consent | None = None
+    #: which of ``secret_fields`` the given settings need (a sign-in flow may need only some); None: all
+    needed_secrets: Callable[[BaseModel], tuple[str, ...]] | None = None
+    #: an owner's approval in the browser (OAuth web server flow): (settings, secrets typed so far, show
+    #: the consent URL) -> (settings, secrets to store); gives ``browser_secrets`` (a refresh token)
+    authorize: (
+        Callable[[BaseModel, Mapping[str, str], Callable[[str], None]], tuple[BaseModel, dict[str, str]]]
+        | None
+    ) = None
+    browser_secrets: tuple[str, ...] = ()
+
+    def secrets_for(self, settings: BaseModel) -> tuple[str, ...]:
+        """The secrets a load with ``settings`` needs."""
+        if self.needed_secrets is None:
+            return self.secret_fields
+        return self.needed_secrets(settings)
 
     def parse_config(self, config: Mapping[str, Any]) -> BaseModel:
         """The settings validated; :class:`ConnectorConfigError` names each bad field and what is wrong."""
