@@ -9,6 +9,7 @@ from orchestration.defs.ingestion.assets import (
     load_checks,
     source_assets,
 )
+from orchestration.defs.ingestion.erpnext import erpnext_sites
 from orchestration.defs.ingestion.files import uploaded_files
 from orchestration.defs.ingestion.fred import all_series_loaded, fred_public_series
 
@@ -20,6 +21,7 @@ defs = dg.Definitions(
         *source_assets,
         fred_public_series,
         uploaded_files,
+        erpnext_sites,
     ],
     asset_checks=[*load_checks, all_series_loaded],
 )
