@@ -141,6 +141,36 @@ def test_settings_are_validated_with_words_for_each_field() -> None:
     assert CONNECTOR.secret_fields == ("api_key", "api_secret")
 
 
+def test_demo_documents_tell_the_same_business_as_its_other_sources(
+    world: DemoWorld, documents: dict[str, list[dict[str, Any]]]
+) -> None:
+    """shapes_erpnext renders the outfitter's own history: its orders, bills, stock and shifts."""
+    tenant = world.tenants[0].tenant_id
+    orders = [o for o in world.records("shopify", "orders", tenant) if not o["test"]]
+    invoices = [d for d in documents["sales_invoices"] if not d["is_return"]]
+    returns = [d for d in documents["sales_invoices"] if d["is_return"]]
+    assert len(invoices) == len(orders) > 100
+    assert round(sum(d["grand_total"] for d in invoices), 2) == round(
+        sum(float(o["total_price"]) for o in orders), 2
+    )
+    assert len(returns) == sum(len(o["refunds"]) for o in orders) > 0
+    assert all(d["return_against"] in {i["name"] for i in invoices} and d["grand_total"] < 0 for d in returns)
+    assert all(round(sum(i["amount"] for i in d["items"]), 2) == d["total"] for d in invoices)
+    bills = list(world.records("quickbooks", "bills", tenant)) + list(
+        world.records("quickbooks", "purchases", tenant)
+    )
+    assert len(documents["purchase_invoices"]) == len(bills)
+    assert len(documents["timesheets"]) == len(list(world.records("shifts", "timecards", tenant)))
+    assert len(documents["stock_ledger_entries"]) == len(
+        list(world.records("shopify", "inventory_levels", tenant))
+    )
+    for name, docs in documents.items():
+        assert len({d["name"] for d in docs}) == len(docs), name
+        assert all("modified_at" not in d and "tenant_id" not in d for d in docs), (
+            name
+        )  # as Frappe sends them
+
+
 def test_full_load_second_run_changes_cancellations_and_deletions(fake: FakeERPNext, tenant: str) -> None:
     first = load(fake, tenant)
     assert first.ok, first.error

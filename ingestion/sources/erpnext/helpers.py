@@ -16,7 +16,7 @@ Errors: 401 (a key or secret that no longer works) raises :class:`ConnectorAuthE
 the check of who the key belongs to (:meth:`FrappeClient.logged_user`); a 403 or 404 on a listing
 (``PermissionError``: the key's user may not read that doctype; ``DoesNotExistError``: the site has no
 such doctype) raises :class:`DoctypeUnavailable`, which the source turns into a skipped resource; any
-other error status raises :class:`FrappeApiError` with Frappe's exception type and message; a 200 answer
+other error status raises :class:`FrappeApiError` with Frappe's message; a 200 answer
 that is not the documented JSON (a truncated page) raises :class:`FrappePayloadError` naming the URL.
 A malformed document inside a good page is passed on as it is: Keel's loader quarantines it.
 """
@@ -190,11 +190,11 @@ class FrappeClient:
             url = sanitize_url(response.url)
             status = response.status_code
             if status == 401 or (status == 403 and auth_check):
-                exc_type, message = frappe_error(response)
+                _, message = frappe_error(response)
                 raise ConnectorAuthError(
-                    f"ERPNext at {site} refused Keel's API key ({status} {exc_type or 'error'}: {message}). "
-                    "The key was revoked, its secret regenerated or its user disabled: reconnect with a "
-                    "new API key and secret."
+                    f"ERPNext at {site} refused Keel's API key ({status}: {message}). The key was "
+                    "revoked, its secret generated again or its user disabled: reconnect with a new API key "
+                    "and secret."
                 )
             if status == 404 and allow_missing:
                 return
@@ -204,10 +204,8 @@ class FrappeClient:
                     raise DoctypeUnavailable(doctype, status, f"{exc_type or status}: {message}")
             if status >= 400:
                 exc_type, message = frappe_error(response)
-                raise FrappeApiError(
-                    f"ERPNext answered {status} {exc_type} for {url}: {message}".replace("  ", " "),
-                    response=response,
-                )
+                log.debug("ERPNext %s for %s: %s", status, url, exc_type)
+                raise FrappeApiError(f"ERPNext answered {status} for {url}: {message}", response=response)
             try:
                 document = response.json()
             except ValueError:
