@@ -10,6 +10,7 @@ from the fake's documents (submitted invoices only; returns as refunds on their 
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ from keel import tenancy, warehouse
 from keel.settings import KeelSettings
 from tests.conftest import database_of_its_own
 from tests.dbt_run import failures, run_dbt
-from tests.ingestion.erpnext_fake import FakeERPNext
+from tests.ingestion.erpnext_fake import FakeERPNext, frappe_now
 
 pytestmark = pytest.mark.dbt_build
 
@@ -45,6 +46,7 @@ class Built:
     cancelled: str
     deleted: str
     deleted_customer: str
+    cancelled_after_build: str
     load: loader.TenantLoad
     run: dbtRunnerResult
 
@@ -78,21 +80,41 @@ def built(settings: KeelSettings, tmp_path_factory: pytest.TempPathFactory) -> B
         site.delete("sales_invoices", deleted["name"], after)
         site.delete("customers", gone, after)
         result = loader.load_connector(CONNECTOR, str(tenant.tenant_id), {"site_url": site.url}, _secrets())
-        documents = {name: list(docs) for name, docs in site.objects.items()}
-    assert result.ok, result.error
-    work_dir = tmp_path_factory.mktemp("dbt_erpnext")
-    warehouse.write_dbt_profiles(work_dir / "profiles", settings)
-    run = run_dbt(work_dir, "run", "--select", "+business_metrics_daily", "+bills", "+payments", "+products")
-    return Built(str(tenant.tenant_id), documents, cancelled["name"], deleted["name"], gone, result, run)
+        assert result.ok, result.error
+        documents = copy.deepcopy(site.objects)
+        work_dir = tmp_path_factory.mktemp("dbt_erpnext")
+        warehouse.write_dbt_profiles(work_dir / "profiles", settings)
+        run = run_dbt(
+            work_dir, "run", "--select", "+business_metrics_daily", "+bills", "+payments", "+products"
+        )
+        assert run.success, failures(run)
+        # after the build, a till sale is cancelled on the site: the next incremental run of the marts
+        # takes it out (its rows were built; a cancelled invoice is no longer output)
+        later = next(d for d in invoices[20:] if d["is_pos"] and d["docstatus"] == 1)
+        later["docstatus"], later["status"] = 2, "Cancelled"
+        later["modified"] = frappe_now(datetime(END.year, END.month, END.day + 1, 10))
+        was_built = _rows(
+            "select count(*) from marts.orders where tenant_id = %s and order_id = %s",
+            str(tenant.tenant_id),
+            later["name"],
+        )
+        third = loader.load_connector(CONNECTOR, str(tenant.tenant_id), {"site_url": site.url}, _secrets())
+        assert third.ok, third.error
+    again = run_dbt(work_dir, "run", "--select", "orders", "order_lines", "refunds", "payments")
+    assert again.success, failures(again)
+    assert was_built == [(1,)]
+    return Built(
+        str(tenant.tenant_id), documents, cancelled["name"], deleted["name"], gone, later["name"], result, run
+    )
 
 
 def _secrets() -> dict[str, str]:
     return {"api_key": KEY, "api_secret": SECRET}
 
 
-def _rows(sql: str, tenant: str) -> list[tuple[Any, ...]]:
+def _rows(sql: str, tenant: str, *more: Any) -> list[tuple[Any, ...]]:
     with warehouse.connect("admin") as conn:
-        return [tuple(row) for row in conn.execute(sql, (tenant,)).fetchall()]
+        return [tuple(row) for row in conn.execute(sql, (tenant, *more)).fetchall()]
 
 
 def _cents(value: Any) -> Decimal:
@@ -144,6 +166,11 @@ def test_erpnext_tenant_gets_the_marts_and_metrics_of_its_documents(built: Built
     orders = _rows("select order_id from marts.orders where tenant_id = %s", built.tenant)
     names = {row[0] for row in orders}
     assert built.cancelled not in names and built.deleted not in names
+    # ... also when cancelled after the marts were built: the incremental run took its rows out
+    assert built.cancelled_after_build not in names
+    for table, column in (("order_lines", "order_id"), ("payments", "payment_id")):
+        sql = f"select count(*) from marts.{table} where tenant_id = %s and {column} = %s"
+        assert _rows(sql, built.tenant, built.cancelled_after_build) == [(0,)], table
     assert _rows(
         "select revenue_model from staging.int_tenants_classified where tenant_id = %s", built.tenant
     ) == [("erpnext_invoices",)]
@@ -169,6 +196,8 @@ def test_erpnext_tenant_gets_the_marts_and_metrics_of_its_documents(built: Built
     received: dict[date, Decimal] = defaultdict(Decimal)
     for invoice in documents["sales_invoices"]:
         if invoice["docstatus"] == 1 and invoice["is_pos"] and not invoice["is_return"]:
+            if invoice["name"] == built.cancelled_after_build:  # cancelled since (see above)
+                continue
             received[date.fromisoformat(invoice["posting_date"])] += _cents(invoice["paid_amount"])
     for entry in documents["payment_entries"]:
         if entry["docstatus"] == 1 and entry["payment_type"] == "Receive":
