@@ -329,7 +329,11 @@ def test_revoked_key_asks_to_reconnect_while_the_other_source_loads(
             {"shop": "trail.myshopify.com", "base_url": shop.url},
             {"access_token": token},
         )
-        runs = {r.source: r for r in run.run_tenant_sources(tenant)}
+        try:
+            runs = {r.source: r for r in run.run_tenant_sources(tenant)}
+        finally:  # the fakes stop with this test: no later load may try them
+            tenancy.remove_data_source(tenant, "erpnext", "books")
+            tenancy.remove_data_source(tenant, "shopify", "shop")
     erp = runs["erpnext"].load
     assert not erp.ok and erp.needs_reconnect
     assert "reconnect" in (erp.error or "") and fake.url in (erp.error or "")
@@ -399,3 +403,34 @@ def test_run_killed_half_way_resumes_from_its_cursor_and_converges(fake: FakeERP
     assert_equals_fake(fake, tenant)  # no duplicates, nothing lost
     titles = [row["title"] for row in loaded(tenant, "sales_invoices").values()]
     assert titles.count("changed after the first load") == 120
+
+
+def test_dagster_asset_loads_every_tenants_site_and_names_the_one_to_reconnect(
+    fake: FakeERPNext, tenant: str, settings: KeelSettings
+) -> None:
+    import dagster as dg
+
+    from orchestration.defs.ingestion.erpnext import erpnext_sites
+
+    revoked = str(
+        tenancy.create_tenant(f"erp-{uuid.uuid4().hex[:8]}", "Revoked ERP", timezone=ZONE).tenant_id
+    )
+    tenancy.save_data_source(tenant, "erpnext", "books", config(fake), {"api_key": KEY, "api_secret": SECRET})
+    tenancy.save_data_source(
+        revoked, "erpnext", "books", config(fake), {"api_key": KEY, "api_secret": REVOKED}
+    )
+    try:
+        result = dg.materialize([erpnext_sites])
+    finally:
+        tenancy.remove_data_source(tenant, "erpnext", "books")
+        tenancy.remove_data_source(revoked, "erpnext", "books")
+    assert result.success
+    metadata = {
+        event.materialization.asset_key.path[-1]: event.materialization.metadata
+        for event in result.get_asset_materialization_events()
+    }
+    invoices = metadata["dlt_erpnext_sales_invoices"]
+    assert invoices["rows"].value == len(fake.objects["sales_invoices"])
+    assert invoices["tenants"].value == 2 and invoices["failed_tenants"].value == 1
+    assert invoices["needs_reconnect"].value == [f"{revoked} books"]
+    assert set(loaded(tenant, "sales_invoices")) == {d["name"] for d in fake.objects["sales_invoices"]}
