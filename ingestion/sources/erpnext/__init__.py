@@ -51,9 +51,12 @@ _URL = re.compile(r"^https?://[^/\s]+")
 class ERPNextSettings(BaseModel):
     """A site's connection settings (the API key and secret are secrets, stored apart and encrypted)."""
 
-    site_url: str = Field(description="The site's address, such as https://mybusiness.erpnext.com")
+    site_url: str = Field(
+        title="Site address", description="The site's address, such as https://mybusiness.erpnext.com"
+    )
     time_zone: str | None = Field(
         None,
+        title="Time zone",
         description="The site's time zone (System Settings), such as America/Denver; read from the site "
         "when not given, which needs a System Manager's key",
     )
