@@ -12,7 +12,15 @@ from typing import Any
 from ingestion.sources import all_resources
 from ingestion.sources.spec import ResourceSpec
 
-from . import shapes_ads, shapes_quickbooks, shapes_salesforce, shapes_shifts, shapes_shopify, shapes_stripe
+from . import (
+    shapes_ads,
+    shapes_erpnext,
+    shapes_quickbooks,
+    shapes_salesforce,
+    shapes_shifts,
+    shapes_shopify,
+    shapes_stripe,
+)
 from .shapes_common import ShapeContext
 
 Builder = Callable[[ShapeContext], Iterator[dict[str, Any]]]
@@ -260,6 +268,57 @@ REGISTRY: tuple[tuple[ResourceSpec, Builder, Defects], ...] = (
         shapes_salesforce.opportunity_history,
         Defects(wrong_type=(("Amount",), "12k"), negative_quantity=(("Amount",), -500.0)),
     ),
+    (
+        SPECS["erpnext.customers"],
+        shapes_erpnext.customers,
+        Defects(broken_encoding=(("customer_name",), BROKEN_TEXT)),
+    ),
+    (
+        SPECS["erpnext.suppliers"],
+        shapes_erpnext.suppliers,
+        Defects(broken_encoding=(("supplier_name",), BROKEN_TEXT)),
+    ),
+    (
+        SPECS["erpnext.items"],
+        shapes_erpnext.items,
+        Defects(wrong_type=(("standard_rate",), "free"), negative_quantity=(("valuation_rate",), -1.0)),
+    ),
+    (
+        SPECS["erpnext.sales_invoices"],
+        shapes_erpnext.sales_invoices,
+        Defects(
+            wrong_type=(("grand_total",), "twelve dollars"),
+            unknown_currency=(("currency",), "XYZ"),
+            broken_encoding=(("items", 0, "item_name"), BROKEN_TEXT),
+        ),
+    ),
+    (
+        SPECS["erpnext.purchase_invoices"],
+        shapes_erpnext.purchase_invoices,
+        Defects(wrong_type=(("grand_total",), "1,234.50"), unknown_currency=(("currency",), "XYZ")),
+    ),
+    (
+        SPECS["erpnext.payment_entries"],
+        shapes_erpnext.payment_entries,
+        Defects(wrong_type=(("paid_amount",), "paid"), negative_quantity=(("paid_amount",), -10.0)),
+    ),
+    (SPECS["erpnext.bins"], shapes_erpnext.bins, Defects(wrong_type=(("actual_qty",), "lots"))),
+    (
+        SPECS["erpnext.stock_ledger_entries"],
+        shapes_erpnext.stock_ledger_entries,
+        Defects(wrong_type=(("qty_after_transaction",), "lots")),
+    ),
+    (
+        SPECS["erpnext.employees"],
+        shapes_erpnext.employees,
+        Defects(broken_encoding=(("employee_name",), BROKEN_TEXT)),
+    ),
+    (
+        SPECS["erpnext.timesheets"],
+        shapes_erpnext.timesheets,
+        Defects(wrong_type=(("total_hours",), "eight"), negative_quantity=(("total_hours",), -4.0)),
+    ),
+    (SPECS["erpnext.deleted_documents"], shapes_erpnext.deleted_documents, Defects()),
 )
 
 BUILDERS: dict[str, Builder] = {spec.qualified_name: builder for spec, builder, _ in REGISTRY}

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ingestion.sources.connector import Connector
 
 #: The sources whose resources Keel knows, in loading order.
-SOURCE_NAMES: tuple[str, ...] = ("shopify", "stripe", "quickbooks", "shifts", "ads", "salesforce")
+SOURCE_NAMES: tuple[str, ...] = ("shopify", "stripe", "quickbooks", "shifts", "ads", "salesforce", "erpnext")
 #: Sources whose records owners upload (CSV and Excel files): no connector or demo loads them, so they
 #: stay out of SOURCE_NAMES, which the demo iterates.
 UPLOAD_SOURCES: tuple[str, ...] = ("files",)

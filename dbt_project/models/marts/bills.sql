@@ -1,6 +1,7 @@
 -- One row per vendor bill (payables) with its due date, what has been paid and when it was paid in
--- full, and the expense account it is booked to: QuickBooks bills, and bills or expenses from an
--- owner's uploaded file (paid in full on the day the file says, or open).
+-- full, and the expense account it is booked to: QuickBooks bills, ERPNext purchase invoices
+-- (submitted ones; cancelled and deleted ones are not owed), and bills or expenses from an owner's
+-- uploaded file (paid in full on the day the file says, or open).
 with
 
 bills as (
@@ -30,6 +31,12 @@ tenants as (
 files_bills as (
 
     select * from {{ ref('stg_files__bills') }}
+
+),
+
+erpnext_purchase_invoices as (
+
+    select * from {{ ref('stg_erpnext__purchase_invoices') }}
 
 ),
 
@@ -133,6 +140,77 @@ quickbooks as (
 
 ),
 
+erpnext_payment_totals as (
+
+    select
+        applications_running.tenant_id,
+        applications_running.bill_id,
+        count(*) as payments_count,
+        sum(applications_running.applied_amount) as amount_paid,
+        min(applications_running.payment_date) as first_payment_date,
+        min(applications_running.payment_date) filter (
+            where applications_running.paid_so_far >= erpnext_purchase_invoices.total_amount
+        ) as paid_date
+    from applications_running
+    inner join erpnext_purchase_invoices
+        on
+            applications_running.tenant_id = erpnext_purchase_invoices.tenant_id
+            and applications_running.bill_id = erpnext_purchase_invoices.bill_id
+    group by 1, 2
+
+),
+
+erpnext as (
+
+    select
+        -- ids
+        erpnext_purchase_invoices.tenant_id,
+        erpnext_purchase_invoices.bill_id,
+        erpnext_purchase_invoices.supplier_id as vendor_id,
+
+        -- strings
+        coalesce(erpnext_purchase_invoices.bill_number, erpnext_purchase_invoices.bill_id) as bill_number,
+        erpnext_purchase_invoices.supplier_name as vendor_name,
+        erpnext_purchase_invoices.expense_account,
+        null::text as payment_terms,
+        coalesce(erpnext_purchase_invoices.currency, tenants.currency) as currency,
+        case
+            when erpnext_purchase_invoices.total_amount <= 0 or erpnext_payment_totals.paid_date is not null
+                then 'paid'
+            when coalesce(erpnext_payment_totals.amount_paid, 0) > 0 then 'partially_paid'
+            else 'open'
+        end as payment_status,
+
+        -- numerics
+        erpnext_purchase_invoices.total_amount,
+        coalesce(erpnext_payment_totals.amount_paid, 0)::numeric(14, 2) as amount_paid,
+        erpnext_purchase_invoices.outstanding_amount as balance_amount,
+        coalesce(erpnext_payment_totals.payments_count, 0)::integer as payments_count,
+
+        -- booleans
+        erpnext_purchase_invoices.total_amount <= 0 or erpnext_payment_totals.paid_date is not null as is_paid,
+        coalesce(erpnext_payment_totals.paid_date > erpnext_purchase_invoices.due_date, false) as is_paid_late,
+
+        -- dates
+        erpnext_purchase_invoices.bill_date,
+        erpnext_purchase_invoices.due_date,
+        erpnext_payment_totals.first_payment_date,
+        erpnext_payment_totals.paid_date,
+
+        -- timestamps
+        erpnext_purchase_invoices.created_local at time zone tenants.timezone as created_at,
+        erpnext_purchase_invoices._keel_cursor_at
+
+    from erpnext_purchase_invoices
+    inner join tenants on erpnext_purchase_invoices.tenant_id = tenants.tenant_id
+    left join erpnext_payment_totals
+        on
+            erpnext_purchase_invoices.tenant_id = erpnext_payment_totals.tenant_id
+            and erpnext_purchase_invoices.bill_id = erpnext_payment_totals.bill_id
+    where erpnext_purchase_invoices.is_submitted
+
+),
+
 files as (
 
     select
@@ -180,6 +258,8 @@ files as (
 final as (
 
     select * from quickbooks
+    union all
+    select * from erpnext
     union all
     select * from files
 

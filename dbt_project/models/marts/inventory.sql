@@ -3,9 +3,15 @@
 -- the day before. A stockout is a tracked item with nothing left at the end of the day.
 with
 
-levels as (
+shopify_levels as (
 
     select * from {{ ref('stg_shopify__inventory_levels') }}
+
+),
+
+erpnext_stock_ledger as (
+
+    select * from {{ ref('stg_erpnext__stock_ledger_entries') }}
 
 ),
 
@@ -30,6 +36,32 @@ products as (
 order_lines as (
 
     select * from {{ ref('order_lines') }}
+
+),
+
+-- stock counts of every source: Shopify's end-of-day levels, and ERPNext's quantity on hand after
+-- each stock movement (cancelled movements left out; local posting times in the tenant's zone)
+levels as (
+
+    select
+        shopify_levels.tenant_id,
+        shopify_levels.inventory_item_id,
+        shopify_levels.location_id,
+        shopify_levels.available_quantity,
+        shopify_levels.snapshot_at
+    from shopify_levels
+
+    union all
+
+    select
+        erpnext_stock_ledger.tenant_id,
+        erpnext_stock_ledger.inventory_item_id,
+        erpnext_stock_ledger.location_id,
+        erpnext_stock_ledger.quantity_after::integer as available_quantity,
+        erpnext_stock_ledger.posted_local at time zone tenants.timezone as snapshot_at
+    from erpnext_stock_ledger
+    inner join tenants on erpnext_stock_ledger.tenant_id = tenants.tenant_id
+    where not erpnext_stock_ledger.is_cancelled
 
 ),
 
@@ -110,13 +142,14 @@ item_products as (
     select
         tenant_id,
         inventory_item_id,
+        min(source_system) as source_system,
         min(product_id) as product_id,
         min(sku) as sku,
         min(product_name) as product_name,
         max(unit_cost) as unit_cost,
         bool_or(is_inventory_tracked) as is_tracked
     from products
-    where source_system = 'shopify' and inventory_item_id is not null
+    where source_system in ('shopify', 'erpnext') and inventory_item_id is not null
     group by 1, 2
 
 ),
@@ -132,7 +165,7 @@ units_sold as (
     inner join item_products
         on
             order_lines.tenant_id = item_products.tenant_id
-            and order_lines.source_system = 'shopify'
+            and order_lines.source_system = item_products.source_system
             and order_lines.product_id = item_products.product_id
     group by 1, 2, 3
 

@@ -33,6 +33,12 @@ files_products as (
 
 ),
 
+erpnext_items as (
+
+    select * from {{ ref('stg_erpnext__items') }}
+
+),
+
 sold as (
 
     select
@@ -103,7 +109,7 @@ others as (
         false as is_inventory_tracked
     from sold
     where
-        recency = 1 and source_system <> 'shopify'
+        recency = 1 and source_system not in ('shopify', 'erpnext')
         and not exists (
             select 1 from files_products
             where
@@ -134,9 +140,33 @@ files as (
 
 ),
 
+-- ERPNext items: stock items are physical and tracked; the selling rate is the item's standard rate,
+-- the unit cost its valuation rate
+erpnext as (
+
+    select
+        tenant_id,
+        'erpnext' as source_system,
+        item_code as product_id,
+        item_code as sku,
+        item_name as product_name,
+        case when is_stock_item then 'physical' else 'service' end as product_kind,
+        item_group as product_category,
+        case when is_disabled then 'archived' else 'active' end as product_status,
+        inventory_item_id,
+        standard_rate as current_price,
+        valuation_rate as unit_cost,
+        is_stock_item as is_inventory_tracked
+    from erpnext_items
+    where not is_deleted
+
+),
+
 unioned as (
 
     select * from shopify
+    union all
+    select * from erpnext
     union all
     select * from others
     union all

@@ -4,7 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['tenant_id', 'source_system', 'refund_id'],
         on_schema_change='append_new_columns',
-        post_hook=['analyze {{ this }}'],
+        post_hook=["{{ drop_voided_erpnext_documents('refund_id') }}", 'analyze {{ this }}'],
     )
 }}
 

@@ -27,6 +27,12 @@ files_staff_hours as (
 
 ),
 
+erpnext_time_logs as (
+
+    select * from {{ ref('stg_erpnext__time_logs') }}
+
+),
+
 shift_tool as (
 
     select
@@ -119,9 +125,55 @@ files as (
 
 ),
 
+-- ERPNext timesheets: one shift per time log, its cost as the timesheet's costing computed it (draft
+-- timesheets are not approved; cancelled ones are left out). Ids: stable numbers from the names.
+erpnext as (
+
+    select
+        -- ids
+        erpnext_time_logs.tenant_id,
+        hashtextextended(
+            'erpnext|' || erpnext_time_logs.timesheet_id || '|' || erpnext_time_logs.log_position::text, 0
+        ) as timecard_id,
+        hashtextextended('erpnext|' || erpnext_time_logs.employee_id, 0) as employee_id,
+
+        -- strings
+        erpnext_time_logs.employee_name,
+        erpnext_time_logs.activity_type as role,
+        erpnext_time_logs.department,
+        'hourly' as wage_type,
+
+        -- numerics
+        erpnext_time_logs.hours as paid_hours,
+        0::numeric(10, 2) as scheduled_hours,
+        0::numeric(10, 2) as overtime_hours,
+        0::numeric(10, 2) as unpaid_break_hours,
+        erpnext_time_logs.costing_rate as wage_rate,
+        erpnext_time_logs.costing_amount as labor_cost,
+
+        -- booleans
+        erpnext_time_logs.is_submitted as is_approved,
+        erpnext_time_logs.to_local is null as is_open,
+
+        -- dates
+        erpnext_time_logs.from_local::date as shift_date,
+
+        -- timestamps
+        erpnext_time_logs.from_local at time zone tenants.timezone as clocked_in_at,
+        erpnext_time_logs.to_local at time zone tenants.timezone as clocked_out_at,
+        erpnext_time_logs._keel_cursor_at
+
+    from erpnext_time_logs
+    inner join tenants on erpnext_time_logs.tenant_id = tenants.tenant_id
+    where erpnext_time_logs.docstatus in (0, 1)
+
+),
+
 final as (
 
     select * from shift_tool
+    union all
+    select * from erpnext
     union all
     select * from files
 

@@ -1,4 +1,4 @@
-"""Sources that only owners' connections feed (no demo business uses them; Salesforce today) as assets:
+"""Sources that only owners' connections feed (no demo business uses them: Salesforce, ERPNext) as assets:
 ``dlt_<source>_<resource>``, one per resource of the connector.
 
 Materializing them loads every tenant with an enabled connection of that source through its connector
@@ -35,6 +35,7 @@ def make_connector_assets(source: str) -> dg.AssetsDefinition:
     def load_connections(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
         rows = {spec.name: 0 for spec in connector.resources}
         failures: dict[str, str] = {}
+        reconnect: list[str] = []
         tenants = tenants_with_source(source)
         for tenant in tenants:
             for run in run_tenant_sources(tenant, source):
@@ -42,6 +43,8 @@ def make_connector_assets(source: str) -> dg.AssetsDefinition:
                     rows[name] = rows.get(name, 0) + count
                 if not run.ok:
                     failures[f"{tenant} {run.name}"] = run.load.error or "failed"
+                    if run.load.needs_reconnect:
+                        reconnect.append(f"{tenant} {run.name}")
                     context.log.warning(f"{source} of tenant {tenant} ({run.name}) failed: {run.load.error}")
         for spec in connector.resources:
             yield dg.MaterializeResult(
@@ -51,6 +54,7 @@ def make_connector_assets(source: str) -> dg.AssetsDefinition:
                     "tenants": len(tenants),
                     "failed_tenants": len(failures),
                     "failures": failures,
+                    "needs_reconnect": reconnect,
                 },
             )
 

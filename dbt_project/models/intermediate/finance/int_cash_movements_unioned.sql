@@ -32,6 +32,18 @@ files_bills as (
 
 ),
 
+erpnext_payment_entries as (
+
+    select * from {{ ref('stg_erpnext__payment_entries') }}
+
+),
+
+erpnext_purchase_invoices as (
+
+    select * from {{ ref('stg_erpnext__purchase_invoices') }}
+
+),
+
 final as (
 
     select
@@ -77,6 +89,32 @@ final as (
         0::numeric(14, 2) as cash_in,
         case when is_credit then -total_amount else total_amount end as cash_out
     from purchases
+
+    union all
+
+    -- ERPNext: money paid out to suppliers by payment entries, and expenses paid at once (a debit
+    -- note paid at once is money coming back)
+    select
+        tenant_id,
+        'bill_paid' as movement_kind,
+        'erpnext:' || payment_id as movement_id,
+        payment_date as movement_date,
+        0::numeric(14, 2) as cash_in,
+        amount as cash_out
+    from erpnext_payment_entries
+    where payment_type = 'Pay' and party_type = 'Supplier' and is_submitted
+
+    union all
+
+    select
+        tenant_id,
+        'expense_paid' as movement_kind,
+        'erpnext:' || bill_id as movement_id,
+        bill_date as movement_date,
+        0::numeric(14, 2) as cash_in,
+        total_amount as cash_out
+    from erpnext_purchase_invoices
+    where is_paid_at_once and is_submitted
 
     union all
 

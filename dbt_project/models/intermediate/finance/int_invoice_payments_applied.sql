@@ -26,6 +26,12 @@ files_payments as (
 
 ),
 
+erpnext_payment_references as (
+
+    select * from {{ ref('stg_erpnext__payment_references') }}
+
+),
+
 quickbooks as (
 
     select
@@ -73,9 +79,26 @@ files as (
 
 ),
 
+erpnext as (
+
+    select
+        tenant_id,
+        'erpnext' as source_system,
+        reference_id as invoice_id,
+        payment_id || '-' || reference_position::text as application_id,
+        payment_id,
+        allocated_amount as applied_amount,
+        payment_date
+    from erpnext_payment_references
+    where reference_doctype = 'Sales Invoice' and is_submitted
+
+),
+
 final as (
 
     select * from quickbooks
+    union all
+    select * from erpnext
     union all
     select * from stripe
     union all

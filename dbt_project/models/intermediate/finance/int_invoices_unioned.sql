@@ -73,6 +73,37 @@ stripe as (
 
 ),
 
+erpnext_invoices as (
+
+    select * from {{ ref('stg_erpnext__sales_invoices') }}
+
+),
+
+-- an ERPNext sales invoice that is not paid at the till (not POS) is owed until payment entries settle it
+erpnext as (
+
+    select
+        erpnext_invoices.tenant_id,
+        'erpnext' as source_system,
+        erpnext_invoices.invoice_id,
+        erpnext_invoices.customer_id,
+        erpnext_invoices.invoice_id as invoice_number,
+        null::text as payment_terms,
+        coalesce(erpnext_invoices.currency, tenants.currency) as currency,
+        erpnext_invoices.grand_total as total_amount,
+        erpnext_invoices.outstanding_amount as balance_amount,
+        erpnext_invoices.posting_date as invoice_date,
+        erpnext_invoices.due_date,
+        erpnext_invoices.posted_local at time zone tenants.timezone as created_at,
+        erpnext_invoices._keel_cursor_at
+    from erpnext_invoices
+    inner join tenants on erpnext_invoices.tenant_id = tenants.tenant_id
+    where
+        not erpnext_invoices.is_pos and not erpnext_invoices.is_return
+        and erpnext_invoices.is_submitted and not erpnext_invoices.is_deleted
+
+),
+
 files as (
 
     select
@@ -99,6 +130,8 @@ final as (
     select * from quickbooks
     union all
     select * from stripe
+    union all
+    select * from erpnext
     union all
     select * from files
 

@@ -33,6 +33,18 @@ files_payments as (
 
 ),
 
+erpnext_invoices as (
+
+    select * from {{ ref('stg_erpnext__sales_invoices') }}
+
+),
+
+erpnext_payment_entries as (
+
+    select * from {{ ref('stg_erpnext__payment_entries') }}
+
+),
+
 unioned as (
 
     select
@@ -90,6 +102,50 @@ unioned as (
         payment_date as paid_on,
         _keel_cursor_at
     from quickbooks_payments
+
+    union all
+
+    -- an ERPNext point-of-sale invoice is paid at the till when it is made (its payments rows)
+    select
+        erpnext_invoices.tenant_id,
+        'erpnext' as source_system,
+        erpnext_invoices.invoice_id as payment_id,
+        'pos_payment' as payment_kind,
+        erpnext_invoices.invoice_id as order_id,
+        null::text as invoice_id,
+        erpnext_invoices.customer_id,
+        'pos' as payment_method,
+        erpnext_invoices.currency,
+        erpnext_invoices.paid_amount as amount,
+        true as is_successful,
+        null::timestamptz as paid_at,
+        erpnext_invoices.posting_date as paid_on,
+        erpnext_invoices._keel_cursor_at
+    from erpnext_invoices
+    where
+        erpnext_invoices.is_pos and not erpnext_invoices.is_return
+        and erpnext_invoices.is_submitted and not erpnext_invoices.is_deleted
+
+    union all
+
+    -- money received from customers through ERPNext payment entries, dated by their posting date
+    select
+        tenant_id,
+        'erpnext' as source_system,
+        payment_id,
+        'invoice_payment' as payment_kind,
+        null::text as order_id,
+        null::text as invoice_id,
+        party_id as customer_id,
+        coalesce(payment_method, 'unknown') as payment_method,
+        currency,
+        amount,
+        true as is_successful,
+        null::timestamptz as paid_at,
+        payment_date as paid_on,
+        _keel_cursor_at
+    from erpnext_payment_entries
+    where payment_type = 'Receive' and is_submitted
 
     union all
 

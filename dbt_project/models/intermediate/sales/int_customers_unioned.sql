@@ -25,6 +25,12 @@ files_customers as (
 
 ),
 
+erpnext_customers as (
+
+    select * from {{ ref('stg_erpnext__customers') }}
+
+),
+
 tenants as (
 
     select * from {{ ref('int_tenants_classified') }}
@@ -66,6 +72,21 @@ unioned as (
         created_at,
         _keel_cursor_at
     from quickbooks_customers
+
+    union all
+
+    -- ERPNext keeps local wall-clock times: the instant is that time in the tenant's zone
+    select
+        erpnext_customers.tenant_id,
+        'erpnext' as source_system,
+        erpnext_customers.customer_id,
+        erpnext_customers.customer_name,
+        erpnext_customers.email,
+        erpnext_customers.created_local at time zone tenants.timezone as created_at,
+        erpnext_customers._keel_cursor_at
+    from erpnext_customers
+    inner join tenants on erpnext_customers.tenant_id = tenants.tenant_id
+    where not erpnext_customers.is_deleted
 
     union all
 

@@ -187,6 +187,80 @@ quickbooks as (
 
 ),
 
+erpnext_invoices as (
+
+    select * from {{ ref('stg_erpnext__sales_invoices') }}
+
+),
+
+erpnext_invoice_items as (
+
+    select * from {{ ref('stg_erpnext__sales_invoice_items') }}
+
+),
+
+-- quantities returned per invoice and item (submitted return invoices against it)
+erpnext_returned as (
+
+    select
+        erpnext_invoices.tenant_id,
+        erpnext_invoices.return_against_id as invoice_id,
+        erpnext_invoice_items.item_code,
+        -sum(erpnext_invoice_items.quantity) as returned_quantity
+    from erpnext_invoices
+    inner join erpnext_invoice_items
+        on
+            erpnext_invoices.tenant_id = erpnext_invoice_items.tenant_id
+            and erpnext_invoices.invoice_id = erpnext_invoice_items.invoice_id
+    where erpnext_invoices.is_return and erpnext_invoices.is_submitted and not erpnext_invoices.is_deleted
+    group by 1, 2, 3
+
+),
+
+-- An ERPNext invoice's items at their price-list rate; the invoice's own discount on the net total is
+-- shared among its items by amount. The unit cost is the valuation rate when the item left stock.
+erpnext as (
+
+    select
+        erpnext_invoice_items.tenant_id,
+        'erpnext' as source_system,
+        orders.order_id || '-' || erpnext_invoice_items.line_position::text as order_line_id,
+        orders.order_id,
+        coalesce(erpnext_invoice_items.item_code, erpnext_invoice_items.item_name) as product_id,
+        erpnext_invoice_items.item_code as sku,
+        erpnext_invoice_items.item_name as product_name,
+        erpnext_invoice_items.line_position,
+        erpnext_invoice_items.quantity,
+        erpnext_invoice_items.list_rate as unit_price,
+        erpnext_invoice_items.list_rate * erpnext_invoice_items.quantity as gross_revenue,
+        erpnext_invoice_items.list_rate * erpnext_invoice_items.quantity - erpnext_invoice_items.amount
+        + coalesce(
+            erpnext_invoices.discount_amount * erpnext_invoice_items.amount / nullif(erpnext_invoices.items_amount, 0),
+            0
+        ) as discounts,
+        0::numeric(14, 2) as tax,
+        erpnext_invoice_items.incoming_rate as unit_cost,
+        coalesce(erpnext_returned.returned_quantity, 0) as refunded_quantity,
+        orders.order_date,
+        erpnext_invoice_items._keel_cursor_at
+    from erpnext_invoice_items
+    inner join orders
+        on
+            erpnext_invoice_items.tenant_id = orders.tenant_id
+            and orders.order_kind = 'sales_invoice'
+            and erpnext_invoice_items.invoice_id = orders.order_id
+    inner join erpnext_invoices
+        on
+            erpnext_invoice_items.tenant_id = erpnext_invoices.tenant_id
+            and erpnext_invoice_items.invoice_id = erpnext_invoices.invoice_id
+    left join erpnext_returned
+        on
+            erpnext_invoice_items.tenant_id = erpnext_returned.tenant_id
+            and erpnext_invoice_items.invoice_id = erpnext_returned.invoice_id
+            and erpnext_invoice_items.item_code = erpnext_returned.item_code
+
+),
+
 -- Lines of orders from uploaded files; a line without its own unit cost takes its product's from an
 -- uploaded product list. The line's price is before its discount.
 files as (
@@ -233,6 +307,8 @@ unioned as (
     select * from stripe_subscriptions
     union all
     select * from quickbooks
+    union all
+    select * from erpnext
     union all
     select * from files
 

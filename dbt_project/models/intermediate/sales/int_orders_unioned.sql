@@ -189,6 +189,68 @@ quickbooks as (
 
 ),
 
+erpnext_invoices as (
+
+    select * from {{ ref('stg_erpnext__sales_invoices') }}
+
+),
+
+erpnext_invoice_items as (
+
+    select * from {{ ref('stg_erpnext__sales_invoice_items') }}
+
+),
+
+erpnext_invoice_amounts as (
+
+    select
+        tenant_id,
+        invoice_id,
+        sum(quantity * list_rate) as list_amount,
+        sum(amount) as items_amount
+    from erpnext_invoice_items
+    group by 1, 2
+
+),
+
+-- A business on ERPNext: an order is a submitted sales invoice that is not a return, counted on its
+-- posting date (cancelled, draft and deleted invoices are not revenue). Gross sales are the items at
+-- their price-list rate; discounts are the items' own plus the invoice's discount on the net total.
+erpnext as (
+
+    select
+        erpnext_invoices.tenant_id,
+        'erpnext' as source_system,
+        erpnext_invoices.invoice_id as order_id,
+        erpnext_invoices.customer_id,
+        'sales_invoice' as order_kind,
+        erpnext_invoices.invoice_id as order_reference,
+        coalesce(erpnext_invoices.currency, tenants.currency) as currency,
+        case when erpnext_invoices.is_pos then 'pos' else 'invoice' end as sales_channel,
+        erpnext_invoices.discount_code,
+        coalesce(erpnext_invoice_amounts.list_amount, erpnext_invoices.items_amount) as gross_revenue,
+        coalesce(erpnext_invoice_amounts.list_amount - erpnext_invoice_amounts.items_amount, 0)
+        + erpnext_invoices.discount_amount as discounts,
+        erpnext_invoices.taxes_and_charges - erpnext_invoices.shipping_amount as tax,
+        erpnext_invoices.shipping_amount as shipping,
+        0::numeric(14, 2) as tips,
+        erpnext_invoices.grand_total as total_amount,
+        erpnext_invoices.posted_local at time zone tenants.timezone as ordered_at,
+        erpnext_invoices.posting_date as order_date,
+        erpnext_invoices._keel_cursor_at
+    from erpnext_invoices
+    inner join tenants
+        on
+            erpnext_invoices.tenant_id = tenants.tenant_id
+            and tenants.revenue_model = 'erpnext_invoices'
+    left join erpnext_invoice_amounts
+        on
+            erpnext_invoices.tenant_id = erpnext_invoice_amounts.tenant_id
+            and erpnext_invoices.invoice_id = erpnext_invoice_amounts.invoice_id
+    where erpnext_invoices.is_submitted and not erpnext_invoices.is_return and not erpnext_invoices.is_deleted
+
+),
+
 -- An order from an owner's uploaded file counts whatever the industry: the owner said it is an order.
 -- Gross sales, when the file has no column for them, are the total less tax, shipping and tips, plus
 -- discounts. The file's date is already the business's own day; its time (if any) is local time.
@@ -236,6 +298,8 @@ unioned as (
     select * from stripe_subscription_invoices
     union all
     select * from quickbooks
+    union all
+    select * from erpnext
     union all
     select * from files
 

@@ -155,11 +155,71 @@ stripe as (
 
 ),
 
+erpnext_invoices as (
+
+    select * from {{ ref('stg_erpnext__sales_invoices') }}
+
+),
+
+erpnext_invoice_items as (
+
+    select * from {{ ref('stg_erpnext__sales_invoice_items') }}
+
+),
+
+erpnext_return_costs as (
+
+    select
+        tenant_id,
+        invoice_id,
+        -sum(quantity * coalesce(incoming_rate, 0)) as returned_cost
+    from erpnext_invoice_items
+    group by 1, 2
+
+),
+
+-- An ERPNext refund is a submitted return invoice (credit note) against an order: the money given
+-- back is its grand total, the revenue taken back its net total (both negative on the document);
+-- goods go back on the shelf when the return updates stock.
+erpnext as (
+
+    select
+        erpnext_invoices.tenant_id,
+        'erpnext' as source_system,
+        erpnext_invoices.invoice_id as refund_id,
+        erpnext_invoices.return_against_id as order_id,
+        erpnext_invoices.customer_id,
+        coalesce(erpnext_invoices.currency, tenants.currency) as currency,
+        case when erpnext_invoices.is_pos then 'pos' else 'credit_note' end as refund_method,
+        -erpnext_invoices.total_quantity as refunded_quantity,
+        -erpnext_invoices.grand_total as refunded_amount,
+        -erpnext_invoices.net_total as refunded_revenue,
+        case when erpnext_invoices.updates_stock then coalesce(erpnext_return_costs.returned_cost, 0) else 0 end
+            as restocked_cost,
+        erpnext_invoices.updates_stock as is_restocked,
+        erpnext_invoices.posted_local at time zone tenants.timezone as refunded_at,
+        tenants.timezone,
+        erpnext_invoices._keel_cursor_at
+    from erpnext_invoices
+    inner join tenants
+        on
+            erpnext_invoices.tenant_id = tenants.tenant_id
+            and tenants.revenue_model = 'erpnext_invoices'
+    left join erpnext_return_costs
+        on
+            erpnext_invoices.tenant_id = erpnext_return_costs.tenant_id
+            and erpnext_invoices.invoice_id = erpnext_return_costs.invoice_id
+    where erpnext_invoices.is_return and erpnext_invoices.is_submitted and not erpnext_invoices.is_deleted
+
+),
+
 unioned as (
 
     select * from shopify
     union all
     select * from stripe
+    union all
+    select * from erpnext
 
 ),
 

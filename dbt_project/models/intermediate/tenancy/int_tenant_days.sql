@@ -72,6 +72,18 @@ inventory_levels as (
 
 ),
 
+erpnext_purchase_invoices as (
+
+    select * from {{ ref('stg_erpnext__purchase_invoices') }}
+
+),
+
+erpnext_stock_ledger as (
+
+    select * from {{ ref('stg_erpnext__stock_ledger_entries') }}
+
+),
+
 activity as (
 
     select tenant_id, min(order_date) as first_date, max(order_date) as last_date from orders group by 1
@@ -99,6 +111,10 @@ activity as (
     from inventory_levels
     inner join tenants on inventory_levels.tenant_id = tenants.tenant_id
     group by 1
+    union all
+    select tenant_id, min(bill_date), max(bill_date) from erpnext_purchase_invoices where is_submitted group by 1
+    union all
+    select tenant_id, min(posted_local::date), max(posted_local::date) from erpnext_stock_ledger group by 1
 
 ),
 
