@@ -29,7 +29,6 @@ from orchestration.defs.ingestion.freshness import source_freshness_checks
 from orchestration.defs.ingestion.refresh import tenant_sources
 from orchestration.defs.ml import definitions as ml
 from orchestration.defs.tenants import definitions as tenants
-from orchestration.defs.tenants.partitions import TENANT_PARTITIONS
 from orchestration.defs.warehouse import definitions as warehouse
 
 FRESHNESS_CHECKS = dg.AssetSelection.checks(*source_freshness_checks, metrics_not_behind_sources)
@@ -57,7 +56,6 @@ keel_models = dg.define_asset_job(
 keel_all = dg.define_asset_job(
     "keel_all",
     selection=dg.AssetSelection.all() - FRESHNESS_CHECKS,
-    partitions_def=TENANT_PARTITIONS,
     description="One tenant's loads (its partition), then the dbt models and tests, forecasts, evidence, "
     "plans and goals over every tenant.",
 )

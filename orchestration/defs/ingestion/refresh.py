@@ -25,7 +25,6 @@ REFRESH_CHECK_SECONDS = 300
 tenant_sources = dg.define_asset_job(
     "tenant_sources",
     selection=dg.AssetSelection.assets(*source_assets).without_checks(),
-    partitions_def=TENANT_PARTITIONS,
     description="Load one tenant's sources (its partition): the demo provider and its connected accounts.",
 )
 
