@@ -8,8 +8,8 @@ counts as changed and nothing is rebuilt.
   without "no input is missing": a tenant that does not use a source never materializes that source's
   partition, and a model over every tenant must not wait for it.
 - ``DAILY_ON_NEW_INPUTS`` (forecasts, evidence, plans): at most once a day, after the daily tick, and only
-  when one of the inputs changed since that tick; so an hourly load refits nothing until the next day,
-  and a day without new data refits nothing at all.
+  when one of the inputs changed since the asset last ran; so an hourly load refits nothing until the
+  next tick, and a day without new data refits nothing at all.
 """
 
 from __future__ import annotations
@@ -29,15 +29,17 @@ MODELS_CRON = "0 5 * * *"
 
 
 def daily_on_new_inputs(cron: str = MODELS_CRON, timezone: str = "UTC") -> dg.AutomationCondition:
-    """Once per cron tick, when any input was updated since the tick (or is about to be)."""
+    """Once per cron tick, when an input was updated since the asset last ran (or is about to be)."""
     tick: dg.AutomationCondition[Any] = dg.AutomationCondition.cron_tick_passed(cron, timezone)
-    any_input_since_tick = dg.AutomationCondition.any_deps_match(
-        dg.AutomationCondition.newly_updated().since(tick) | dg.AutomationCondition.will_be_requested()
-    ).with_label("any_input_updated_since_tick")
+    inputs_changed = (
+        dg.AutomationCondition.any_deps_updated()
+        .since(dg.AutomationCondition.newly_requested() | dg.AutomationCondition.newly_updated())
+        .with_label("inputs_updated_since_last_run")
+    )
     return (
         dg.AutomationCondition.in_latest_time_window()
         & tick.since_last_handled()
-        & any_input_since_tick
+        & inputs_changed
         & ~dg.AutomationCondition.in_progress()
     ).with_label(f"daily_on_new_inputs({cron} {timezone})")
 
