@@ -66,12 +66,12 @@ def _execute(job_name: str, partition_key: str | None = None) -> RunOutcome:
     import orchestration.definitions as definitions
 
     started = time.perf_counter()
-    instance = dg.DagsterInstance.from_config(str(dagster_home()))
     job = dg.reconstructable(getattr(definitions, f"{job_name}_job"))
     tags = {"dagster/partition": partition_key} if partition_key else None
-    result = dg.execute_job(
-        job, instance=instance, run_config=DEMO_RUN_CONFIG, tags=tags, raise_on_error=False
-    )
+    with dg.DagsterInstance.from_config(str(dagster_home())) as instance:
+        result = dg.execute_job(
+            job, instance=instance, run_config=DEMO_RUN_CONFIG, tags=tags, raise_on_error=False
+        )
     passed = total = materialized = 0
     failure = None
     for event in result.all_events:
@@ -83,7 +83,7 @@ def _execute(job_name: str, partition_key: str | None = None) -> RunOutcome:
         elif event.event_type_value == "STEP_FAILURE" and failure is None:
             where = f" for {partition_key}" if partition_key else ""
             failure = f"step {event.step_key}{where} failed"
-    label = f"{job_name}[{partition_key}]" if partition_key else job_name
+    label = f"{job_name} of {partition_key}" if partition_key else job_name
     seconds = time.perf_counter() - started
     return RunOutcome(result.run_id, result.success, passed, total, failure, label, seconds, materialized)
 
@@ -121,8 +121,10 @@ def run_tenant_sources(
             if announce is not None:
                 announce(outcomes[-1])
         return outcomes
-    # spawn: a worker starts clean rather than forking this process's open instance and connections
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # fork where there is one: a spawned worker would import the code location again first (a minute on a
+    # busy 2-core machine); this process holds no open connection or instance between runs
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
         futures = {pool.submit(_tenant_sources, slug): slug for slug in slugs}
         outcomes = []
         for future in as_completed(futures):
@@ -130,7 +132,7 @@ def run_tenant_sources(
                 outcome = future.result()
             except Exception as exc:  # the worker itself died: that tenant failed, the others go on
                 slug = futures[future]
-                outcome = RunOutcome("-", False, 0, 0, f"{slug}: {exc}", f"tenant_sources[{slug}]")
+                outcome = RunOutcome("-", False, 0, 0, f"{slug}: {exc}", f"tenant_sources of {slug}")
             outcomes.append(outcome)
             if announce is not None:
                 announce(outcome)

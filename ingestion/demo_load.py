@@ -176,8 +176,6 @@ def load_demo_tenant(
             names = [spec.name for spec in SPECS.values() if spec.source == source]
             record_loads(profile.tenant_id, unchanged, names, provider="demo", provider_window=window)
             results.append(unchanged)
-            if progress is not None:
-                progress(unchanged, 1, 1)
             continue
         world = world or demo_world(tenants=[slug])
         results.extend(load_sources(world, [source], progress))

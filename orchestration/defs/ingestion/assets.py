@@ -159,7 +159,9 @@ def make_source_assets(source: str) -> dg.AssetsDefinition:
                 f"the {source} load of {slug} failed: " + "; ".join(str(r.error) for r in failed),
                 metadata={"tenant": slug, "needs_reconnect": any(r.needs_reconnect for r in failed)},
             )
-        if not any(sum(r.rows.values()) for r in loads):
+        if not loads:
+            context.log.info(f"{slug} has no {source} to load (no demo data of it, no connected account)")
+        elif not any(sum(r.rows.values()) for r in loads):
             context.log.info(f"{source} of {slug}: nothing new, no materialization")
         yield from _materializations(context, source, slug, loads)
 
