@@ -102,29 +102,32 @@ def main() -> None:
     args = parser.parse_args()
 
     from ingestion.demo.world import DEFAULT_END
+    from keel.settings import child_env, get_settings
 
     end = date.fromisoformat(args.end) if args.end else DEFAULT_END - timedelta(days=1)
     home = Path(args.home or tempfile.mkdtemp(prefix="keel-bench-refresh-"))
-    env = {**os.environ, "KEEL_HOME": str(home), "KEEL_DEMO_END": end.isoformat(), "COLUMNS": "200"}
-    env["KEEL_DEMO_TENANTS"] = json.dumps(args.tenants)
+    demo = {"KEEL_DEMO_END": end.isoformat(), "KEEL_DEMO_TENANTS": json.dumps(args.tenants)}
     if args.start:
-        env["KEEL_DEMO_START"] = args.start
-    os.environ.update(env)
+        demo["KEEL_DEMO_START"] = args.start
+    steps = [full_build(child_env(KEEL_HOME=str(home), COLUMNS="200", **demo))]
 
-    steps = [full_build(env)]
+    # this process (and the tenant workers it forks) uses the same home and demo through its settings
+    settings = get_settings()
+    settings.home = home
+    settings.demo_end = end
+    settings.demo_tenants = list(args.tenants)
+    settings.demo_start = date.fromisoformat(args.start) if args.start else None
+
     import dagster as dg
 
     from cli import jobs
-    from keel.settings import get_settings
     from orchestration.definitions import defs
 
-    get_settings.cache_clear()
     with dg.DagsterInstance.from_config(str(jobs.dagster_home())) as instance:
         cursor = dg.evaluate_automation_conditions(defs=defs, instance=instance).cursor
     step, cursor = refresh("refresh, no new data", cursor)
     steps.append(step)
-    os.environ["KEEL_DEMO_END"] = (end + timedelta(days=1)).isoformat()
-    get_settings.cache_clear()
+    settings.demo_end = end + timedelta(days=1)  # one more day of every tenant's business
     step, cursor = refresh("refresh, one new day", cursor)
     steps.append(step)
 
