@@ -17,9 +17,14 @@ from keel.home import private_dir
 from keel.settings import child_env, get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-DAGSTER_YAML = """# Dagster instance of this Keel home (runs of `keel demo`, `keel ui` and the schedule).
+DAGSTER_YAML = """# Dagster instance of this Keel home (`keel demo`, `keel ui`, its sensors); written by Keel.
 telemetry:
   enabled: false
+# Steps of a pool wait for a free slot: keel_tenant_loads holds the tenant source loads, at most
+# KEEL_PARALLEL_TENANTS at once, so the runs the schedules launch never crowd the warehouse.
+concurrency:
+  pools:
+    default_limit: {parallel_tenants}
 """
 
 
@@ -30,6 +35,9 @@ class RunOutcome:
     checks_passed: int
     checks_total: int
     failure: str | None
+    label: str = ""
+    seconds: float = 0.0
+    materialized: int = 0  # asset materializations of the run (0: nothing new)
 
 
 def dagster_home() -> Path:
@@ -37,41 +45,165 @@ def dagster_home() -> Path:
     # inherited by `dagster dev` and the run workers it starts).
     home = private_dir(get_settings().dagster_home)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
+    wanted = DAGSTER_YAML.format(parallel_tenants=get_settings().parallel_tenants)
+    if not config.exists() or config.read_text() != wanted:
+        config.write_text(wanted)
     return home
 
 
-#: In one process (a step subprocess costs ~15 s of imports, more than parallel steps save on 2 cores),
-#: logging what the assets say (per-tenant loads, dbt's per-model lines) rather than every engine event.
+#: In one process per run (a step subprocess costs ~15 s of imports, more than parallel steps save on 2
+#: cores), logging what the assets say (per-tenant loads, dbt's per-model lines), not every engine event.
 DEMO_RUN_CONFIG = {
     "execution": {"config": {"in_process": {}}},
     "loggers": {"console": {"config": {"log_level": "INFO"}}},
 }
 
 
-def run_keel_all() -> RunOutcome:
-    """Execute the keel_all job in this Keel home's Dagster instance (the UI shows the run later)."""
+def _execute(job_name: str, partition_key: str | None = None) -> RunOutcome:
+    """Execute one of the code location's jobs in this Keel home's instance (the UI shows the run later)."""
     import dagster as dg
 
-    from orchestration.definitions import keel_all_job
+    import orchestration.definitions as definitions
 
-    instance = dg.DagsterInstance.from_config(str(dagster_home()))
-    result = dg.execute_job(
-        dg.reconstructable(keel_all_job), instance=instance, run_config=DEMO_RUN_CONFIG, raise_on_error=False
-    )
-    passed = total = 0
+    started = time.perf_counter()
+    job = dg.reconstructable(getattr(definitions, f"{job_name}_job"))
+    tags = {"dagster/partition": partition_key} if partition_key else None
+    with dg.DagsterInstance.from_config(str(dagster_home())) as instance:
+        result = dg.execute_job(
+            job, instance=instance, run_config=DEMO_RUN_CONFIG, tags=tags, raise_on_error=False
+        )
+    passed = total = materialized = 0
     failure = None
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             total += 1
             passed += bool(event.event_specific_data.passed)  # type: ignore[union-attr]
+        elif event.event_type_value == "ASSET_MATERIALIZATION":
+            materialized += 1
         elif event.event_type_value == "STEP_FAILURE" and failure is None:
-            failure = f"step {event.step_key} failed"
-    return RunOutcome(result.run_id, result.success, passed, total, failure)
+            where = f" for {partition_key}" if partition_key else ""
+            failure = f"step {event.step_key}{where} failed"
+    label = f"{job_name} of {partition_key}" if partition_key else job_name
+    seconds = time.perf_counter() - started
+    return RunOutcome(result.run_id, result.success, passed, total, failure, label, seconds, materialized)
 
 
-def summarize(outcome: RunOutcome) -> dict[str, Any]:
+def _tenant_sources(slug: str) -> RunOutcome:
+    """One tenant's source loads (its partition of ``tenant_sources``); a worker process runs it."""
+    return _execute("tenant_sources", slug)
+
+
+def tenant_partitions() -> list[str]:
+    """Every tenant partition of this Keel home's instance."""
+    import dagster as dg
+
+    from orchestration.defs.tenants.partitions import TENANT_PARTITIONS_NAME
+
+    with dg.DagsterInstance.from_config(str(dagster_home())) as instance:
+        return sorted(instance.get_dynamic_partitions(TENANT_PARTITIONS_NAME))
+
+
+def run_tenant_sources(
+    slugs: list[str], announce: Callable[[RunOutcome], None] | None = None
+) -> list[RunOutcome]:
+    """Each tenant's loads in a run of its own, ``KEEL_PARALLEL_TENANTS`` at a time in worker processes.
+
+    One tenant's failed run never stops the others.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    workers = min(get_settings().parallel_tenants, len(slugs))
+    if workers <= 1:
+        outcomes = []
+        for slug in slugs:
+            outcomes.append(_tenant_sources(slug))
+            if announce is not None:
+                announce(outcomes[-1])
+        return outcomes
+    # fork where there is one: a spawned worker would import the code location again first (a minute on a
+    # busy 2-core machine); this process holds no open connection or instance between runs
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+        futures = {pool.submit(_tenant_sources, slug): slug for slug in slugs}
+        outcomes = []
+        for future in as_completed(futures):
+            try:
+                outcome = future.result()
+            except Exception as exc:  # the worker itself died: that tenant failed, the others go on
+                slug = futures[future]
+                outcome = RunOutcome("-", False, 0, 0, f"{slug}: {exc}", f"tenant_sources of {slug}")
+            outcomes.append(outcome)
+            if announce is not None:
+                announce(outcome)
+    return sorted(outcomes, key=lambda o: o.label)
+
+
+def models_are_current() -> bool:
+    """The models were built, and after every load that brought new rows (nothing for them to catch up)."""
+    import dagster as dg
+
+    from orchestration.defs.dbt.freshness import METRICS
+
+    with dg.DagsterInstance.from_config(str(dagster_home())) as instance:
+        event = instance.get_latest_materialization_event(METRICS)
+    if event is None:
+        return False
+    with warehouse.connect("keel_loader") as conn:
+        row = conn.execute(
+            "select max(finished_at) from app.source_loads where rows > 0 and error is null"
+        ).fetchone()
+    newest = row[0] if row else None
+    return newest is None or newest.timestamp() <= event.timestamp
+
+
+@dataclass(frozen=True)
+class DemoOutcome:
+    """The runs of one `keel demo`: set-up, each tenant's loads, the models (None: nothing had changed)."""
+
+    setup: RunOutcome
+    tenants: list[RunOutcome]
+    models: RunOutcome | None
+
+    @property
+    def runs(self) -> list[RunOutcome]:
+        return [self.setup, *self.tenants, *([self.models] if self.models else [])]
+
+    @property
+    def success(self) -> bool:
+        return all(r.success for r in self.runs)
+
+    @property
+    def failure(self) -> str | None:
+        return next((r.failure or f"run {r.label} failed" for r in self.runs if not r.success), None)
+
+
+def run_demo(announce: Callable[[str], None] = print) -> DemoOutcome:
+    """The whole graph for every tenant: set-up, each tenant's loads (in parallel), then the models.
+
+    The models run when a load brought something new or they were never built; a repeated demo with
+    nothing new skips them (they are current).
+    """
+    setup = _execute("keel_setup")
+    announce(f"    set-up: {'ok' if setup.success else setup.failure} ({setup.seconds:.0f} s)")
+    if not setup.success:
+        return DemoOutcome(setup, [], None)
+
+    def tenant_done(outcome: RunOutcome) -> None:
+        what = f"{outcome.materialized} tables with new rows" if outcome.success else outcome.failure
+        announce(f"    {outcome.label}: {what} ({outcome.seconds:.0f} s)")
+
+    tenants = run_tenant_sources(tenant_partitions(), tenant_done)
+    if any(t.materialized for t in tenants) or not models_are_current():
+        models = _execute("keel_models")
+        announce(f"    models: {'ok' if models.success else models.failure} ({models.seconds:.0f} s)")
+    else:
+        models = None
+        announce("    models: nothing new was loaded and they are current, not rebuilt")
+    return DemoOutcome(setup, tenants, models)
+
+
+def summarize(outcome: DemoOutcome) -> dict[str, Any]:
     from ingestion.demo_load import DEMO_PASSWORD, demo_owner_email
 
     layers = {
@@ -98,9 +230,10 @@ def summarize(outcome: RunOutcome) -> dict[str, Any]:
     return {
         "tenants": len(tenants),
         "rows_per_layer": rows,
-        "checks_passed": outcome.checks_passed,
-        "checks_total": outcome.checks_total,
-        "run_id": outcome.run_id,
+        "checks_passed": sum(r.checks_passed for r in outcome.runs),
+        "checks_total": sum(r.checks_total for r in outcome.runs),
+        "runs": len(outcome.runs),
+        "run_id": (outcome.models or outcome.setup).run_id,
         "demo_login": demo_owner_email(tenants[0][0]) if tenants else "-",
         "demo_password": DEMO_PASSWORD,
     }
@@ -179,3 +312,23 @@ def serve_ui(dagster_port: int, console_port: int, announce: Callable[[str], Non
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def add_tenant_partition(slug: str) -> bool:
+    """Give a new tenant its partition in this Keel home's Dagster instance (True: it was missing)."""
+    import dagster as dg
+
+    from orchestration.defs.tenants.partitions import add_tenant_partitions
+
+    with dg.DagsterInstance.from_config(str(dagster_home())) as instance:
+        return bool(add_tenant_partitions(instance, [slug]))
+
+
+def remove_tenant_partition(slug: str) -> bool:
+    """Remove a deleted tenant's partition (True: there was one)."""
+    import dagster as dg
+
+    from orchestration.defs.tenants.partitions import remove_tenant_partition as remove
+
+    with dg.DagsterInstance.from_config(str(dagster_home())) as instance:
+        return remove(instance, slug)

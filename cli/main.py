@@ -111,17 +111,17 @@ def demo() -> None:
     info = warehouse.status(settings)
     console.print(f"    {info.kind} PostgreSQL at {info.location}")
     console.print(
-        "[bold]2/3[/bold] Dagster job keel_all: tenants → dlt loads → dbt build + tests "
-        "→ forecasts, evidence, plans (per-step lines follow)"
+        "[bold]2/3[/bold] Dagster runs: set-up (tenants) → each tenant's loads "
+        f"({settings.parallel_tenants} at a time) → dbt build + tests → forecasts, evidence, plans"
     )
-    outcome = jobs.run_keel_all()
+    outcome = jobs.run_demo(announce=console.print)
     console.print("[bold]3/3[/bold] summary")
     summary = jobs.summarize(outcome)
     _print_summary(summary, time.perf_counter() - started)
     if not outcome.success:
         raise KeelError(
-            f"the Dagster run {outcome.run_id} failed: {outcome.failure or 'see the steps above'}",
-            "fix the cause and run `keel demo` again (it is safe to repeat); `keel ui` shows the run",
+            f"a Dagster run of the demo failed: {outcome.failure or 'see the steps above'}",
+            "fix the cause and run `keel demo` again (it is safe to repeat); `keel ui` shows the runs",
         )
 
 
@@ -131,7 +131,7 @@ def _print_summary(summary: dict[str, Any], seconds: float) -> None:
     for layer, rows in summary["rows_per_layer"].items():
         table.add_row(f"rows in {layer}", f"{rows:,}")
     table.add_row("checks passed", f"{summary['checks_passed']} of {summary['checks_total']}")
-    table.add_row("Dagster run", str(summary["run_id"]))
+    table.add_row("Dagster runs", f"{summary['runs']} (last {summary['run_id']})")
     console.print(table)
     console.print(
         "Next: [bold]keel ui[/bold] opens the Dagster UI (lineage, runs, checks) and the console; sign in as "
@@ -225,6 +225,9 @@ def tenant_delete(
             abort=True,
         )
     result = delete_tenant(slug, actor=_operator())
+    from cli.jobs import remove_tenant_partition
+
+    remove_tenant_partition(result.tenant.slug)
     console.print(
         f"[green]✓[/green] deleted {result.total_rows:,} rows of {result.tenant.name} from "
         f"{len(result.rows)} tables and {len(result.folders_removed)} load folders"

@@ -124,6 +124,10 @@ def tenant_add(
     console.print(
         f"[green]✓[/green] {verb} {tenant.name} as [bold]{tenant.slug}[/bold] (id {tenant.tenant_id})"
     )
+    from cli.jobs import add_tenant_partition
+
+    if add_tenant_partition(tenant.slug):
+        console.print(f"  its loads run as partition {tenant.slug!r} of the tenants in Dagster")
     codes = industry_naics_codes(industry)
     if naics is None and len(naics_code) < 6 and codes:
         examples = "; ".join(f"{code} {title}" for code, title in sorted(codes.items()))

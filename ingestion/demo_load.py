@@ -15,7 +15,8 @@ from typing import Any
 
 import dlt
 
-from ingestion.demo import SOURCES, DemoWorld, simulate
+from ingestion.demo import SOURCES, TENANTS_BY_SLUG, DemoWorld, simulate
+from ingestion.demo.world import DEFAULT_END, DEFAULT_START, SPECS
 from ingestion.loader import RecordsFn, TenantLoad, configure_dlt, load_source, prune_load_packages
 from ingestion.run import record_loads
 from keel import tenancy, warehouse
@@ -87,9 +88,11 @@ def load_sources(
 ) -> list[TenantLoad]:
     """Load every demo source for every tenant that uses it (merge + incremental: safe to repeat).
 
-    Each tenant's load is recorded in ``app.source_loads`` as the demo provider's, so ``keel ingest
-    status`` and the console show demo and real loads alike.
+    Each tenant's load is recorded in ``app.source_loads`` as the demo provider's, with the request it
+    answered (:func:`demo_window`), so ``keel ingest status`` and the console show demo and real loads
+    alike and :func:`load_demo_tenant` knows what is already loaded.
     """
+    window = demo_window()
     results: list[TenantLoad] = []
     for source in sources:
         tenant_ids = [str(t.tenant_id) for t in world.tenants if t.uses(source)]
@@ -102,13 +105,82 @@ def load_sources(
 
         def recorded(result: TenantLoad, index: int, total: int, specs: Sequence[Any] = specs) -> None:
             try:
-                record_loads(result.tenant_id, result, [s.name for s in specs], provider="demo")
+                record_loads(
+                    result.tenant_id,
+                    result,
+                    [s.name for s in specs],
+                    provider="demo",
+                    provider_window=window,
+                )
             except Exception:  # the load is in; a missing record of it must not stop the demo
                 log.exception("recording the demo %s load of %s failed", result.source, result.tenant_id)
             if progress is not None:
                 progress(result, index, total)
 
         results.extend(load_source(source, specs, records_for, tenant_ids, recorded))
+    return results
+
+
+def demo_window() -> str:
+    """What the settings ask the demo provider for: seed, first and last day (``seed=42;start=...;end=...``).
+
+    The simulation is a function of these (each business's run is independent of the others), so a load
+    recorded with the same window has nothing new to give.
+    """
+    settings = get_settings()
+    start = settings.demo_start or DEFAULT_START
+    end = settings.demo_end or DEFAULT_END
+    return f"seed={settings.demo_seed};start={start.isoformat()};end={end.isoformat()}"
+
+
+def loaded_window(tenant_id: str | uuid.UUID, source: str) -> str | None:
+    """The window every resource of the tenant's demo ``source`` was last loaded with, if one and the same.
+
+    None when a resource was never loaded, its latest load failed, or the resources disagree.
+    """
+    names = [spec.name for spec in SPECS.values() if spec.source == source]
+    with warehouse.connect("keel_loader") as conn:
+        rows = conn.execute(
+            """
+            select distinct on (resource) resource, provider_window, error
+            from app.source_loads
+            where tenant_id = %s and source = %s and provider = 'demo'
+            order by resource, started_at desc, finished_at desc
+            """,
+            (str(tenant_id), source),
+        ).fetchall()
+    latest = {r[0]: (r[1], r[2]) for r in rows}
+    windows = {latest[n][0] if n in latest and latest[n][1] is None else None for n in names}
+    return windows.pop() if len(windows) == 1 else None
+
+
+def load_demo_tenant(
+    slug: str,
+    sources: Sequence[str],
+    progress: Callable[[TenantLoad, int, int], None] | None = None,
+    force: bool = False,
+) -> list[TenantLoad]:
+    """One demo business's ``sources`` (those it uses), simulating it only if something new is asked for.
+
+    A source whose every resource was last loaded with today's :func:`demo_window` is not simulated nor
+    loaded again: its result has no rows and the check is recorded in ``app.source_loads`` (a load of
+    nothing new), so freshness sees the source as checked. ``force`` loads regardless.
+    """
+    if slug not in TENANTS_BY_SLUG:
+        raise ValueError(f"{slug!r} is not a demo business; known: {sorted(TENANTS_BY_SLUG)}")
+    profile = TENANTS_BY_SLUG[slug]
+    window = demo_window()
+    world: DemoWorld | None = None
+    results: list[TenantLoad] = []
+    for source in (s for s in sources if profile.uses(s)):
+        if not force and loaded_window(profile.tenant_id, source) == window:
+            unchanged = TenantLoad(source, str(profile.tenant_id))
+            names = [spec.name for spec in SPECS.values() if spec.source == source]
+            record_loads(profile.tenant_id, unchanged, names, provider="demo", provider_window=window)
+            results.append(unchanged)
+            continue
+        world = world or demo_world(tenants=[slug])
+        results.extend(load_sources(world, [source], progress))
     return results
 
 

@@ -206,8 +206,12 @@ def record_loads(
     finished_at: datetime | None = None,
     data_source_id: uuid.UUID | None = None,
     provider: Provider = "connector",
+    provider_window: str | None = None,
 ) -> uuid.UUID:
     """One ``app.source_loads`` row per resource of ``load``; returns the run id they share.
+
+    ``provider_window`` is what the provider was asked for (the demo's seed and days), kept so that the
+    same request next time can be recognised and skipped.
 
     The cursor is the latest one now loaded for the tenant and resource (read from the loaded rows);
     a successful load of a configured source also sets its ``last_loaded_at``.
@@ -225,8 +229,8 @@ def record_loads(
         conn.cursor().executemany(
             """
             insert into app.source_loads (run_id, tenant_id, data_source_id, provider, source, resource,
-                started_at, finished_at, rows, rejected, cursor, error, needs_reconnect)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                started_at, finished_at, rows, rejected, cursor, error, needs_reconnect, provider_window)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             """,
             [
                 (
@@ -243,6 +247,7 @@ def record_loads(
                     cursors.get(name),
                     load.error,
                     load.needs_reconnect,
+                    provider_window,
                 )
                 for name in names
             ],

@@ -83,6 +83,17 @@ class KeelSettings(BaseSettings):
         "Moving it forward and loading again loads only the new and changed records.",
     )
 
+    parallel_tenants: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description=(
+            "Tenants whose loads run at the same time: the size of `keel demo`'s pool of tenant runs and "
+            "the limit of Dagster's keel_tenant_loads pool (runs the schedules launch), which protects "
+            "the warehouse from too many writers at once."
+        ),
+    )
+
     failed_load_retention_days: int = Field(
         default=7,
         ge=0,

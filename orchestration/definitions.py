@@ -1,43 +1,119 @@
-"""Keel's Dagster code location: the definitions of every domain folder, merged, plus the jobs and
-the schedule that run the whole graph."""
+"""Keel's Dagster code location: the definitions of every domain folder, merged, plus the jobs, the
+automation sensor and the freshness schedule that keep every tenant's data current.
+
+How the graph runs:
+- per tenant (the ``tenants`` partitions): the source loads, ``tenant_sources``, launched by the
+  ``tenant_source_refresh`` sensor when a tenant's sources are due, and by ``keel demo`` for every tenant;
+- once for all tenants (unpartitioned): the demo's set-up (``keel_setup``) and everything built from the
+  raw data (``keel_models``: dbt, forecasts, evidence, plans, goals), which the ``keel_automation`` sensor
+  refreshes when its inputs change (``orchestration.defs.automation``);
+- ``keel_all``: one tenant's whole graph in one run (its loads, then every model), for a refresh by hand.
+"""
 
 import dagster as dg
 
 import orchestration.forked_processes  # noqa: F401  (forked workers get Python's signal handling back)
 from orchestration.defs.alerts import definitions as alerts
 from orchestration.defs.dbt import definitions as dbt
+from orchestration.defs.dbt.freshness import metrics_not_behind_sources
 from orchestration.defs.ingestion import definitions as ingestion
+from orchestration.defs.ingestion.assets import (
+    app_interventions,
+    app_tenants,
+    demo_ground_truth,
+    source_assets,
+)
+from orchestration.defs.ingestion.files import uploaded_files
+from orchestration.defs.ingestion.fred import fred_public_series
+from orchestration.defs.ingestion.freshness import source_freshness_checks
+from orchestration.defs.ingestion.refresh import tenant_sources
 from orchestration.defs.ml import definitions as ml
+from orchestration.defs.tenants import definitions as tenants
 from orchestration.defs.warehouse import definitions as warehouse
 
-#: Everything, from the tenants and raw loads to the metrics: `keel demo` runs it, the schedule too.
-keel_all = dg.define_asset_job(
-    "keel_all",
-    selection=dg.AssetSelection.all(),
-    description=(
-        "Load every tenant's sources (merge + incremental), build the dbt models and tests, then forecast."
-    ),
+FRESHNESS_CHECKS = dg.AssetSelection.checks(*source_freshness_checks, metrics_not_behind_sources)
+_SETUP = dg.AssetSelection.assets(
+    app_tenants, demo_ground_truth, app_interventions, fred_public_series, uploaded_files
+)
+_SOURCES = dg.AssetSelection.assets(*source_assets)
+
+#: The tenants and the demo's shared raw data: registers the demo businesses and their partitions.
+keel_setup = dg.define_asset_job(
+    "keel_setup",
+    selection=_SETUP,
+    description="Register the demo businesses (and their partitions), their interventions and true "
+    "effects, the public series and what uploaded files put in so far.",
 )
 
-daily = dg.ScheduleDefinition(
-    name="keel_daily",
-    job=keel_all,
-    cron_schedule="30 4 * * *",
+#: Everything built from the raw data, over every tenant at once.
+keel_models = dg.define_asset_job(
+    "keel_models",
+    selection=(dg.AssetSelection.all() - _SETUP - _SOURCES) - FRESHNESS_CHECKS,
+    description="dbt build and tests over every tenant, then forecasts, evidence, plans and goals.",
+)
+
+#: One tenant's whole graph: its loads, then every model (which covers every tenant).
+keel_all = dg.define_asset_job(
+    "keel_all",
+    selection=dg.AssetSelection.all() - FRESHNESS_CHECKS,
+    description="One tenant's loads (its partition), then the dbt models and tests, forecasts, evidence, "
+    "plans and goals over every tenant.",
+)
+
+freshness_checks = dg.define_asset_job(
+    "freshness_checks",
+    selection=FRESHNESS_CHECKS,
+    description="Whether every tenant's sources loaded within their interval, and the metrics caught up.",
+)
+
+freshness_schedule = dg.ScheduleDefinition(
+    name="keel_freshness",
+    job=freshness_checks,
+    cron_schedule="*/15 * * * *",
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every night: ingest what changed, then build incrementally.",
+    description="Every 15 minutes: the freshness checks (overdue tenants are alerted by keel_alerts).",
+)
+
+keel_automation = dg.AutomationConditionSensorDefinition(
+    "keel_automation",
+    target=dg.AssetSelection.all(),
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Refreshes dbt models when their inputs change and the models daily when theirs did.",
 )
 
 defs = dg.Definitions.merge(
     warehouse.defs,
+    tenants.defs,
     ingestion.defs,
     dbt.defs,
     ml.defs,
     alerts.defs,
-    dg.Definitions(jobs=[keel_all], schedules=[daily]),
+    dg.Definitions(
+        jobs=[keel_setup, tenant_sources, keel_models, keel_all, freshness_checks],
+        schedules=[freshness_schedule],
+        sensors=[keel_automation],
+    ),
 )
 
 
+def resolved_job(name: str) -> dg.JobDefinition:
+    return defs.resolve_job_def(name)
+
+
+def keel_setup_job() -> dg.JobDefinition:
+    """The resolved jobs, for ``dg.reconstructable`` (runs from `keel demo`)."""
+    return resolved_job("keel_setup")
+
+
+def tenant_sources_job() -> dg.JobDefinition:
+    return resolved_job("tenant_sources")
+
+
+def keel_models_job() -> dg.JobDefinition:
+    return resolved_job("keel_models")
+
+
 def keel_all_job() -> dg.JobDefinition:
-    """The resolved job, for ``dg.reconstructable`` (multi-process runs from `keel demo`)."""
-    return defs.resolve_job_def("keel_all")
+    return resolved_job("keel_all")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ingestion.demo import DemoWorld, ResourceSpec, simulate
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +50,21 @@ def all_records(world: DemoWorld) -> dict[tuple[str, str], list[dict[str, Any]]]
                 world.records(spec.source, spec.name, tenant.tenant_id)
             )
     return out
+
+
+def materialize_tenant_source(source: str, tenant_id: str | uuid.UUID) -> dg.ExecuteInProcessResult:
+    """Materialize the ``dlt_<source>`` assets for one tenant's partition, as the refresh sensor's run does
+    (on an ephemeral Dagster instance that knows the tenant's partition)."""
+    import dagster as dg
+
+    from keel import warehouse
+    from orchestration.defs.ingestion.assets import source_assets
+    from orchestration.defs.tenants.partitions import TENANT_PARTITIONS_NAME
+
+    with warehouse.connect("keel_loader") as conn:
+        row = conn.execute("select slug from app.tenants where tenant_id = %s", (str(tenant_id),)).fetchone()
+    assert row is not None, tenant_id
+    (assets,) = [a for a in source_assets if a.node_def.name == f"dlt_{source}"]
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(TENANT_PARTITIONS_NAME, [row[0]])
+    return dg.materialize([assets], partition_key=row[0], instance=instance, raise_on_error=False)

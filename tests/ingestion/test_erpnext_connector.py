@@ -35,6 +35,7 @@ from ingestion.sources.erpnext.settings import RESOURCES as SPECS
 from keel import tenancy, warehouse
 from keel.settings import KeelSettings
 
+from .conftest import materialize_tenant_source
 from .erpnext_fake import BY_DOCTYPE, RESOURCES, FakeERPNext, frappe_now
 from .shopify_fake import FakeShopify
 
@@ -405,15 +406,11 @@ def test_run_killed_half_way_resumes_from_its_cursor_and_converges(fake: FakeERP
     assert titles.count("changed after the first load") == 120
 
 
-def test_dagster_asset_loads_every_tenants_site_and_names_the_one_to_reconnect(
+def test_dagster_asset_loads_each_tenants_site_in_its_partition(
     fake: FakeERPNext, tenant: str, settings: KeelSettings
 ) -> None:
-    import dagster as dg
-
-    from orchestration.defs.ingestion.connectors import connector_assets
-
-    (erpnext_sites,) = [a for a in connector_assets if a.node_def.name == "erpnext_connections"]
-
+    """``dlt_erpnext_*``, partitioned by tenant: a tenant's run loads its site; a revoked key fails that
+    tenant's partition alone, saying it needs reconnecting."""
     revoked = str(
         tenancy.create_tenant(f"erp-{uuid.uuid4().hex[:8]}", "Revoked ERP", timezone=ZONE).tenant_id
     )
@@ -422,7 +419,8 @@ def test_dagster_asset_loads_every_tenants_site_and_names_the_one_to_reconnect(
         revoked, "erpnext", "books", config(fake), {"api_key": KEY, "api_secret": REVOKED}
     )
     try:
-        result = dg.materialize([erpnext_sites])
+        result = materialize_tenant_source("erpnext", tenant)
+        refused = materialize_tenant_source("erpnext", revoked)
     finally:
         tenancy.remove_data_source(tenant, "erpnext", "books")
         tenancy.remove_data_source(revoked, "erpnext", "books")
@@ -432,7 +430,8 @@ def test_dagster_asset_loads_every_tenants_site_and_names_the_one_to_reconnect(
         for event in result.get_asset_materialization_events()
     }
     invoices = metadata["dlt_erpnext_sales_invoices"]
-    assert invoices["rows"].value == len(fake.objects["sales_invoices"])
-    assert invoices["tenants"].value == 2 and invoices["failed_tenants"].value == 1
-    assert invoices["needs_reconnect"].value == [f"{revoked} books"]
+    assert invoices["rows_loaded"].value == len(fake.objects["sales_invoices"])
     assert set(loaded(tenant, "sales_invoices")) == {d["name"] for d in fake.objects["sales_invoices"]}
+    assert not refused.success
+    (failure,) = [e for e in refused.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_failure_data.user_failure_data.metadata["needs_reconnect"].value is True

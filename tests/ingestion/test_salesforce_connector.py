@@ -40,6 +40,7 @@ from ingestion.sources.salesforce.settings import LOOKBACK
 from keel import tenancy, warehouse
 from keel.settings import KeelSettings
 
+from .conftest import materialize_tenant_source
 from .salesforce_fake import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, RESOURCES, USERNAME, FakeSalesforce
 
 SLUG = "brightpath-marketing"  # a B2B services business (QuickBooks clients and invoices)
@@ -408,13 +409,11 @@ def test_connect_from_the_command_line_in_the_browser_and_with_a_certificate(
         )
 
 
-def test_dagster_asset_loads_every_connected_tenant(fake: FakeSalesforce, tenant: str) -> None:
-    """``dlt_salesforce_*``: a run loads each tenant's Salesforce connection; one revoked connection is
-    reported in the metadata and the asset check while the other tenant loads."""
-    import dagster as dg
-
-    from orchestration.defs.ingestion.connectors import connector_assets, connector_checks
-
+def test_dagster_asset_loads_each_tenants_connection_in_its_partition(
+    fake: FakeSalesforce, tenant: str
+) -> None:
+    """``dlt_salesforce_*``, partitioned by tenant: a tenant's run loads its Salesforce connection; a revoked
+    connection fails that tenant's partition alone, saying it needs reconnecting."""
     other = tenancy.create_tenant(
         f"crm-{uuid.uuid4().hex[:8]}", "Revoked Test", timezone="UTC", currency="USD"
     )
@@ -423,22 +422,22 @@ def test_dagster_asset_loads_every_connected_tenant(fake: FakeSalesforce, tenant
         other.tenant_id, "salesforce", "salesforce", config(fake), web_secrets("revoked")
     )
     try:
-        result = dg.materialize([*connector_assets], raise_on_error=False)
-        assert result.success
-        metadata = {
-            event.asset_key.path[-1]: event.materialization.metadata
-            for event in result.get_asset_materialization_events()
-        }
-        opportunities = metadata["dlt_salesforce_opportunities"]
-        assert opportunities["rows"].value == len(fake.objects["opportunities"])
-        assert opportunities["failed_tenants"].value == 1
-        assert "needs reconnecting" in json.dumps(opportunities["failures"].value)
-        assert_equals_fake(fake, tenant)
-        checked = {key.name for check in connector_checks for key in check.check_keys}
-        assert checked == {"all_tenants_loaded"}  # the source's load check, as the demo sources have
+        loaded = materialize_tenant_source("salesforce", tenant)
+        refused = materialize_tenant_source("salesforce", other.tenant_id)
     finally:
         tenancy.remove_data_source(uuid.UUID(tenant), "salesforce", "salesforce")
         tenancy.remove_data_source(other.tenant_id, "salesforce", "salesforce")
+    assert loaded.success
+    metadata = {
+        event.asset_key.path[-1]: event.materialization.metadata
+        for event in loaded.get_asset_materialization_events()
+    }
+    assert metadata["dlt_salesforce_opportunities"]["rows_loaded"].value == len(fake.objects["opportunities"])
+    assert_equals_fake(fake, tenant)
+    assert not refused.success
+    (failure,) = [e for e in refused.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "needs reconnecting" in str(failure.step_failure_data.error)
+    assert failure.step_failure_data.user_failure_data.metadata["needs_reconnect"].value is True
 
 
 def approving_browser(fake: FakeSalesforce) -> Any:

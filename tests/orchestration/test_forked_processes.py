@@ -41,7 +41,7 @@ def forking_job() -> dg.JobDefinition:
 
 
 def run_forking_job() -> None:
-    """What the test's child process runs: the job, as `keel demo` runs keel_all."""
+    """What the test's child process runs: the job, as `keel demo` runs its jobs."""
     with tempfile.TemporaryDirectory() as home:
         (Path(home) / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
         with dg.DagsterInstance.from_config(home) as instance:

@@ -8,11 +8,27 @@ rebuild chosen days (a backfill), materialize it with the run config ``first_day
 reach the model as ``--vars {min_date, max_date}`` and only those days are deleted and rebuilt. (Daily
 partitions were tried: a partitioned dbt asset set makes ``keel_all`` a partitioned job and splits the
 remaining models into four dbt invocations around it, for a window that a run config gives as well.)
+
+The models stay one unpartitioned ``dbt build`` downstream of every tenant's partition rather than one
+invocation per tenant. Measured on the small demo (2 tenants from 2026-07-01, busy machine, commit
+7f5b324): the dbt step took 133.9 s for 369 nodes (97 models, 254 data tests, 13 unit tests, 5 seeds), of
+which 11 s passed before the dbt command started; a repeat with no new data took 251.4 s, 54% of the run.
+Per tenant, every one of 14 tenants would pay the fixed start and walk all 369 nodes (71 views and the
+tests cost per node, whatever the data), 14 invocations instead of one; a per-tenant run was not measured.
+The tenants' isolation does not need per-tenant dbt: every model keeps ``tenant_id`` and row-level
+security, and a build is skipped entirely when no tenant brought new rows (the automation below).
+
+Automation: the models refresh when their inputs change (``ON_NEW_INPUTS``, orchestration.defs.automation:
+a tenant's load that brought new rows materializes its source assets, and the models follow once; a
+refresh with nothing new materializes nothing, so nothing is rebuilt). Marts, metrics and benchmarks
+declare how fresh they must be (a time-window freshness policy shown in the Dagster UI);
+``metrics_not_behind_sources`` fails for the tenants whose newest loaded data the metrics have not caught
+up with, and alerts them.
 """
 
 import json
 from collections.abc import Iterator, Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
@@ -24,7 +40,14 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from orchestration.defs.automation import ON_NEW_INPUTS
 from orchestration.defs.dbt.project import checked_manifest, dbt_project, run_profiles_dir
+
+#: The owner-facing tables: rebuilt within a day of new data, or they are stale.
+FRESH_GROUPS = frozenset({"marts", "metrics", "benchmarks"})
+MART_FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(hours=48), warn_window=timedelta(hours=26)
+)
 
 
 class KeelDbtTranslator(DagsterDbtTranslator):
@@ -39,9 +62,15 @@ class KeelDbtTranslator(DagsterDbtTranslator):
         if props.get("resource_type") == "source":
             return spec.replace_attributes(group_name="ingestion")
         fqn = props.get("fqn", [])
-        return spec.replace_attributes(
-            key=dg.AssetKey(str(props["name"])), group_name=str(fqn[1]) if len(fqn) > 2 else "dbt"
+        group = str(fqn[1]) if len(fqn) > 2 else "dbt"
+        spec = spec.replace_attributes(
+            key=dg.AssetKey(str(props["name"])),
+            group_name=group,
+            automation_condition=ON_NEW_INPUTS,
         )
+        if group in FRESH_GROUPS:
+            spec = spec.replace_attributes(freshness_policy=MART_FRESHNESS)
+        return spec
 
 
 class DbtBuildConfig(dg.Config):

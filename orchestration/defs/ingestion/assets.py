@@ -1,8 +1,13 @@
-"""One ``@dlt_assets`` per demo source; each dlt resource is an asset keyed ``dlt_<source>_<resource>``.
+"""One ``@dlt_assets`` per demo source; each dlt resource is an asset keyed ``dlt_<source>_<resource>``,
+partitioned by tenant (``orchestration.defs.tenants``).
 
-A run loads every tenant that uses the source, one dlt pipeline per tenant (see ``ingestion.loader``):
-a tenant whose load fails is reported in the materialization's metadata and by the
-``all_tenants_loaded`` asset check, while the other tenants' data still flows downstream.
+A run of one tenant's partition loads that tenant's records of the source from every provider it has: the
+demo provider for a demo business that uses the source (:func:`ingestion.demo_load.load_demo_tenant`,
+which neither simulates nor loads when the same request was loaded before), and the tenant's connected
+accounts of that service (:func:`ingestion.run.run_tenant_sources`, the same runner as ``keel ingest
+run``). A resource is materialized only when the load brought new or changed rows: a refresh with nothing
+new leaves no materialization behind, so nothing downstream counts it as a change. A failed load fails
+that tenant's partition alone; other tenants run in runs of their own.
 """
 
 from collections.abc import Iterator
@@ -18,15 +23,22 @@ from ingestion.demo import SOURCES, TENANTS
 from ingestion.demo.world import SPECS
 from ingestion.demo_load import (
     demo_world,
+    load_demo_tenant,
     load_ground_truth,
-    load_sources,
     record_interventions,
     register_tenants,
 )
 from ingestion.loader import TenantLoad, build_source, dataset_name
+from ingestion.run import run_tenant_sources
+from ingestion.sources import connectors
+from keel import warehouse
 from keel.settings import get_settings
+from orchestration.defs.tenants.partitions import TENANT_PARTITIONS, add_tenant_partitions
 
 APP_TENANTS = dg.AssetKey("app_tenants")
+#: Dagster pool of the tenant source loads: its limit (``dagster.yaml`` ``concurrency.pools``, written by
+#: ``cli.jobs.dagster_home`` from ``KEEL_PARALLEL_TENANTS``) caps the loads writing to the warehouse at once.
+TENANT_LOAD_POOL = "keel_tenant_loads"
 
 
 class KeelDltTranslator(DagsterDltTranslator):
@@ -40,6 +52,8 @@ class KeelDltTranslator(DagsterDltTranslator):
             deps=[APP_TENANTS],
             group_name="ingestion",
             description=SPECS[f"{source}.{data.resource.name}"].description,
+            # a tenant that does not use the source, or a load with nothing new, materializes nothing
+            skippable=True,
         ).merge_attributes(kinds={"dlt", "postgres"})
 
 
@@ -64,23 +78,63 @@ def _template_pipeline(source: str) -> dlt.Pipeline:
     )
 
 
+class SourceLoadConfig(dg.Config):
+    force: bool = Field(
+        default=False,
+        description="Simulate and load the demo business again even if the same request was loaded before.",
+    )
+
+
+def tenant_row(slug: str) -> tuple[str, bool]:
+    """The tenant id and whether it is a demo business; a partition with no tenant fails with its name."""
+    with warehouse.connect("keel_loader") as conn:
+        row = conn.execute("select tenant_id, is_demo from app.tenants where slug = %s", (slug,)).fetchone()
+    if row is None:
+        raise dg.Failure(
+            f"partition {slug!r} names no business in app.tenants (deleted?): "
+            "the tenant_partitions sensor removes it; see `keel tenant list`"
+        )
+    return str(row[0]), bool(row[1])
+
+
+def load_tenant(
+    context: dg.AssetExecutionContext, source: str, slug: str, force: bool = False
+) -> list[TenantLoad]:
+    """Every load of ``source`` for the tenant: the demo provider's and its connected accounts'."""
+    tenant_id, is_demo = tenant_row(slug)
+
+    def progress(result: TenantLoad, index: int, total: int) -> None:
+        status = "ok" if result.ok else f"FAILED: {result.error}"
+        context.log.info(
+            f"{source} of {slug}: {sum(result.rows.values())} rows new or changed, {result.rejected} "
+            f"rejected, {result.seconds:.1f} s, {status}"
+        )
+
+    loads: list[TenantLoad] = []
+    if is_demo and slug in {t.slug for t in TENANTS}:
+        loads.extend(load_demo_tenant(slug, [source], progress, force=force))
+    for run in run_tenant_sources(tenant_id, source):
+        progress(run.load, 1, 1)
+        loads.append(run.load)
+    return loads
+
+
 def _materializations(
-    context: dg.AssetExecutionContext, source: str, results: list[TenantLoad]
+    context: dg.AssetExecutionContext, source: str, slug: str, loads: list[TenantLoad]
 ) -> Iterator[dg.MaterializeResult]:
-    failed = {r.tenant_id: r.error for r in results if not r.ok}
+    """A materialization for each selected resource that got new or changed rows (none: nothing new)."""
     for spec in (s for s in SPECS.values() if s.source == source):
         key = dg.AssetKey(f"dlt_{source}_{spec.name}")
-        if key not in context.selected_asset_keys:
+        rows = sum(r.rows.get(spec.name, 0) for r in loads)
+        if key not in context.selected_asset_keys or rows == 0:
             continue
         yield dg.MaterializeResult(
             asset_key=key,
             metadata={
-                "rows_loaded": sum(r.rows.get(spec.name, 0) for r in results),
-                "records_offered": sum(r.extracted.get(spec.name, 0) for r in results),
-                "tenants_loaded": sum(1 for r in results if r.ok),
-                "failed_tenants": len(failed),
-                "failures": dg.MetadataValue.json(failed),
-                "rejected_records": sum(r.rejected for r in results),
+                "tenant": slug,
+                "rows_loaded": rows,
+                "records_offered": sum(r.extracted.get(spec.name, 0) for r in loads),
+                "rejected_records": sum(r.rejected_by_resource.get(spec.name, 0) for r in loads),
             },
         )
 
@@ -91,48 +145,28 @@ def make_source_assets(source: str) -> dg.AssetsDefinition:
         dlt_pipeline=_template_pipeline(source),
         name=f"dlt_{source}",
         dagster_dlt_translator=KeelDltTranslator(),
+        partitions_def=TENANT_PARTITIONS,
+        pool=TENANT_LOAD_POOL,
     )
-    def load_demo_source(
-        context: dg.AssetExecutionContext, config: DemoConfig
+    def load_tenant_source(
+        context: dg.AssetExecutionContext, config: SourceLoadConfig
     ) -> Iterator[dg.MaterializeResult]:
-        world = demo_world(tenants=config.tenants or None)
-
-        def progress(result: TenantLoad, index: int, total: int) -> None:
-            status = "ok" if result.ok else f"FAILED: {result.error}"
-            context.log.info(
-                f"[{index}/{total}] {source} tenant {result.tenant_id}: {sum(result.rows.values())} rows, "
-                f"{result.rejected} rejected, {result.seconds:.1f} s, {status}"
+        slug = context.partition_key
+        loads = load_tenant(context, source, slug, force=config.force)
+        failed = [r for r in loads if not r.ok]
+        if failed:
+            # nothing of this tenant's source counts as loaded; the other tenants' runs are not affected
+            raise dg.Failure(
+                f"the {source} load of {slug} failed: " + "; ".join(str(r.error) for r in failed),
+                metadata={"tenant": slug, "needs_reconnect": any(r.needs_reconnect for r in failed)},
             )
+        if not loads:
+            context.log.info(f"{slug} has no {source} to load (no demo data of it, no connected account)")
+        elif not any(sum(r.rows.values()) for r in loads):
+            context.log.info(f"{source} of {slug}: nothing new, no materialization")
+        yield from _materializations(context, source, slug, loads)
 
-        yield from _materializations(context, source, load_sources(world, [source], progress))
-
-    return load_demo_source
-
-
-def make_load_check(source: str) -> dg.AssetChecksDefinition:
-    first = next(spec for spec in SPECS.values() if spec.source == source)
-    key = dg.AssetKey(f"dlt_{source}_{first.name}")
-
-    @dg.asset_check(
-        asset=key,
-        name="all_tenants_loaded",
-        blocking=False,
-        description=f"Every tenant's {source} load in the latest run succeeded.",
-    )
-    def all_tenants_loaded(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        event = context.instance.get_latest_materialization_event(key)
-        metadata = event.asset_materialization.metadata if event and event.asset_materialization else {}
-        failed = metadata.get("failed_tenants")
-        failures = metadata.get("failures")
-        count = int(failed.value) if failed is not None else -1
-        return dg.AssetCheckResult(
-            passed=count == 0,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"failed_tenants": count, "failures": failures.value if failures else {}},
-            description="no materialization yet" if count < 0 else None,
-        )
-
-    return all_tenants_loaded
+    return load_tenant_source
 
 
 @dg.asset(
@@ -141,11 +175,16 @@ def make_load_check(source: str) -> dg.AssetChecksDefinition:
     kinds={"postgres"},
     description="app.tenants: the businesses Keel serves (the demo ones, each with an owner login).",
 )
-def app_tenants(config: DemoConfig) -> dg.MaterializeResult:
+def app_tenants(context: dg.AssetExecutionContext, config: DemoConfig) -> dg.MaterializeResult:
     world = demo_world(tenants=config.tenants or None)
     register_tenants(world)
+    added = add_tenant_partitions(context.instance, [t.slug for t in world.tenants])
     return dg.MaterializeResult(
-        metadata={"tenants": len(world.tenants), "slugs": ", ".join(t.slug for t in world.tenants)}
+        metadata={
+            "tenants": len(world.tenants),
+            "slugs": ", ".join(t.slug for t in world.tenants),
+            "partitions_added": ", ".join(added),
+        }
     )
 
 
@@ -175,5 +214,7 @@ def app_interventions(config: DemoConfig) -> dg.MaterializeResult:
 
 
 DEMO_SOURCES = [s for s in SOURCES if any(s in t.sources for t in TENANTS)]
-source_assets = [make_source_assets(source) for source in DEMO_SOURCES]
-load_checks = [make_load_check(source) for source in DEMO_SOURCES]
+#: every source a tenant can have: the demo businesses' and those that only owners' connections feed
+#: (Salesforce, ERPNext); each tenant's partition loads whatever providers it has of each
+TENANT_SOURCES = [*DEMO_SOURCES, *(s for s in connectors() if s not in DEMO_SOURCES)]
+source_assets = [make_source_assets(source) for source in TENANT_SOURCES]

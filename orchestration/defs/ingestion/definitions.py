@@ -1,4 +1,4 @@
-"""Definitions of the ingestion domain."""
+"""Definitions of the ingestion domain: the loads (per tenant), when they are due, how fresh they must be."""
 
 import dagster as dg
 
@@ -6,12 +6,12 @@ from orchestration.defs.ingestion.assets import (
     app_interventions,
     app_tenants,
     demo_ground_truth,
-    load_checks,
     source_assets,
 )
-from orchestration.defs.ingestion.connectors import connector_assets, connector_checks
 from orchestration.defs.ingestion.files import uploaded_files
 from orchestration.defs.ingestion.fred import all_series_loaded, fred_public_series
+from orchestration.defs.ingestion.freshness import source_freshness_checks
+from orchestration.defs.ingestion.refresh import tenant_source_refresh
 
 defs = dg.Definitions(
     assets=[
@@ -21,7 +21,7 @@ defs = dg.Definitions(
         *source_assets,
         fred_public_series,
         uploaded_files,
-        *connector_assets,
     ],
-    asset_checks=[*load_checks, *connector_checks, all_series_loaded],
+    asset_checks=[*source_freshness_checks, all_series_loaded],
+    sensors=[tenant_source_refresh],
 )

@@ -17,6 +17,8 @@ from ingestion.fred.load import load_fred
 
 FRED_OBSERVATIONS = dg.AssetKey("dlt_fred_observations")
 FRED_SERIES = dg.AssetKey("dlt_fred_series")
+#: Public series move monthly at most: one load a night (the keel_automation sensor launches it).
+FRED_DAILY = dg.AutomationCondition.on_cron("30 4 * * *")
 
 
 class FredConfig(dg.Config):
@@ -34,9 +36,14 @@ class FredConfig(dg.Config):
             group_name="ingestion",
             kinds={"dlt", "postgres"},
             description=OBSERVATIONS.description,
+            automation_condition=FRED_DAILY,
         ),
         dg.AssetSpec(
-            FRED_SERIES, group_name="ingestion", kinds={"dlt", "postgres"}, description=SERIES.description
+            FRED_SERIES,
+            group_name="ingestion",
+            kinds={"dlt", "postgres"},
+            description=SERIES.description,
+            automation_condition=FRED_DAILY,
         ),
     ],
 )

@@ -24,6 +24,7 @@ from models_ml.evidence import EvidenceSettings
 from models_ml.evidence.batch import TenantOutcome, run_tenants
 from models_ml.evidence.errors import EvidenceInputError
 from models_ml.evidence.inputs import DEFAULT_METRICS, prepare_batch, stored_rows
+from orchestration.defs.automation import DAILY_ON_NEW_INPUTS
 from orchestration.defs.ml import tables
 from orchestration.defs.ml.checks import edges_sound_result, interventions_covered_result
 from orchestration.defs.ml.keys import (
@@ -98,6 +99,7 @@ _READS = [BUSINESS_METRICS_DAILY, APP_INTERVENTIONS, *EVIDENCE_FEATURES]
             deps=_READS,
             group_name="ml",
             kinds={"dowhy", "econml", "postgres"},
+            automation_condition=DAILY_ON_NEW_INPUTS,
             description="ml.evidence_nodes: per tenant, the metrics, interventions, drivers, segments and "
             "products that the evidence graph connects; run_id the Dagster run.",
         ),
@@ -106,6 +108,7 @@ _READS = [BUSINESS_METRICS_DAILY, APP_INTERVENTIONS, *EVIDENCE_FEATURES]
             deps=_READS,
             group_name="ml",
             kinds={"dowhy", "econml", "postgres"},
+            automation_condition=DAILY_ON_NEW_INPUTS,
             description="ml.evidence_edges: per tenant, cause -> effect with method, estimate, 95% interval, "
             "p-value, refutations, grade, assumptions and a one-sentence explanation. Price elasticities are "
             "'<product_id>.price' -> '<product_id>.units' (is_primary).",

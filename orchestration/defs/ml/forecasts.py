@@ -21,6 +21,7 @@ from pydantic import Field
 from keel.settings import get_settings
 from models_ml.forecasting import DEFAULT_MODELS, ForecastConfig, forecast_panel
 from models_ml.forecasting.inputs import accuracy_rows, forecast_rows, long_history
+from orchestration.defs.automation import DAILY_ON_NEW_INPUTS
 from orchestration.defs.ml import tables
 from orchestration.defs.ml.checks import (
     MIN_SHARE_NO_WORSE_THAN_NAIVE,
@@ -110,6 +111,7 @@ def _mean(values: pl.Series) -> float | None:
             deps=[BUSINESS_METRICS_DAILY],
             group_name="ml",
             kinds={"statsforecast", "postgres"},
+            automation_condition=DAILY_ON_NEW_INPUTS,
             description="ml.forecasts: per tenant, metric, model and day ahead, the point forecast and "
             "calibrated 80%/95% bounds; is_chosen marks the model each series uses; run_id the Dagster run.",
         ),
@@ -118,6 +120,7 @@ def _mean(values: pl.Series) -> float | None:
             deps=[BUSINESS_METRICS_DAILY],
             group_name="ml",
             kinds={"statsforecast", "postgres"},
+            automation_condition=DAILY_ON_NEW_INPUTS,
             description="ml.forecast_accuracy: per tenant, metric and candidate model, cross-validated "
             "MASE, sMAPE and interval coverage, the chosen model and any fallback reason.",
         ),

@@ -270,7 +270,7 @@ def _open_goals(conn: psycopg.Connection[Any], tenant_ids: list[uuid.UUID] | Non
     group_name="ml",
     kinds={"statsforecast", "postgres"},
     # Re-evaluated whenever forecasts, evidence, plans, metrics or goals change (with Dagster's automation
-    # sensor on), besides the nightly keel_all run.
+    # sensor on, as under `keel ui`), besides every `keel demo`.
     automation_condition=dg.AutomationCondition.eager(),
     description="ml.goal_evaluations: per open goal, the probability of reaching its target by the deadline, "
     "the expected value with an 80% interval, progress against pace, the status with the rule that decided "

@@ -24,6 +24,7 @@ from pydantic import Field
 from models_ml.optimization import SolverSettings
 from models_ml.optimization.tenant_plans import PLAN_TYPES, plan_tenant, unplanned_row
 from models_ml.optimization.tenant_problems import PlanningOptions, PlanNotApplicable
+from orchestration.defs.automation import DAILY_ON_NEW_INPUTS
 from orchestration.defs.ml.checks import SOLVED_STATUSES, constraints_result, statuses_result
 from orchestration.defs.ml.keys import (
     BUSINESS_METRICS_DAILY,
@@ -97,6 +98,7 @@ class PlansAssetConfig(dg.Config):
     deps=[ML_FORECASTS, ML_EVIDENCE_EDGES, BUSINESS_METRICS_DAILY, *PLAN_FEATURES],
     group_name="ml",
     kinds={"ortools", "postgres"},
+    automation_condition=DAILY_ON_NEW_INPUTS,
     description="ml.plans: per tenant and plan type (inventory, staffing, pricing, budget) the optimal "
     "decisions, objective, expected impact in money against the current policy, binding constraints with "
     "their worth, explanation, solver status and seconds, the problem it solved, and the Dagster run id; "

@@ -1,0 +1,145 @@
+"""Benchmark of refresh cost (issue 15 item 7): a full build against a scheduled refresh with no new data and
+one with one new day of data for every tenant, printed side by side.
+
+Run from the repository root (a fresh KEEL_HOME is made under --home):
+
+    .venv/bin/python benchmarks/bench_refresh.py --tenants bluebird-coffee formwise --start 2026-07-01
+
+1. full build: ``keel demo`` through to the end day (``--end``, default the simulator's last day minus
+   one) in a subprocess, as a user runs it;
+2. no new data: what the schedules do when every tenant's sources are due: each tenant's ``tenant_sources``
+   run (``KEEL_PARALLEL_TENANTS`` at a time, as ``keel demo`` runs them), then Dagster's evaluation of the
+   automation conditions (as the ``keel_automation`` sensor does, its cursor kept between evaluations)
+   and a run of whatever it requests;
+3. one new day: the same after moving the demo's end day forward by one (``KEEL_DEMO_END``).
+
+The models' daily refit (forecasts, evidence, plans) waits for its cron tick, so the refreshes rebuild the
+dbt models and re-evaluate goals only; the table says what each refresh ran. Prints wall seconds, CPU
+seconds (user + system of this process and its children) and the load average at the start of each.
+docs/benchmarks.md ("## Refresh cost") records the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+@dataclass
+class Step:
+    name: str
+    wall: float
+    cpu: float
+    load: float
+    ran: str
+
+
+def _cpu() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def full_build(env: dict[str, str]) -> Step:
+    load, started, cpu = os.getloadavg()[0], time.perf_counter(), _cpu()
+    out = subprocess.run(
+        [sys.executable, "-m", "cli", "demo"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"keel demo failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
+    return Step("full build (keel demo)", time.perf_counter() - started, _cpu() - cpu, load, "everything")
+
+
+def refresh(name: str, cursor: Any) -> tuple[Step, Any]:
+    """Every tenant's loads, then the automation's evaluation and a run of what it requests."""
+    import dagster as dg
+
+    from cli import jobs
+    from orchestration.definitions import defs, keel_models_job
+
+    load, started, cpu = os.getloadavg()[0], time.perf_counter(), _cpu()
+    outcomes = jobs.run_tenant_sources(jobs.tenant_partitions())
+    failed = [o.label for o in outcomes if not o.success]
+    if failed:
+        raise SystemExit(f"tenant runs failed: {failed}")
+    with dg.DagsterInstance.from_config(str(jobs.dagster_home())) as instance:
+        evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+        keys = list(defs.get_repository_def().asset_graph.get_all_asset_keys())
+        requested = [k for k in keys if evaluation.get_num_requested(k)]
+        if requested:
+            result = dg.execute_job(
+                dg.reconstructable(keel_models_job),
+                instance=instance,
+                run_config=jobs.DEMO_RUN_CONFIG,
+                asset_selection=requested,
+                raise_on_error=False,
+            )
+            if not result.success:
+                raise SystemExit("the requested models failed")
+    loaded = sum(o.materialized for o in outcomes)
+    ran = f"{len(outcomes)} tenant runs, {loaded} tables with new rows; {len(requested)} assets rebuilt"
+    return Step(name, time.perf_counter() - started, _cpu() - cpu, load, ran), evaluation.cursor
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tenants", nargs="*", default=[], help="Demo tenant slugs (none: all 14).")
+    parser.add_argument("--start", default=None, help="First simulated day (default: the simulator's).")
+    parser.add_argument("--end", default=None, help="Last day of the full build (default: simulator's - 1).")
+    parser.add_argument("--home", default=None, help="KEEL_HOME to build in (default: a new temp folder).")
+    args = parser.parse_args()
+
+    from ingestion.demo.world import DEFAULT_END
+    from keel.settings import child_env, get_settings
+
+    end = date.fromisoformat(args.end) if args.end else DEFAULT_END - timedelta(days=1)
+    home = Path(args.home or tempfile.mkdtemp(prefix="keel-bench-refresh-"))
+    demo = {"KEEL_DEMO_END": end.isoformat(), "KEEL_DEMO_TENANTS": json.dumps(args.tenants)}
+    if args.start:
+        demo["KEEL_DEMO_START"] = args.start
+    steps = [full_build(child_env(KEEL_HOME=str(home), COLUMNS="200", **demo))]
+
+    # this process (and the tenant workers it forks) uses the same home and demo through its settings
+    settings = get_settings()
+    settings.home = home
+    settings.demo_end = end
+    settings.demo_tenants = list(args.tenants)
+    settings.demo_start = date.fromisoformat(args.start) if args.start else None
+
+    import dagster as dg
+
+    from cli import jobs
+    from orchestration.definitions import defs
+
+    with dg.DagsterInstance.from_config(str(jobs.dagster_home())) as instance:
+        cursor = dg.evaluate_automation_conditions(defs=defs, instance=instance).cursor
+    step, cursor = refresh("refresh, no new data", cursor)
+    steps.append(step)
+    settings.demo_end = end + timedelta(days=1)  # one more day of every tenant's business
+    step, cursor = refresh("refresh, one new day", cursor)
+    steps.append(step)
+
+    full = steps[0].wall
+    print(f"\ntenants: {args.tenants or 'all'}; first day {args.start or 'default'}; built through {end}")
+    print(f"{'':28} {'wall s':>8} {'of full':>8} {'cpu s':>8} {'cpu/wall':>8} {'load avg':>8}  ran")
+    for s in steps:
+        print(
+            f"{s.name:28} {s.wall:8.1f} {s.wall / full:8.1%} {s.cpu:8.1f} {s.cpu / s.wall:8.2f} "
+            f"{s.load:8.1f}  {s.ran}"
+        )
+
+
+if __name__ == "__main__":
+    main()

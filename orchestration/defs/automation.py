@@ -1,0 +1,47 @@
+"""When assets refresh by themselves: the declarative automation conditions Keel's assets use.
+
+The ``keel_automation`` sensor (``orchestration.definitions``, running by default under ``keel ui``)
+evaluates them every minute. A load that brought nothing new materializes nothing, so nothing below it
+counts as changed and nothing is rebuilt.
+
+- ``ON_NEW_INPUTS`` (the dbt models): as soon as an input was updated, once. It is Dagster's ``eager()``
+  without "no input is missing": a tenant that does not use a source never materializes that source's
+  partition, and a model over every tenant must not wait for it.
+- ``DAILY_ON_NEW_INPUTS`` (forecasts, evidence, plans): at most once a day, after the daily tick, and only
+  when one of the inputs changed since the asset last ran; so an hourly load refits nothing until the
+  next tick, and a day without new data refits nothing at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+
+ON_NEW_INPUTS = (
+    dg.AutomationCondition.eager()
+    .without(~dg.AutomationCondition.any_deps_missing())
+    .with_label("on_new_inputs")
+)
+
+#: The daily tick of the model refits (UTC): after the night's accounting loads.
+MODELS_CRON = "0 5 * * *"
+
+
+def daily_on_new_inputs(cron: str = MODELS_CRON, timezone: str = "UTC") -> dg.AutomationCondition:
+    """Once per cron tick, when an input was updated since the asset last ran (or is about to be)."""
+    tick: dg.AutomationCondition[Any] = dg.AutomationCondition.cron_tick_passed(cron, timezone)
+    inputs_changed = (
+        dg.AutomationCondition.any_deps_updated()
+        .since(dg.AutomationCondition.newly_requested() | dg.AutomationCondition.newly_updated())
+        .with_label("inputs_updated_since_last_run")
+    )
+    return (
+        dg.AutomationCondition.in_latest_time_window()
+        & tick.since_last_handled()
+        & inputs_changed
+        & ~dg.AutomationCondition.in_progress()
+    ).with_label(f"daily_on_new_inputs({cron} {timezone})")
+
+
+DAILY_ON_NEW_INPUTS = daily_on_new_inputs()
