@@ -13,7 +13,18 @@ from importlinter.cli import lint_imports
 from keel.settings import KeelSettings
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ["keel", "warehouse_init", "orchestration", "ingestion", "models_ml", "coach", "app", "cli"]
+PACKAGES = [
+    "keel",
+    "warehouse_init",
+    "orchestration",
+    "ingestion",
+    "models_ml",
+    "coach",
+    "serving",
+    "app",
+    "api",
+    "cli",
+]
 LIBRARIES = ["ingestion", "models_ml", "coach"]
 
 
