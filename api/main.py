@@ -11,6 +11,7 @@ import logging
 import re
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
@@ -70,6 +71,16 @@ def create_app(*, reuse_connections: bool = False) -> FastAPI:
     @app.exception_handler(InterventionInputError)
     async def input_error(request: Request, exc: Exception) -> JSONResponse:
         return _field_error(exc)
+
+    @app.exception_handler(psycopg.errors.DataError)
+    @app.exception_handler(psycopg.errors.IntegrityError)
+    @app.exception_handler(UnicodeEncodeError)
+    async def unstorable(request: Request, exc: Exception) -> JSONResponse:
+        # A value pydantic let through that PostgreSQL refuses (a NUL character, a number out of range):
+        # the client's input, not a fault of the API. The database's own words go to the log.
+        log.info("request %s %s refused by the database: %s", request.method, request.url.path, exc)
+        message = "a value of the request cannot be stored: out of range, or a character text cannot hold"
+        return JSONResponse({"detail": [{"loc": ["body"], "msg": message, "type": "value_error"}]}, 422)
 
     @app.exception_handler(KeelError)
     async def keel_error(request: Request, exc: Exception) -> JSONResponse:

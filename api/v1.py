@@ -81,7 +81,7 @@ def metric(
     if end is None:
         end = readers.latest_metric_date(user.tenant_id) or dt.date.today()
     if start is None:
-        start = end - dt.timedelta(days=29)
+        start = max(dt.date.min, end - dt.timedelta(days=min(29, (end - dt.date.min).days)))
     if (end - start).days > MAX_RANGE_DAYS:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -148,7 +148,7 @@ def forecast(
 ) -> Response:
     """The chosen model's forecast of a metric by day, with 80% and 95% intervals and its tested accuracy."""
     try:
-        stored = readers.load_forecast(user.tenant_id, metric)
+        stored = readers.load_forecast(user.tenant_id, metric, with_history=False)
     except readers.ForecastsNotStored as exc:
         raise _not_found(str(exc)) from None
     extra = {

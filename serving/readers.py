@@ -351,8 +351,11 @@ def forecast_metrics(tenant_id: uuid.UUID) -> list[str]:
     return [r[0] for r in rows]
 
 
-def load_forecast(tenant_id: uuid.UUID, metric: str) -> StoredForecast:
-    """The tenant's stored forecast of ``metric`` with its history; raises :class:`ForecastsNotStored`."""
+def load_forecast(tenant_id: uuid.UUID, metric: str, *, with_history: bool = True) -> StoredForecast:
+    """The tenant's stored forecast of ``metric`` with its history; raises :class:`ForecastsNotStored`.
+
+    ``with_history=False`` leaves the history empty (the API serves the forecast alone).
+    """
     with connect("keel_app", tenant_id=tenant_id) as conn:
         rows = conn.execute(
             sql.SQL("select {}, run_id from ml.forecasts ").format(
@@ -373,12 +376,16 @@ def load_forecast(tenant_id: uuid.UUID, metric: str) -> StoredForecast:
             "order by created_at desc limit 1",
             (metric,),
         ).fetchone()
-        history_rows = conn.execute(
-            sql.SQL(
-                "select metric_date, {}::double precision from metrics.business_metrics_daily "
-                "where tenant_id = (select app.current_tenant_id()) order by metric_date"
-            ).format(sql.Identifier(metric))
-        ).fetchall()
+        history_rows = (
+            conn.execute(
+                sql.SQL(
+                    "select metric_date, {}::double precision from metrics.business_metrics_daily "
+                    "where tenant_id = (select app.current_tenant_id()) order by metric_date"
+                ).format(sql.Identifier(metric))
+            ).fetchall()
+            if with_history
+            else []
+        )
     forecast = pl.DataFrame(
         [r[: len(STORED_FORECAST_COLUMNS)] for r in rows],
         schema={name: FORECAST_SCHEMA[name] for name in STORED_FORECAST_COLUMNS},
