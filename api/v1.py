@@ -78,14 +78,24 @@ def metric(
     format: Format = None,
 ) -> Response:
     """One metric by day, week (from Monday) or month between two dates; money in your currency."""
+    from coach.metrics import BY_NAME
+
+    if metric not in BY_NAME:
+        raise _not_found(f"Keel has no metric {metric!r}; GET /v1/metrics lists them")
     if end is None:
         end = readers.latest_metric_date(user.tenant_id) or dt.date.today()
     if start is None:
         start = max(dt.date.min, end - dt.timedelta(days=min(29, (end - dt.date.min).days)))
-    if (end - start).days > MAX_RANGE_DAYS:
+    if not 0 <= (end - start).days <= MAX_RANGE_DAYS:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            [{"loc": ["query", "start"], "msg": f"ask for at most {MAX_RANGE_DAYS} days at a time"}],
+            [
+                {
+                    "loc": ["query", "start"],
+                    "msg": f"start must be on or before end, and at most {MAX_RANGE_DAYS} days before it",
+                    "type": "value_error",
+                }
+            ],
         )
     points = readers.metric_series(user.tenant_id, metric, start, end, grain)
     currency = readers.tenant_profile(user.tenant_id).currency

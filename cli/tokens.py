@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from keel import api_tokens, tenancy
 
@@ -62,20 +61,15 @@ def token_list(
     if not tokens:
         console.print(f"{business.name} has no API tokens: keel token create --tenant {tenant} ...")
         return
-    table = Table("id", "user", "name", "starts with", "scopes", "expires", "last used", "state")
-    for t in tokens:
+    for t in tokens:  # one line each: a narrow terminal keeps the id whole for `keel token revoke`
         state = "revoked" if t.revoked_at else "active" if t.is_active else "expired"
-        table.add_row(
-            str(t.token_id),
-            t.email,
-            t.name,
-            t.token_prefix + "…",
-            ", ".join(t.scopes),
-            f"{t.expires_at:%d %b %Y}",
-            f"{t.last_used_at:%d %b %Y %H:%M}" if t.last_used_at else "never",
-            state,
+        used = f"{t.last_used_at:%d %b %Y %H:%M}" if t.last_used_at else "never"
+        console.print(
+            f"{t.token_id}  {state}  {t.name!r} for {t.email}  {t.token_prefix}…  {', '.join(t.scopes)}  "
+            f"expires {t.expires_at:%d %b %Y}  last used {used}",
+            highlight=False,
+            soft_wrap=True,
         )
-    console.print(table)
 
 
 @token_app.command("revoke")
