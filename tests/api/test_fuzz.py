@@ -3,7 +3,7 @@
 Reads run with the cafe's read-only token over the demo warehouse's real figures; every operation (writes
 too) runs with a read-write token of a business made for the fuzz and deleted afterwards, so the junk the
 fuzzer writes goes with it. The default suite tries a few examples per operation; the benchmark marker
-runs many more (``pytest -m benchmark tests/api/test_fuzz.py``).
+runs 50 per operation (``pytest -m benchmark tests/api/test_fuzz.py``; over 10 minutes on a loaded machine).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ FEW = settings(
     max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True
 )
 ALL_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
-MANY = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+MANY = settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,7 @@ def test_every_operation_never_fails(
 
 
 @pytest.mark.benchmark
+@pytest.mark.timeout(3600)
 def test_every_operation_never_fails_long(
     api_url: str, fuzz_tokens: FuzzTokens, _demo_warehouse_built: str
 ) -> None:
