@@ -20,7 +20,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if sys.platform == "win32" else "bin")
-PACKAGES = ["keel", "warehouse_init", "orchestration", "ingestion", "models_ml", "coach", "app", "cli"]
+PACKAGES = [
+    "keel",
+    "warehouse_init",
+    "orchestration",
+    "ingestion",
+    "models_ml",
+    "coach",
+    "serving",
+    "app",
+    "api",
+    "cli",
+]
 
 
 def step(message: str) -> None:

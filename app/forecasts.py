@@ -12,10 +12,10 @@ import polars as pl
 import streamlit as st
 
 from app.data import cached
-from app.data.readers import StoredForecast, forecast_figure
 from app.session import require_user
 from app.your_data import show_empty
 from keel.errors import KeelError
+from serving.readers import StoredForecast, forecast_figure
 
 EMPTY_SUBJECT = "forecasts"
 #: Readable names of the metrics the assets forecast by default; others show their column name.

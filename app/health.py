@@ -17,10 +17,10 @@ import polars as pl
 import streamlit as st
 
 from app.data import cached
-from app.data.readers import HEALTH_COMPONENTS as COMPONENTS
 from app.session import require_user
 from app.your_data import show_empty
 from keel.errors import KeelError
+from serving.readers import HEALTH_COMPONENTS as COMPONENTS
 
 EMPTY_SUBJECT = "health score"
 GROUP_LEVELS = {

@@ -14,16 +14,7 @@ from typing import Literal
 import polars as pl
 
 from keel.errors import InvalidInput
-
-#: Columns of ``metrics.business_metrics_daily`` the Overview page reads (the console loads only these).
-OVERVIEW_COLUMNS: dict[str, pl.DataType] = {
-    "metric_date": pl.Date(),
-    "revenue_net": pl.Float64(),
-    "orders": pl.Int64(),
-    "average_order_value": pl.Float64(),
-    "gross_margin": pl.Float64(),
-    "new_customers": pl.Int64(),
-}
+from serving.readers import OVERVIEW_COLUMNS  # the columns the Overview reads (its reader loads them)
 
 _CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
 

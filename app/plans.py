@@ -20,7 +20,6 @@ import polars as pl
 import streamlit as st
 
 from app.data import cached
-from app.data.readers import StoredPlan
 from app.session import require_user
 from app.your_data import show_empty
 from keel.errors import KeelError
@@ -39,6 +38,7 @@ from models_ml.optimization import (
 from models_ml.optimization.credibility import InputSupport
 from models_ml.optimization.plan import describe_horizon
 from models_ml.optimization.serialization import Problem, problem_from_dict
+from serving.readers import StoredPlan
 
 EMPTY_SUBJECT = "plans"
 PLAN_TITLES = {

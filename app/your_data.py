@@ -7,6 +7,7 @@
   password inputs, and everything is saved by :func:`keel.tenancy.save_data_source` (secrets encrypted),
   the same function ``keel source add`` uses. Only owners connect services and add people.
 - The people who sign in, and a form to add one with a one-time password shown once.
+- The signed-in user's API tokens (:mod:`app.api_tokens`): create one (shown once), see, revoke.
 
 Every other page, when it has nothing to show yet, says so with :func:`show_empty` and links here.
 """
@@ -21,6 +22,7 @@ from typing import Any
 import streamlit as st
 from babel.dates import format_timedelta
 
+from app import api_tokens
 from app.data import cached
 from app.session import require_user
 from keel import tenancy
@@ -212,6 +214,8 @@ def render() -> None:
     )
     if is_owner:
         _add_user_form(user)
+
+    api_tokens.render_section(user)
 
 
 def _connect_form(user: SignedInUser, titles: dict[str, str]) -> None:

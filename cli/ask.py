@@ -13,9 +13,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from app.data.readers import resolve_tenant, tenant_profile
 from coach.compose import ASSET_WORDS
 from keel.errors import InvalidInput
+from serving.readers import resolve_tenant, tenant_profile
 
 
 def _tenant(tenant: str) -> uuid.UUID:

@@ -1,6 +1,6 @@
 """The ``keel forecast`` command: print and plot one tenant's stored forecast.
 
-It reads through the console's readers (:mod:`app.data.readers`: ``ml.forecasts``, ``ml.forecast_accuracy``
+It reads through the console's readers (:mod:`serving.readers`: ``ml.forecasts``, ``ml.forecast_accuracy``
 and ``metrics.business_metrics_daily`` as ``keel_app`` scoped to the tenant), so the command and the
 console's Forecasts page show the same numbers from the same run.
 """
@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.data.readers import forecast_figure, load_forecast, resolve_tenant
+from serving.readers import forecast_figure, load_forecast, resolve_tenant
 
 
 def _fmt(value: float | None, percent: bool = False) -> str:

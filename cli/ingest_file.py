@@ -49,7 +49,6 @@ def ingest_file_command(
 ) -> None:
     """Load a CSV or Excel file of orders, customers, bills... for one business, after a preview."""
     # imported here: the loader brings dlt, which every other keel command can do without
-    from app.data.readers import resolve_tenant
     from ingestion.sources.files import guess_kind, propose_mapping, read_table
     from ingestion.sources.files.kinds import kind as get_kind
     from ingestion.sources.files.upload import (
@@ -60,6 +59,7 @@ def ingest_file_command(
         saved_mapping,
         tenant_country,
     )
+    from serving.readers import resolve_tenant
 
     tenant_id = resolve_tenant(tenant)
     data = path.read_bytes()

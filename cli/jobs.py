@@ -251,8 +251,10 @@ def _wait_for(url: str, seconds: float) -> bool:
     return False
 
 
-def start_ui(dagster_port: int, console_port: int) -> list[subprocess.Popen[bytes]]:
-    """Start `dagster dev` and the Streamlit console as child processes on 127.0.0.1."""
+def start_ui(
+    dagster_port: int, console_port: int, api_port: int | None = None
+) -> list[subprocess.Popen[bytes]]:
+    """Start `dagster dev`, the Streamlit console and (with ``api_port``) the HTTP API on 127.0.0.1."""
     warehouse.ensure_server()
     bin_dir = Path(sys.executable).parent
     env = child_env(DAGSTER_HOME=str(dagster_home()))
@@ -280,26 +282,39 @@ def start_ui(dagster_port: int, console_port: int) -> list[subprocess.Popen[byte
         cwd=ROOT,
         env=env,
     )
-    return [dagster, streamlit]
+    processes = [dagster, streamlit]
+    if api_port is not None:
+        processes.append(
+            subprocess.Popen(  # noqa: S603 - this environment's own keel
+                [str(bin_dir / "keel"), "api", "--host", "127.0.0.1", "--port", str(api_port)],
+                cwd=ROOT,
+                env=env,
+            )
+        )
+    return processes
 
 
 def _stop_on_sigterm(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def serve_ui(dagster_port: int, console_port: int, announce: Callable[[str], None]) -> None:
-    """Run both servers until Ctrl-C or SIGTERM, then stop them (never leave them running)."""
+def serve_ui(
+    dagster_port: int, console_port: int, announce: Callable[[str], None], api_port: int | None = None
+) -> None:
+    """Run the servers until Ctrl-C or SIGTERM, then stop them (never leave them running)."""
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    processes = start_ui(dagster_port, console_port)
+    processes = start_ui(dagster_port, console_port, api_port)
     try:
         urls = {
             "Dagster UI": f"http://127.0.0.1:{dagster_port}",
             "console": f"http://127.0.0.1:{console_port}",
         }
+        if api_port is not None:
+            urls["API (docs)"] = f"http://127.0.0.1:{api_port}/docs"
         ready = {name: _wait_for(url, 180) for name, url in urls.items()}
         for name, url in urls.items():
             announce(f"{name}: {url}" + ("" if ready[name] else " (not answering yet)"))
-        announce("Ctrl-C stops both.")
+        announce("Ctrl-C stops them all.")
         while all(p.poll() is None for p in processes):
             time.sleep(1)
     except KeyboardInterrupt:

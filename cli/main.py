@@ -23,6 +23,7 @@ from cli.ask import ask_command
 from cli.coach_config import coach_app
 from cli.forecast import forecast_command
 from cli.ingest_file import ingest_file_command
+from cli.tokens import token_app
 from keel import warehouse
 from keel.errors import KeelError
 from keel.settings import ROLES, get_settings
@@ -51,6 +52,7 @@ onboard.ingest_app.command("file")(ingest_file_command)
 app.add_typer(alerts_app, name="alerts")
 app.command("ask")(ask_command)
 app.add_typer(coach_app, name="coach")
+app.add_typer(token_app, name="token")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -145,11 +147,33 @@ def _print_summary(summary: dict[str, Any], seconds: float) -> None:
 def ui(
     dagster_port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,
     console_port: Annotated[int, typer.Option(help="Port of the Streamlit console.")] = 8501,
+    api_port: Annotated[int, typer.Option(help="Port of the HTTP API (0: do not start it).")] = 8000,
 ) -> None:
-    """Start the Dagster UI and the Streamlit console on 127.0.0.1 (Ctrl-C stops both)."""
+    """Start the Dagster UI, the Streamlit console and the HTTP API on 127.0.0.1 (Ctrl-C stops them)."""
     from cli import jobs
 
-    jobs.serve_ui(dagster_port, console_port, announce=console.print)
+    jobs.serve_ui(dagster_port, console_port, announce=console.print, api_port=api_port or None)
+
+
+@app.command("api")
+def api_command(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default KEEL_API_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default KEEL_API_PORT).")] = None,
+) -> None:
+    """Serve the HTTP API (docs at /docs) until Ctrl-C; clients sign in with `keel token create` tokens."""
+    import uvicorn
+
+    from api.main import create_app
+
+    settings = get_settings()
+    warehouse.ensure_server()
+    uvicorn.run(
+        create_app(reuse_connections=True),
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        log_level="info",
+        proxy_headers=False,
+    )
 
 
 @db_app.command("status")

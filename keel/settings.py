@@ -278,6 +278,41 @@ class KeelSettings(BaseSettings):
         description="Questions one user may ask the coach (limits notation: '30/minute', '500/day').",
     )
 
+    api_host: str = Field(default="127.0.0.1", description="Address the HTTP API (`keel api`) listens on.")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="Port of the HTTP API.")
+    api_token_default_days: int = Field(
+        default=90, ge=1, description="Days a new API access token lasts unless its creator says otherwise."
+    )
+    api_token_max_days: int = Field(default=365, ge=1, description="Longest life of an API access token.")
+    api_rate_limit_per_token: str = Field(
+        default="600/minute",
+        description="Requests one API token (or identity-provider user) may make (limits notation).",
+    )
+    api_rate_limit_per_address: str = Field(
+        default="1200/minute",
+        description="Requests one client address may make to the API, signed in or not (limits notation).",
+    )
+    api_max_body_bytes: int = Field(
+        default=65_536, ge=1024, description="Largest request body the API accepts (bytes); larger: 413."
+    )
+    api_oidc_issuer: str | None = Field(
+        default=None,
+        description=(
+            "OAuth2/OIDC issuer whose bearer tokens (JWTs) the API accepts besides Keel's own access tokens "
+            "(its `iss` claim). Unset: only Keel's access tokens."
+        ),
+    )
+    api_oidc_audience: str | None = Field(
+        default=None, description="The `aud` claim the identity provider puts in tokens meant for Keel."
+    )
+    api_oidc_jwks_url: str | None = Field(
+        default=None, description="Where the identity provider publishes its signing keys (JWKS)."
+    )
+    api_oidc_email_claim: str = Field(
+        default="email",
+        description="Claim of the identity provider's token that holds the Keel user's e-mail.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:

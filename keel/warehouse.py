@@ -25,12 +25,15 @@ setting a session can change moves it. Only ``keel init`` (``warehouse_init.migr
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import hashlib
 import hmac
 import logging
 import os
 import secrets
+import threading
+import time
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -41,6 +44,7 @@ from typing import Any, Literal
 from urllib.parse import quote, urlencode, urlsplit
 
 import psycopg
+import psycopg.rows
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
@@ -282,14 +286,130 @@ def connect(
     """
     settings = settings or get_settings()
     params = role_params(role, settings, tenant_id=tenant_id)
+    idle = _idle
+    key = (autocommit, *sorted((name, str(value)) for name, value in params.items()))
+    conn = idle.take(key) if idle is not None else None
+    if conn is None:
+        try:
+            conn = psycopg.connect(
+                **params, autocommit=autocommit, application_name=f"keel:{role}", options=PINNED_OPTIONS
+            )
+        except psycopg.OperationalError as exc:
+            raise _connect_error(exc, params, tenant_id) from exc
+    if idle is None:
+        with conn:
+            yield conn
+        return
     try:
-        conn = psycopg.connect(
-            **params, autocommit=autocommit, application_name=f"keel:{role}", options=PINNED_OPTIONS
-        )
-    except psycopg.OperationalError as exc:
-        raise _connect_error(exc, params, tenant_id) from exc
-    with conn:
         yield conn
+    except BaseException:
+        idle.give_back(key, conn, failed=True)
+        raise
+    idle.give_back(key, conn, failed=False)
+
+
+class _IdleConnections:
+    """Logged-in connections kept between :func:`connect` calls of a process (:func:`reuse_connections`).
+
+    Keyed by everything the login used (role, tenant login, password, database, autocommit), so a connection
+    is only ever handed to a caller that would have opened the very same session; a connection whose
+    transaction did not end cleanly, or that idled too long, is closed instead of kept.
+    """
+
+    def __init__(self, max_idle: int, max_idle_seconds: float) -> None:
+        self.max_idle = max_idle
+        self.max_idle_seconds = max_idle_seconds
+        self.lock = threading.Lock()
+        self.idle: collections.OrderedDict[tuple[Any, ...], list[tuple[psycopg.Connection[Any], float]]] = (
+            collections.OrderedDict()
+        )
+
+    def take(self, key: tuple[Any, ...]) -> psycopg.Connection[Any] | None:
+        stale: list[psycopg.Connection[Any]] = []
+        found = None
+        with self.lock:
+            kept = self.idle.get(key, [])
+            while kept:
+                conn, since = kept.pop()
+                if time.monotonic() - since > self.max_idle_seconds or conn.closed or conn.broken:
+                    stale.append(conn)
+                    continue
+                found = (conn, since)
+                break
+            if not kept:
+                self.idle.pop(key, None)
+        for conn in stale:
+            conn.close()
+        if found is None:
+            return None
+        conn, since = found
+        if time.monotonic() - since > PING_AFTER_SECONDS:
+            try:  # the server may have ended it meanwhile (a restart, an operator): one round trip tells
+                conn.execute("select 1")
+                conn.rollback()
+            except psycopg.Error:
+                conn.close()
+                return None
+        return conn
+
+    def give_back(self, key: tuple[Any, ...], conn: psycopg.Connection[Any], *, failed: bool) -> None:
+        try:
+            if failed:
+                conn.rollback()
+            elif conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                conn.commit()  # as `with conn:` does when the block ends without an error
+            conn.row_factory = psycopg.rows.tuple_row
+        except psycopg.Error:
+            conn.close()
+            return
+        if conn.closed or conn.broken or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.close()
+            return
+        evicted: list[psycopg.Connection[Any]] = []
+        with self.lock:
+            self.idle.setdefault(key, []).append((conn, time.monotonic()))
+            self.idle.move_to_end(key)
+            while sum(len(v) for v in self.idle.values()) > self.max_idle:
+                oldest_key = next(iter(self.idle))
+                evicted.append(self.idle[oldest_key].pop(0)[0])
+                if not self.idle[oldest_key]:
+                    del self.idle[oldest_key]
+        for old in evicted:
+            old.close()
+
+    def close_all(self) -> None:
+        with self.lock:
+            conns = [conn for kept in self.idle.values() for conn, _ in kept]
+            self.idle.clear()
+        for conn in conns:
+            conn.close()
+
+
+_idle: _IdleConnections | None = None
+#: A kept connection idle longer than this is checked with one round trip before it is handed out.
+PING_AFTER_SECONDS = 5.0
+
+
+def reuse_connections(max_idle: int = 32, max_idle_seconds: float = 300.0) -> None:
+    """From now on this process keeps up to ``max_idle`` connections of :func:`connect` open for reuse.
+
+    For long-running servers that answer many short requests (the HTTP API): a tenant login costs a SCRAM
+    password check and a fresh server process, several times the cost of a small query. A kept connection
+    is handed back only for the same login (role, tenant, password, database), with its transaction ended
+    (committed as :func:`connect` commits, or rolled back after an error), so a caller sees exactly what a
+    new connection would show. Off by default: short-lived processes gain nothing from it.
+    """
+    global _idle
+    if _idle is None:
+        _idle = _IdleConnections(max_idle, max_idle_seconds)
+
+
+def stop_reusing_connections() -> None:
+    """Close every kept connection; :func:`connect` opens a new one per call again."""
+    global _idle
+    idle, _idle = _idle, None
+    if idle is not None:
+        idle.close_all()
 
 
 def _connect_error(exc: psycopg.OperationalError, params: dict[str, Any], tenant_id: Any) -> KeelError:

@@ -13,7 +13,18 @@ from importlinter.cli import lint_imports
 from keel.settings import KeelSettings
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ["keel", "warehouse_init", "orchestration", "ingestion", "models_ml", "coach", "app", "cli"]
+PACKAGES = [
+    "keel",
+    "warehouse_init",
+    "orchestration",
+    "ingestion",
+    "models_ml",
+    "coach",
+    "serving",
+    "app",
+    "api",
+    "cli",
+]
 LIBRARIES = ["ingestion", "models_ml", "coach"]
 
 
@@ -128,3 +139,18 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.delenv("KEEL_HOME")
     monkeypatch.chdir(tmp_path)
     assert KeelSettings().home_dir == (tmp_path / ".keel").resolve()
+
+
+def test_the_api_imports_neither_dagster_nor_streamlit() -> None:
+    """The HTTP API (and the reads it shares with the console) starts without Dagster and Streamlit."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, api.main, api.v1, serving.readers\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in "
+        "('dagster', 'dagster_dbt', 'dagster_dlt', 'streamlit')}))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

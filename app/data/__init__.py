@@ -1,8 +1,9 @@
 """The console's one way into the warehouse, and ``keel forecast``'s too.
 
-- :mod:`app.data.readers`: every read a page or the CLI makes, as ``keel_app`` scoped to one tenant
-  (row-level security returns that tenant's rows only, and each query also names
-  ``app.current_tenant_id()``). Plain functions of a tenant id; no Streamlit, so the CLI imports them.
+- :mod:`serving.readers` (below the console, shared with the HTTP API): every read a page or the CLI
+  makes, as ``keel_app`` scoped to one tenant (row-level security returns that tenant's rows only, and
+  each query also names ``app.current_tenant_id()``). Plain functions of a tenant id; no Streamlit, so
+  the CLI and the API import them.
 - :mod:`app.data.cached`: what the pages call. The same readers behind ``st.cache_data``, taking the
   signed-in user, so no page can pass a tenant id from a URL or a widget.
 

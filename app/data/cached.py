@@ -1,8 +1,8 @@
-"""What the console's pages call: the readers of :mod:`app.data.readers`, for the signed-in user, cached.
+"""What the console's pages call: the readers of :mod:`serving.readers`, for the signed-in user, cached.
 
 The public functions take the :class:`~keel.tenancy.SignedInUser` that sign-in stored in the session and
 nothing else, so no page can pass a tenant id from a URL or a widget. Each read runs as ``keel_app``
-scoped to that user's tenant (see :mod:`app.data.readers`).
+scoped to that user's tenant (see :mod:`serving.readers`).
 
 Results are cached for a short time with ``st.cache_data``. The cached functions take the tenant id as
 their argument, which makes it part of the cache key: an entry only ever holds the rows that one tenant's
@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING
 import polars as pl
 import streamlit as st
 
-from app.data import readers
-from app.data.readers import (
+from ingestion.run import ResourceStatus
+from keel.tenancy import DataSource, SignedInUser, TenantUser
+from serving import readers
+from serving.readers import (
     ForecastsNotStored,
     MetricsNotBuilt,
     StoredEvidence,
@@ -29,8 +31,6 @@ from app.data.readers import (
     TenantProfile,
     metrics_table_name,
 )
-from ingestion.run import ResourceStatus
-from keel.tenancy import DataSource, SignedInUser, TenantUser
 
 if TYPE_CHECKING:
     from coach.core import Answer

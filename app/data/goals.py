@@ -14,8 +14,8 @@ from typing import Any
 
 from coach import goals as owner_goals
 from coach.goals import FEELINGS, GoalDraft, GoalInputError
+from coach.interventions import list_interventions
 from keel.tenancy import SignedInUser
-from keel.warehouse import connect
 from models_ml.goals import CATALOG, GoalProposal
 
 __all__ = [
@@ -67,9 +67,4 @@ def abandon(user: SignedInUser, goal_id: uuid.UUID | str, reason: str) -> dict[s
 
 def interventions(user: SignedInUser) -> list[tuple[uuid.UUID, str]]:
     """The changes the owner recorded (id and name), newest first, to link a check-in to."""
-    with connect("keel_app", tenant_id=user.tenant_id) as conn:
-        rows = conn.execute(
-            "select intervention_id, name from app.interventions "
-            "where tenant_id = (select app.current_tenant_id()) order by starts_on desc, name"
-        ).fetchall()
-    return [(uuid.UUID(str(r[0])), str(r[1])) for r in rows]
+    return [(i.intervention_id, i.name) for i in list_interventions(user.tenant_id)]

@@ -11,10 +11,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.data import cached as data
-from app.data import readers
 from app.kpis import format_count, format_money
 from app.session import USER_KEY
 from keel.tenancy import SignedInUser
+from serving import readers
 from tests.app.conftest import ConsoleTenant, ConsoleTenants, MetricRow
 
 CONSOLE = Path(__file__).resolve().parents[2] / "app" / "console.py"

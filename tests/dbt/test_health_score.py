@@ -142,7 +142,7 @@ def test_the_formula_is_monotone_on_a_grid(
 
 
 def test_the_models_have_the_columns_the_health_page_reads(peer_world: PeerWorld) -> None:
-    from app.data.readers import BENCHMARK_COLUMNS, SCORE_COLUMNS
+    from serving.readers import BENCHMARK_COLUMNS, SCORE_COLUMNS
 
     with warehouse.connect("admin") as conn:
         for relation, columns in (

@@ -23,8 +23,6 @@ import typer
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from app.data import readers
-from app.data.readers import ForecastsNotStored, load_forecast, resolve_tenant
 from cli.forecast import forecast_command
 from keel import tenancy, warehouse
 from keel.errors import InvalidInput
@@ -34,6 +32,8 @@ from orchestration.defs.ml.checks import forecasts_sound_result
 from orchestration.defs.ml.forecasts import ml_forecasting
 from orchestration.defs.ml.keys import ML_FORECAST_ACCURACY, ML_FORECASTS
 from orchestration.defs.warehouse.resources import WarehouseResource
+from serving import readers
+from serving.readers import ForecastsNotStored, load_forecast, resolve_tenant
 from tests.app.pages import signed_in_page
 from warehouse_init.migrate import upgrade
 

@@ -1,10 +1,10 @@
-"""Every read of the console and of ``keel forecast``: one tenant's rows, as ``keel_app``, as DataFrames.
+"""Every read of the console, the HTTP API and ``keel forecast``: one tenant's rows, as ``keel_app``.
 
 Each function opens one connection with :func:`keel.warehouse.connect` as ``keel_app`` for the tenant it is
 given; row-level security returns that tenant's rows only, and the queries also say
 ``tenant_id = (select app.current_tenant_id())``. A relation that is not built yet reads as empty (or
 ``None``), so a page can say what to run instead of failing. Nothing here imports Streamlit: the pages
-reach these through :mod:`app.data.cached`, the CLI directly.
+reach these through :mod:`app.data.cached`, the API (:mod:`api`) and the CLI directly.
 """
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ import logging
 import math
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 import psycopg
 from psycopg import sql
 
-from app.kpis import OVERVIEW_COLUMNS
 from ingestion.run import ResourceStatus, latest_loads
 from keel.errors import InvalidInput, KeelError
 from keel.tenancy import DataSource, TenantUser, list_data_sources, list_users, tenant_id_for
@@ -33,6 +32,15 @@ if TYPE_CHECKING:
     from coach.core import Answer
     from models_ml.optimization import Plan
 
+#: Columns of ``metrics.business_metrics_daily`` the Overview page reads (the console loads only these).
+OVERVIEW_COLUMNS: dict[str, pl.DataType] = {
+    "metric_date": pl.Date(),
+    "revenue_net": pl.Float64(),
+    "orders": pl.Int64(),
+    "average_order_value": pl.Float64(),
+    "gross_margin": pl.Float64(),
+    "new_customers": pl.Int64(),
+}
 #: Where the daily metrics come from; the dbt project builds it.
 METRICS_SCHEMA = "metrics"
 METRICS_TABLE = "business_metrics_daily"
@@ -152,6 +160,89 @@ def business_metrics(
     return pl.DataFrame(rows, schema=OVERVIEW_COLUMNS, orient="row")
 
 
+#: Periods a metric series can be added up over (PostgreSQL's ``date_trunc`` fields; a week starts Monday).
+Grain = Literal["day", "week", "month"]
+GRAINS: tuple[Grain, ...] = ("day", "week", "month")
+
+
+@dataclass(frozen=True)
+class MetricPoint:
+    """One period of a metric: its first day, the days with data in it and the value over them."""
+
+    period_start: dt.date
+    first_day: dt.date
+    last_day: dt.date
+    days_with_data: int
+    value: float | None
+
+
+def latest_metric_date(tenant_id: uuid.UUID) -> dt.date | None:
+    """The tenant's latest day with daily metrics, or None before any are built."""
+    with connect("keel_app", tenant_id=tenant_id) as conn:
+        if not _exists(conn, metrics_table_name()):
+            return None
+        row = conn.execute(
+            sql.SQL(
+                "select max(metric_date) from {} where tenant_id = (select app.current_tenant_id())"
+            ).format(sql.Identifier(METRICS_SCHEMA, METRICS_TABLE))
+        ).fetchone()
+    return row[0] if row else None
+
+
+def metric_series(
+    tenant_id: uuid.UUID, metric: str, start: dt.date, end: dt.date, grain: str = "day"
+) -> list[MetricPoint]:
+    """``metric`` by day, week or month between ``start`` and ``end`` (inclusive), oldest first.
+
+    How a metric adds up comes from the coach's catalogue (:mod:`coach.metrics`): a ``sum`` metric is summed,
+    a ``level`` (subscriptions) is read on the period's last day with data, a ``ratio`` is one sum over
+    another (average order value = net revenue over orders). Raises :class:`InvalidInput` for a metric or
+    grain Keel does not know, :class:`MetricsNotBuilt` before the dbt project ran.
+    """
+    from coach.metrics import BY_NAME
+
+    spec = BY_NAME.get(metric)
+    if spec is None:
+        raise InvalidInput(f"Keel has no metric {metric!r}", f"use one of: {', '.join(sorted(BY_NAME))}")
+    if grain not in GRAINS:
+        raise InvalidInput(f"grain {grain!r} is not known", f"use one of: {', '.join(GRAINS)}")
+    if end < start:
+        raise InvalidInput(f"the range ends ({end}) before it starts ({start})", "swap the two dates")
+    # Catalogue names only (never the request's text) reach the SQL, as identifiers.
+    if spec.aggregation == "ratio":
+        assert spec.numerator is not None and spec.denominator is not None
+        value = sql.SQL("sum({})::double precision / nullif(sum({}), 0)").format(
+            sql.Identifier(spec.numerator), sql.Identifier(spec.denominator)
+        )
+    elif spec.aggregation == "level":
+        value = sql.SQL("((array_agg({} order by metric_date desc)))[1]::double precision").format(
+            sql.Identifier(metric)
+        )
+    else:
+        value = sql.SQL("sum({})::double precision").format(sql.Identifier(metric))
+    query = sql.SQL(
+        "select date_trunc({grain}, metric_date)::date, min(metric_date), max(metric_date), count(*)::int, "
+        "{value} from {table} where tenant_id = (select app.current_tenant_id()) "
+        "and metric_date between %s and %s group by 1 order by 1"
+    ).format(grain=sql.Literal(grain), value=value, table=sql.Identifier(METRICS_SCHEMA, METRICS_TABLE))
+    qualified = metrics_table_name()
+    with connect("keel_app", tenant_id=tenant_id) as conn:
+        if not _exists(conn, qualified):
+            log.warning("%s does not exist yet (the dbt project has not run)", qualified)
+            raise MetricsNotBuilt(
+                "your daily figures have not been built yet", "connect your data, then load it"
+            )
+        try:
+            rows = conn.execute(query, (start, end)).fetchall()
+        except psycopg.errors.UndefinedColumn as exc:
+            log.error("%s lacks a column of metric %s: %s", qualified, metric, str(exc).splitlines()[0])
+            raise KeelError(
+                "your daily figures were built by an older version of Keel",
+                "ask whoever runs Keel to rebuild your numbers",
+            ) from exc
+    return [MetricPoint(r[0], r[1], r[2], r[3], _finite(r[4])) for r in rows]
+
+
 # --------------------------------------------------------------------------------------------
 # Health score and benchmarks (Health)
 # --------------------------------------------------------------------------------------------
@@ -260,8 +351,11 @@ def forecast_metrics(tenant_id: uuid.UUID) -> list[str]:
     return [r[0] for r in rows]
 
 
-def load_forecast(tenant_id: uuid.UUID, metric: str) -> StoredForecast:
-    """The tenant's stored forecast of ``metric`` with its history; raises :class:`ForecastsNotStored`."""
+def load_forecast(tenant_id: uuid.UUID, metric: str, *, with_history: bool = True) -> StoredForecast:
+    """The tenant's stored forecast of ``metric`` with its history; raises :class:`ForecastsNotStored`.
+
+    ``with_history=False`` leaves the history empty (the API serves the forecast alone).
+    """
     with connect("keel_app", tenant_id=tenant_id) as conn:
         rows = conn.execute(
             sql.SQL("select {}, run_id from ml.forecasts ").format(
@@ -282,12 +376,16 @@ def load_forecast(tenant_id: uuid.UUID, metric: str) -> StoredForecast:
             "order by created_at desc limit 1",
             (metric,),
         ).fetchone()
-        history_rows = conn.execute(
-            sql.SQL(
-                "select metric_date, {}::double precision from metrics.business_metrics_daily "
-                "where tenant_id = (select app.current_tenant_id()) order by metric_date"
-            ).format(sql.Identifier(metric))
-        ).fetchall()
+        history_rows = (
+            conn.execute(
+                sql.SQL(
+                    "select metric_date, {}::double precision from metrics.business_metrics_daily "
+                    "where tenant_id = (select app.current_tenant_id()) order by metric_date"
+                ).format(sql.Identifier(metric))
+            ).fetchall()
+            if with_history
+            else []
+        )
     forecast = pl.DataFrame(
         [r[: len(STORED_FORECAST_COLUMNS)] for r in rows],
         schema={name: FORECAST_SCHEMA[name] for name in STORED_FORECAST_COLUMNS},
