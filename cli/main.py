@@ -154,11 +154,31 @@ def ui(
 
 @db_app.command("status")
 def db_status() -> None:
-    """Which PostgreSQL server Keel uses and whether it is up (never starts it)."""
+    """Which PostgreSQL server Keel uses, whether it is up (never starts it) and what uses the disk."""
+    from keel.home import folder_sizes
+
     info = warehouse.status()
     _print_status(info)
+    if info.up:
+        _print_sizes("disk use by schema", warehouse.schema_sizes())
+    settings = get_settings()
+    _print_sizes(f"disk use under KEEL_HOME ({settings.home_dir})", folder_sizes(settings))
     if not info.up:
         raise typer.Exit(code=1)
+
+
+def _print_sizes(title: str, sizes: dict[str, int]) -> None:
+    if not sizes:
+        return
+    table = Table(title=title, title_justify="left", show_header=False, box=None)
+    for name, size in sizes.items():
+        table.add_row(name, _megabytes(size))
+    table.add_row("total", _megabytes(sum(sizes.values())), style="bold")
+    console.print(table)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:,.1f} MB"
 
 
 @db_app.command("stop")

@@ -100,6 +100,21 @@ class KeelSettings(BaseSettings):
             "then personal fields (e-mail, name, phone, address, ...) are masked and the rest kept."
         ),
     )
+    embedded_max_wal_size_mb: int = Field(
+        default=256,
+        ge=64,
+        description=(
+            "Embedded server only: the write-ahead log may grow to about this size between checkpoints "
+            "(PostgreSQL's 1 GB default left 1.1 GB of WAL after the demo; a single-node server that is not "
+            "replicated needs the WAL only for crash recovery)."
+        ),
+    )
+    embedded_checkpoint_timeout_s: int = Field(
+        default=300,
+        ge=30,
+        le=86400,
+        description="Embedded server only: the longest time between two checkpoints (seconds).",
+    )
     sign_in_max_failures: int = Field(
         default=5,
         ge=1,
