@@ -8,6 +8,7 @@ from orchestration.defs.alerts import definitions as alerts
 from orchestration.defs.dbt import definitions as dbt
 from orchestration.defs.ingestion import definitions as ingestion
 from orchestration.defs.ml import definitions as ml
+from orchestration.defs.quality import definitions as quality
 from orchestration.defs.warehouse import definitions as warehouse
 
 #: Everything, from the tenants and raw loads to the metrics: `keel demo` runs it, the schedule too.
@@ -34,6 +35,7 @@ defs = dg.Definitions.merge(
     dbt.defs,
     ml.defs,
     alerts.defs,
+    quality.defs,
     dg.Definitions(jobs=[keel_all], schedules=[daily]),
 )
 

@@ -7,9 +7,19 @@ import importlib
 
 from ingestion.quality.suites import SourceSuite
 
-#: Sources with a suite; every other source has none yet.
-SOURCES_WITH_SUITES = ("shopify", "stripe", "quickbooks", "shifts", "ads")
+#: The resources each suite checks, known without importing great-expectations (Dagster builds its check
+#: specs from this at load time); tests/quality asserts it matches the suites.
+CHECKED_RESOURCES: dict[str, tuple[str, ...]] = {
+    "shopify": ("orders", "customers", "products"),
+    "stripe": ("charges", "invoices"),
+    "quickbooks": ("bills", "purchases"),
+    "shifts": ("timecards",),
+    "ads": ("insights",),
+}
+SOURCES_WITH_SUITES = tuple(CHECKED_RESOURCES)
 MARTS = "marts"
+#: The marts the marts suite checks (dbt model names, which are their asset keys).
+CHECKED_MARTS = ("business_metrics_daily",)
 
 
 def suite_for(source: str) -> SourceSuite:
