@@ -300,6 +300,9 @@ def configure_dlt() -> str:
     dlt.config["data_writer.disable_compression"] = True
     # A load package is a copy of a tenant's records: dlt deletes its job files once they are loaded.
     dlt.config["load.delete_completed_jobs"] = True
+    # A merge copies each load into <dataset>_staging first; emptied after the merge, the staging tables
+    # stop keeping a second copy of every tenant's latest records (as large as raw_* itself in the demo).
+    dlt.config["load.truncate_staging_dataset"] = True
     return str(private_dir(settings.dlt_pipelines_dir, settings))
 
 
