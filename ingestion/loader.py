@@ -33,7 +33,7 @@ from dlt.common.pipeline import LoadInfo
 
 from ingestion.contracts import contract_for, get_path, json_text, parse_cursor, problems
 from ingestion.sources.connector import Connector, ConnectorAuthError, Since
-from keel import warehouse
+from keel import telemetry, warehouse
 from keel.home import private_dir
 from keel.settings import get_settings
 
@@ -352,6 +352,23 @@ def load_tenant(
 ) -> TenantLoad:
     """Load one tenant's source; errors are caught and reported, never raised (``lookback``,
     ``on_records``: see :func:`build_source`)."""
+    with telemetry.span("keel.load", source=source, tenant_id=str(tenant_id)) as current:
+        result = _load_tenant(source, specs, records, tenant_id, lookback, on_records)
+        telemetry.set_attributes(
+            current, rows_loaded=sum(result.rows.values()), rows_rejected=result.rejected, ok=result.ok
+        )
+        telemetry.count_rows(source, str(tenant_id), sum(result.rows.values()), result.rejected)
+    return result
+
+
+def _load_tenant(
+    source: str,
+    specs: Sequence[ResourceLike],
+    records: RecordsFn,
+    tenant_id: str,
+    lookback: timedelta | None,
+    on_records: RecordsProgress | None,
+) -> TenantLoad:
     started = time.perf_counter()
     result = TenantLoad(source, tenant_id)
     rejected: list[dict[str, Any]] = []

@@ -115,6 +115,20 @@ class KeelSettings(BaseSettings):
         le=86400,
         description="Embedded server only: the longest time between two checkpoints (seconds).",
     )
+    telemetry_exporter: Literal["file", "console", "otlp", "none"] = Field(
+        default="file",
+        description=(
+            "Where OpenTelemetry traces go. file: one JSON object per span, appended to "
+            "KEEL_HOME/telemetry/spans.jsonl (nothing else needed); console: printed to stderr; otlp: sent "
+            "over OTLP/HTTP to telemetry_otlp_endpoint (Jaeger, Grafana Tempo or an OpenTelemetry "
+            "Collector); none: off. Metrics are always written in Prometheus text format under "
+            "KEEL_HOME/telemetry/metrics/ (unless none)."
+        ),
+    )
+    telemetry_otlp_endpoint: str = Field(
+        default="http://localhost:4318",
+        description="Base URL of an OTLP/HTTP receiver (traces go to <url>/v1/traces) for the otlp exporter.",
+    )
     sign_in_max_failures: int = Field(
         default=5,
         ge=1,
@@ -273,6 +287,11 @@ class KeelSettings(BaseSettings):
         else:  # the URL may hold a password: name the folder by its digest
             where = hashlib.sha256(self.database_url.encode()).hexdigest()[:16]
         return self.home_dir / "dlt" / where
+
+    @property
+    def telemetry_dir(self) -> Path:
+        """Local traces (spans.jsonl) and metrics (metrics/*.prom) written by keel.telemetry."""
+        return self.home_dir / "telemetry"
 
     @property
     def dagster_home(self) -> Path:

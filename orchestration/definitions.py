@@ -9,6 +9,7 @@ from orchestration.defs.dbt import definitions as dbt
 from orchestration.defs.ingestion import definitions as ingestion
 from orchestration.defs.ml import definitions as ml
 from orchestration.defs.quality import definitions as quality
+from orchestration.defs.quality.tracing import STEP_HOOKS
 from orchestration.defs.warehouse import definitions as warehouse
 
 #: Everything, from the tenants and raw loads to the metrics: `keel demo` runs it, the schedule too.
@@ -18,6 +19,7 @@ keel_all = dg.define_asset_job(
     description=(
         "Load every tenant's sources (merge + incremental), build the dbt models and tests, then forecast."
     ),
+    hooks=STEP_HOOKS,  # one OpenTelemetry span per step (keel.telemetry)
 )
 
 daily = dg.ScheduleDefinition(

@@ -13,6 +13,7 @@ import dagster as dg
 
 from ingestion.demo.world import SPECS
 from ingestion.quality.catalog import CHECKED_MARTS, CHECKED_RESOURCES, MARTS
+from keel import telemetry
 
 ERRORS = "expectations_errors"
 WARNINGS = "expectations_warnings"
@@ -68,8 +69,10 @@ def make_quality_check(source: str) -> dg.AssetChecksDefinition | None:
         results: list[QualityResult] = []
         tenants = _tenants()
         for tenant_id in tenants:
-            found = run_suite(suite, tenant_id, read_frames(suite, tenant_id), tenant_facts(tenant_id))
-            store_results(tenant_id, context.run.run_id, found)
+            with telemetry.span("keel.quality", source=source, tenant_id=tenant_id) as current:
+                found = run_suite(suite, tenant_id, read_frames(suite, tenant_id), tenant_facts(tenant_id))
+                store_results(tenant_id, context.run.run_id, found)
+                telemetry.set_attributes(current, failed=sum(1 for r in found if not r.success))
             results.extend(found)
         for key in keys:
             for name, severity, level in (
