@@ -23,6 +23,7 @@ from cli.ask import ask_command
 from cli.coach_config import coach_app
 from cli.forecast import forecast_command
 from cli.ingest_file import ingest_file_command
+from cli.sql import sql_command
 from keel import warehouse
 from keel.errors import KeelError
 from keel.settings import ROLES, get_settings
@@ -50,6 +51,7 @@ app.command("forecast")(forecast_command)
 onboard.ingest_app.command("file")(ingest_file_command)
 app.add_typer(alerts_app, name="alerts")
 app.command("ask")(ask_command)
+app.command("sql")(sql_command)
 app.add_typer(coach_app, name="coach")
 
 console = Console()

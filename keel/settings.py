@@ -129,6 +129,13 @@ class KeelSettings(BaseSettings):
         default="http://localhost:4318",
         description="Base URL of an OTLP/HTTP receiver (traces go to <url>/v1/traces) for the otlp exporter.",
     )
+    analyst_login: SecretStr | None = Field(
+        default=None,
+        description=(
+            "An analyst's own warehouse login URL (from `keel db url --tenant SLUG`) for `keel sql`: it "
+            "decides which business's Parquet files the analyst may query."
+        ),
+    )
     sign_in_max_failures: int = Field(
         default=5,
         ge=1,
@@ -292,6 +299,11 @@ class KeelSettings(BaseSettings):
     def telemetry_dir(self) -> Path:
         """Local traces (spans.jsonl) and metrics (metrics/*.prom) written by keel.telemetry."""
         return self.home_dir / "telemetry"
+
+    @property
+    def lake_dir(self) -> Path:
+        """The analysts' Parquet lake: marts and metrics per table, tenant and month (keel.lake)."""
+        return self.home_dir / "lake"
 
     @property
     def dagster_home(self) -> Path:
