@@ -289,11 +289,15 @@ class KeelSettings(BaseSettings):
     def dlt_pipelines_dir(self) -> Path:
         """dlt's local pipeline state, one folder per warehouse database: a pipeline's incremental cursors
         belong to the database it loads, and one KEEL_HOME may point at several (the tests do)."""
+        return self.home_dir / "dlt" / self._database_folder
+
+    @property
+    def _database_folder(self) -> str:
+        """A folder name for the warehouse database (state that belongs to one database lives under it)."""
         if self.database_url is None:
-            where = self.database_name
-        else:  # the URL may hold a password: name the folder by its digest
-            where = hashlib.sha256(self.database_url.encode()).hexdigest()[:16]
-        return self.home_dir / "dlt" / where
+            return self.database_name
+        # the URL may hold a password: name the folder by its digest
+        return hashlib.sha256(self.database_url.encode()).hexdigest()[:16]
 
     @property
     def telemetry_dir(self) -> Path:
@@ -302,8 +306,9 @@ class KeelSettings(BaseSettings):
 
     @property
     def lake_dir(self) -> Path:
-        """The analysts' Parquet lake: marts and metrics per table, tenant and month (keel.lake)."""
-        return self.home_dir / "lake"
+        """The analysts' Parquet lake of the warehouse database: marts and metrics per table, tenant and
+        month (keel.lake)."""
+        return self.home_dir / "lake" / self._database_folder
 
     @property
     def dagster_home(self) -> Path:
