@@ -147,11 +147,14 @@ def _print_summary(summary: dict[str, Any], seconds: float) -> None:
 def ui(
     dagster_port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,
     console_port: Annotated[int, typer.Option(help="Port of the Streamlit console.")] = 8501,
+    docs_port: Annotated[
+        int, typer.Option(help="Port of the dbt docs site for analysts (lineage, columns, tests); 0: none.")
+    ] = 8580,
 ) -> None:
-    """Start the Dagster UI and the Streamlit console on 127.0.0.1 (Ctrl-C stops both)."""
+    """Start the Dagster UI, the Streamlit console and the dbt docs site on 127.0.0.1 (Ctrl-C stops all)."""
     from cli import jobs
 
-    jobs.serve_ui(dagster_port, console_port, announce=console.print)
+    jobs.serve_ui(dagster_port, console_port, announce=console.print, docs_port=docs_port or None)
 
 
 @db_app.command("status")
