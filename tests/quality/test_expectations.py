@@ -3,11 +3,13 @@ tenant raises no alarm, injected defects are named in an owner's words, results 
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 
 import pandas as pd
 import pytest
 
+from app.data import readers
 from ingestion.demo import TENANTS_BY_SLUG, simulate
 from ingestion.demo.profiles import demo_tenant_id
 from ingestion.quality import owner_summary
@@ -102,6 +104,7 @@ def test_defects_in_the_warehouse_rows_are_errors_in_words_stored_for_the_owner(
                 "2 sales from Shopify are in another currency than the business's",
             ]
         )
+        assert readers.data_quality(uuid.UUID(tenant_id)) == summary  # the Your data page's line
         other = str(demo_tenant_id("formwise"))
         assert all("Shopify" not in line for line in owner_summary(other))  # RLS: another tenant's rows
         with warehouse.connect("keel_app", tenant_id=tenant_id) as conn:
