@@ -195,10 +195,8 @@ def open_tenant(slug: str, login_url: str, settings: KeelSettings | None = None)
         if not files:
             continue
         schema, table = name.split(".", 1)
-        db.execute(
-            f'create table "{schema}"."{table}" as select * from read_parquet(?, union_by_name = true)',
-            [[str(f) for f in files]],
-        )
+        # An in-memory DuckDB table of the tenant's rows (nothing is written to the warehouse).
+        db.read_parquet([str(f) for f in files], union_by_name=True).to_table(f'"{schema}"."{table}"')
     # From here on the connection reads nothing but the tables above, and cannot be told otherwise.
     db.execute("set enable_external_access = false")
     db.execute("set lock_configuration = true")
