@@ -34,6 +34,7 @@ class TenantFacts:
     tenant_id: str
     timezone: str
     currency: str
+    country: str | None = None  # ISO 3166 code: its public holidays are known closures
 
 
 @dataclass
@@ -58,11 +59,11 @@ class QualityResult:
 def tenant_facts(tenant_id: str) -> TenantFacts:
     with warehouse.connect("keel_transformer") as conn:
         row = conn.execute(
-            "select timezone, currency from app.tenants where tenant_id = %s", (tenant_id,)
+            "select timezone, currency, country from app.tenants where tenant_id = %s", (tenant_id,)
         ).fetchone()
     if row is None:
         raise ValueError(f"tenant {tenant_id} is not in app.tenants")
-    return TenantFacts(str(tenant_id), row[0], row[1])
+    return TenantFacts(str(tenant_id), row[0], row[1], row[2])
 
 
 def _columns(suite: ResourceSuite) -> list[str]:
@@ -172,9 +173,12 @@ def _prepared(frame: pd.DataFrame, suite: ResourceSuite, facts: TenantFacts) -> 
     return frame
 
 
-def daily_frame(frame: pd.DataFrame, volume: Any) -> tuple[pd.DataFrame, str | None]:
-    """Per local day from the first to the last: ``records``, ``usual`` (a weekday the business works),
-    ``typical`` (median of the same weekday over the previous weeks) and ``volume_ratio``."""
+def daily_frame(
+    frame: pd.DataFrame, volume: Any, country: str | None = None
+) -> tuple[pd.DataFrame, str | None]:
+    """Per local day from the first to the last: ``records``, ``usual`` (a weekday the business works, not
+    a public holiday of ``country``), ``typical`` (median of the same weekday over the previous weeks) and
+    ``volume_ratio``."""
     if frame.empty or "_local_date" not in frame.columns:
         return pd.DataFrame(), "no records yet"
     days = frame["_local_date"].dropna()
@@ -190,6 +194,14 @@ def daily_frame(frame: pd.DataFrame, volume: Any) -> tuple[pd.DataFrame, str | N
     daily["weekday"] = [d.weekday() for d in spine]
     share = daily.assign(has=daily["records"] > 0).groupby("weekday")["has"].mean()
     daily["usual"] = daily["weekday"].map(share) >= volume.usual_share
+    if country:
+        import holidays
+
+        try:
+            closed: Any = holidays.country_holidays(country, years=range(first.year, last.year + 1))
+        except NotImplementedError:  # a country the holidays package does not know: weekdays only
+            closed = {}
+        daily.loc[[d in closed for d in spine], "usual"] = False
     typical = []
     for i, row in daily.iterrows():
         earlier = daily[(daily.index < i) & (daily.index >= int(i) - 7 * volume.weeks)]
@@ -327,7 +339,7 @@ def _daily_results(
     from ingestion.quality.severity import ERROR, WARN
 
     assert suite.daily is not None
-    daily, why_not = daily_frame(frame, suite.daily)
+    daily, why_not = daily_frame(frame, suite.daily, facts.country)
     if why_not is not None:
         log.info("no daily checks of %s for %s: %s", suite.resource, facts.tenant_id, why_not)
         return []

@@ -31,7 +31,7 @@ def _world_frames(slug: str, start: date, end: date) -> tuple[dict[str, pd.DataF
     }
     frames["orders"]["tenant_id"] = tenant_id
     profile = TENANTS_BY_SLUG[slug]
-    return frames, TenantFacts(tenant_id, profile.timezone, profile.currency)
+    return frames, TenantFacts(tenant_id, profile.timezone, profile.currency, profile.country)
 
 
 def test_the_suites_check_the_resources_dagster_declares() -> None:
