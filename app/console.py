@@ -23,6 +23,7 @@ from app import (
     upload,
     your_data,
 )
+from keel import telemetry
 
 st.set_page_config(page_title="Keel", page_icon=":material/sailing:", layout="wide")
 
@@ -57,4 +58,9 @@ else:
             st.Page(coach_chat.render, title="Coach", icon=":material/forum:", url_path="coach"),
         ]
     )
-current_page.run()
+with telemetry.span(
+    "keel.console.page",
+    page_name=current_page.url_path or "sign-in",
+    tenant_id=user.tenant_id if user else None,
+):
+    current_page.run()

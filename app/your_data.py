@@ -183,6 +183,12 @@ def render() -> None:
             st.warning(sentence)
         else:
             st.markdown(sentence)
+    try:
+        problems = cached.data_quality(user)
+    except KeelError:
+        problems = []
+    for problem in problems:  # the latest data-quality checks (ingestion.quality), in words
+        st.warning(f"{problem[0].upper()}{problem[1:]}.")
 
     if is_owner and sources:
         _disconnect_form(user, sources, titles)

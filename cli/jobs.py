@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from keel.home import private_dir
 from keel.settings import child_env, get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
+log = logging.getLogger(__name__)
 DAGSTER_YAML = """# Dagster instance of this Keel home (`keel demo`, `keel ui`, its sensors); written by Keel.
 telemetry:
   enabled: false
@@ -251,6 +253,57 @@ def _wait_for(url: str, seconds: float) -> bool:
     return False
 
 
+def build_dbt_docs() -> Path:
+    """`dbt docs generate` (lineage, column descriptions, tests, the warehouse's catalog) into
+    KEEL_HOME/dbt/docs; returns the folder that holds index.html."""
+    settings = get_settings()
+    target = private_dir(settings.home_dir / "dbt" / "docs", settings)
+    profiles = warehouse.write_dbt_profiles(settings.home_dir / "dbt" / "run")
+    subprocess.run(  # noqa: S603 - this environment's own dbt
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "docs",
+            "generate",
+            "--project-dir",
+            str(ROOT / "dbt_project"),
+            "--profiles-dir",
+            str(profiles),
+            "--target-path",
+            str(target),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=child_env(),
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+def start_docs(docs_port: int) -> subprocess.Popen[bytes] | None:
+    """Serve the dbt docs site on 127.0.0.1 (None, with a log line, when it could not be built)."""
+    try:
+        target = build_dbt_docs()
+    except subprocess.CalledProcessError as exc:
+        log.warning("dbt docs generate failed: %s", (exc.stdout or b"").decode(errors="replace")[-2000:])
+        return None
+    return subprocess.Popen(  # noqa: S603 - this interpreter's own static file server
+        [
+            sys.executable,
+            "-m",
+            "http.server",
+            str(docs_port),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            str(target),
+        ],
+        env=child_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def start_ui(
     dagster_port: int, console_port: int, api_port: int | None = None
 ) -> list[subprocess.Popen[bytes]]:
@@ -299,9 +352,14 @@ def _stop_on_sigterm(signum: int, frame: Any) -> None:
 
 
 def serve_ui(
-    dagster_port: int, console_port: int, announce: Callable[[str], None], api_port: int | None = None
+    dagster_port: int,
+    console_port: int,
+    announce: Callable[[str], None],
+    api_port: int | None = None,
+    docs_port: int | None = None,
 ) -> None:
-    """Run the servers until Ctrl-C or SIGTERM, then stop them (never leave them running)."""
+    """Run the servers until Ctrl-C or SIGTERM, then stop them (never leave them running): the Dagster UI,
+    the console, with ``api_port`` the HTTP API and with ``docs_port`` the dbt docs site for analysts."""
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     processes = start_ui(dagster_port, console_port, api_port)
     try:
@@ -311,6 +369,14 @@ def serve_ui(
         }
         if api_port is not None:
             urls["API (docs)"] = f"http://127.0.0.1:{api_port}/docs"
+        if docs_port is not None:
+            announce("building the dbt docs site (lineage, columns, tests)…")
+            docs = start_docs(docs_port)
+            if docs is not None:
+                processes.append(docs)
+                urls["dbt docs (analysts)"] = f"http://127.0.0.1:{docs_port}"
+            else:
+                announce("the dbt docs site could not be built (see the log); the other servers run")
         ready = {name: _wait_for(url, 180) for name, url in urls.items()}
         for name, url in urls.items():
             announce(f"{name}: {url}" + ("" if ready[name] else " (not answering yet)"))

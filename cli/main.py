@@ -23,6 +23,7 @@ from cli.ask import ask_command
 from cli.coach_config import coach_app
 from cli.forecast import forecast_command
 from cli.ingest_file import ingest_file_command
+from cli.sql import sql_command
 from cli.tokens import token_app
 from keel import warehouse
 from keel.errors import KeelError
@@ -51,6 +52,7 @@ app.command("forecast")(forecast_command)
 onboard.ingest_app.command("file")(ingest_file_command)
 app.add_typer(alerts_app, name="alerts")
 app.command("ask")(ask_command)
+app.command("sql")(sql_command)
 app.add_typer(coach_app, name="coach")
 app.add_typer(token_app, name="token")
 
@@ -148,11 +150,21 @@ def ui(
     dagster_port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000,
     console_port: Annotated[int, typer.Option(help="Port of the Streamlit console.")] = 8501,
     api_port: Annotated[int, typer.Option(help="Port of the HTTP API (0: do not start it).")] = 8000,
+    docs_port: Annotated[
+        int, typer.Option(help="Port of the dbt docs site for analysts (lineage, columns, tests); 0: none.")
+    ] = 8580,
 ) -> None:
-    """Start the Dagster UI, the Streamlit console and the HTTP API on 127.0.0.1 (Ctrl-C stops them)."""
+    """Start the Dagster UI, the Streamlit console, the HTTP API and the dbt docs site on 127.0.0.1 (Ctrl-C
+    stops them all)."""
     from cli import jobs
 
-    jobs.serve_ui(dagster_port, console_port, announce=console.print, api_port=api_port or None)
+    jobs.serve_ui(
+        dagster_port,
+        console_port,
+        announce=console.print,
+        api_port=api_port or None,
+        docs_port=docs_port or None,
+    )
 
 
 @app.command("api")
@@ -178,11 +190,31 @@ def api_command(
 
 @db_app.command("status")
 def db_status() -> None:
-    """Which PostgreSQL server Keel uses and whether it is up (never starts it)."""
+    """Which PostgreSQL server Keel uses, whether it is up (never starts it) and what uses the disk."""
+    from keel.home import folder_sizes
+
     info = warehouse.status()
     _print_status(info)
+    if info.up:
+        _print_sizes("disk use by schema", warehouse.schema_sizes())
+    settings = get_settings()
+    _print_sizes(f"disk use under KEEL_HOME ({settings.home_dir})", folder_sizes(settings))
     if not info.up:
         raise typer.Exit(code=1)
+
+
+def _print_sizes(title: str, sizes: dict[str, int]) -> None:
+    if not sizes:
+        return
+    table = Table(title=title, title_justify="left", show_header=False, box=None)
+    for name, size in sizes.items():
+        table.add_row(name, _megabytes(size))
+    table.add_row("total", _megabytes(sum(sizes.values())), style="bold")
+    console.print(table)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:,.1f} MB"
 
 
 @db_app.command("stop")

@@ -209,6 +209,15 @@ def ask(
     configured). With a session in ``ctx`` the turn is kept in the conversation memory, and an empty
     ``history`` is read from it, so follow-ups resolve across requests.
     """
+    from keel import telemetry
+
+    with telemetry.span("keel.coach.request", tenant_id=str(ctx.tenant_id)) as current:
+        answer = _ask(question, ctx, history, llm, use_llm=use_llm)
+        telemetry.set_attributes(current, refused=answer.refused)
+    return answer
+
+
+def _ask(question: str, ctx: CoachContext, history: History, llm: Any, *, use_llm: bool | None) -> Answer:
     from coach import memory, safety
 
     if ctx.session_id is not None and not history:

@@ -33,7 +33,7 @@ from dlt.common.pipeline import LoadInfo
 
 from ingestion.contracts import contract_for, get_path, json_text, parse_cursor, problems
 from ingestion.sources.connector import Connector, ConnectorAuthError, LoadSecrets, SecretsSaver, Since
-from keel import warehouse
+from keel import telemetry, warehouse
 from keel.home import private_dir
 from keel.settings import get_settings
 
@@ -305,6 +305,9 @@ def configure_dlt() -> str:
     dlt.config["data_writer.disable_compression"] = True
     # A load package is a copy of a tenant's records: dlt deletes its job files once they are loaded.
     dlt.config["load.delete_completed_jobs"] = True
+    # A merge copies each load into <dataset>_staging first; emptied after the merge, the staging tables
+    # stop keeping a second copy of every tenant's latest records (as large as raw_* itself in the demo).
+    dlt.config["load.truncate_staging_dataset"] = True
     return str(private_dir(settings.dlt_pipelines_dir, settings))
 
 
@@ -354,6 +357,23 @@ def load_tenant(
 ) -> TenantLoad:
     """Load one tenant's source; errors are caught and reported, never raised (``lookback``,
     ``on_records``: see :func:`build_source`)."""
+    with telemetry.span("keel.load", source=source, tenant_id=str(tenant_id)) as current:
+        result = _load_tenant(source, specs, records, tenant_id, lookback, on_records)
+        telemetry.set_attributes(
+            current, rows_loaded=sum(result.rows.values()), rows_rejected=result.rejected, ok=result.ok
+        )
+        telemetry.count_rows(source, str(tenant_id), sum(result.rows.values()), result.rejected)
+    return result
+
+
+def _load_tenant(
+    source: str,
+    specs: Sequence[ResourceLike],
+    records: RecordsFn,
+    tenant_id: str,
+    lookback: timedelta | None,
+    on_records: RecordsProgress | None,
+) -> TenantLoad:
     started = time.perf_counter()
     result = TenantLoad(source, tenant_id)
     rejected: list[dict[str, Any]] = []

@@ -119,3 +119,39 @@ def exposed_paths(settings: KeelSettings | None = None) -> list[Path]:
             if (stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode)) and info.st_mode & 0o077:
                 found.append(path)
     return found
+
+
+def folder_sizes(settings: KeelSettings | None = None) -> dict[str, int]:
+    """Bytes on disk under each top-level entry of KEEL_HOME (``pgdata`` split into ``pgdata/pg_wal``
+    and the rest, the two that grow), largest first; files directly in KEEL_HOME count as ``(files)``."""
+    settings = settings or get_settings()
+    home = settings.home_dir
+    sizes: dict[str, int] = {}
+    if not home.is_dir():
+        return sizes
+    for entry in home.iterdir():
+        if entry.is_symlink() or entry.is_socket():
+            continue
+        if entry.is_file():
+            sizes["(files)"] = sizes.get("(files)", 0) + entry.stat().st_size
+        elif entry.name == "pgdata":
+            wal = _tree_size(entry / "pg_wal")
+            sizes["pgdata/pg_wal"] = wal
+            sizes["pgdata (without pg_wal)"] = _tree_size(entry) - wal
+        elif entry.is_dir():
+            sizes[entry.name] = _tree_size(entry)
+    return dict(sorted(sizes.items(), key=lambda item: -item[1]))
+
+
+def _tree_size(path: Path) -> int:
+    """Bytes allocated to the regular files under ``path`` (disk blocks, as ``du`` counts them)."""
+    total = 0
+    for root, _dirs, files in os.walk(path, onerror=lambda _exc: None):
+        for name in files:
+            try:
+                info = os.lstat(os.path.join(root, name))
+            except OSError:  # a file removed while walking (WAL segments recycle)
+                continue
+            if stat.S_ISREG(info.st_mode):
+                total += info.st_blocks * 512
+    return total

@@ -111,6 +111,42 @@ class KeelSettings(BaseSettings):
             "then personal fields (e-mail, name, phone, address, ...) are masked and the rest kept."
         ),
     )
+    embedded_max_wal_size_mb: int = Field(
+        default=256,
+        ge=64,
+        description=(
+            "Embedded server only: the write-ahead log may grow to about this size between checkpoints "
+            "(PostgreSQL's 1 GB default left 1.1 GB of WAL after the demo; a single-node server that is not "
+            "replicated needs the WAL only for crash recovery)."
+        ),
+    )
+    embedded_checkpoint_timeout_s: int = Field(
+        default=300,
+        ge=30,
+        le=86400,
+        description="Embedded server only: the longest time between two checkpoints (seconds).",
+    )
+    telemetry_exporter: Literal["file", "console", "otlp", "none"] = Field(
+        default="file",
+        description=(
+            "Where OpenTelemetry traces go. file: one JSON object per span, appended to "
+            "KEEL_HOME/telemetry/spans.jsonl (nothing else needed); console: printed to stderr; otlp: sent "
+            "over OTLP/HTTP to telemetry_otlp_endpoint (Jaeger, Grafana Tempo or an OpenTelemetry "
+            "Collector); none: off. Metrics are always written in Prometheus text format under "
+            "KEEL_HOME/telemetry/metrics/ (unless none)."
+        ),
+    )
+    telemetry_otlp_endpoint: str = Field(
+        default="http://localhost:4318",
+        description="Base URL of an OTLP/HTTP receiver (traces go to <url>/v1/traces) for the otlp exporter.",
+    )
+    analyst_login: SecretStr | None = Field(
+        default=None,
+        description=(
+            "An analyst's own warehouse login URL (from `keel db url --tenant SLUG`) for `keel sql`: it "
+            "decides which business's Parquet files the analyst may query."
+        ),
+    )
     sign_in_max_failures: int = Field(
         default=5,
         ge=1,
@@ -349,11 +385,26 @@ class KeelSettings(BaseSettings):
     def dlt_pipelines_dir(self) -> Path:
         """dlt's local pipeline state, one folder per warehouse database: a pipeline's incremental cursors
         belong to the database it loads, and one KEEL_HOME may point at several (the tests do)."""
+        return self.home_dir / "dlt" / self._database_folder
+
+    @property
+    def _database_folder(self) -> str:
+        """A folder name for the warehouse database (state that belongs to one database lives under it)."""
         if self.database_url is None:
-            where = self.database_name
-        else:  # the URL may hold a password: name the folder by its digest
-            where = hashlib.sha256(self.database_url.encode()).hexdigest()[:16]
-        return self.home_dir / "dlt" / where
+            return self.database_name
+        # the URL may hold a password: name the folder by its digest
+        return hashlib.sha256(self.database_url.encode()).hexdigest()[:16]
+
+    @property
+    def telemetry_dir(self) -> Path:
+        """Local traces (spans.jsonl) and metrics (metrics/*.prom) written by keel.telemetry."""
+        return self.home_dir / "telemetry"
+
+    @property
+    def lake_dir(self) -> Path:
+        """The analysts' Parquet lake of the warehouse database: marts and metrics per table, tenant and
+        month (keel.lake)."""
+        return self.home_dir / "lake" / self._database_folder
 
     @property
     def dagster_home(self) -> Path:

@@ -495,6 +495,56 @@ def secure_embedded_server(settings: KeelSettings | None = None) -> bool:
     return True
 
 
+def embedded_wal_settings(settings: KeelSettings | None = None) -> dict[str, str]:
+    """WAL and checkpoint settings for the embedded single-node server, in pg_settings' own units.
+
+    No replica reads the WAL, so it is kept only for crash recovery: a smaller ``max_wal_size`` and
+    ``min_wal_size`` (MB) bound ``pg_wal`` (1.1 GB after the demo with PostgreSQL's defaults),
+    ``wal_compression`` shrinks the full-page images that bulk loads and dbt rebuilds write, and
+    ``checkpoint_timeout`` (s) bounds the time between checkpoints. All of them take effect on a reload.
+    """
+    settings = settings or get_settings()
+    max_wal = settings.embedded_max_wal_size_mb
+    return {
+        "max_wal_size": str(max_wal),
+        "min_wal_size": str(max(32, max_wal // 8)),
+        "wal_compression": "pglz",  # lz4 where the server was built with it (tune_embedded_server)
+        "checkpoint_timeout": str(settings.embedded_checkpoint_timeout_s),
+        "checkpoint_completion_target": "0.9",
+    }
+
+
+def tune_embedded_server(settings: KeelSettings | None = None) -> dict[str, str]:
+    """Apply :func:`embedded_wal_settings` to the embedded server (``alter system`` and a reload).
+
+    Returns the settings it changed (empty when all were already in place, or with DATABASE_URL:
+    Keel does not tune a server it does not own).
+    """
+    settings = settings or get_settings()
+    if not settings.embedded:
+        return {}
+    wanted = embedded_wal_settings(settings)
+    params = {**role_params("admin", settings), "dbname": "postgres"}
+    changed: dict[str, str] = {}
+    with psycopg.connect(**params, autocommit=True) as conn:
+        current = {
+            name: (setting, enumvals or [])
+            for name, setting, enumvals in conn.execute(
+                "select name, setting, enumvals from pg_settings where name = any(%s)", (list(wanted),)
+            ).fetchall()
+        }
+        if "lz4" in current.get("wal_compression", ("", []))[1]:
+            wanted["wal_compression"] = "lz4"
+        for name, value in wanted.items():
+            if name not in current or current[name][0] == value:
+                continue
+            conn.execute(sql.SQL("alter system set {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+            changed[name] = value
+        if changed:
+            conn.execute("select pg_reload_conf()")
+    return changed
+
+
 def ensure_embedded_database(settings: KeelSettings | None = None) -> None:
     """Create the warehouse database on the embedded server when it is missing (as the administrator)."""
     settings = settings or get_settings()
@@ -701,6 +751,29 @@ def status(settings: KeelSettings | None = None) -> ServerStatus:
         version=version[0] if version else None,
         schema_revision=revision,
     )
+
+
+def schema_sizes(settings: KeelSettings | None = None) -> dict[str, int]:
+    """Bytes on disk per schema of the warehouse database (tables, indexes and TOAST), largest first.
+
+    As the administrator: sizes of every tenant's rows, which no tenant role may see. Never starts the
+    embedded server; empty when it is down.
+    """
+    settings = settings or get_settings()
+    if settings.embedded and _embedded_socket_dir(settings) is None:
+        return {}
+    with psycopg.connect(**role_params("admin", settings), connect_timeout=5) as conn:
+        rows = conn.execute(
+            """
+            select n.nspname, sum(pg_total_relation_size(c.oid))::bigint
+            from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where c.relkind in ('r', 'm', 'p')
+              and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%%'
+            group by n.nspname
+            order by 2 desc
+            """
+        ).fetchall()
+    return {name: int(size) for name, size in rows if size}
 
 
 def _schema_revision(

@@ -28,6 +28,9 @@ from orchestration.defs.ingestion.fred import fred_public_series
 from orchestration.defs.ingestion.freshness import source_freshness_checks
 from orchestration.defs.ingestion.refresh import tenant_sources
 from orchestration.defs.ml import definitions as ml
+from orchestration.defs.quality import definitions as quality
+from orchestration.defs.quality.checks import quality_checks
+from orchestration.defs.quality.tracing import STEP_HOOKS
 from orchestration.defs.tenants import definitions as tenants
 from orchestration.defs.warehouse import definitions as warehouse
 
@@ -36,6 +39,7 @@ _SETUP = dg.AssetSelection.assets(
     app_tenants, demo_ground_truth, app_interventions, fred_public_series, uploaded_files
 )
 _SOURCES = dg.AssetSelection.assets(*source_assets)
+QUALITY_CHECKS = dg.AssetSelection.checks(*quality_checks)
 
 #: The tenants and the demo's shared raw data: registers the demo businesses and their partitions.
 keel_setup = dg.define_asset_job(
@@ -43,13 +47,17 @@ keel_setup = dg.define_asset_job(
     selection=_SETUP,
     description="Register the demo businesses (and their partitions), their interventions and true "
     "effects, the public series and what uploaded files put in so far.",
+    hooks=STEP_HOOKS,  # one OpenTelemetry span per step (keel.telemetry)
 )
 
 #: Everything built from the raw data, over every tenant at once.
 keel_models = dg.define_asset_job(
     "keel_models",
-    selection=(dg.AssetSelection.all() - _SETUP - _SOURCES) - FRESHNESS_CHECKS,
-    description="dbt build and tests over every tenant, then forecasts, evidence, plans and goals.",
+    # the data-quality checks of the raw sources run here, once over every tenant's loads, before dbt
+    selection=((dg.AssetSelection.all() - _SETUP - _SOURCES) | QUALITY_CHECKS) - FRESHNESS_CHECKS,
+    description="Data-quality checks of every tenant's raw data, dbt build and tests over every tenant, "
+    "then forecasts, evidence, plans and goals.",
+    hooks=STEP_HOOKS,
 )
 
 #: One tenant's whole graph: its loads, then every model (which covers every tenant).
@@ -58,6 +66,7 @@ keel_all = dg.define_asset_job(
     selection=dg.AssetSelection.all() - FRESHNESS_CHECKS,
     description="One tenant's loads (its partition), then the dbt models and tests, forecasts, evidence, "
     "plans and goals over every tenant.",
+    hooks=STEP_HOOKS,
 )
 
 freshness_checks = dg.define_asset_job(
@@ -95,6 +104,7 @@ defs = dg.Definitions.merge(
         schedules=[freshness_schedule],
         sensors=[keel_automation],
     ),
+    quality.defs,
 )
 
 

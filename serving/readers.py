@@ -556,6 +556,16 @@ def users(tenant_id: uuid.UUID) -> list[TenantUser]:
     return list_users(tenant_id)
 
 
+def data_quality(tenant_id: uuid.UUID) -> list[str]:
+    """What the latest data-quality checks found, in the owner's words (none before the first check)."""
+    from ingestion.quality.words import owner_summary
+
+    try:
+        return owner_summary(str(tenant_id))
+    except psycopg.errors.UndefinedTable:  # a warehouse older than the checks (migration 0016)
+        return []
+
+
 def has_loaded_data(tenant_id: uuid.UUID) -> bool:
     """Whether any data of the tenant came in: a demo business, or a load that brought rows."""
     with connect("keel_app", tenant_id=tenant_id) as conn:

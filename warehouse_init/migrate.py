@@ -51,6 +51,7 @@ def prepare_warehouse(settings: KeelSettings | None = None) -> None:
     warehouse.ensure_server(settings)
     warehouse.secure_embedded_server(settings)
     warehouse.ensure_embedded_database(settings)
+    warehouse.tune_embedded_server(settings)
     try:
         psycopg.connect(**warehouse.role_params("admin", settings), connect_timeout=10).close()
     except psycopg.OperationalError as exc:

@@ -84,6 +84,10 @@ def source_statuses(user: SignedInUser) -> list[ResourceStatus]:
     return readers.source_statuses(user.tenant_id)
 
 
+def data_quality(user: SignedInUser) -> list[str]:
+    return readers.data_quality(user.tenant_id)
+
+
 def users(user: SignedInUser) -> list[TenantUser]:
     return readers.users(user.tenant_id)
 

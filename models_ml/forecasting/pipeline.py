@@ -37,6 +37,7 @@ import polars as pl
 from statsforecast import StatsForecast
 from statsforecast.models import NaNModel
 
+from keel import telemetry
 from models_ml.forecasting.candidates import (
     HOLIDAY_FEATURES,
     guarded,
@@ -190,6 +191,19 @@ def forecast_panel(
     ``future_exogenous`` (``tenant_id, unique_id, ds`` and the same columns); a series missing some
     future values keeps its last known value for them (noted in ``data_notes``).
     """
+    tenants = df["tenant_id"].unique().to_list() if "tenant_id" in df.columns else []
+    with telemetry.span(
+        "keel.forecast",
+        tenants=len(tenants),
+        tenant_id=str(tenants[0]) if len(tenants) == 1 else None,
+        series=df.select("unique_id", *(["tenant_id"] if tenants else [])).n_unique(),
+    ):
+        return _forecast_panel(df, future_exogenous, config)
+
+
+def _forecast_panel(
+    df: pl.DataFrame, future_exogenous: pl.DataFrame | None, config: ForecastConfig | None
+) -> ForecastRun:
     config = config or ForecastConfig()
     timings: dict[str, float] = {}
     started = time.perf_counter()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
+from keel import telemetry
 from models_ml.optimization.plan import PlanStatus, SolverSettings
 
 #: Solver of the inventory scenario model (its LP relaxation, and branching when that can pay off).
@@ -58,7 +59,9 @@ def solve_linear(solver: pywraplp.Solver, settings: SolverSettings, is_mip: bool
         solver.SetNumThreads(settings.num_workers)
         parameters.SetDoubleParam(parameters.RELATIVE_MIP_GAP, settings.relative_gap)
     started = time.perf_counter()
-    code = solver.Solve(parameters)
+    with telemetry.span("keel.solver", solver=kind, mip=is_mip) as current:
+        code = solver.Solve(parameters)
+        telemetry.set_attributes(current, status_code=int(code))
     seconds = time.perf_counter() - started
     if code == pywraplp.Solver.OPTIMAL:
         status: PlanStatus = "optimal"
@@ -96,7 +99,9 @@ def solve_cp(
     if feasibility_only:
         solver.parameters.stop_after_first_solution = True
     started = time.perf_counter()
-    code = solver.solve(model)
+    with telemetry.span("keel.solver", solver="CP-SAT", feasibility_only=feasibility_only) as current:
+        code = solver.solve(model)
+        telemetry.set_attributes(current, status_code=int(code))
     seconds = time.perf_counter() - started
     if code == cp_model.OPTIMAL:
         status: PlanStatus = "optimal"

@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from keel import telemetry
 from models_ml.optimization import (
     Plan,
     SolverSettings,
@@ -112,8 +113,9 @@ def plan_tenant(
     for plan_type, (build, solve) in PLANNERS.items():
         started = time.perf_counter()
         try:
-            problem = build(data, options)
-            plan = solve(problem, settings)
+            with telemetry.span("keel.plan", plan_type=plan_type, tenant_id=data.tenant_id):
+                problem = build(data, options)
+                plan = solve(problem, settings)
             rows.append(plan_row(data.tenant_id, plan, problem, run_id))
         except PlanNotApplicable as exc:
             reason = f"No {plan_type} plan: {exc}."

@@ -51,6 +51,9 @@ def test_init_is_safe_to_run_again_and_status_reports_the_embedded_server(settin
     assert status.returncode == 0
     assert "embedded (up)" in status.stdout
     assert str(settings.pgdata_dir) in status.stdout
+    # disk use by schema and by KEEL_HOME folder, the WAL on its own line
+    assert "disk use by schema" in status.stdout and "disk use under KEEL_HOME" in status.stdout
+    assert "pgdata/pg_wal" in status.stdout
 
 
 def test_db_url_logs_in_as_the_role_asked_for(settings: KeelSettings) -> None:

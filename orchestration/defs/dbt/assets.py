@@ -40,6 +40,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from keel import telemetry
 from orchestration.defs.automation import ON_NEW_INPUTS
 from orchestration.defs.dbt.project import checked_manifest, dbt_project, run_profiles_dir
 
@@ -109,5 +110,8 @@ def keel_dbt_models(
     """Build the selected models and run their tests (``dbt build``) with the warehouse's profile."""
     window = config.dbt_vars()
     profiles = run_profiles_dir()
-    invocation = dbt.cli(["build", "--profiles-dir", str(profiles), *window], context=context)
-    yield from invocation.stream()
+    with telemetry.span(
+        "keel.dbt.build", selected_models=len(context.selected_asset_keys), vars=" ".join(window)
+    ):
+        invocation = dbt.cli(["build", "--profiles-dir", str(profiles), *window], context=context)
+        yield from invocation.stream()

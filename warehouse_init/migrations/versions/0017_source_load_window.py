@@ -7,14 +7,14 @@ rows (the source was checked, nothing was new) and does not count as a change do
 leave it null: their cursors say what is new.
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-06
 """
 
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,34 @@
+"""What the latest quality checks found, in an owner's words (for the console and the coach).
+
+Reads only ``ml.quality_results`` under the tenant's own login; never imports great-expectations.
+"""
+
+from __future__ import annotations
+
+from keel import warehouse
+
+
+def owner_summary(tenant_id: str, *, limit: int = 5) -> list[str]:
+    """Sentences about the tenant's data problems found by the latest check of each asset, errors first
+    ("3 days of sales are missing from Shopify since Tuesday"); empty when the latest checks all passed."""
+    with warehouse.connect("keel_app", tenant_id=tenant_id) as conn:
+        rows = conn.execute(
+            """
+            with latest as (
+                select asset_key, max(run_id) filter (where checked_at = last_at) as run_id
+                from (
+                    select asset_key, run_id, checked_at,
+                           max(checked_at) over (partition by asset_key) as last_at
+                    from ml.quality_results
+                ) runs
+                group by asset_key
+            )
+            select distinct r.severity, r.owner_message
+            from ml.quality_results r join latest using (asset_key, run_id)
+            where not r.success and r.owner_message is not null
+            order by r.severity, r.owner_message
+            limit %s
+            """,
+            (limit,),
+        ).fetchall()
+    return [message for _severity, message in rows]

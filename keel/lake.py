@@ -1,0 +1,208 @@
+"""The analysts' lake: the marts and metrics as Parquet, one folder per table, tenant and month.
+
+:func:`export_lake` reads every table of the ``marts`` and ``metrics`` schemas per tenant and writes
+``KEEL_HOME/lake/<schema>.<table>/tenant_id=<id>/month=<YYYY-MM>/data.parquet`` (``month=all`` for a
+table without a date). It is incremental: a partition is rewritten only when its rows changed (a digest
+of its Arrow data is kept in ``_manifest.json``), and partitions whose rows are gone are removed.
+
+:func:`open_tenant` gives a DuckDB connection over one tenant's Parquet, honoring the warehouse's
+isolation: the analyst's own PostgreSQL login must belong to that tenant (``app.current_tenant_id()``)
+before the tenant's files are opened; the tenant's rows are copied into in-memory tables, then external
+access is switched off and the configuration locked, so no query can read another file (no
+``read_parquet``, ``COPY``, ``ATTACH`` or extension) or switch access back on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from psycopg import sql
+
+from keel import warehouse
+from keel.errors import InvalidInput, KeelError
+from keel.settings import KeelSettings, get_settings
+
+SCHEMAS = ("marts", "metrics")
+MANIFEST = "_manifest.json"
+#: Columns that hold a row's build, not its content: left out of the digest so a rebuild of unchanged
+#: rows rewrites nothing.
+BUILD_COLUMNS = frozenset({"dbt_invocation_id", "built_at", "run_id", "created_at", "_dbt_run_at"})
+
+
+@dataclass
+class LakeExport:
+    """What :func:`export_lake` did."""
+
+    tables: int = 0
+    partitions_written: int = 0
+    partitions_unchanged: int = 0
+    partitions_removed: int = 0
+    rows_written: int = 0
+    by_table: dict[str, int] = field(default_factory=dict)
+
+
+def _tables(conn: psycopg.Connection[Any]) -> list[tuple[str, str, str | None]]:
+    """(schema, table, month column) of every tenant table of the lake's schemas."""
+    rows = conn.execute(
+        """
+        select c.table_schema, c.table_name,
+               (array_agg(c.column_name order by
+                    case when c.column_name like '%%date' then 0 else 1 end, c.ordinal_position)
+                filter (where c.data_type in ('date', 'timestamp with time zone')
+                        and c.column_name not in ('built_at', 'created_at', '_dbt_run_at')))[1]
+        from information_schema.columns c
+        join information_schema.tables t using (table_schema, table_name)
+        where c.table_schema = any(%s) and t.table_type in ('BASE TABLE', 'VIEW')
+        group by c.table_schema, c.table_name
+        having bool_or(c.column_name = 'tenant_id')
+        order by 1, 2
+        """,
+        (list(SCHEMAS),),
+    ).fetchall()
+    return [(schema, table, month) for schema, table, month in rows]
+
+
+def _plain(values: list[Any]) -> list[Any]:
+    """A column's values in types Arrow keeps: ids as text, JSON as text, exact decimals as floats."""
+    sample = next((v for v in values if v is not None), None)
+    if isinstance(sample, uuid.UUID):
+        return [None if v is None else str(v) for v in values]
+    if isinstance(sample, dict | list):
+        return [None if v is None else json.dumps(v, default=str) for v in values]
+    if isinstance(sample, Decimal):
+        return [None if v is None else float(v) for v in values]
+    return values
+
+
+def _read(conn: psycopg.Connection[Any], schema: str, table: str) -> pa.Table:
+    """The whole table as Arrow, through the pipeline role (every tenant)."""
+    query = sql.SQL("select * from {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+    cursor = conn.execute(query)
+    columns = [d.name for d in cursor.description or []]
+    rows = cursor.fetchall()
+    return pa.table({name: _plain([row[i] for row in rows]) for i, name in enumerate(columns)})
+
+
+def _digest(part: pa.Table) -> str:
+    content = part.select([c for c in part.column_names if c not in BUILD_COLUMNS])
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, content.schema) as writer:
+        writer.write_table(content)
+    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+
+
+def export_lake(settings: KeelSettings | None = None) -> LakeExport:
+    """Write the changed partitions of every mart and metric table (as the pipeline role, all tenants)."""
+    from keel.home import private_dir
+
+    settings = settings or get_settings()
+    root = private_dir(settings.lake_dir, settings)
+    manifest_path = root / MANIFEST
+    manifest: dict[str, str] = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    seen: set[str] = set()
+    result = LakeExport()
+    with warehouse.connect("keel_transformer", settings=settings) as conn:
+        for schema, table, month_column in _tables(conn):
+            data = _read(conn, schema, table)
+            result.tables += 1
+            name = f"{schema}.{table}"
+            if month_column is not None:
+                days = data[month_column].to_pylist()
+                data = data.append_column(
+                    "_lake_month", pa.array([d.strftime("%Y-%m") if d else "none" for d in days], pa.string())
+                )
+            keys = ["tenant_id", "_lake_month"] if month_column else ["tenant_id"]
+            groups = data.group_by(keys).aggregate([]).to_pylist()
+            for group in groups:
+                mask = pc.equal(data["tenant_id"], group["tenant_id"])
+                if month_column:
+                    mask = pc.and_(mask, pc.equal(data["_lake_month"], group["_lake_month"]))
+                part = data.filter(mask)
+                if month_column:
+                    part = part.drop_columns(["_lake_month"])
+                relative = f"{name}/tenant_id={group['tenant_id']}/month={group.get('_lake_month') or 'all'}"
+                seen.add(relative)
+                digest = _digest(part)
+                if manifest.get(relative) == digest and (root / relative / "data.parquet").exists():
+                    result.partitions_unchanged += 1
+                    continue
+                folder = private_dir(root / relative, settings)
+                pq.write_table(part, folder / "data.parquet", compression="zstd")
+                manifest[relative] = digest
+                result.partitions_written += 1
+                result.rows_written += part.num_rows
+                result.by_table[name] = result.by_table.get(name, 0) + part.num_rows
+    for relative in sorted(set(manifest) - seen):
+        shutil.rmtree(root / relative, ignore_errors=True)
+        del manifest[relative]
+        result.partitions_removed += 1
+    manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    return result
+
+
+def _tenant_of_login(login_url: str) -> uuid.UUID | None:
+    try:
+        with psycopg.connect(login_url, connect_timeout=10) as conn:
+            row = conn.execute("select app.current_tenant_id()").fetchone()
+    except psycopg.OperationalError as exc:
+        raise KeelError(
+            f"the analyst login was refused by the warehouse: {str(exc).strip().splitlines()[0]}",
+            "get a login with `keel db url --tenant SLUG` from whoever runs Keel",
+        ) from exc
+    return row[0] if row else None
+
+
+def tenant_id_of(slug: str, settings: KeelSettings | None = None) -> uuid.UUID:
+    with warehouse.connect("keel_transformer", settings=settings) as conn:
+        row = conn.execute("select tenant_id from app.tenants where slug = %s", (slug,)).fetchone()
+    if row is None:
+        raise InvalidInput(f"there is no business {slug!r}", "`keel tenant list` shows the slugs")
+    return uuid.UUID(str(row[0]))
+
+
+def open_tenant(slug: str, login_url: str, settings: KeelSettings | None = None) -> Any:
+    """A DuckDB connection holding one tenant's lake tables, for the analyst whose login is ``login_url``.
+
+    Refused unless the login is that tenant's (PostgreSQL decides: ``app.current_tenant_id()`` of the
+    login). The tables are named as in the warehouse (``marts.orders``, ``metrics.business_metrics_daily``).
+    """
+    import duckdb
+
+    settings = settings or get_settings()
+    tenant_id = tenant_id_of(slug, settings)
+    if _tenant_of_login(login_url) != tenant_id:
+        raise KeelError(
+            f"this analyst login may not read {slug!r}'s data",
+            "use the login of that business (`keel db url --tenant SLUG`)",
+        )
+    root = settings.lake_dir
+    db = duckdb.connect(":memory:")
+    for schema in SCHEMAS:
+        db.execute(f'create schema if not exists "{schema}"')
+    tables = sorted({p.name for p in root.iterdir() if p.is_dir()}) if root.is_dir() else []
+    for name in tables:
+        files = sorted((root / name / f"tenant_id={tenant_id}").glob("month=*/data.parquet"))
+        if not files:
+            continue
+        schema, table = name.split(".", 1)
+        # An in-memory DuckDB table of the tenant's rows (nothing is written to the warehouse).
+        db.read_parquet([str(f) for f in files], union_by_name=True).to_table(f'"{schema}"."{table}"')
+    # From here on the connection reads nothing but the tables above, and cannot be told otherwise.
+    db.execute("set enable_external_access = false")
+    db.execute("set lock_configuration = true")
+    return db
+
+
+def lake_size(settings: KeelSettings | None = None) -> int:
+    root = (settings or get_settings()).lake_dir
+    return sum(p.stat().st_size for p in root.rglob("*.parquet")) if root.is_dir() else 0

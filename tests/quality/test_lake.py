@@ -1,0 +1,64 @@
+"""The Parquet lake after the demo: written per tenant and month by the lake_parquet asset, rewritten only
+where rows changed, and readable through ``keel sql`` for one tenant only, as that tenant's analyst."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from ingestion.demo.profiles import demo_tenant_id
+from keel import warehouse
+from keel.errors import KeelError
+from keel.lake import export_lake, open_tenant
+from keel.settings import KeelSettings
+
+MONTHLY_REVENUE = (
+    "select date_trunc('month', metric_date)::date as month, round(sum(revenue_net)::numeric, 2) as revenue "
+    "from metrics.business_metrics_daily group by 1 order by 1"
+)
+
+
+def test_the_demo_built_the_lake_and_an_unchanged_warehouse_rewrites_nothing(
+    demo_warehouse: KeelSettings,
+) -> None:
+    tenant = demo_tenant_id("bluebird-coffee")
+    folder = demo_warehouse.lake_dir / "metrics.business_metrics_daily" / f"tenant_id={tenant}"
+    months = sorted(p.name for p in folder.glob("month=*"))
+    assert (
+        months
+        and months[0] == "month=2026-04"
+        and all((folder / m / "data.parquet").exists() for m in months)
+    )
+    again = export_lake(demo_warehouse)
+    assert again.partitions_written == 0 and again.partitions_unchanged > 0
+
+
+def test_an_analyst_queries_their_own_tenant_and_gets_the_warehouses_answer(
+    demo_warehouse: KeelSettings,
+) -> None:
+    slug = "bluebird-coffee"
+    db = open_tenant(slug, warehouse.analyst_url(slug, demo_warehouse), demo_warehouse)
+    lake = [(m, float(r)) for m, r in db.execute(MONTHLY_REVENUE).fetchall()]
+    with warehouse.connect("keel_analyst", tenant_id=demo_tenant_id(slug), settings=demo_warehouse) as conn:
+        pg = [(m, float(r)) for m, r in conn.execute(MONTHLY_REVENUE).fetchall()]
+    assert lake == pg and len(lake) >= 6
+    tenants = db.execute("select distinct tenant_id from marts.orders").fetchall()
+    assert tenants == [(str(demo_tenant_id(slug)),)]
+
+
+def test_no_query_reaches_another_tenants_files(demo_warehouse: KeelSettings) -> None:
+    mine, other = "bluebird-coffee", "crumb-and-co"
+    with pytest.raises(KeelError, match="may not read 'crumb-and-co'"):
+        open_tenant(other, warehouse.analyst_url(mine, demo_warehouse), demo_warehouse)
+    db = open_tenant(mine, warehouse.analyst_url(mine, demo_warehouse), demo_warehouse)
+    theirs = demo_warehouse.lake_dir / "marts.orders" / f"tenant_id={demo_tenant_id(other)}"
+    assert any(theirs.rglob("data.parquet"))  # their files are there, next to ours
+    for attempt in (
+        f"select count(*) from read_parquet('{theirs}/*/data.parquet')",
+        f"select count(*) from '{theirs}/month=2026-05/data.parquet'",
+        f"attach '{demo_warehouse.lake_dir}/x.duckdb'",
+        "set enable_external_access = true",
+        "reset lock_configuration",
+    ):
+        with pytest.raises(duckdb.Error):
+            db.execute(attempt)
