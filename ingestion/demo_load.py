@@ -38,6 +38,8 @@ def demo_world(
         "seed": settings.demo_seed,
         "tenants": tenants or settings.demo_tenants or None,
         "start": start or settings.demo_start,
+        "peer_copies": settings.demo_peer_copies,
+        "peer_history_days": settings.demo_peer_history_days,
     }
     if end or settings.demo_end:
         kwargs["end"] = end or settings.demo_end
@@ -59,9 +61,10 @@ def register_tenants(world: DemoWorld, with_owners: bool = True) -> None:
             currency=profile.currency,
             opened_on=profile.opened_on,
             is_demo=True,
+            is_benchmark_peer=profile.is_benchmark_peer,
             tenant_id=profile.tenant_id,
         )
-        if with_owners and not _has_users(profile.tenant_id):
+        if with_owners and not profile.is_benchmark_peer and not _has_users(profile.tenant_id):
             tenancy.create_user(
                 profile.tenant_id,
                 demo_owner_email(profile.slug),
