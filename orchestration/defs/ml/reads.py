@@ -238,6 +238,20 @@ def _plan_input(conn: psycopg.Connection[Any], name: str, params: dict[str, Any]
     )
 
 
+def read_business_kind(conn: psycopg.Connection[Any], tenant_id: uuid.UUID) -> str | None:
+    """The tenant's kind of business (marts.business_profile.business_kind); None before dbt has built it."""
+    exists = conn.execute(
+        "select 1 from information_schema.columns where table_schema = 'marts' "
+        "and table_name = 'business_profile' and column_name = 'business_kind'"
+    ).fetchone()
+    if exists is None:
+        return None
+    row = conn.execute(
+        "select business_kind from marts.business_profile where tenant_id = %s", (tenant_id,)
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
 def read_tenant_data(
     conn: psycopg.Connection[Any], tenant_id: uuid.UUID, options: PlanningOptions
 ) -> TenantData:

@@ -5,6 +5,9 @@ every industry has a like-for-like peer group. Those copies have no owners and g
 evidence or plans: the ML assets skip tenants with ``is_benchmark_peer``, the benchmarks count them
 like any other tenant. ``app.register_tenant`` (0008) takes the new field.
 
+It also documents on ``ml.plans.status`` what a plan that does not fit the kind of business holds (the
+console hides or explains those tabs): models_ml/optimization/tenant_plans.py, PLANS_NOT_FOR_KIND.
+
 Revision ID: 0021
 Revises: 0014
 Create Date: 2026-12-06
@@ -60,6 +63,18 @@ def upgrade() -> None:
         "'A tenant that feeds the peer benchmarks only (a demo peer copy): no owners, forecasts, evidence or plans'"
     )
     op.execute(REGISTER_TENANT)
+    op.execute(PLAN_STATUS_COMMENT)
+
+
+PLAN_STATUS_COMMENT = """
+comment on column ml.plans.status is
+    'optimal, feasible, infeasible, no_solution: a solved plan; error: building or solving failed; '
+    'not_applicable: no plan, the explanation says why. A plan that does not fit the kind of business '
+    '(marts.business_profile.business_kind: no stock for services, b2b and subscriptions; no shift staffing '
+    'or shelf pricing for b2b and subscriptions) has an explanation starting "Not applicable to this kind of '
+    'business: " and inputs {"business_kind": ..., "applies_to_kind": false}; any other not_applicable row '
+    'lacks the data (no ads, no timecards, no forecast).'
+"""
 
 
 def downgrade() -> None:
@@ -70,3 +85,4 @@ def downgrade() -> None:
         .replace(",\n        is_benchmark_peer = excluded.is_benchmark_peer;", ";")
     )
     op.execute("alter table app.tenants drop column if exists is_benchmark_peer")
+    op.execute("comment on column ml.plans.status is null")
