@@ -88,9 +88,13 @@ class KeelSettings(BaseSettings):
         ),
     )
     demo_peer_history_days: int = Field(
-        default=100,
+        default=75,
         ge=1,
-        description="Days of history the demo's benchmark peers get (the last ones of the demo's range).",
+        description=(
+            "Days of history the demo's benchmark peers get (the last ones of the demo's range): two complete "
+            "calendar months when the range ends on a month's last day, enough for the latest month's "
+            "benchmarks and growth."
+        ),
     )
     demo_end: date | None = Field(
         default=None,
