@@ -91,9 +91,9 @@ class KeelSettings(BaseSettings):
         default=75,
         ge=1,
         description=(
-            "Days of history the demo's benchmark peers get (the last ones of the demo's range): two complete "
-            "calendar months when the range ends on a month's last day, enough for the latest month's "
-            "benchmarks and growth."
+            "Days of history the demo's benchmark peers get (the last ones of the demo's range): two "
+            "complete calendar months when the range ends on a month's last day, enough for the latest "
+            "month's benchmarks and growth."
         ),
     )
     demo_end: date | None = Field(

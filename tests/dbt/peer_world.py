@@ -42,6 +42,9 @@ MONTHS = (date(2022, 1, 1), date(2022, 2, 1), date(2022, 3, 1))
 SELECTION = [
     "path:seeds",
     "int_tenants_classified",
+    # views on int_tenants_classified (rebuilding it drops them) that the monthly models read
+    "int_invoice_payments_applied",
+    "int_subscription_periods",
     "int_tenant_business_kinds",
     "stg_fred__observations",
     "stg_fred__series",
