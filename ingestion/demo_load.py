@@ -16,7 +16,14 @@ from typing import Any
 import dlt
 
 from ingestion.demo import SOURCES, DemoWorld, simulate
-from ingestion.loader import RecordsFn, TenantLoad, configure_dlt, load_source, prune_load_packages
+from ingestion.loader import (
+    RecordsFn,
+    TenantLoad,
+    configure_dlt,
+    load_group,
+    load_source,
+    prune_load_packages,
+)
 from ingestion.run import record_loads
 from keel import tenancy, warehouse
 from keel.settings import get_settings
@@ -96,7 +103,8 @@ def load_sources(
     results: list[TenantLoad] = []
     for source in sources:
         specs = world.resources(source)
-        tenant_ids = [str(t.tenant_id) for t in world.tenants if t.uses(source)]
+        tenant_ids = [str(t.tenant_id) for t in world.tenants if t.uses(source) and not t.is_benchmark_peer]
+        peer_ids = [str(t.tenant_id) for t in world.tenants if t.uses(source) and t.is_benchmark_peer]
 
         def records_for(tenant_id: str, source: str = source) -> RecordsFn:
             return lambda spec: world.records(source, spec.name, tenant_id)
@@ -110,6 +118,16 @@ def load_sources(
                 progress(result, index, total)
 
         results.extend(load_source(source, specs, records_for, tenant_ids, recorded))
+        if peer_ids:
+            # the benchmark peers in one pipeline run per source (their own load records are not kept)
+            def peer_records(spec: Any, source: str = source, peer_ids: list[str] = peer_ids) -> Any:
+                for tenant_id in peer_ids:
+                    yield from world.records(source, spec.name, tenant_id)
+
+            result = load_group(source, specs, peer_records, "benchmark_peers", peer_ids)
+            results.append(result)
+            if progress is not None:
+                progress(result, 1, 1)
     return results
 
 
