@@ -218,7 +218,10 @@ def summarize(outcome: DemoOutcome) -> dict[str, Any]:
     }
     rows: dict[str, int] = {}
     with warehouse.connect("keel_transformer") as conn:
-        tenants = conn.execute("select slug from app.tenants where is_demo order by slug").fetchall()
+        tenants = conn.execute(
+            "select slug from app.tenants where is_demo and not is_benchmark_peer order by slug"
+        ).fetchall()
+        peers = conn.execute("select count(*) from app.tenants where is_benchmark_peer").fetchone()[0]  # type: ignore[index]
         for layer, pattern in layers.items():
             tables = conn.execute(
                 "select format('%%I.%%I', schemaname, tablename) from pg_tables where schemaname like %s "
@@ -231,6 +234,7 @@ def summarize(outcome: DemoOutcome) -> dict[str, Any]:
             )
     return {
         "tenants": len(tenants),
+        "benchmark_peers": peers,
         "rows_per_layer": rows,
         "checks_passed": sum(r.checks_passed for r in outcome.runs),
         "checks_total": sum(r.checks_total for r in outcome.runs),

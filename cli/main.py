@@ -132,6 +132,7 @@ def demo() -> None:
 def _print_summary(summary: dict[str, Any], seconds: float) -> None:
     table = Table(title=f"Keel demo done in {seconds:.0f} s", show_header=False, box=None)
     table.add_row("tenants", str(summary["tenants"]))
+    table.add_row("benchmark peers", str(summary["benchmark_peers"]))
     for layer, rows in summary["rows_per_layer"].items():
         table.add_row(f"rows in {layer}", f"{rows:,}")
     table.add_row("checks passed", f"{summary['checks_passed']} of {summary['checks_total']}")

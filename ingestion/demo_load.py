@@ -17,7 +17,14 @@ import dlt
 
 from ingestion.demo import SOURCES, TENANTS_BY_SLUG, DemoWorld, simulate
 from ingestion.demo.world import DEFAULT_END, DEFAULT_START, SPECS
-from ingestion.loader import RecordsFn, TenantLoad, configure_dlt, load_source, prune_load_packages
+from ingestion.loader import (
+    RecordsFn,
+    TenantLoad,
+    configure_dlt,
+    load_group,
+    load_source,
+    prune_load_packages,
+)
 from ingestion.run import record_loads
 from keel import tenancy, warehouse
 from keel.settings import get_settings
@@ -39,6 +46,8 @@ def demo_world(
         "seed": settings.demo_seed,
         "tenants": tenants or settings.demo_tenants or None,
         "start": start or settings.demo_start,
+        "peer_copies": settings.demo_peer_copies,
+        "peer_history_days": settings.demo_peer_history_days,
     }
     if end or settings.demo_end:
         kwargs["end"] = end or settings.demo_end
@@ -60,9 +69,10 @@ def register_tenants(world: DemoWorld, with_owners: bool = True) -> None:
             currency=profile.currency,
             opened_on=profile.opened_on,
             is_demo=True,
+            is_benchmark_peer=profile.is_benchmark_peer,
             tenant_id=profile.tenant_id,
         )
-        if with_owners and not _has_users(profile.tenant_id):
+        if with_owners and not profile.is_benchmark_peer and not _has_users(profile.tenant_id):
             tenancy.create_user(
                 profile.tenant_id,
                 demo_owner_email(profile.slug),
@@ -95,10 +105,11 @@ def load_sources(
     window = demo_window()
     results: list[TenantLoad] = []
     for source in sources:
-        tenant_ids = [str(t.tenant_id) for t in world.tenants if t.uses(source)]
-        if not tenant_ids:  # a source no demo business uses (Salesforce today): nothing to load or record
-            continue
         specs = world.resources(source)
+        tenant_ids = [str(t.tenant_id) for t in world.tenants if t.uses(source) and not t.is_benchmark_peer]
+        peer_ids = [str(t.tenant_id) for t in world.tenants if t.uses(source) and t.is_benchmark_peer]
+        if not tenant_ids and not peer_ids:  # a source no demo business uses (Salesforce): nothing to do
+            continue
 
         def records_for(tenant_id: str, source: str = source) -> RecordsFn:
             return lambda spec: world.records(source, spec.name, tenant_id)
@@ -117,7 +128,33 @@ def load_sources(
             if progress is not None:
                 progress(result, index, total)
 
-        results.extend(load_source(source, specs, records_for, tenant_ids, recorded))
+        if tenant_ids:
+            results.extend(load_source(source, specs, records_for, tenant_ids, recorded))
+    results.extend(load_benchmark_peers(world, sources, progress))
+    return results
+
+
+def load_benchmark_peers(
+    world: DemoWorld,
+    sources: Sequence[str] = SOURCES,
+    progress: Callable[[TenantLoad, int, int], None] | None = None,
+) -> list[TenantLoad]:
+    """The world's benchmark peers, in one pipeline run per source (their own load records are not kept):
+    they feed the peer benchmarks only, so they are loaded together, not as tenants of their own."""
+    results: list[TenantLoad] = []
+    for source in sources:
+        peer_ids = [str(t.tenant_id) for t in world.tenants if t.uses(source) and t.is_benchmark_peer]
+        if not peer_ids:
+            continue
+
+        def peer_records(spec: Any, source: str = source, peer_ids: list[str] = peer_ids) -> Any:
+            for tenant_id in peer_ids:
+                yield from world.records(source, spec.name, tenant_id)
+
+        result = load_group(source, world.resources(source), peer_records, "benchmark_peers", peer_ids)
+        results.append(result)
+        if progress is not None:
+            progress(result, 1, 1)
     return results
 
 

@@ -77,6 +77,25 @@ class KeelSettings(BaseSettings):
         default=None,
         description="First simulated day of the demo (default: the simulator's, three years back).",
     )
+    demo_peer_copies: int = Field(
+        default=4,
+        ge=0,
+        le=1000,
+        description=(
+            "Benchmark peers per demo business: lighter-weight copies (same trade, size and place; their own "
+            "seed, name and id; a shorter history; no owners, forecasts, evidence or plans) so every demo "
+            "industry has a like-for-like peer group of at least 5 businesses. 0: none."
+        ),
+    )
+    demo_peer_history_days: int = Field(
+        default=75,
+        ge=1,
+        description=(
+            "Days of history the demo's benchmark peers get (the last ones of the demo's range): two "
+            "complete calendar months when the range ends on a month's last day, enough for the latest "
+            "month's benchmarks and growth."
+        ),
+    )
     demo_end: date | None = Field(
         default=None,
         description="Last simulated day of the demo businesses (default: the simulator's fixed end date). "

@@ -71,6 +71,7 @@ def create_tenant(
     currency: str = "USD",
     opened_on: date | None = None,
     is_demo: bool = False,
+    is_benchmark_peer: bool = False,
     tenant_id: uuid.UUID | None = None,
 ) -> Tenant:
     """Create (or update, by id) a tenant; its id is derived from the slug unless given.
@@ -100,6 +101,7 @@ def create_tenant(
         currency,
         opened_on,
         is_demo,
+        is_benchmark_peer,
     )
     columns = (
         "slug",
@@ -113,6 +115,7 @@ def create_tenant(
         "currency",
         "opened_on",
         "is_demo",
+        "is_benchmark_peer",
     )
     row = {"tenant_id": str(tenant_id), **dict(zip(columns, values, strict=True))}
     row["opened_on"] = opened_on.isoformat() if opened_on else None

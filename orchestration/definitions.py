@@ -20,6 +20,7 @@ from orchestration.defs.ingestion import definitions as ingestion
 from orchestration.defs.ingestion.assets import (
     app_interventions,
     app_tenants,
+    demo_benchmark_peers,
     demo_ground_truth,
     source_assets,
 )
@@ -36,7 +37,12 @@ from orchestration.defs.warehouse import definitions as warehouse
 
 FRESHNESS_CHECKS = dg.AssetSelection.checks(*source_freshness_checks, metrics_not_behind_sources)
 _SETUP = dg.AssetSelection.assets(
-    app_tenants, demo_ground_truth, app_interventions, fred_public_series, uploaded_files
+    app_tenants,
+    demo_benchmark_peers,
+    demo_ground_truth,
+    app_interventions,
+    fred_public_series,
+    uploaded_files,
 )
 _SOURCES = dg.AssetSelection.assets(*source_assets)
 QUALITY_CHECKS = dg.AssetSelection.checks(*quality_checks)

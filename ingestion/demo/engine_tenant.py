@@ -127,7 +127,7 @@ class TenantRun:
 
 
 def run_tenant(profile: TenantProfile, options: RunOptions) -> TenantRun:
-    behaviour = BEHAVIOURS[profile.slug]
+    behaviour = BEHAVIOURS[profile.behaviour_slug]
     first = max(options.start, profile.opened_on)
     days = day_features(first, options.end, profile.country, profile.subdivision)
     lookahead = day_features(

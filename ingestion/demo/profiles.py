@@ -10,7 +10,7 @@ The profiles themselves are data: `catalogue/tenants.yaml`, validated against `T
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal, get_args
 
@@ -57,10 +57,22 @@ class TenantProfile:
     currency: str  # ISO 4217
     opened_on: date
     sources: tuple[str, ...]
+    #: A benchmark peer: a lighter-weight copy of this catalogue business (its slug), with its own seed,
+    #: name and id, that feeds the peer benchmarks only (see `peer_copies`).
+    copy_of: str | None = None
 
     @property
     def tenant_id(self) -> uuid.UUID:
         return demo_tenant_id(self.slug)
+
+    @property
+    def is_benchmark_peer(self) -> bool:
+        return self.copy_of is not None
+
+    @property
+    def behaviour_slug(self) -> str:
+        """Whose behaviour (catalogue/behaviours/<slug>.yaml) the business follows."""
+        return self.copy_of or self.slug
 
     @property
     def region_code(self) -> str:
@@ -74,6 +86,66 @@ class TenantProfile:
 TENANTS: tuple[TenantProfile, ...] = load_list(CATALOGUE_DIR / "tenants.yaml", TenantProfile, key="slug")
 
 TENANTS_BY_SLUG: dict[str, TenantProfile] = {t.slug: t for t in TENANTS}
+
+#: Names of benchmark peers: "<first> <second>", drawn by the copy's number, so copies read as other
+#: businesses of the same trade ("Copperleaf Coffee"), never as the catalogue business they copy.
+PEER_NAME_FIRST = (
+    "Copperleaf",
+    "Northgate",
+    "Riverside",
+    "Juniper",
+    "Maple Street",
+    "Harbor",
+    "Old Mill",
+    "Cedar",
+    "Bright Oak",
+    "Summit",
+    "Lakeview",
+    "Foxglove",
+    "Granite",
+    "Willow",
+    "Beacon",
+    "Kestrel",
+    "Aspen",
+    "Bluestone",
+    "Orchard",
+    "Meridian",
+)
+
+#: The word that says a peer's trade in its name.
+PEER_TRADE_WORDS: dict[str, str] = {
+    "cafe": "Coffee",
+    "bakery": "Bakehouse",
+    "retail_shop": "Goods",
+    "online_store": "Supply Co.",
+    "salon": "Salon",
+    "b2b_services": "Partners",
+    "subscription_software": "Software",
+}
+
+
+def peer_copies(profile: TenantProfile, count: int) -> tuple[TenantProfile, ...]:
+    """``count`` benchmark peers of ``profile``: same industry, NAICS code, size band, region, currency and
+    sources, their own slug (``<slug>-peer-<n>``), id, name and random draws (the simulator keys its
+    randomness by slug), no owners' interventions. Deterministic: the same count gives the same peers.
+    """
+    if count < 0:
+        raise ValueError(f"the number of peer copies must be 0 or more, got {count}")
+    trade = PEER_TRADE_WORDS[profile.industry]
+    copies = []
+    for n in range(1, count + 1):
+        first = PEER_NAME_FIRST[(n - 1 + sum(map(ord, profile.slug))) % len(PEER_NAME_FIRST)]
+        suffix = "" if n <= len(PEER_NAME_FIRST) else f" {n // len(PEER_NAME_FIRST) + 1}"
+        copies.append(
+            replace(
+                profile,
+                slug=f"{profile.slug}-peer-{n}",
+                name=f"{first} {trade}{suffix}",
+                copy_of=profile.slug,
+            )
+        )
+    return tuple(copies)
+
 
 #: The industries Keel knows (the demo catalogue's, which the benchmarks' peer groups and the revenue
 #: models in dbt's int_tenants_classified use).

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property
 from typing import Any
 from uuid import UUID
@@ -24,6 +24,7 @@ from .engine_tenant import RunOptions, TenantRun, UnknownMetricError, run_tenant
 from .ids import homebase_id, shopify_id, stripe_id
 from .interventions import INTERVENTIONS, GroundTruthEffect, Intervention
 from .profiles import TENANTS, TENANTS_BY_SLUG, TenantProfile
+from .profiles import peer_copies as make_peer_copies
 from .resources import BUILDERS, DEFECT_KINDS, DEFECTS, SPECS, ResourceSpec, defect_applies
 from .shapes_ads import campaign_id
 from .shapes_common import ShapeContext
@@ -69,6 +70,8 @@ def simulate(
     tenants: Sequence[str] | None = None,
     interventions_off: Iterable[str] = (),
     malformed: Mapping[str, Sequence[str]] | None = None,
+    peer_copies: int = 0,
+    peer_history_days: int | None = None,
 ) -> DemoWorld:
     """Simulate the demo businesses from `start` (default 2023-11-01) through `end` (default 2026-10-31).
 
@@ -77,6 +80,9 @@ def simulate(
     intervention ids to switch off, which gives the counterfactual world. malformed: per tenant slug, a list
     of "source.resource" or "source.resource:kind" (kinds: missing_id, wrong_type, negative_quantity,
     unknown_currency, broken_encoding; default wrong_type) to add one bad record to that stream.
+    peer_copies: benchmark peers per simulated business (profiles.peer_copies: same trade, size and place,
+    own seed, name and id), simulated over the last ``peer_history_days`` days only (all days if None):
+    they give every industry a like-for-like peer group at little cost.
     """
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise DemoConfigError(f"seed must be a non-negative integer, got {seed!r}")
@@ -98,12 +104,23 @@ def simulate(
     known_ids = {i.intervention_id for i in INTERVENTIONS} | set(_response_ids())
     if off - known_ids:
         raise DemoConfigError(f"unknown intervention ids {sorted(off - known_ids)}")
+    if isinstance(peer_copies, bool) or not isinstance(peer_copies, int) or peer_copies < 0:
+        raise DemoConfigError(f"peer_copies must be a whole number of 0 or more, got {peer_copies!r}")
+    if peer_history_days is not None and peer_history_days < 1:
+        raise DemoConfigError(f"peer_history_days must be at least 1, got {peer_history_days!r}")
     defects = _parse_malformed(malformed or {}, profiles)
     options = RunOptions(seed=int(seed), start=start, end=end, scale=float(scale), disabled=off)
     runs = {
         p.slug: run_tenant(p, replace(options, channels_off=_channels_off(p.slug, off))) for p in profiles
     }
-    return DemoWorld(options, profiles, runs, defects)
+    peers = tuple(copy for p in profiles for copy in make_peer_copies(p, peer_copies))
+    if peers:
+        peer_start = (
+            start if peer_history_days is None else max(start, end - timedelta(days=peer_history_days - 1))
+        )
+        peer_options = replace(options, start=peer_start)
+        runs.update({p.slug: run_tenant(p, peer_options) for p in peers})
+    return DemoWorld(options, profiles + peers, runs, defects)
 
 
 def _response_ids() -> dict[str, tuple[str, str]]:
@@ -277,7 +294,8 @@ class DemoWorld:
         """
         rows: list[GroundTruthEffect] = []
         for t in self.tenants:
-            rows.extend(_ground_truth(self._runs[t.slug]))
+            if not t.is_benchmark_peer:  # peers feed the benchmarks only: no interventions, no evidence
+                rows.extend(_ground_truth(self._runs[t.slug]))
         return rows
 
     def ground_truth_frame(self) -> pl.DataFrame:

@@ -40,7 +40,7 @@ from models_ml.evidence.effects import (
 from models_ml.evidence.errors import EvidenceInputError
 from models_ml.evidence.grading import Grade, GradeInput, grade_evidence
 from models_ml.evidence.panel import Intervention, calendar_controls, seasonal_coverage, validate_panel
-from models_ml.evidence.records import EvidenceEdge, interval_label, to_json
+from models_ml.evidence.records import EvidenceEdge, interval_label, product_mention, to_json
 from models_ml.evidence.settings import EvidenceSettings
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -118,11 +118,12 @@ class ElasticityReport:
         edges = []
         for result in self.results:
             e = result.elasticity
+            product = product_mention(result.product_id)
             if e is None:
-                explanation = f"Cannot tell how {result.product_id}'s price moves its sales: {result.reason}."
+                explanation = f"Cannot tell how {product}'s price moves its sales: {result.reason}."
             else:
                 explanation = (
-                    f"A 1% higher price of {result.product_id} changes its units sold by {e.estimate:+.2f}% "
+                    f"A 1% higher price of {product} changes its units sold by {e.estimate:+.2f}% "
                     f"({interval_label(result.settings['alpha'])} {e.ci_low:+.2f}% to {e.ci_high:+.2f}%), "
                     f"graded {e.grade}" + (f" ({result.note})." if result.note else ".")
                 )

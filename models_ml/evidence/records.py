@@ -129,24 +129,39 @@ def node_labels(products: Iterable[tuple[str, str, str | None]]) -> dict[str, di
     return labels
 
 
+#: How evidence sentences mention a product by its id ("a 1% higher price of product 44689000000001"):
+#: `relabel` puts the product's name in place of exactly this phrase, nothing else. A bare number is
+#: never taken for a product: QuickBooks ids are short ("5"), and "a 5% higher price" must stay a number.
+PRODUCT_MENTION = "product {product_id}"
+
+
+def product_mention(product_id: str) -> str:
+    """The phrase a sentence uses for a product it knows only by id (see PRODUCT_MENTION)."""
+    return PRODUCT_MENTION.format(product_id=product_id)
+
+
 def relabel(text: str | None, labels: Mapping[str, str]) -> str:
     """``text`` with node ids (``44689000000001.units``, ``revenue_net``) replaced by their labels.
 
-    A product's bare id (as in "a 1% higher price of 44689000000001") becomes its name too.
+    Only whole tokens are replaced: a node id inside a longer word or number (``15.units`` for node
+    ``5.units``, ``2,740.18``) is left alone. A product mentioned by id (``product 44689000000001``, see
+    `product_mention`) becomes its name; a number that happens to equal a product id is never touched.
     """
     if not text:
         return ""
     names = {node: label for node, label in labels.items() if label != node}
+    products: dict[str, str] = {}
     for node, label in labels.items():
         stem, _, part = node.rpartition(".")
         if part == "units" and label.endswith(" (units sold)"):
-            names.setdefault(stem, label.removesuffix(" (units sold)"))
-    if not names:
+            products[product_mention(stem)] = label.removesuffix(" (units sold)")
+    replacements = {**names, **products}
+    if not replacements:
         return text
-    pattern = re.compile(
-        r"(?<![\w.])(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + r")(?![\w])"
-    )
-    return pattern.sub(lambda m: names[m.group(1)], text)
+    alternatives = "|".join(re.escape(n) for n in sorted(replacements, key=len, reverse=True))
+    # not inside a word or a number: no letter, digit, "_", "." or "," glued on either side
+    pattern = re.compile(r"(?<![\w.,])(" + alternatives + r")(?![\w]|[.,]\w)")
+    return pattern.sub(lambda m: replacements[m.group(1)], text)
 
 
 def relabel_edges(edges: Iterable[EvidenceEdge], labels: Mapping[str, str]) -> tuple[EvidenceEdge, ...]:

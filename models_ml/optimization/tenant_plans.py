@@ -1,8 +1,10 @@
 """Planning one tenant: build and solve its four problems, and a table row per plan type.
 
 Every plan type gets a row: the plan (status optimal, feasible, infeasible or no_solution) with the
-problem it was solved from, or ``not_applicable`` with the reason when the tenant lacks the data (a SaaS
-company has no stock), or ``error`` with the error when building or solving failed. One plan's failure
+problem it was solved from, or ``not_applicable`` with the reason when the plan does not fit the kind of
+business (a subscription company keeps no stock: the explanation starts with NOT_FOR_KIND and says why, and
+``inputs`` holds ``{"business_kind": ..., "applies_to_kind": false}``) or when the tenant lacks the data,
+or ``error`` with the error when building or solving failed. One plan's failure
 never stops the others. The rows have the columns of ``ml.plans``
 (:data:`models_ml.optimization.serialization.PLAN_TABLE_COLUMNS`).
 """
@@ -41,6 +43,45 @@ PLANNERS: dict[str, tuple[Callable[[TenantData, PlanningOptions], Any], Callable
     "pricing": (build_pricing_problem, plan_pricing),
     "budget": (build_budget_problem, plan_budget),
 }
+
+#: The explanation of a plan that does not fit the kind of business starts with this.
+NOT_FOR_KIND = "Not applicable to this kind of business"
+
+#: Per kind of business (marts.business_profile.business_kind), the plans that do not fit it and why. The
+#: others are planned (and may still be not applicable for lack of data: no ads, no timecards).
+PLANS_NOT_FOR_KIND: dict[str, dict[str, str]] = {
+    "retail": {},
+    "food": {},
+    "services": {
+        "inventory": "a service business sells appointments and time, not goods it keeps in stock",
+    },
+    "b2b": {
+        "inventory": "a business-to-business service firm sells its team's work, not goods it keeps in stock",
+        "staffing": "its team is salaried and not scheduled in hourly shifts to meet walk-in demand",
+        "pricing": "its prices are agreed per client in retainers and contracts, not shelf prices that daily "
+        "sales respond to",
+    },
+    "subscription": {
+        "inventory": "a subscription business sells access to its service, not goods it keeps in stock",
+        "staffing": "its team is not scheduled in hourly shifts to meet customer demand",
+        "pricing": "plan prices change rarely and act on sign-ups and cancellations over months, which the "
+        "daily price model does not measure",
+    },
+}
+
+
+def kind_row(
+    tenant_id: str, plan_type: str, business_kind: str, run_id: str, currency: str = "$"
+) -> dict[str, Any] | None:
+    """The ``not_applicable`` row of a plan that does not fit ``business_kind``; None when it fits."""
+    why = PLANS_NOT_FOR_KIND.get(business_kind, {}).get(plan_type)
+    if why is None:
+        return None
+    row = unplanned_row(
+        tenant_id, plan_type, "not_applicable", f"{NOT_FOR_KIND}: {why}.", 0.0, run_id, currency
+    )
+    row["inputs"] = {"business_kind": business_kind, "applies_to_kind": False}
+    return row
 
 
 def plan_row(tenant_id: str, plan: Plan, problem: Any, run_id: str) -> dict[str, Any]:
@@ -106,11 +147,24 @@ def unplanned_row(
 
 
 def plan_tenant(
-    data: TenantData, options: PlanningOptions, settings: SolverSettings, run_id: str
+    data: TenantData,
+    options: PlanningOptions,
+    settings: SolverSettings,
+    run_id: str,
+    business_kind: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The four rows of one tenant; a plan that cannot be built or solved becomes a row that says why."""
+    """The four rows of one tenant; a plan that does not fit its kind of business, or cannot be built or
+    solved, becomes a row that says why."""
     rows = []
     for plan_type, (build, solve) in PLANNERS.items():
+        unfit = (
+            None
+            if business_kind is None
+            else kind_row(data.tenant_id, plan_type, business_kind, run_id, data.symbol)
+        )
+        if unfit is not None:
+            rows.append(unfit)
+            continue
         started = time.perf_counter()
         try:
             with telemetry.span("keel.plan", plan_type=plan_type, tenant_id=data.tenant_id):

@@ -54,12 +54,13 @@ def levels_of(snap: Snapshot, tenants: list[PeerTenant]) -> dict[tuple[str, str]
 
 
 def everybody(snap: Snapshot, metric: str) -> set[tuple[str, int]]:
-    """The 'all' group of a metric: every world tenant with a value of it (per month)."""
+    """The nearest wider industry level of a metric (NAICS 9911, which every world tenant shares): every
+    world tenant with a value of it (per month). No group reaches across industries."""
     counts: dict[Any, int] = defaultdict(int)
     for row in snap.values:
         if row["metric"] == metric:
             counts[row["metric_month"]] += 1
-    return {("all", count) for count in counts.values()}
+    return {("industry_group", count) for count in counts.values()}
 
 
 def published_naics(snap: Snapshot) -> set[str]:
@@ -101,19 +102,26 @@ def test_no_published_group_has_fewer_than_five_tenants(peer_world: PeerWorld) -
     assert smallest is None or smallest >= MIN_PEERS
 
 
-def test_a_tenant_alone_in_its_industry_is_only_compared_with_all(peer_world: PeerWorld) -> None:
+def test_a_tenant_alone_in_its_industry_meets_the_nearest_industry_level(peer_world: PeerWorld) -> None:
     snap = peer_world.before
     assert "991101" not in published_naics(snap)
     levels = levels_of(snap, LONELY)
-    assert levels  # it has benchmarks, against everybody
+    assert levels  # it has benchmarks, against its NAICS industry group
     for (_, metric), found in levels.items():
-        assert found == everybody(snap, metric) == {("all", len(ALL))}, (metric, found)
+        assert found == everybody(snap, metric) == {("industry_group", len(ALL))}, (metric, found)
+    rows = [r for r in snap.tenant_benchmarks if r["tenant_id"] == LONELY[0].tenant_id]
+    assert all(r["peer_group"] == "NAICS 9911" and r["is_fallback"] for r in rows)
+    assert all(
+        r["comparison_label"]
+        == f"{r['peer_count']} businesses in closely related industries (too few businesses in your industry)"
+        for r in rows
+    )
 
 
 def test_two_tenants_are_never_published_as_a_group(peer_world: PeerWorld) -> None:
     snap = peer_world.before
     assert "991102" not in published_naics(snap)
-    assert {level for found in levels_of(snap, PAIR).values() for level, _ in found} == {"all"}
+    assert {level for found in levels_of(snap, PAIR).values() for level, _ in found} == {"industry_group"}
 
 
 def test_five_tenants_publish_until_one_leaves(peer_world: PeerWorld) -> None:
@@ -123,27 +131,36 @@ def test_five_tenants_publish_until_one_leaves(peer_world: PeerWorld) -> None:
         for row in before.peer_benchmarks
         if row["naics_code"] == "991103"
     }
-    assert five == {("industry_size_region", 5), ("industry", 5)}
+    assert five == {("industry_size_region", 5), ("industry_size", 5), ("industry", 5)}
     assert all(found == {("industry_size_region", 5)} for found in levels_of(before, FIVE).values())
 
     assert "991103" not in published_naics(after)  # withdrawn, at every level
     stayed = FIVE[1:]
     for (slug, metric), found in levels_of(after, stayed).items():
         assert found == everybody(after, metric), (slug, metric, found)
-    assert ("all", len(ALL) - 1) in everybody(after, "revenue_growth_mom")
+    assert ("industry_group", len(ALL) - 1) in everybody(after, "revenue_growth_mom")
     assert not any(row["tenant_id"] == LEAVER.tenant_id for row in after.tenant_benchmarks)
 
 
 def test_the_fallback_chain(peer_world: PeerWorld) -> None:
+    """Small/North (5) publishes by industry, size and region. Micro/North (5) would too, but its size group
+    is the same five plus the lone micro/South tenant: the two side by side would give that tenant away,
+    so all six micro tenants compare with their industry and size (like for like, not a fallback)."""
     snap = peer_world.before
-    for tenant in (*CHAIN_SMALL, *CHAIN_MICRO):
+    for tenant in CHAIN_SMALL:
         for (slug, metric), found in levels_of(snap, [tenant]).items():
             assert found == {("industry_size_region", 5)}, (slug, metric, found)
-    chain_size = len(CHAIN_SMALL) + len(CHAIN_MICRO) + len(CHAIN_LONE)
-    for found in levels_of(snap, CHAIN_LONE).values():
-        assert found == {("industry", chain_size)}
+    micro = len(CHAIN_MICRO) + len(CHAIN_LONE)
+    for found in levels_of(snap, [*CHAIN_MICRO, *CHAIN_LONE]).values():
+        assert found == {("industry_size", micro)}
     rows = [r for r in snap.tenant_benchmarks if r["tenant_id"] == CHAIN_LONE[0].tenant_id]
-    assert rows and all(r["is_fallback"] and r["peer_group"] == "NAICS 991104" for r in rows)
+    assert rows and all(not r["is_fallback"] and r["peer_group"] == "NAICS 991104, micro" for r in rows)
+    assert all(r["comparison_label"] == "6 businesses in your industry of your size" for r in rows)
+    small = [r for r in snap.tenant_benchmarks if r["tenant_id"] == CHAIN_SMALL[0].tenant_id]
+    assert all(
+        r["comparison_label"] == "5 businesses in your industry of your size in your region (Test-North)"
+        for r in small
+    )
 
 
 def test_a_group_one_tenant_short_of_its_wider_group_is_withheld(peer_world: PeerWorld) -> None:
@@ -172,14 +189,11 @@ def group_values(snap: Snapshot, naics: str, metric: str) -> dict[Any, list[Deci
 
 
 def in_group(tenant: PeerTenant, row: dict[str, Any]) -> bool:
-    if row["group_level"] == "all":
-        return True
-    if row["group_level"] == "industry":
-        return tenant.naics_code == row["naics_code"]
-    return (tenant.naics_code, tenant.size_band, tenant.region) == (
-        row["naics_code"],
-        row["size_band"],
-        row["region"],
+    """Whether ``tenant`` belongs to the published group ``row`` (a NAICS prefix, size band, region)."""
+    return (
+        tenant.naics_code.startswith(row["naics_code"])
+        and row["size_band"] in (None, tenant.size_band)
+        and row["region"] in (None, tenant.region)
     )
 
 
@@ -225,7 +239,7 @@ def test_a_cluster_whose_mean_is_its_middle_member_is_withheld(peer_world: PeerW
     rows = [
         r for r in snap.peer_benchmarks if r["naics_code"] == "991106" and r["metric"] == "gross_margin_pct"
     ]
-    assert {r["group_level"] for r in rows} == {"industry_size_region", "industry"}
+    assert {r["group_level"] for r in rows} == {"industry_size_region", "industry_size", "industry"}
     assert all(r[q] is None for r in rows for q in QUANTILES), rows
 
 
@@ -258,10 +272,11 @@ def test_nested_published_groups_never_differ_by_fewer_than_five_tenants(peer_wo
         for rows in by_key.values():
             for narrow in rows:
                 for wide in rows:
-                    inside = (wide["group_level"] == "all" and narrow["group_level"] != "all") or (
-                        wide["group_level"] == "industry"
-                        and narrow["group_level"] == "industry_size_region"
-                        and wide["naics_code"] == narrow["naics_code"]
+                    inside = (
+                        wide["group_rank"] > narrow["group_rank"]
+                        and narrow["naics_code"].startswith(wide["naics_code"])
+                        and wide["size_band"] in (None, narrow["size_band"])
+                        and wide["region"] in (None, narrow["region"])
                     )
                     if inside:
                         pairs += 1

@@ -59,13 +59,13 @@ def test_confidence_drops_with_missing_data_and_few_peers(peer_world: PeerWorld)
     march = MONTHS[-1]
     lonely = score_of(peer_world.before.scores, LONELY[0].tenant_id, march)  # no costs, 25 peers
     small_group = score_of(peer_world.before.scores, CHAIN_SMALL[1].tenant_id, march)  # 5 peers
-    wide_group = score_of(peer_world.before.scores, CHAIN_LONE[0].tenant_id, march)  # 11 peers
+    wide_group = score_of(peer_world.before.scores, CHAIN_LONE[0].tenant_id, march)  # 6 micro peers
     # LONELY has no cost, labor or ad data: no profitability, efficiency from nothing
     assert lonely["profitability_score"] is None and lonely["efficiency_score"] is None
     assert lonely["weight_coverage"] == Decimal("0.650") and small_group["weight_coverage"] == Decimal(
         "1.000"
     )
-    assert small_group["min_peer_count"] == 5 and wide_group["min_peer_count"] == 11
+    assert small_group["min_peer_count"] == 5 and wide_group["min_peer_count"] == 6
     assert small_group["confidence"] < wide_group["confidence"]
     # one month of history is worth less than three
     first = score_of(peer_world.before.scores, CHAIN_LONE[0].tenant_id, MONTHS[0])
@@ -78,7 +78,8 @@ def test_the_drivers_speak_plainly(peer_world: PeerWorld) -> None:
     assert 1 <= len(row["score_drivers"]) <= 3
     for sentence in row["score_drivers"]:
         assert ("lifts your score by" in sentence) or ("holds your score back by" in sentence), sentence
-        assert "% of the 5 similar businesses (NAICS 991104, small, Test-North)" in sentence, sentence
+        group = "5 businesses in your industry of your size in your region (Test-North)"
+        assert f"% of the {group}." in sentence, sentence
     # the same rates every month: nothing changed from February to March...
     assert row["change_drivers"] == []
     # ...but growth (month over month) can first be measured in February

@@ -16,7 +16,7 @@ from models_ml.evidence import (
     edges_frame,
     grade_evidence,
 )
-from models_ml.evidence.records import node_labels, relabel, relabel_edges
+from models_ml.evidence.records import node_labels, product_mention, relabel, relabel_edges
 
 
 def _grade(**kwargs: object) -> tuple[str, str | None]:
@@ -120,7 +120,8 @@ def test_owners_read_product_names_and_metric_meanings_not_ids() -> None:
     assert "4468902.units" not in labels["t1"]  # no name: the id stays
     assert "4468901.units" not in labels["t2"]  # one tenant's products never label another's
     text = (
-        "TH price change changed 4468901.units by +51.5%; a 1% higher price of 4468901 changes its units; "
+        "TH price change changed 4468901.units by +51.5%; a 1% higher price of product 4468901 changes its "
+        "units; "
         "other causes of revenue_net moved mean daily revenue_net; 44689011.units and orders_per_day stay"
     )
     assert relabel(text, labels["t1"]) == (
@@ -129,6 +130,41 @@ def test_owners_read_product_names_and_metric_meanings_not_ids() -> None:
         "and orders_per_day stay"
     )
     assert relabel(None, labels["t1"]) == ""
+
+
+def test_short_quickbooks_ids_never_replace_numbers() -> None:
+    """Issue 18: QuickBooks product ids are short numbers ("1", "2", "5"); numbers in a sentence that
+    equal one (a 5% price change, 2,740.18, 1120-S, 0.5) stay numbers, and only the places that name a
+    product by id get its name."""
+    labels = node_labels(
+        [
+            ("t1", "1", "Monthly Bookkeeping & Advisory"),
+            ("t1", "2", "Business Tax Return (Form 1120-S)"),
+            ("t1", "5", "Audit Support"),
+        ]
+    )["t1"]
+    text = (
+        "A 1% higher price of product 1 changes its units sold by -0.52% (95% interval -1.10% to +0.06%); "
+        "revenue moved by -2,740.18 over 5 days, 2 weeks after the 1120-S deadline; 5.units fell 0.5%; "
+        "A 5% higher price of product 5 changes 2.units; Cannot tell how product 2's price moves its sales."
+    )
+    assert relabel(text, labels) == (
+        "A 1% higher price of Monthly Bookkeeping & Advisory changes its units sold by -0.52% (95% interval "
+        "-1.10% to +0.06%); revenue moved by -2,740.18 over 5 days, 2 weeks after the 1120-S deadline; "
+        "Audit Support (units sold) fell 0.5%; A 5% higher price of Audit Support changes Business Tax "
+        "Return (Form 1120-S) (units sold); Cannot tell how Business Tax Return (Form 1120-S)'s price "
+        "moves its sales."
+    )
+
+
+def test_elasticity_sentences_name_the_product_after_relabel() -> None:
+    """The elasticity text names products through product_mention, which relabel resolves."""
+    labels = node_labels([("t1", "7", "Latte")])["t1"]
+    text = f"A 1% higher price of {product_mention('7')} changes its units sold by -7.00%"
+    assert relabel(text, labels) == "A 1% higher price of Latte changes its units sold by -7.00%"
+    assert relabel(f"A 1% higher price of {product_mention('8')} changes", labels) == (
+        "A 1% higher price of product 8 changes"  # no name known: the owner still reads a product
+    )
 
 
 def test_stored_edges_say_product_names_but_keep_ids_as_keys() -> None:

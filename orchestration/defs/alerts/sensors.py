@@ -53,7 +53,10 @@ def _describe(metadata: Mapping[str, Any]) -> str:
 
 def active_tenants() -> list[uuid.UUID]:
     with connect("keel_transformer") as conn:
-        rows = conn.execute("select tenant_id from app.tenants where is_active order by slug").fetchall()
+        # benchmark peers (demo copies) have no owners to alert
+        rows = conn.execute(
+            "select tenant_id from app.tenants where is_active and not is_benchmark_peer order by slug"
+        ).fetchall()
     return [uuid.UUID(str(r[0])) for r in rows]
 
 

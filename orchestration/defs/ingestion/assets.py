@@ -23,6 +23,7 @@ from ingestion.demo import SOURCES, TENANTS
 from ingestion.demo.world import SPECS
 from ingestion.demo_load import (
     demo_world,
+    load_benchmark_peers,
     load_demo_tenant,
     load_ground_truth,
     record_interventions,
@@ -178,13 +179,34 @@ def make_source_assets(source: str) -> dg.AssetsDefinition:
 def app_tenants(context: dg.AssetExecutionContext, config: DemoConfig) -> dg.MaterializeResult:
     world = demo_world(tenants=config.tenants or None)
     register_tenants(world)
-    added = add_tenant_partitions(context.instance, [t.slug for t in world.tenants])
+    # benchmark peers feed the peer benchmarks only: loaded together by demo_benchmark_peers, no partition
+    added = add_tenant_partitions(
+        context.instance, [t.slug for t in world.tenants if not t.is_benchmark_peer]
+    )
     return dg.MaterializeResult(
         metadata={
             "tenants": len(world.tenants),
             "slugs": ", ".join(t.slug for t in world.tenants),
             "partitions_added": ", ".join(added),
         }
+    )
+
+
+@dg.asset(
+    key="demo_benchmark_peers",
+    deps=[APP_TENANTS],
+    group_name="ingestion",
+    kinds={"dlt", "postgres"},
+    description="The demo's benchmark peers (lighter copies of the demo businesses that feed the peer "
+    "benchmarks only), loaded into the raw tables together, one pipeline run per source.",
+)
+def demo_benchmark_peers(context: dg.AssetExecutionContext, config: DemoConfig) -> dg.MaterializeResult:
+    loads = load_benchmark_peers(demo_world(tenants=config.tenants or None))
+    failed = [r for r in loads if not r.ok]
+    if failed:
+        raise dg.Failure("loading the benchmark peers failed: " + "; ".join(str(r.error) for r in failed))
+    return dg.MaterializeResult(
+        metadata={"sources": len(loads), "rows_loaded": sum(sum(r.rows.values()) for r in loads)}
     )
 
 

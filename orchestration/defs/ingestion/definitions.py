@@ -5,6 +5,7 @@ import dagster as dg
 from orchestration.defs.ingestion.assets import (
     app_interventions,
     app_tenants,
+    demo_benchmark_peers,
     demo_ground_truth,
     source_assets,
 )
@@ -16,6 +17,7 @@ from orchestration.defs.ingestion.refresh import tenant_source_refresh
 defs = dg.Definitions(
     assets=[
         app_tenants,
+        demo_benchmark_peers,
         app_interventions,
         demo_ground_truth,
         *source_assets,

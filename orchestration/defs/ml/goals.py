@@ -457,7 +457,8 @@ def set_demo_goals(tenant_id: uuid.UUID, slug: str, history: pl.DataFrame) -> li
 def app_goals(config: DemoGoalsConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as conn:
         rows = conn.execute(
-            "select tenant_id, slug from app.tenants where is_demo and (%s or slug = any(%s)) order by slug",
+            "select tenant_id, slug from app.tenants where is_demo and not is_benchmark_peer "
+            "and (%s or slug = any(%s)) order by slug",
             (not config.tenants, config.tenants),
         ).fetchall()
         histories = {

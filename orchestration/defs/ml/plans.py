@@ -22,7 +22,7 @@ import dagster as dg
 from pydantic import Field
 
 from models_ml.optimization import SolverSettings
-from models_ml.optimization.tenant_plans import PLAN_TYPES, plan_tenant, unplanned_row
+from models_ml.optimization.tenant_plans import PLAN_TYPES, kind_row, plan_tenant, unplanned_row
 from models_ml.optimization.tenant_problems import PlanningOptions, PlanNotApplicable
 from orchestration.defs.automation import DAILY_ON_NEW_INPUTS
 from orchestration.defs.ml.checks import SOLVED_STATUSES, constraints_result, statuses_result
@@ -33,7 +33,7 @@ from orchestration.defs.ml.keys import (
     ML_PLANS,
     PLAN_FEATURES,
 )
-from orchestration.defs.ml.reads import planned_tenants, read_back_plans, read_tenant_data
+from orchestration.defs.ml.reads import planned_tenants, read_back_plans, read_business_kind, read_tenant_data
 from orchestration.defs.ml.tables import replace_tenant_plans
 from orchestration.defs.warehouse.resources import WarehouseResource
 
@@ -137,17 +137,19 @@ def ml_plans(
         conn.commit()
         for tenant_id in tenant_ids:
             started = time.perf_counter()
+            kind = read_business_kind(conn, tenant_id)
             try:
                 data = read_tenant_data(conn, tenant_id, options)
                 conn.commit()  # no snapshot held on the marts while solving
-                tenant_rows = plan_tenant(data, options, settings, run_id)
+                tenant_rows = plan_tenant(data, options, settings, run_id, kind)
             except Exception as exc:  # one tenant's failure never stops the others
                 conn.rollback()
                 if not isinstance(exc, PlanNotApplicable):
                     context.log.exception(f"planning for tenant {tenant_id} failed")
                 failures[str(tenant_id)] = f"{type(exc).__name__}: {exc}"
                 tenant_rows = [
-                    unplanned_row(
+                    (None if kind is None else kind_row(str(tenant_id), plan_type, kind, run_id))
+                    or unplanned_row(
                         str(tenant_id),
                         plan_type,
                         "not_applicable" if isinstance(exc, PlanNotApplicable) else "error",

@@ -90,6 +90,7 @@ def peer_groups(conn: psycopg.Connection[Any], tenant_ids: list[str]) -> dict[st
     rows = conn.execute(
         "select t.tenant_id::text, p.tenant_id::text from app.tenants t "
         "join app.tenants p on p.industry = t.industry and p.tenant_id <> t.tenant_id "
+        "and not p.is_benchmark_peer "
         "where t.tenant_id = any(%s::uuid[]) and t.industry is not null and exists "
         "(select 1 from metrics.business_metrics_daily m where m.tenant_id = p.tenant_id) order by 1, 2",
         (tenant_ids,),
@@ -109,7 +110,11 @@ def read_evidence_data(
     if tenants:
         tenant_ids = [str(t) for t in resolve_tenants(conn, tenants)]
     else:
-        rows = conn.execute("select distinct tenant_id::text from metrics.business_metrics_daily").fetchall()
+        # benchmark peers (app.tenants.is_benchmark_peer) feed the benchmarks only
+        rows = conn.execute(
+            "select distinct tenant_id::text from metrics.business_metrics_daily "
+            "where tenant_id not in (select tenant_id from app.tenants where is_benchmark_peer)"
+        ).fetchall()
         tenant_ids = sorted(r[0] for r in rows)
     groups = peer_groups(conn, tenant_ids) if use_peers else {}
     peer_ids = sorted({p for peers in groups.values() for p in peers} - set(tenant_ids))
@@ -231,6 +236,20 @@ def _plan_input(conn: psycopg.Connection[Any], name: str, params: dict[str, Any]
     return read_frame(
         conn, relation, "select " + query.format(**{"from": f"from {relation}"}), params, schema
     )
+
+
+def read_business_kind(conn: psycopg.Connection[Any], tenant_id: uuid.UUID) -> str | None:
+    """The tenant's kind of business (marts.business_profile.business_kind); None before dbt has built it."""
+    exists = conn.execute(
+        "select 1 from information_schema.columns where table_schema = 'marts' "
+        "and table_name = 'business_profile' and column_name = 'business_kind'"
+    ).fetchone()
+    if exists is None:
+        return None
+    row = conn.execute(
+        "select business_kind from marts.business_profile where tenant_id = %s", (tenant_id,)
+    ).fetchone()
+    return None if row is None else str(row[0])
 
 
 def read_tenant_data(

@@ -61,7 +61,8 @@ def read_frame(
 def read_daily_metrics(
     conn: psycopg.Connection[Any], metrics: list[str], tenant_ids: Sequence[Any] | None
 ) -> pl.DataFrame:
-    """``tenant_id, ds`` and the metrics (floats) of ``metrics.business_metrics_daily`` (None: every tenant).
+    """``tenant_id, ds`` and the metrics (floats) of ``metrics.business_metrics_daily`` (None: every tenant
+    but benchmark peers, which feed the benchmarks only).
 
     A metric that is not a numeric column fails the run with the ones to choose from.
     """
@@ -74,7 +75,8 @@ def read_daily_metrics(
         )
     query = sql.SQL(
         "select tenant_id::text, metric_date, {values} from metrics.business_metrics_daily "
-        "where %(all)s or tenant_id = any(%(ids)s::uuid[]) order by tenant_id, metric_date"
+        "where (%(all)s and tenant_id not in (select tenant_id from app.tenants where is_benchmark_peer)) "
+        "or tenant_id = any(%(ids)s::uuid[]) order by tenant_id, metric_date"
     ).format(
         values=sql.SQL(", ").join(sql.SQL("{}::double precision").format(sql.Identifier(m)) for m in metrics)
     )

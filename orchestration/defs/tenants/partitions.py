@@ -25,7 +25,12 @@ TENANT_PARTITIONS = dg.DynamicPartitionsDefinition(name=TENANT_PARTITIONS_NAME)
 def tenant_slugs() -> list[str]:
     """Every tenant of the warehouse (active or not: an inactive tenant keeps its history), by slug."""
     with warehouse.connect("keel_transformer") as conn:
-        return [str(r[0]) for r in conn.execute("select slug from app.tenants order by slug").fetchall()]
+        return [
+            str(r[0])
+            for r in conn.execute(
+                "select slug from app.tenants where not is_benchmark_peer order by slug"
+            ).fetchall()
+        ]
 
 
 @dataclass(frozen=True)
