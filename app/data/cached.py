@@ -31,11 +31,11 @@ from app.data.readers import (
     TenantProfile,
     metrics_table_name,
 )
-from ingestion.run import ResourceStatus
 from keel.tenancy import DataSource, SignedInUser, TenantUser
 
 if TYPE_CHECKING:
     from coach.core import Answer
+    from ingestion.run import ResourceStatus
 
 __all__ = [
     "CACHE_TTL_SECONDS",

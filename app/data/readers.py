@@ -21,7 +21,6 @@ import psycopg
 from psycopg import sql
 
 from app.kpis import OVERVIEW_COLUMNS
-from ingestion.run import ResourceStatus, latest_loads
 from keel.errors import InvalidInput, KeelError
 from keel.tenancy import DataSource, TenantUser, list_data_sources, list_users, tenant_id_for
 from keel.warehouse import connect
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from coach.core import Answer
-    from models_ml.optimization import Plan
+    from ingestion.run import ResourceStatus
 
 #: Where the daily metrics come from; the dbt project builds it.
 METRICS_SCHEMA = "metrics"
@@ -520,23 +519,14 @@ class StoredPlan:
     def solved(self) -> bool:
         return self.status in SOLVED_STATUSES
 
-    def plan(self) -> Plan:
-        from models_ml.optimization.serialization import plan_from_row
-
-        return plan_from_row(self.row)
-
 
 def load_plans(tenant_id: uuid.UUID) -> list[StoredPlan]:
-    """The tenant's stored plans, by plan type."""
-    # Imported here: the optimization library (OR-Tools) is not needed by `keel forecast`.
-    from models_ml.optimization.serialization import PLAN_TABLE_COLUMNS
-
-    columns = (*PLAN_TABLE_COLUMNS[1:], "created_at")  # its tenant is the one asked for
+    """The tenant's stored plans, by plan type, as rows (reading them needs no optimization library)."""
     with connect("keel_app", tenant_id=tenant_id) as conn, conn.cursor() as cur:
         cur.execute(
-            f"select {', '.join(columns)} from ml.plans "
-            "where tenant_id = (select app.current_tenant_id()) order by plan_type"
+            "select * from ml.plans where tenant_id = (select app.current_tenant_id()) order by plan_type"
         )
+        columns = [d.name for d in cur.description or ()]
         records = [dict(zip(columns, record, strict=True)) for record in cur.fetchall()]
     return [
         StoredPlan(
@@ -564,6 +554,9 @@ def data_sources(tenant_id: uuid.UUID) -> list[DataSource]:
 
 def source_statuses(tenant_id: uuid.UUID) -> list[ResourceStatus]:
     """The latest load of each resource of each of the tenant's sources (``app.source_loads``)."""
+    # Imported here: the loader brings dlt (seconds of imports) that no other page needs.
+    from ingestion.run import latest_loads
+
     return latest_loads(tenant_id)
 
 
