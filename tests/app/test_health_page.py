@@ -166,10 +166,16 @@ def metric(at: AppTest, label: str) -> Any:
 
 def test_the_page_shows_the_score_its_components_and_drivers(tenants: dict[str, uuid.UUID]) -> None:
     at = page(tenants["a"])
-    assert at.title[0].value == "Health score"
+    assert at.title[0].value == "How do I compare?"
     score = metric(at, "Health score")
     assert score.value == "62 / 100" and score.delta == "+2.5 since last month"
-    assert metric(at, "Confidence").value == "medium (0.52)"
+    assert metric(at, "Confidence").value == "medium"
+    assert at.markdown[0].value == (
+        "**In "
+        + at.selectbox(key="health_month").value.strftime("%B %Y")
+        + " your health score is 62 out of 100: ahead of most businesses like yours, up 2.5 points on the "
+        "month before.**"
+    )
     assert metric(at, "Growth").value == "76" and metric(at, "Efficiency").value == "no data"
     markdown = "\n".join(md.value for md in at.markdown)
     for sentence in (*A_DRIVERS, *A_CHANGE):
