@@ -14,6 +14,12 @@ tenants as (
 
 ),
 
+kinds as (
+
+    select * from {{ ref('int_tenant_business_kinds') }}
+
+),
+
 daily as (
 
     select * from {{ ref('business_metrics_daily') }}
@@ -221,6 +227,8 @@ final as (
         tenants.country,
         tenants.currency,
         tenants.revenue_model,
+        kinds.business_kind,
+        kinds.billing_cadence,
         coalesce(sales_channels.sales_channels, array[]::text[]) as sales_channels,
         coalesce(marketing_channels.marketing_channels, array[]::text[]) as marketing_channels,
         coalesce(revenue_drivers.main_revenue_drivers, array[]::text[]) as main_revenue_drivers,
@@ -247,6 +255,7 @@ final as (
         history.last_data_date
 
     from tenants
+    inner join kinds on tenants.tenant_id = kinds.tenant_id
     left join history on tenants.tenant_id = history.tenant_id
     left join marketing_channels on tenants.tenant_id = marketing_channels.tenant_id
     left join sales_channels on tenants.tenant_id = sales_channels.tenant_id

@@ -63,18 +63,10 @@ score_sentences as (
             when points >= 0
                 then component_label || ' lifts your score by ' || points || ' points: your '
                     || best_metric_label || ' is better than ' || round(100 * best_metric_percentile)
-                    || '% of ' || case
-                        when best_metric_peer_group = 'all businesses'
-                            then 'the ' || best_metric_peer_count || ' businesses compared'
-                        else 'the ' || best_metric_peer_count || ' similar businesses (' || best_metric_peer_group || ')'
-                    end || '.'
+                    || '% of the ' || best_metric_comparison || '.'
             else component_label || ' holds your score back by ' || abs(points) || ' points: your '
                 || worst_metric_label || ' is better than only ' || round(100 * worst_metric_percentile)
-                || '% of ' || case
-                    when worst_metric_peer_group = 'all businesses'
-                        then 'the ' || worst_metric_peer_count || ' businesses compared'
-                    else 'the ' || worst_metric_peer_count || ' similar businesses (' || worst_metric_peer_group || ')'
-                end || '.'
+                || '% of the ' || worst_metric_comparison || '.'
         end as sentence,
         row_number() over (
             partition by tenant_id, metric_month order by abs(points) desc, component

@@ -44,10 +44,12 @@ scored as (
         max(case when best_rank = 1 then percentile_better end) as best_metric_percentile,
         max(case when best_rank = 1 then peer_group end) as best_metric_peer_group,
         max(case when best_rank = 1 then peer_count end) as best_metric_peer_count,
+        max(case when best_rank = 1 then comparison_label end) as best_metric_comparison,
         max(case when worst_rank = 1 then metric_label end) as worst_metric_label,
         max(case when worst_rank = 1 then percentile_better end) as worst_metric_percentile,
         max(case when worst_rank = 1 then peer_group end) as worst_metric_peer_group,
         max(case when worst_rank = 1 then peer_count end) as worst_metric_peer_count,
+        max(case when worst_rank = 1 then comparison_label end) as worst_metric_comparison,
         string_agg(distinct peer_group, '; ') as peer_groups
     from ranked
     group by 1, 2, 3
@@ -67,6 +69,8 @@ final as (
         scored.best_metric_peer_group,
         scored.worst_metric_label,
         scored.worst_metric_peer_group,
+        scored.best_metric_comparison,
+        scored.worst_metric_comparison,
         scored.peer_groups,
 
         -- numerics

@@ -1,18 +1,29 @@
 {{ config(materialized="table") }}
 
-{#- Every tenant's value of every metric and month in each of its three peer groups, with the group's
-    size and whether the group may be published. The rules (docs/health-score.md, "Privacy"):
+{#- Every tenant's value of every metric and month in each of its peer groups, with the group's size and
+    whether the group may be published. The rules (docs/health-score.md, "Privacy" and "Like for like"):
 
-    - peer groups, narrowest first: industry (NAICS code) x size band x region; industry; all businesses.
-      Values are compared only within one unit (money only between tenants with the same currency);
+    - peer groups, narrowest first, all within one industry: industry (NAICS code) x size band x region;
+      industry x size band; industry; then the nearest wider industry levels, NAICS industry group (the
+      code's first 4 digits) and subsector (first 3). There is no cross-industry group: a tenant whose
+      every group is too small has no comparison. Values are compared only within one unit (money only
+      between tenants with the same currency);
     - a group with fewer than benchmark_min_peers distinct tenants is never published;
-    - nor is a group whose published wider group has 1 to benchmark_min_peers - 1 tenants more: the
-      two distributions side by side would single out those few tenants (a differencing attack);
+    - nor is a group that a wider group of the tenant with at least benchmark_min_peers tenants exceeds
+      by 1 to benchmark_min_peers - 1 tenants: the two distributions side by side would single out those
+      few tenants (a differencing attack);
     - published percentiles are computed from micro-aggregated values (cluster_value): the group's
       sorted values cut into consecutive clusters of at least benchmark_min_peers tenants, each value
       replaced by its cluster's mean; cluster_max_share is the largest member's share of the cluster's
       absolute total (peer_benchmarks withholds a figure from a cluster one member dominates). -#}
 {%- set min_peers = benchmark_min_peers() -%}
+{%- set levels = [
+    ('industry_size_region', 1, 'tenants.naics_code', 'tenants.size_band', 'tenants.region'),
+    ('industry_size', 2, 'tenants.naics_code', 'tenants.size_band', 'null'),
+    ('industry', 3, 'tenants.naics_code', 'null', 'null'),
+    ('industry_group', 4, 'left(tenants.naics_code, 4)', 'null', 'null'),
+    ('industry_subsector', 5, 'left(tenants.naics_code, 3)', 'null', 'null'),
+] -%}
 
 with
 
@@ -30,44 +41,28 @@ tenants as (
 
 memberships as (
 
+    {%- for level, rank, naics, size, region in levels %}
     select
         metric_values.*,
-        'industry_size_region' as group_level,
-        1 as group_rank,
-        tenants.naics_code,
-        tenants.size_band,
-        tenants.region,
-        'NAICS ' || tenants.naics_code || ', ' || tenants.size_band || ', ' || tenants.region as peer_group
+        '{{ level }}' as group_level,
+        {{ rank }} as group_rank,
+        tenants.industry,
+        {{ naics }} as naics_code,
+        {{ size }}::text as size_band,
+        {{ region }}::text as region,
+        'NAICS ' || {{ naics }}
+        {%- if size != 'null' %} || ', ' || {{ size }}{% endif %}
+        {%- if region != 'null' %} || ', ' || {{ region }}{% endif %} as peer_group
     from metric_values
     inner join tenants on metric_values.tenant_id = tenants.tenant_id
-    where tenants.naics_code is not null and tenants.size_band is not null and tenants.region is not null
-
-    union all
-
-    select
-        metric_values.*,
-        'industry' as group_level,
-        2 as group_rank,
-        tenants.naics_code,
-        null as size_band,
-        null as region,
-        'NAICS ' || tenants.naics_code as peer_group
-    from metric_values
-    inner join tenants on metric_values.tenant_id = tenants.tenant_id
-    where tenants.naics_code is not null
-
-    union all
-
-    select
-        metric_values.*,
-        'all' as group_level,
-        3 as group_rank,
-        null as naics_code,
-        null as size_band,
-        null as region,
-        'all businesses' as peer_group
-    from metric_values
-    inner join tenants on metric_values.tenant_id = tenants.tenant_id
+    where
+        tenants.naics_code is not null
+        {%- if size != 'null' %} and {{ size }} is not null{% endif %}
+        {%- if region != 'null' %} and {{ region }} is not null{% endif %}
+        {%- if rank == 4 %} and length(tenants.naics_code) > 4{% endif %}
+        {%- if rank == 5 %} and length(tenants.naics_code) > 3{% endif %}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 
 ),
 
@@ -81,68 +76,26 @@ sized as (
 
 ),
 
--- each tenant's group size at every level, side by side, to apply the differencing rule
-levels as (
-
-    select
-        tenant_id,
-        metric_month,
-        metric,
-        unit,
-        max(case when group_rank = 1 then peer_count end) as region_group_count,
-        max(case when group_rank = 2 then peer_count end) as industry_group_count,
-        max(case when group_rank = 3 then peer_count end) as all_group_count
-    from sized
-    group by 1, 2, 3, 4
-
-),
-
-publishable as (
-
-    select
-        levels.*,
-        coalesce(levels.all_group_count >= {{ min_peers }}, false) as all_published,
-        coalesce(
-            levels.industry_group_count >= {{ min_peers }}
-            and (
-                levels.all_group_count = levels.industry_group_count
-                or levels.all_group_count - levels.industry_group_count >= {{ min_peers }}
-            ),
-            false
-        ) as industry_published
-    from levels
-
-),
-
+-- the differencing rule: each group of a tenant against every wider group of the same tenant
 decided as (
 
     select
         sized.*,
-        case sized.group_rank
-            when 3 then publishable.all_published
-            when 2 then publishable.industry_published
-            else coalesce(
-                sized.peer_count >= {{ min_peers }}
-                and (
-                    not publishable.industry_published
-                    or publishable.industry_group_count = sized.peer_count
-                    or publishable.industry_group_count - sized.peer_count >= {{ min_peers }}
-                )
-                and (
-                    not publishable.all_published
-                    or publishable.all_group_count = sized.peer_count
-                    or publishable.all_group_count - sized.peer_count >= {{ min_peers }}
-                ),
-                false
-            )
-        end as is_published
+        sized.peer_count >= {{ min_peers }}
+        and not exists (
+            select 1
+            from sized as wider
+            where
+                wider.tenant_id = sized.tenant_id
+                and wider.metric_month = sized.metric_month
+                and wider.metric = sized.metric
+                and wider.unit = sized.unit
+                and wider.group_rank > sized.group_rank
+                and wider.peer_count >= {{ min_peers }}
+                and wider.peer_count > sized.peer_count
+                and wider.peer_count - sized.peer_count < {{ min_peers }}
+        ) as is_published
     from sized
-    inner join publishable
-        on
-            sized.tenant_id = publishable.tenant_id
-            and sized.metric_month = publishable.metric_month
-            and sized.metric = publishable.metric
-            and sized.unit = publishable.unit
 
 ),
 
@@ -185,6 +138,7 @@ final as (
         unit,
         group_level,
         peer_group,
+        industry,
         naics_code,
         size_band,
         region,

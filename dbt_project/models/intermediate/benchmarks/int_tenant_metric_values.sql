@@ -4,6 +4,9 @@
 -- month and metric (so no tenant weighs more than another in a peer group), only where the tenant
 -- has the data (see int_tenant_months). What each metric is: seed benchmark_metrics.
 -- `unit` is what values must share to be compared: 'ratio', 'days', or the currency of money metrics.
+-- Only the metrics that fit the tenant's kind of business (seed column business_kinds): no average order
+-- value for a subscription company; MRR growth and churn for subscriptions; days sales outstanding and
+-- utilization for B2B and services (from billing_metrics_monthly, by calendar month).
 with
 
 months as (
@@ -18,6 +21,24 @@ catalogue as (
 
 ),
 
+kinds as (
+
+    select * from {{ ref('int_tenant_business_kinds') }}
+
+),
+
+billing as (
+
+    select * from {{ ref('billing_metrics_monthly') }}
+
+),
+
+subscriptions as (
+
+    select * from {{ ref('subscription_metrics_monthly') }}
+
+),
+
 values_long as (
 
     select
@@ -27,6 +48,13 @@ values_long as (
         metric_values.metric,
         metric_values.metric_value
     from months
+    left join billing
+        on months.tenant_id = billing.tenant_id and months.metric_month = billing.month
+    left join subscriptions
+        on
+            months.tenant_id = subscriptions.tenant_id
+            and months.metric_month = subscriptions.month
+            and months.currency = subscriptions.currency
     cross join lateral (
         values
         (
@@ -45,13 +73,11 @@ values_long as (
             'cash_flow_margin',
             case when months.has_cash_data and months.cash_in > 0 then 1 - months.cash_out / months.cash_in end
         ),
-        (
-            'days_sales_outstanding',
-            case
-                when months.has_receivables_data and months.net_sales > 0
-                    then months.receivables_average / months.net_sales * months.days_in_month
-            end
-        ),
+        ('days_sales_outstanding', billing.days_sales_outstanding),
+        ('utilization', billing.utilization),
+        ('mrr_growth_mom', subscriptions.mrr_growth_mom),
+        ('subscriber_churn_rate', subscriptions.churn_rate),
+        ('net_revenue_retention', subscriptions.net_revenue_retention),
         (
             'labor_cost_share',
             case when months.has_labor_data and months.revenue_net > 0 then months.labor_cost / months.revenue_net end
@@ -107,7 +133,10 @@ final as (
 
     from values_long
     inner join catalogue on values_long.metric = catalogue.metric
-    where values_long.metric_value is not null
+    inner join kinds on values_long.tenant_id = kinds.tenant_id
+    where
+        values_long.metric_value is not null
+        and kinds.business_kind = any(string_to_array(catalogue.business_kinds, ' '))
 
 )
 

@@ -2,6 +2,9 @@
 -- period: one row per billed subscription period (paid or still being collected), plus, for a
 -- subscription that was running before the data begins (no trial, started before its first
 -- invoice in the data), the stretch up to that first invoice at that invoice's price.
+-- The monthly amount is after the line's discounts (coupons), in the line's currency (not converted).
+-- Proration lines of a plan change are left out: they bill the rest of a period at the difference of
+-- two prices, not a recurring price; the new price counts from the period it is billed for.
 with
 
 tenants as (
@@ -33,11 +36,13 @@ billed as (
     select
         invoice_lines.tenant_id,
         invoice_lines.subscription_id,
+        subscriptions.customer_id,
+        invoice_lines.currency,
         invoice_lines.invoice_id as period_source_id,
         invoice_lines.period_started_at,
         invoice_lines.period_ends_at,
-        -- monthly equivalent of the line's recurring price
-        (invoice_lines.amount * case invoice_lines.billing_interval
+        -- monthly equivalent of the line's recurring price, after its discounts
+        ((invoice_lines.amount - invoice_lines.discount_amount) * case invoice_lines.billing_interval
             when 'year' then 1.0 / 12
             when 'week' then 52.0 / 12
             when 'day' then 365.0 / 12
@@ -48,8 +53,13 @@ billed as (
         on
             invoice_lines.tenant_id = invoices.tenant_id
             and invoice_lines.invoice_id = invoices.invoice_id
+    left join subscriptions
+        on
+            invoice_lines.tenant_id = subscriptions.tenant_id
+            and invoice_lines.subscription_id = subscriptions.subscription_id
     where
         invoice_lines.line_type = 'subscription'
+        and not invoice_lines.is_proration
         and invoice_lines.subscription_id is not null
         and invoices.invoice_status in ('paid', 'open')
 
@@ -60,6 +70,7 @@ first_billed as (
     select distinct on (tenant_id, subscription_id)
         tenant_id,
         subscription_id,
+        currency,
         period_started_at,
         monthly_amount
     from billed
@@ -72,6 +83,8 @@ running_before_data as (
     select
         subscriptions.tenant_id,
         subscriptions.subscription_id,
+        subscriptions.customer_id,
+        coalesce(first_billed.currency, subscriptions.currency) as currency,
         'before_first_invoice' as period_source_id,
         subscriptions.started_at as period_started_at,
         coalesce(
@@ -113,7 +126,11 @@ final as (
         -- ids
         unioned.tenant_id,
         unioned.subscription_id,
+        unioned.customer_id,
         unioned.period_source_id,
+
+        -- strings
+        coalesce(unioned.currency, tenants.currency) as currency,
 
         -- numerics
         unioned.monthly_amount::numeric(14, 2) as monthly_amount,

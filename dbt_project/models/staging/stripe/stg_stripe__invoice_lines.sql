@@ -46,6 +46,13 @@ final as (
         coalesce((invoice_line ->> 'quantity')::integer, 1) as quantity,
         {{ cents_to_currency("(invoice_line ->> 'amount')::bigint", "coalesce(invoice_line ->> 'currency', currency)") }}
             as amount,
+        -- discounts on the line (coupons, promotion codes), in the line's currency
+        {{ cents_to_currency(
+            "coalesce((select sum((discount ->> 'amount')::bigint) from jsonb_array_elements("
+            ~ "case jsonb_typeof(invoice_line -> 'discount_amounts') when 'array' "
+            ~ "then invoice_line -> 'discount_amounts' else '[]'::jsonb end) as discount), 0)",
+            "coalesce(invoice_line ->> 'currency', currency)"
+        ) }} as discount_amount,
         coalesce((invoice_line #>> '{price,recurring,interval_count}')::integer, 1) as billing_interval_count,
 
         -- booleans
