@@ -170,8 +170,10 @@ def period_controls(first: dt.date, latest: dt.date, monthly: bool) -> tuple[Dat
 
 def _show(section: Section, currency: str, locale: str, export_name: str) -> None:
     st.markdown(f"**{section.takeaway}**")
-    columns = st.columns(len(section.tiles))
-    for column, tile in zip(columns, section.tiles, strict=True):
+    # a monthly figure the business's data cannot give (hours not recorded) is left out, not shown as n/a
+    tiles = [t for t in section.tiles if t.current is not None or t.unit in ("money", "count")]
+    columns = st.columns(max(len(tiles), 1))
+    for column, tile in zip(columns, tiles, strict=False):
         column.metric(
             tile.label,
             say(tile.current, tile.unit, currency, locale),
@@ -446,7 +448,12 @@ def subscription_section(
     mrr, mrr_before = _last(now, "mrr"), _last(then, "mrr")
     subscribers = _last(now, "subscribers")
     churned = _total(now, "churned_subscribers")
-    start_subscribers = _first_before(monthly, span, "subscribers")
+    # the subscribers at the start of the period: the churn rate of several months divides by them
+    start_subscribers = (
+        float(now["start_subscribers"][0])
+        if "start_subscribers" in now.columns
+        else _first_before(monthly, span, "subscribers")
+    )
     churn_rate = (
         churned / start_subscribers if churned is not None and start_subscribers else _last(now, "churn_rate")
     )
