@@ -145,12 +145,21 @@ def _against_peers(benchmarks: pl.DataFrame, month: dt.date) -> None:
     latest = series.row(-1, named=True)
     st.altair_chart(_band_chart(series, labels[metric]), width="stretch")
     level = GROUP_LEVELS.get(latest["group_level"], latest["group_level"])
-    st.caption(
-        f"Peer group in {latest['metric_month'].strftime('%B %Y')}: {latest['peer_group']} "
-        f"({level}), {latest['peer_count']} businesses. Your value is better than "
-        f"{float(latest['percentile_better']):.0%} of them. Bands: the middle half of the peers (p25-p75) "
-        "and four in five (p10-p90); groups with fewer than 5 businesses are never shown."
+    better = f"Your value is better than {float(latest['percentile_better']):.0%} of them."
+    bands = (
+        " Bands: the middle half of the peers and four in five; groups with fewer than 5 businesses are "
+        "never shown."
     )
+    if latest.get("comparison_label"):
+        st.caption(
+            f"Compared in {latest['metric_month'].strftime('%B %Y')} with {latest['comparison_label']}: "
+            f"{latest['peer_count']} businesses. {better}{bands}"
+        )
+    else:
+        st.caption(
+            f"Peer group in {latest['metric_month'].strftime('%B %Y')}: {latest['peer_group']} "
+            f"({level}), {latest['peer_count']} businesses. {better}{bands}"
+        )
     table = series.select(
         pl.col("metric_month").dt.strftime("%B %Y").alias("Month"),
         pl.col("metric_value").cast(pl.Float64).round(2).alias("You"),

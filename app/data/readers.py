@@ -304,10 +304,27 @@ BENCHMARK_COLUMNS = (
     "p90",
     "percentile_better",
 )
+#: Read when the table has them (benchmarks built by an older Keel lack them); missing ones read as null.
+OPTIONAL_BENCHMARK_COLUMNS = ("comparison_label", "is_fallback")
 
 
-def _monthly(tenant_id: uuid.UUID, relation: str, columns: tuple[str, ...]) -> pl.DataFrame:
+def _monthly(
+    tenant_id: uuid.UUID, relation: str, columns: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> pl.DataFrame:
     schema, table = relation.split(".")
+    if optional:
+        with connect("keel_app", tenant_id=tenant_id) as conn:
+            present = {
+                r[0]
+                for r in conn.execute(
+                    "select column_name from information_schema.columns where table_schema = %s "
+                    "and table_name = %s",
+                    (schema, table),
+                ).fetchall()
+            }
+        found = tuple(c for c in optional if c in present)
+        frame = _monthly(tenant_id, relation, (*columns, *found))
+        return frame.with_columns(pl.lit(None).alias(c) for c in optional if c not in found)
     query = sql.SQL(
         "select {columns} from {table} where tenant_id = (select app.current_tenant_id()) "
         "order by metric_month"
@@ -336,7 +353,7 @@ def health_scores(tenant_id: uuid.UUID) -> pl.DataFrame:
 
 def benchmarks(tenant_id: uuid.UUID) -> pl.DataFrame:
     """The tenant's monthly metrics against its peer group's percentiles (benchmarks.tenant_benchmarks)."""
-    return _monthly(tenant_id, "benchmarks.tenant_benchmarks", BENCHMARK_COLUMNS)
+    return _monthly(tenant_id, "benchmarks.tenant_benchmarks", BENCHMARK_COLUMNS, OPTIONAL_BENCHMARK_COLUMNS)
 
 
 # --------------------------------------------------------------------------------------------
