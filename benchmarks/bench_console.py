@@ -161,6 +161,8 @@ def main() -> None:
                     for label, title in PAGES:
                         revisit[label].append(visit(page, label, title))
                     page.context.close()
+                    if args.json:  # as it goes: a long run stopped early keeps its samples
+                        args.json.write_text(json.dumps({"cold": cold, "fresh": fresh, "revisit": revisit}))
             finally:
                 server.terminate()
                 server.wait(timeout=20)
