@@ -116,7 +116,9 @@ def render() -> None:
 
     first, latest = metrics["metric_date"].min(), metrics["metric_date"].max()
     assert isinstance(first, dt.date) and isinstance(latest, dt.date)
-    span, comparison = period_controls(first, latest, kind.bills_monthly)
+    # monthly figures (subscriptions, invoices) read in calendar months, whatever the billing cadence
+    monthly = kind.bills_monthly or kind.kind in ("subscription", "services", "b2b")
+    span, comparison = period_controls(first, latest, monthly)
     before = comparison_range(span, comparison)
 
     section: Section | None = None
@@ -141,7 +143,7 @@ def render() -> None:
         st.error(str(exc))
         return
     if section is None:
-        section = shop_section(metrics, span, before, profile.currency, locale, monthly=kind.bills_monthly)
+        section = shop_section(metrics, span, before, profile.currency, locale)
     _show(section, profile.currency, locale, f"overview-{span[0]:%Y%m%d}-{span[1]:%Y%m%d}")
     st.caption(f"{KIND_WORDS.get(kind.kind, 'Business')} · figures in {profile.currency}.")
 
