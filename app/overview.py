@@ -218,8 +218,6 @@ def shop_section(
     before: DateRange,
     currency: str,
     locale: str,
-    *,
-    monthly: bool = False,
 ) -> Section:
     comparison = compare_ranges(metrics, span, before)
     revenue, orders, aov, margin, new_customers = comparison.kpis
