@@ -39,7 +39,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ingestion.demo_load import DEMO_PASSWORD  # noqa: E402 - after the path insert above
+from ingestion.demo_load import DEMO_PASSWORD, demo_owner_email  # noqa: E402 - after the path insert above
 
 CONSOLE = ROOT / "app" / "console.py"
 CHROMIUM = "/usr/bin/chromium"
@@ -97,7 +97,7 @@ def settled(page: Page) -> None:
 def sign_in(page: Page, url: str, slug: str) -> float:
     page.goto(url)
     expect(page.get_by_role("textbox", name="E-mail")).to_be_visible(timeout=TIMEOUT_MS)
-    page.get_by_role("textbox", name="E-mail").fill(f"{slug}@demo.keel.dev")
+    page.get_by_role("textbox", name="E-mail").fill(demo_owner_email(slug))
     page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
     started = time.perf_counter()
     page.get_by_role("button", name="Sign in").click()

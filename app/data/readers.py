@@ -260,8 +260,14 @@ def monthly_metrics(tenant_id: uuid.UUID, relation: str) -> pl.DataFrame:
         columns = [d.name for d in cur.description or ()]
         rows = cur.fetchall()
     frame = pl.DataFrame(rows, schema=columns, orient="row", infer_schema_length=None)
+    if "tenant_id" in frame.columns:
+        frame = frame.drop("tenant_id")  # the tenant is the one asked for (and a uuid would not cache)
     decimals = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Decimal)]
-    return frame.with_columns(pl.col(decimals).cast(pl.Float64)) if decimals else frame
+    objects = [name for name, dtype in frame.schema.items() if dtype == pl.Object]
+    return frame.with_columns(
+        *(pl.col(name).cast(pl.Float64) for name in decimals),
+        *(pl.col(name).map_elements(str, return_dtype=pl.String) for name in objects),
+    )
 
 
 # --------------------------------------------------------------------------------------------

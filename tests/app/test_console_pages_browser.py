@@ -34,7 +34,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from app import words
 from ingestion.demo.profiles import TENANTS_BY_SLUG
-from ingestion.demo_load import DEMO_PASSWORD
+from ingestion.demo_load import DEMO_PASSWORD, demo_owner_email
 from keel import warehouse
 from keel.settings import KeelSettings
 from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, sign_in, wait_until_healthy
@@ -161,7 +161,7 @@ def visit_every_page(page: Page, url: str, slug: str, shots: Path) -> list[Visit
     page.goto(url)
     expect(page.get_by_role("textbox", name="E-mail")).to_be_visible(timeout=FIRST_RENDER_MS)
     started = time.monotonic()
-    sign_in(page, f"{slug}@demo.keel.dev", DEMO_PASSWORD)
+    sign_in(page, demo_owner_email(slug), DEMO_PASSWORD)
     expect(page.locator('[data-testid="stMetric"]').first).to_be_visible(timeout=FIRST_RENDER_MS)
     first_tile = time.monotonic() - started
     settle(page)
