@@ -87,7 +87,7 @@ def format_value(method: str, value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return "-"
     if method in RELATIVE_METHODS:
-        return f"{value:+.1%}"
+        return "about 0%" if abs(value) < 0.0005 else f"{value:+.1%}"
     return f"{value:+,.2f}"
 
 
@@ -105,7 +105,8 @@ def plain(text: str | None) -> str:
         lambda m: ("({})" if m.group(0).startswith("(") else "{}").format(words.chance(float(m.group(1)))),
         text,
     )
-    return _NAMES.sub(lambda m: METRIC_WORDS.get(m.group(1)) or METHOD_WORDS[m.group(1)], text)
+    text = _NAMES.sub(lambda m: METRIC_WORDS.get(m.group(1)) or METHOD_WORDS[m.group(1)], text)
+    return re.sub(r"[+-]0\.0+%", "about 0%", text)
 
 
 GRADE_ORDER = {"strong": 0, "moderate": 1, "weak": 2, "inconclusive": 3}
