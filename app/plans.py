@@ -123,6 +123,13 @@ def is_money_unit(unit: str, money: Money) -> bool:
     return unit == money.currency or (bool(unit) and unit[-1] in "$€£¥")
 
 
+def relaxed_by(amount: float, unit: str) -> str:
+    """``4 hours a week``; a share of customers (a service level) as percentage points."""
+    if "level" in unit and 0 < amount < 1:
+        return f"{amount * 100:.0f} percentage points of {unit}"
+    return f"{amount:,.2f}".rstrip("0").rstrip(".") + f" {unit}"
+
+
 def credibility_of(row: dict[str, Any]) -> dict[str, Any] | None:
     return (row.get("inputs") or {}).get("credibility")
 
@@ -341,7 +348,7 @@ def _binding_constraints(row: dict[str, Any], money: Money) -> None:
                 "Limit": b["description"],
                 "If relaxed by": money(float(b["relax_by"]))
                 if is_money_unit(str(b["relax_unit"]), money)
-                else f"{float(b['relax_by']):,.0f} {b['relax_unit']}",
+                else relaxed_by(float(b["relax_by"]), str(b["relax_unit"])),
                 "Worth": money(_number(b.get("value_of_relaxing"))),
             }
             for b in binding
