@@ -1,9 +1,12 @@
 """Benchmark of the console's speed in a real browser: sign-in to first tile, first visits, cached revisits.
 
 Run from the repository root, against a warehouse that holds the demo (``KEEL_HOME`` or ``DATABASE_URL``
-as for every keel command; ``--build`` runs a small ``keel demo`` of the three owners first):
+as for every keel command), after a small ``keel demo`` of the three owners:
 
-    KEEL_HOME=/tmp/keel-bench .venv/bin/python benchmarks/bench_console.py --build --visits 20
+    export KEEL_HOME=/tmp/keel-bench
+    KEEL_DEMO_TENANTS='["bluebird-coffee","formwise","ledgerline-advisors"]' KEEL_DEMO_START=2026-04-01 \
+        .venv/bin/keel demo
+    .venv/bin/python benchmarks/bench_console.py --visits 20
 
 It starts ``streamlit run app/console.py`` once per ``--cold`` round, drives Debian's chromium with
 Playwright (headless) and measures, with wall-clock time from the click to the page's title (and, on the
@@ -130,14 +133,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=20, help="sessions and revisits per page")
     parser.add_argument("--cold", type=int, default=1, help="console processes started afresh")
-    parser.add_argument(
-        "--build", action="store_true", help="run a small keel demo of the three owners first"
-    )
     parser.add_argument("--json", type=Path, help="also write the samples here")
     args = parser.parse_args()
-    if args.build:
-        env = {**os.environ, "KEEL_DEMO_TENANTS": json.dumps(list(OWNERS)), "KEEL_DEMO_START": "2026-04-01"}
-        subprocess.run([sys.executable, "-m", "cli", "demo"], cwd=ROOT, env=env, check=True)
 
     cold: dict[str, list[float]] = defaultdict(list)
     fresh: dict[str, list[float]] = defaultdict(list)
