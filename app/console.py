@@ -8,22 +8,28 @@ The warehouse is the one in the environment's settings (``KEEL_HOME`` or ``DATAB
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
+
 import streamlit as st
 
-from app import (
-    alerts,
-    coach_chat,
-    evidence,
-    forecasts,
-    goals,
-    health,
-    overview,
-    plans,
-    session,
-    upload,
-    your_data,
-)
+from app import session, your_data
 from keel import telemetry
+
+
+def lazy(module: str) -> Callable[[], None]:
+    """A page's render function that imports the page's module on its first visit, not at sign-in.
+
+    Signing in then costs only the Overview's imports; a page whose libraries are heavier (the coach, the
+    goal planner) loads them when the owner opens it.
+    """
+
+    def render() -> None:
+        importlib.import_module(f"app.{module}").render()
+
+    render.__name__ = module
+    return render
+
 
 st.set_page_config(page_title="Keel", page_icon=":material/sailing:", layout="wide")
 
@@ -41,21 +47,23 @@ else:
     current_page = st.navigation(
         [
             st.Page(
-                overview.render,
+                lazy("overview"),
                 title="Overview",
                 icon=":material/monitoring:",
                 url_path="overview",
                 default=True,
             ),
-            st.Page(forecasts.render, title="Forecasts", icon=":material/trending_up:", url_path="forecasts"),
-            st.Page(evidence.render, title="Evidence", icon=":material/science:", url_path="evidence"),
-            st.Page(plans.render, title="Plans", icon=":material/checklist:", url_path="plans"),
-            st.Page(goals.render, title="Goals", icon=":material/flag:", url_path="goals"),
-            st.Page(health.render, title="Health", icon=":material/health_and_safety:", url_path="health"),
+            st.Page(
+                lazy("forecasts"), title="Forecasts", icon=":material/trending_up:", url_path="forecasts"
+            ),
+            st.Page(lazy("evidence"), title="Evidence", icon=":material/science:", url_path="evidence"),
+            st.Page(lazy("plans"), title="Plans", icon=":material/checklist:", url_path="plans"),
+            st.Page(lazy("goals"), title="Goals", icon=":material/flag:", url_path="goals"),
+            st.Page(lazy("health"), title="Health", icon=":material/health_and_safety:", url_path="health"),
             your_data.page(),
-            st.Page(upload.render, title="Upload data", icon=":material/upload_file:", url_path="upload"),
-            st.Page(alerts.render, title="Alerts", icon=":material/notifications:", url_path="alerts"),
-            st.Page(coach_chat.render, title="Coach", icon=":material/forum:", url_path="coach"),
+            st.Page(lazy("upload"), title="Upload data", icon=":material/upload_file:", url_path="upload"),
+            st.Page(lazy("alerts"), title="Alerts", icon=":material/notifications:", url_path="alerts"),
+            st.Page(lazy("coach_chat"), title="Coach", icon=":material/forum:", url_path="coach"),
         ]
     )
 with telemetry.span(

@@ -1,4 +1,5 @@
-"""The Evidence page: what drove the tenant's metrics, each effect with its interval, grade and one sentence.
+"""The Evidence page: "What worked?": what drove the tenant's metrics, each effect with its interval, grade
+and one sentence, under one takeaway sentence built from the strongest finding.
 
 The rows come from ``ml.evidence_edges`` (written by the ``ml_evidence`` Dagster asset in
 ``orchestration/defs/ml/evidence.py``), read through :mod:`app.data` as ``keel_app`` scoped to the
@@ -6,16 +7,20 @@ signed-in user's tenant only; the caption names the run.
 
 Sections, most actionable first: the effects of what the owner did (recorded interventions), price
 elasticities, what moved last month's revenue (an exact split), and drivers between metrics (Granger,
-PC). Everything the data cannot answer is listed with its reason, never as a number.
+PC). Everything the data cannot answer is listed with its reason, never as a number. The stored sentences
+are shown in the owner's words: a metric's column name becomes its name, a method's name a description, a
+p-value a sentence about chance; the methods, assumptions and the run stay in "For analysts".
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 import polars as pl
 import streamlit as st
 
+from app import words
 from app.data import cached
 from app.session import require_user
 from app.your_data import show_empty
@@ -38,6 +43,38 @@ RELATIVE_METHODS = frozenset(
 ELASTICITY_METHOD = "econml_linear_dml_log_log"
 ROOT_CAUSE_METHODS = frozenset({"shapley_decomposition", "dowhy_gcm_distribution_change"})
 DRIVER_METHODS = frozenset({"granger_causality", "causal_learn_pc"})
+#: Column names of the daily metrics in the owner's words, for the stored sentences.
+METRIC_WORDS = {
+    "revenue_net": "revenue",
+    "revenue_gross": "revenue before refunds and discounts",
+    "average_order_value": "average order value",
+    "gross_margin_pct": "gross margin share",
+    "gross_margin": "gross margin",
+    "new_customers": "new customers",
+    "returning_customers": "returning customers",
+    "marketing_spend_total": "marketing spend",
+    "stockout_product_days": "out-of-stock days",
+    "labor_hours": "staff hours",
+    "labor_cost": "staff cost",
+    "cash_in": "money in",
+    "cash_out": "money out",
+}
+METHOD_WORDS = {
+    "its_seasonal_regression": "a before/after comparison that allows for the season",
+    "synthetic_control": "a comparison with similar businesses",
+    "did_comparable_periods": "a comparison with similar periods",
+    "propensity_score_weighting": "a comparison of similar days",
+    "propensity_score_matching": "a comparison of matched days",
+    "naive_before_after": "a simple before/after comparison",
+    "econml_linear_dml_segments": "a comparison by customer group",
+    "econml_linear_dml_log_log": "a price response estimate",
+    "dowhy_gcm_distribution_change": "a breakdown of what changed",
+    "shapley_decomposition": "an exact breakdown of the change",
+    "granger_causality": "a test of which figure moves first",
+    "causal_learn_pc": "a search for links between figures",
+}
+_P_VALUE = re.compile(r"\(?\bp\s*(?:=|<)\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\)?")
+_NAMES = re.compile(r"\b(" + "|".join(sorted({*METRIC_WORDS, *METHOD_WORDS}, key=len, reverse=True)) + r")\b")
 GRADE_BADGES = {
     "strong": ":green-badge[strong]",
     "moderate": ":blue-badge[moderate]",
@@ -50,7 +87,7 @@ def format_value(method: str, value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return "-"
     if method in RELATIVE_METHODS:
-        return f"{value:+.1%}"
+        return "about 0%" if abs(value) < 0.0005 else f"{value:+.1%}"
     return f"{value:+,.2f}"
 
 
@@ -60,9 +97,40 @@ def interval_text(method: str, low: float | None, high: float | None) -> str:
     return f"{format_value(method, low)} to {format_value(method, high)}"
 
 
+def plain(text: str | None) -> str:
+    """A stored sentence in the owner's words: names of columns and methods replaced, p-values as chance."""
+    if not text:
+        return ""
+    text = _P_VALUE.sub(
+        lambda m: ("({})" if m.group(0).startswith("(") else "{}").format(words.chance(float(m.group(1)))),
+        text,
+    )
+    text = _NAMES.sub(lambda m: METRIC_WORDS.get(m.group(1)) or METHOD_WORDS[m.group(1)], text)
+    return re.sub(r"[+-]0\.0+%", "about 0%", text)
+
+
+GRADE_ORDER = {"strong": 0, "moderate": 1, "weak": 2, "inconclusive": 3}
+
+
+def takeaway(edges: pl.DataFrame) -> str:
+    """The page's first sentence: the best-graded effect of the owner's own actions, else of anything."""
+    graded = edges.filter(pl.col("grade").is_in(["strong", "moderate"]) & pl.col("is_primary"))
+    for rows in (graded.filter(pl.col("is_intervention")), graded):
+        if rows.height:
+            best = rows.with_columns(pl.col("grade").replace_strict(GRADE_ORDER).alias("_order")).sort(
+                "_order", pl.col("estimate").abs(), descending=[False, True], nulls_last=True
+            )
+            row = best.row(0, named=True)
+            return f"The clearest finding ({row['grade']} evidence): {plain(row['explanation'])}"
+    return (
+        "Nothing Keel measured is clear enough yet to act on: the sections below say what was tried and what "
+        "more data would settle."
+    )
+
+
 def render() -> None:
     user = require_user()
-    st.title("Evidence")
+    st.title("What worked?")
     try:
         stored = cached.evidence(user)
     except KeelError as exc:
@@ -76,6 +144,7 @@ def render() -> None:
         )
         return
     edges = stored.edges
+    st.markdown(f"**{takeaway(edges)}**")
     st.caption(
         "What caused the changes in your numbers, and how sure Keel is. Each effect has a 95% interval and "
         "a grade: strong (the interval is narrow, clearly away from zero, and every test of the method "
@@ -115,11 +184,28 @@ def render() -> None:
             for row in unanswered.iter_rows(named=True):
                 cause = labels.get(row["cause"], row["cause"])
                 effect = labels.get(row["effect"], row["effect"])
-                st.markdown(f"- **{cause} → {effect}**: {row['reason']}")
+                st.markdown(f"- **{plain(cause)} → {plain(effect)}**: {plain(row['reason'])}")
     st.caption(
-        f"Worked out by Keel's evidence run {stored.run_id} from your daily numbers and the actions you "
-        "recorded; every estimate is re-checked by tests that try to break it before it is graded."
+        "Worked out from your daily numbers and the actions you recorded; every estimate is re-checked by "
+        "tests that try to break it before it is graded."
     )
+    with st.expander("For analysts"):
+        st.markdown(f"Source: `ml.evidence_edges`, run `{stored.run_id}`.")
+        st.dataframe(
+            edges.select(
+                "cause",
+                "effect",
+                "method",
+                "estimate",
+                "ci_low",
+                "ci_high",
+                "p_value",
+                "grade",
+                "assumptions",
+            ),
+            hide_index=True,
+            width="stretch",
+        )
 
 
 def _section(title: str, rows: pl.DataFrame, empty: str, labels: dict[str, str]) -> None:
@@ -128,7 +214,7 @@ def _section(title: str, rows: pl.DataFrame, empty: str, labels: dict[str, str])
         st.caption(empty)
         return
     for row in rows.iter_rows(named=True):
-        st.markdown(f"{GRADE_BADGES.get(row['grade'], row['grade'])} {row['explanation']}")
+        st.markdown(f"{GRADE_BADGES.get(row['grade'], row['grade'])} {plain(row['explanation'])}")
         if row["naive_estimate"] is not None and row["estimate"] is not None:
             st.caption(
                 f"A simple before/after comparison would have said "
@@ -136,8 +222,8 @@ def _section(title: str, rows: pl.DataFrame, empty: str, labels: dict[str, str])
                 "changed at the same time (season, trend, other actions)."
             )
     table = rows.select(
-        pl.col("cause").replace(labels).alias("Cause"),
-        pl.col("effect").replace(labels).alias("Effect"),
+        pl.col("cause").replace(labels).map_elements(plain, return_dtype=pl.String).alias("Cause"),
+        pl.col("effect").replace(labels).map_elements(plain, return_dtype=pl.String).alias("Effect"),
         pl.struct("method", "estimate")
         .map_elements(lambda r: format_value(r["method"], r["estimate"]), return_dtype=pl.String)
         .alias("Estimate"),
@@ -145,7 +231,6 @@ def _section(title: str, rows: pl.DataFrame, empty: str, labels: dict[str, str])
         .map_elements(lambda r: interval_text(r["method"], r["ci_low"], r["ci_high"]), return_dtype=pl.String)
         .alias("95% interval"),
         pl.col("grade").alias("Grade"),
-        pl.col("method").alias("Method"),
-        pl.col("assumptions").alias("Assumptions"),
+        pl.col("method").replace(METHOD_WORDS).alias("How it was measured"),
     )
     st.dataframe(table, hide_index=True, width="stretch")

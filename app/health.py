@@ -1,4 +1,5 @@
-"""The Health page: the business health score with its components and drivers, and each metric against peers.
+"""The Health page: "How do I compare?": one sentence on where the business stands, the health score with its
+components and drivers, and each metric against peers.
 
 The score comes from ``metrics.health_score`` and the benchmarks from ``benchmarks.tenant_benchmarks`` (dbt
 models, rebuilt by Dagster after the marts), read through :mod:`app.data` as ``keel_app`` scoped to the
@@ -30,9 +31,18 @@ GROUP_LEVELS = {
 }
 
 
+QUANTILE_WORDS = {
+    "p10": "Lowest tenth up to",
+    "p25": "Lowest quarter up to",
+    "p50": "Middle",
+    "p75": "Top quarter from",
+    "p90": "Top tenth from",
+}
+
+
 def render() -> None:
     user = require_user()
-    st.title("Health score")
+    st.title("How do I compare?")
     try:
         scores = cached.health_scores(user)
         benchmarks = cached.benchmarks(user)
@@ -49,11 +59,28 @@ def render() -> None:
         "Month", list(reversed(months)), format_func=lambda m: m.strftime("%B %Y"), key="health_month"
     )
     row = scores.filter(pl.col("metric_month") == month).row(0, named=True)
+    st.markdown(f"**{takeaway(row)}**")
     _score(row)
     _components(row)
     _drivers(row)
     st.divider()
     _against_peers(benchmarks, month)
+
+
+def takeaway(row: dict[str, Any]) -> str:
+    """Where the business stands in the month, in one sentence from its score."""
+    score = float(row["health_score"])
+    if score >= 60:
+        where = "ahead of most businesses like yours"
+    elif score > 40:
+        where = "about in the middle of businesses like yours"
+    else:
+        where = "behind most businesses like yours"
+    text = f"In {row['metric_month']:%B %Y} your health score is {score:.0f} out of 100: {where}"
+    change = row["health_score_change"]
+    if change is not None and abs(float(change)) >= 0.5:
+        text += f", {'up' if change > 0 else 'down'} {abs(float(change)):.1f} points on the month before"
+    return text + "."
 
 
 def _score(row: dict[str, Any]) -> None:
@@ -67,8 +94,9 @@ def _score(row: dict[str, Any]) -> None:
     )
     confidence.metric(
         "Confidence",
-        f"{row['confidence_label']} ({row['confidence']:.2f})",
-        help="Lower when some parts of the score lack data, peer groups are small or your history is short.",
+        str(row["confidence_label"]),
+        help="How sure Keel is of the score. Lower when some parts of the score lack data, peer groups are "
+        "small or your history is short.",
     )
     coverage.metric(
         "Data behind the score",
@@ -117,16 +145,25 @@ def _against_peers(benchmarks: pl.DataFrame, month: dt.date) -> None:
     latest = series.row(-1, named=True)
     st.altair_chart(_band_chart(series, labels[metric]), width="stretch")
     level = GROUP_LEVELS.get(latest["group_level"], latest["group_level"])
-    st.caption(
-        f"Peer group in {latest['metric_month'].strftime('%B %Y')}: {latest['peer_group']} "
-        f"({level}), {latest['peer_count']} businesses. Your value is better than "
-        f"{float(latest['percentile_better']):.0%} of them. Bands: the middle half of the peers (p25-p75) "
-        "and four in five (p10-p90); groups with fewer than 5 businesses are never shown."
+    better = f"Your value is better than {float(latest['percentile_better']):.0%} of them."
+    bands = (
+        " Bands: the middle half of the peers and four in five; groups with fewer than 5 businesses are "
+        "never shown."
     )
+    if latest.get("comparison_label"):
+        st.caption(
+            f"Compared in {latest['metric_month'].strftime('%B %Y')} with {latest['comparison_label']}: "
+            f"{latest['peer_count']} businesses. {better}{bands}"
+        )
+    else:
+        st.caption(
+            f"Peer group in {latest['metric_month'].strftime('%B %Y')}: {latest['peer_group']} "
+            f"({level}), {latest['peer_count']} businesses. {better}{bands}"
+        )
     table = series.select(
-        pl.col("metric_month").alias("Month"),
-        pl.col("metric_value").alias("You"),
-        *(pl.col(q).alias(q) for q in ("p10", "p25", "p50", "p75", "p90")),
+        pl.col("metric_month").dt.strftime("%B %Y").alias("Month"),
+        pl.col("metric_value").cast(pl.Float64).round(2).alias("You"),
+        *(pl.col(q).cast(pl.Float64).round(2).alias(name) for q, name in QUANTILE_WORDS.items()),
         pl.col("peer_group").alias("Peer group"),
         pl.col("peer_count").alias("Peers"),
     )

@@ -126,36 +126,105 @@ def compare_periods(metrics: pl.DataFrame, days: int = 30) -> KpiComparison:
     current_start = latest - dt.timedelta(days=days - 1)
     previous_end = current_start - dt.timedelta(days=1)
     previous_start = previous_end - dt.timedelta(days=days - 1)
+    return compare_ranges(metrics, (current_start, latest), (previous_start, previous_end))
 
+
+DateRange = tuple[dt.date, dt.date]
+#: "previous": the span just before (the calendar months before, for whole months); "last_year": the same
+#: dates a year earlier.
+Comparison = Literal["previous", "last_year"]
+
+
+def _month_end(day: dt.date) -> dt.date:
+    following = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    return following - dt.timedelta(days=1)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    first = dt.date(index // 12, index % 12 + 1, 1)
+    return first.replace(day=min(day.day, _month_end(first).day))
+
+
+def whole_months(span: DateRange) -> int | None:
+    """How many calendar months ``span`` covers exactly (1 Oct to 31 Oct: 1); None if not whole months."""
+    start, end = span
+    if start.day != 1 or end != _month_end(end) or end < start:
+        return None
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+def comparison_range(span: DateRange, comparison: Comparison) -> DateRange:
+    """What ``span`` is compared with: the span before (whole calendar months before whole months) or the
+    same dates last year."""
+    start, end = span
+    if end < start:
+        raise InvalidInput(f"period {start} to {end} ends before it starts", "pick an end after the start")
+    if comparison == "last_year":
+        year_before = _add_months(end, -12)
+        # a span ending on a month's last day ends on that month's last day a year before (29 Feb -> 28 Feb)
+        return _add_months(start, -12), _month_end(year_before) if end == _month_end(end) else year_before
+    months = whole_months(span)
+    if months is not None:
+        before_start = _add_months(start, -months)
+        return before_start, start - dt.timedelta(days=1)
+    days = (end - start).days + 1
+    return start - dt.timedelta(days=days), start - dt.timedelta(days=1)
+
+
+def default_range(first: dt.date, latest: dt.date, monthly: bool, days: int = 30) -> DateRange:
+    """What a page shows first: the latest complete calendar month for a business that bills by month
+    (a rolling window would leave out the invoices of the 1st), else the last ``days`` days."""
+    if monthly:
+        end = latest if latest == _month_end(latest) else latest.replace(day=1) - dt.timedelta(days=1)
+        start = end.replace(day=1)
+        if start >= first:
+            return start, end
+    return max(first, latest - dt.timedelta(days=days - 1)), latest
+
+
+def compare_ranges(metrics: pl.DataFrame, current: DateRange, previous: DateRange) -> KpiComparison:
+    """KPIs summed over ``current`` against the same sums over ``previous`` (both closed date ranges)."""
+    _check_columns(metrics)
+    if metrics.is_empty():
+        raise InvalidInput("business metrics frame has no rows", "check for rows before comparing periods")
+    latest = metrics.get_column("metric_date").max()
+    assert isinstance(latest, dt.date)
     date = pl.col("metric_date")
-    current_rows = metrics.filter(date.is_between(current_start, latest))
-    previous_rows = metrics.filter(date.is_between(previous_start, previous_end))
+    current_rows = metrics.filter(date.is_between(*current))
+    previous_rows = metrics.filter(date.is_between(*previous))
     now, before = _sums(current_rows), _sums(previous_rows)
 
     kpis = (
         Kpi(
-            "Revenue (net)",
+            "Revenue",
             "money",
             now["revenue_net"],
             before["revenue_net"],
-            "sum of revenue_net: gross revenue less refunds and discounts",
+            "what customers paid, less refunds and discounts",
         ),
-        Kpi("Orders", "count", now["orders"], before["orders"], "sum of orders"),
+        Kpi("Orders", "count", now["orders"], before["orders"], "orders placed"),
         Kpi(
             "Average order value",
             "money",
             now["aov"],
             before["aov"],
-            "average_order_value weighted by orders (period revenue / period orders)",
+            "revenue divided by orders",
             decimals=2,
         ),
-        Kpi("Gross margin", "money", now["gross_margin"], before["gross_margin"], "sum of gross_margin"),
-        Kpi("New customers", "count", now["new_customers"], before["new_customers"], "sum of new_customers"),
+        Kpi(
+            "Gross margin",
+            "money",
+            now["gross_margin"],
+            before["gross_margin"],
+            "revenue less what the goods sold cost you",
+        ),
+        Kpi("New customers", "count", now["new_customers"], before["new_customers"], "first-time customers"),
     )
     return KpiComparison(
         latest_metric_date=latest,
-        current=Period(current_start, latest, current_rows.height),
-        previous=Period(previous_start, previous_end, previous_rows.height),
+        current=Period(current[0], current[1], current_rows.height),
+        previous=Period(previous[0], previous[1], previous_rows.height),
         kpis=kpis,
         gross_margin_pct_current=_share(now["gross_margin"], now["revenue_net"]),
         gross_margin_pct_previous=_share(before["gross_margin"], before["revenue_net"]),

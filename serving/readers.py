@@ -24,13 +24,12 @@ from ingestion.run import ResourceStatus, latest_loads
 from keel.errors import InvalidInput, KeelError
 from keel.tenancy import DataSource, TenantUser, list_data_sources, list_users, tenant_id_for
 from keel.warehouse import connect
-from models_ml.forecasting.pipeline import FORECAST_SCHEMA
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from coach.core import Answer
-    from models_ml.optimization import Plan
+    from ingestion.run import ResourceStatus
 
 #: Columns of ``metrics.business_metrics_daily`` the Overview page reads (the console loads only these).
 OVERVIEW_COLUMNS: dict[str, pl.DataType] = {
@@ -45,8 +44,18 @@ OVERVIEW_COLUMNS: dict[str, pl.DataType] = {
 METRICS_SCHEMA = "metrics"
 METRICS_TABLE = "business_metrics_daily"
 RUN_THE_DEMO = "run `keel demo` to build the metrics and their forecasts"
-#: The chosen forecast's columns a page shows (types from the forecasting library's own schema).
-STORED_FORECAST_COLUMNS = ("ds", "model", "point", "lo_80", "hi_80", "lo_95", "hi_95")
+#: The chosen forecast's columns a page shows, with the types ``ml.forecasts`` stores them in (written out
+#: here: importing the forecasting library to read a table would load statsforecast into every page).
+STORED_FORECAST_SCHEMA: dict[str, pl.DataType] = {
+    "ds": pl.Date(),
+    "model": pl.String(),
+    "point": pl.Float64(),
+    "lo_80": pl.Float64(),
+    "hi_80": pl.Float64(),
+    "lo_95": pl.Float64(),
+    "hi_95": pl.Float64(),
+}
+STORED_FORECAST_COLUMNS = tuple(STORED_FORECAST_SCHEMA)
 
 
 class MetricsNotBuilt(KeelError):
@@ -77,6 +86,7 @@ class TenantProfile:
     industry: str | None
     currency: str
     timezone: str
+    country: str | None = None
 
 
 def metrics_table_name() -> str:
@@ -109,7 +119,7 @@ def tenant_profile(tenant_id: uuid.UUID) -> TenantProfile:
     """The tenant as ``app.tenants`` describes it."""
     with connect("keel_app", tenant_id=tenant_id) as conn:
         row = conn.execute(
-            "select tenant_id, name, industry, currency, timezone from app.tenants "
+            "select tenant_id, name, industry, currency, timezone, country from app.tenants "
             "where tenant_id = (select app.current_tenant_id())"
         ).fetchone()
     if row is None:
@@ -117,7 +127,36 @@ def tenant_profile(tenant_id: uuid.UUID) -> TenantProfile:
             "your business is no longer in Keel",
             "sign out and ask whoever runs Keel whether it was removed",
         )
-    return TenantProfile(uuid.UUID(str(row[0])), row[1], row[2], row[3], row[4])
+    return TenantProfile(uuid.UUID(str(row[0])), row[1], row[2], row[3], row[4], row[5])
+
+
+@dataclass(frozen=True)
+class DataFreshness:
+    """How current the tenant's numbers are: the last day they cover and when data last came in."""
+
+    data_up_to: dt.date | None
+    last_loaded_at: dt.datetime | None
+
+
+def data_freshness(
+    tenant_id: uuid.UUID, schema: str = METRICS_SCHEMA, table: str = METRICS_TABLE
+) -> DataFreshness:
+    """The latest day of the daily metrics and the latest finished load (``app.source_loads``)."""
+    qualified = f"{schema}.{table}"
+    with connect("keel_app", tenant_id=tenant_id) as conn:
+        loaded = conn.execute(
+            "select max(finished_at) from app.source_loads "
+            "where tenant_id = (select app.current_tenant_id()) and error is null"
+        ).fetchone()
+        latest = None
+        if _exists(conn, qualified):
+            row = conn.execute(
+                sql.SQL(
+                    "select max(metric_date) from {} where tenant_id = (select app.current_tenant_id())"
+                ).format(sql.Identifier(schema, table))
+            ).fetchone()
+            latest = row[0] if row else None
+    return DataFreshness(latest, loaded[0] if loaded else None)
 
 
 def business_metrics(
@@ -244,6 +283,86 @@ def metric_series(
 
 
 # --------------------------------------------------------------------------------------------
+# The kind of business and its monthly figures (Overview)
+# --------------------------------------------------------------------------------------------
+
+BUSINESS_KINDS = ("retail", "food", "services", "b2b", "subscription")
+#: Until ``marts.business_profile`` is built, the kind follows the industry Keel knows the business by.
+KIND_OF_INDUSTRY = {
+    "cafe": ("food", "continuous"),
+    "bakery": ("food", "continuous"),
+    "retail_shop": ("retail", "continuous"),
+    "online_store": ("retail", "continuous"),
+    "salon": ("services", "continuous"),
+    "b2b_services": ("b2b", "monthly"),
+    "subscription_software": ("subscription", "monthly"),
+}
+#: The monthly tables of each kind's tiles (dbt models in ``metrics``), beside the daily one.
+MONTHLY_RELATIONS = (
+    "metrics.business_metrics_monthly",
+    "metrics.subscription_metrics_monthly",
+    "metrics.billing_metrics_monthly",
+)
+
+
+@dataclass(frozen=True)
+class BusinessKind:
+    """What kind of business the tenant is (its tiles and charts follow it) and how it bills."""
+
+    kind: str
+    billing_cadence: str
+
+    @property
+    def bills_monthly(self) -> bool:
+        return self.billing_cadence == "monthly"
+
+
+def business_kind(tenant_id: uuid.UUID, industry: str | None) -> BusinessKind:
+    """``marts.business_profile``'s kind and billing cadence; from the industry while it is not built."""
+    with connect("keel_app", tenant_id=tenant_id) as conn:
+        if _exists(conn, "marts.business_profile"):
+            try:
+                row = conn.execute(
+                    "select business_kind, billing_cadence from marts.business_profile "
+                    "where tenant_id = (select app.current_tenant_id())"
+                ).fetchone()
+            except psycopg.errors.UndefinedColumn as exc:
+                log.error("marts.business_profile lacks a column: %s", str(exc).splitlines()[0])
+                row = None
+            if row is not None and row[0] in BUSINESS_KINDS:
+                return BusinessKind(row[0], row[1] or "continuous")
+    kind, cadence = KIND_OF_INDUSTRY.get(industry or "", ("retail", "continuous"))
+    return BusinessKind(kind, cadence)
+
+
+def monthly_metrics(tenant_id: uuid.UUID, relation: str) -> pl.DataFrame:
+    """Every column of one of :data:`MONTHLY_RELATIONS` for the tenant, oldest month first; empty when the
+    table is not built yet."""
+    if relation not in MONTHLY_RELATIONS:
+        raise InvalidInput(f"{relation!r} is not a monthly metrics table", f"use one of {MONTHLY_RELATIONS}")
+    schema, table = relation.split(".")
+    with connect("keel_app", tenant_id=tenant_id) as conn, conn.cursor() as cur:
+        if not _exists(conn, relation):
+            return pl.DataFrame()
+        cur.execute(
+            sql.SQL(
+                "select * from {} where tenant_id = (select app.current_tenant_id()) order by month"
+            ).format(sql.Identifier(schema, table))
+        )
+        columns = [d.name for d in cur.description or ()]
+        rows = cur.fetchall()
+    frame = pl.DataFrame(rows, schema=columns, orient="row", infer_schema_length=None)
+    if "tenant_id" in frame.columns:
+        frame = frame.drop("tenant_id")  # the tenant is the one asked for (and a uuid would not cache)
+    decimals = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Decimal)]
+    objects = [name for name, dtype in frame.schema.items() if dtype == pl.Object]
+    return frame.with_columns(
+        *(pl.col(name).cast(pl.Float64) for name in decimals),
+        *(pl.col(name).map_elements(str, return_dtype=pl.String) for name in objects),
+    )
+
+
+# --------------------------------------------------------------------------------------------
 # Health score and benchmarks (Health)
 # --------------------------------------------------------------------------------------------
 
@@ -283,10 +402,27 @@ BENCHMARK_COLUMNS = (
     "p90",
     "percentile_better",
 )
+#: Read when the table has them (benchmarks built by an older Keel lack them); missing ones read as null.
+OPTIONAL_BENCHMARK_COLUMNS = ("comparison_label", "is_fallback")
 
 
-def _monthly(tenant_id: uuid.UUID, relation: str, columns: tuple[str, ...]) -> pl.DataFrame:
+def _monthly(
+    tenant_id: uuid.UUID, relation: str, columns: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> pl.DataFrame:
     schema, table = relation.split(".")
+    if optional:
+        with connect("keel_app", tenant_id=tenant_id) as conn:
+            present = {
+                r[0]
+                for r in conn.execute(
+                    "select column_name from information_schema.columns where table_schema = %s "
+                    "and table_name = %s",
+                    (schema, table),
+                ).fetchall()
+            }
+        found = tuple(c for c in optional if c in present)
+        frame = _monthly(tenant_id, relation, (*columns, *found))
+        return frame.with_columns(pl.lit(None).alias(c) for c in optional if c not in found)
     query = sql.SQL(
         "select {columns} from {table} where tenant_id = (select app.current_tenant_id()) "
         "order by metric_month"
@@ -315,7 +451,7 @@ def health_scores(tenant_id: uuid.UUID) -> pl.DataFrame:
 
 def benchmarks(tenant_id: uuid.UUID) -> pl.DataFrame:
     """The tenant's monthly metrics against its peer group's percentiles (benchmarks.tenant_benchmarks)."""
-    return _monthly(tenant_id, "benchmarks.tenant_benchmarks", BENCHMARK_COLUMNS)
+    return _monthly(tenant_id, "benchmarks.tenant_benchmarks", BENCHMARK_COLUMNS, OPTIONAL_BENCHMARK_COLUMNS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -388,7 +524,7 @@ def load_forecast(tenant_id: uuid.UUID, metric: str, *, with_history: bool = Tru
         )
     forecast = pl.DataFrame(
         [r[: len(STORED_FORECAST_COLUMNS)] for r in rows],
-        schema={name: FORECAST_SCHEMA[name] for name in STORED_FORECAST_COLUMNS},
+        schema=STORED_FORECAST_SCHEMA,
         orient="row",
     )
     history = pl.DataFrame(history_rows, schema={"ds": pl.Date, "y": pl.Float64}, orient="row")
@@ -505,23 +641,14 @@ class StoredPlan:
     def solved(self) -> bool:
         return self.status in SOLVED_STATUSES
 
-    def plan(self) -> Plan:
-        from models_ml.optimization.serialization import plan_from_row
-
-        return plan_from_row(self.row)
-
 
 def load_plans(tenant_id: uuid.UUID) -> list[StoredPlan]:
-    """The tenant's stored plans, by plan type."""
-    # Imported here: the optimization library (OR-Tools) is not needed by `keel forecast`.
-    from models_ml.optimization.serialization import PLAN_TABLE_COLUMNS
-
-    columns = (*PLAN_TABLE_COLUMNS[1:], "created_at")  # its tenant is the one asked for
+    """The tenant's stored plans, by plan type, as rows (reading them needs no optimization library)."""
     with connect("keel_app", tenant_id=tenant_id) as conn, conn.cursor() as cur:
         cur.execute(
-            f"select {', '.join(columns)} from ml.plans "
-            "where tenant_id = (select app.current_tenant_id()) order by plan_type"
+            "select * from ml.plans where tenant_id = (select app.current_tenant_id()) order by plan_type"
         )
+        columns = [d.name for d in cur.description or ()]
         records = [dict(zip(columns, record, strict=True)) for record in cur.fetchall()]
     return [
         StoredPlan(
@@ -549,6 +676,8 @@ def data_sources(tenant_id: uuid.UUID) -> list[DataSource]:
 
 def source_statuses(tenant_id: uuid.UUID) -> list[ResourceStatus]:
     """The latest load of each resource of each of the tenant's sources (``app.source_loads``)."""
+    # Imported here: the loader brings dlt (seconds of imports) that no other page needs.
+
     return latest_loads(tenant_id)
 
 

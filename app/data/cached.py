@@ -23,6 +23,8 @@ from ingestion.run import ResourceStatus
 from keel.tenancy import DataSource, SignedInUser, TenantUser
 from serving import readers
 from serving.readers import (
+    BusinessKind,
+    DataFreshness,
     ForecastsNotStored,
     MetricsNotBuilt,
     StoredEvidence,
@@ -34,9 +36,12 @@ from serving.readers import (
 
 if TYPE_CHECKING:
     from coach.core import Answer
+    from ingestion.run import ResourceStatus
 
 __all__ = [
     "CACHE_TTL_SECONDS",
+    "BusinessKind",
+    "DataFreshness",
     "ForecastsNotStored",
     "MetricsNotBuilt",
     "StoredEvidence",
@@ -45,7 +50,9 @@ __all__ = [
     "TenantProfile",
     "ask_coach",
     "benchmarks",
+    "business_kind",
     "business_metrics",
+    "data_freshness",
     "data_sources",
     "evidence",
     "forecast",
@@ -53,6 +60,7 @@ __all__ = [
     "has_loaded_data",
     "health_scores",
     "metrics_table_name",
+    "monthly_metrics",
     "plans",
     "source_statuses",
     "tenant_profile",
@@ -101,6 +109,21 @@ def business_metrics(user: SignedInUser) -> pl.DataFrame:
     return _business_metrics(str(user.tenant_id), readers.METRICS_SCHEMA, readers.METRICS_TABLE)
 
 
+def business_kind(user: SignedInUser) -> BusinessKind:
+    """What kind of business the signed-in user's tenant is, and whether it bills by month."""
+    return _business_kind(str(user.tenant_id), tenant_profile(user).industry)
+
+
+def monthly_metrics(user: SignedInUser, relation: str) -> pl.DataFrame:
+    """One of the monthly metrics tables for the tenant (empty when it is not built)."""
+    return _monthly_metrics(str(user.tenant_id), relation)
+
+
+def data_freshness(user: SignedInUser) -> DataFreshness:
+    """The last day the numbers cover and when data last came in."""
+    return _data_freshness(str(user.tenant_id), readers.METRICS_SCHEMA, readers.METRICS_TABLE)
+
+
 def health_scores(user: SignedInUser) -> pl.DataFrame:
     return _health_scores(str(user.tenant_id))
 
@@ -135,6 +158,21 @@ def _tenant_profile(tenant_id: str) -> TenantProfile:
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _business_metrics(tenant_id: str, schema: str, table: str) -> pl.DataFrame:
     return readers.business_metrics(uuid.UUID(tenant_id), schema, table)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _business_kind(tenant_id: str, industry: str | None) -> BusinessKind:
+    return readers.business_kind(uuid.UUID(tenant_id), industry)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _monthly_metrics(tenant_id: str, relation: str) -> pl.DataFrame:
+    return readers.monthly_metrics(uuid.UUID(tenant_id), relation)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _data_freshness(tenant_id: str, schema: str, table: str) -> DataFreshness:
+    return readers.data_freshness(uuid.UUID(tenant_id), schema, table)
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)

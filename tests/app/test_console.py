@@ -10,8 +10,8 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app import words
 from app.data import cached as data
-from app.kpis import format_count, format_money
 from app.session import USER_KEY
 from keel.tenancy import SignedInUser
 from serving import readers
@@ -39,7 +39,7 @@ def signed_in(who: ConsoleTenant) -> AppTest:
 
 
 def expected_tiles(rows: tuple[MetricRow, ...]) -> dict[str, str]:
-    """The five tiles worked out from the inserted rows directly, without app.kpis."""
+    """The tiles of the last 30 days (a shop's default period) worked out from the inserted rows directly."""
     latest = max(r.metric_date for r in rows)
     current = [r for r in rows if r.metric_date > latest - dt.timedelta(days=30)]
     assert len(current) == 30
@@ -47,11 +47,12 @@ def expected_tiles(rows: tuple[MetricRow, ...]) -> dict[str, str]:
     # Period AOV from the stored daily AOV (cents), weighted by orders: the mart's own definition.
     aov = sum(r.average_order_value * r.orders for r in current) / orders
     return {
-        "Revenue (net)": format_money(sum(r.revenue_net for r in current), "USD"),
-        "Orders": format_count(orders),
-        "Average order value": format_money(aov, "USD", decimals=2),
-        "Gross margin": format_money(sum(r.gross_margin for r in current), "USD"),
-        "New customers": format_count(sum(r.new_customers for r in current)),
+        "Revenue": words.money(sum(r.revenue_net for r in current), "USD"),
+        "Orders": words.count(orders),
+        "Average order value": words.money(aov, "USD"),
+        "Gross margin": words.money(sum(r.gross_margin for r in current), "USD"),
+        "New customers": words.count(sum(r.new_customers for r in current)),
+        "Out-of-stock days": "0",
     }
 
 
@@ -101,21 +102,23 @@ def test_overview_shows_the_signed_in_tenants_kpis_and_never_the_other_tenants(
     assert isinstance(user, SignedInUser)
     assert (user.tenant_id, user.email) == (a.tenant.tenant_id, a.email)
     assert [t.value for t in at.title] == [a.tenant.name]
-    assert any(f"Industry: {a.industry}" in c.value and "registered in Keel" in c.value for c in at.caption)
+    assert [s.value for s in at.subheader][:1] == ["How am I doing?"]
 
     shown = tiles(at)
     assert shown == expected_tiles(a.rows)
-    b_values = set(expected_tiles(b.rows).values())
+    b_values = set(expected_tiles(b.rows).values()) - {"0"}  # neither ever ran out of stock
     assert not b_values & set(shown.values())
-    assert all(metric.delta for metric in at.metric)  # 60 days: every tile has a previous period
+    # 60 days: every tile but the never-changing stock days has a previous period to compare with
+    assert all(metric.delta for metric in at.metric if metric.label != "Out-of-stock days")
 
     captions = " ".join(c.value for c in at.caption)
-    assert "metrics.business_metrics_daily" in captions
-    assert "latest metric_date 2026-11-20" in captions
+    assert "metrics.business_metrics_daily" not in captions and "metric_date" not in captions
+    assert "Data up to 20 Nov 2026" in captions
+    assert "22 Oct 2026 to 20 Nov 2026 compared with 22 Sep 2026 to 21 Oct 2026" in captions
     charts = at.get("vega_lite_chart")
     assert len(charts) == 1
     plotted = chart_data(charts[0])
-    assert plotted["Revenue"] == pytest.approx([r.revenue_net for r in a.rows])
+    assert plotted["Revenue"] == pytest.approx([r.revenue_net for r in a.rows[-30:]])
     assert not at.info and not at.error
 
 
@@ -163,7 +166,7 @@ def test_a_missing_metrics_table_gets_a_message_not_an_error(
 
 def test_sign_out_returns_to_the_sign_in_form(console_tenants: ConsoleTenants) -> None:
     at = signed_in(console_tenants.a)
-    assert len(at.metric) == 5
+    assert len(at.metric) == 6
     at.sidebar.button[0].click()
     at.run()
     assert at.session_state.get(USER_KEY) is None

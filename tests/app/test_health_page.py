@@ -40,7 +40,8 @@ BENCHMARK_DDL = """
         peer_group text, group_rank integer, peer_count integer, metric_value numeric(20, 6), p10 numeric,
         p25 numeric, p50 numeric, p75 numeric, p90 numeric, tenant_percentile numeric(6, 4),
         percentile_better numeric, higher_is_better boolean, is_fallback boolean, metric_month date
-    )
+    );
+    alter table benchmarks.tenant_benchmarks add column if not exists comparison_label text
 """
 A_DRIVERS = [
     "Growth lifts your score by 9.1 points: your revenue growth over last month is better than 81% of "
@@ -109,6 +110,7 @@ def benchmark_row(
         "percentile_better": Decimal("0.6500"),
         "higher_is_better": True,
         "is_fallback": False,
+        "comparison_label": None,  # benchmarks built by an older Keel: the page names the peer group
     }
 
 
@@ -137,7 +139,10 @@ def tenants(settings: KeelSettings) -> Iterator[dict[str, uuid.UUID]]:
             benchmark_row(a, m, "revenue_growth_mom", f"0.0{i + 1}", "all businesses", 14)
             for i, m in enumerate(MONTHS)
         ),
-        benchmark_row(b, MONTHS[2], "revenue_growth_mom", "0.031", "all businesses", 14),
+        {
+            **benchmark_row(b, MONTHS[2], "revenue_growth_mom", "0.031", "all businesses", 14),
+            "comparison_label": "salons of your size",
+        },
     ]
     with warehouse.connect("keel_transformer") as conn:
         conn.execute(SCORE_DDL)
@@ -166,10 +171,16 @@ def metric(at: AppTest, label: str) -> Any:
 
 def test_the_page_shows_the_score_its_components_and_drivers(tenants: dict[str, uuid.UUID]) -> None:
     at = page(tenants["a"])
-    assert at.title[0].value == "Health score"
+    assert at.title[0].value == "How do I compare?"
     score = metric(at, "Health score")
     assert score.value == "62 / 100" and score.delta == "+2.5 since last month"
-    assert metric(at, "Confidence").value == "medium (0.52)"
+    assert metric(at, "Confidence").value == "medium"
+    assert at.markdown[0].value == (
+        "**In "
+        + at.selectbox(key="health_month").value.strftime("%B %Y")
+        + " your health score is 62 out of 100: ahead of most businesses like yours, up 2.5 points on the "
+        "month before.**"
+    )
     assert metric(at, "Growth").value == "76" and metric(at, "Efficiency").value == "no data"
     markdown = "\n".join(md.value for md in at.markdown)
     for sentence in (*A_DRIVERS, *A_CHANGE):
@@ -211,6 +222,11 @@ def test_each_tenant_sees_only_its_own_score_and_benchmarks(tenants: dict[str, u
     assert B_DRIVERS[0] in markdown
     assert not any(sentence in markdown for sentence in (*A_DRIVERS, *A_CHANGE))
     assert at.selectbox(key="health_metric").options == ["Revenue growth over last month"]
+    # the benchmarks' own words for the group, when the table has them
+    assert any(
+        c.value.startswith("Compared in October 2026 with salons of your size: 14 businesses.")
+        for c in at.caption
+    )
     assert len(at.selectbox(key="health_month").options) == 1
 
 

@@ -22,9 +22,10 @@ END = dt.date(2026, 3, 31)
 
 
 def frame(rows: list[tuple[int, float, int, float, float, int]]) -> pl.DataFrame:
-    """Rows as (days before END, revenue_net, orders, average_order_value, gross_margin, new_customers)."""
+    """Rows as (days before END, revenue_net, orders, average_order_value, gross_margin, new_customers);
+    no stock-outs."""
     return pl.DataFrame(
-        [(END - dt.timedelta(days=back), *rest) for back, *rest in rows],
+        [(END - dt.timedelta(days=back), *rest, 0) for back, *rest in rows],
         schema=OVERVIEW_COLUMNS,
         orient="row",
     )
@@ -47,7 +48,7 @@ def test_periods_end_at_the_latest_metric_date_and_sum_each_window() -> None:
         END - dt.timedelta(days=3),
         END - dt.timedelta(days=2),
     )
-    revenue = result.kpi("Revenue (net)")
+    revenue = result.kpi("Revenue")
     assert (revenue.current, revenue.previous) == (400.0, 200.0)
     assert revenue.change_pct == pytest.approx(100.0)
     assert (result.kpi("Orders").current, result.kpi("Orders").previous) == (6, 4)
@@ -65,7 +66,7 @@ def test_a_previous_period_without_rows_has_no_change_and_gaps_are_counted() -> 
     assert result.current.days_with_data == 2
     assert not result.current.is_complete
     assert result.previous.days_with_data == 0
-    revenue = result.kpi("Revenue (net)")
+    revenue = result.kpi("Revenue")
     assert revenue.previous is None
     assert revenue.change_pct is None
     assert format_change(revenue) is None

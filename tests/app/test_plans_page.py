@@ -17,6 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.plans import NOT_PROMISED
+from app.words import money
 from keel import warehouse
 from keel.settings import KeelSettings
 from keel.tenancy import create_tenant
@@ -24,7 +25,6 @@ from models_ml.optimization import (
     BudgetProblem,
     InventoryProblem,
     Plan,
-    format_money,
     plan_budget,
     plan_inventory,
     plan_pricing,
@@ -100,15 +100,16 @@ def test_the_page_shows_each_plan_with_impact_explanation_and_binding_constraint
 ) -> None:
     a = stored["a"]
     at = page(a.tenant_id)
-    assert at.title[0].value == "Plans"
-    assert [t.label for t in at.tabs] == ["Inventory", "Staffing", "Pricing", "Marketing budget"]
+    assert at.title[0].value == "What should I do?"
+    # Staffing does not apply to this business: no tab, one sentence
+    assert [t.label for t in at.tabs] == ["Inventory", "Pricing", "Marketing budget"]
     for kind, title in (("inventory", "Inventory"), ("pricing", "Pricing"), ("budget", "Marketing budget")):
         plan = a.plans[kind]
         assert plan.expected_impact is not None and plan.credibility is not None
         shown = metric(at, f"{title}: expected impact").value
-        assert shown == (format_money(plan.expected_impact, "$") if plan.headline_supported else NOT_PROMISED)
+        assert shown == (money(plan.expected_impact, "USD") if plan.headline_supported else NOT_PROMISED)
         # The downside sits next to the headline, not only in the prose.
-        assert metric(at, f"{title}: downside").value == format_money(plan.credibility.downside.impact, "$")
+        assert metric(at, f"{title}: downside").value == money(plan.credibility.downside.impact, "USD")
         assert any(md.value == plan.explanation for md in at.markdown)
     # Tenant a's pricing rests partly on an assumed elasticity: no gain promised, the reason and a safe step.
     pricing = a.plans["pricing"].credibility
@@ -116,13 +117,13 @@ def test_the_page_shows_each_plan_with_impact_explanation_and_binding_constraint
     warnings = [w.value for w in at.warning]
     assert any(w.startswith("No gain is promised") and "Safe step" in w for w in warnings)
     step = metric(at, "Pricing: safe step, expected").value
-    assert step == format_money(pricing.safe_step.expected_impact, "$")
-    assert at.info[0].value == NO_STAFF
+    assert step == money(pricing.safe_step.expected_impact, "USD")
+    assert at.info[0].value == "No staffing plan: no timecards in the last 4 weeks."
     budget_binding = a.plans["budget"].binding_constraints
     assert budget_binding
-    tables = [df.value for df in at.dataframe if "Constraint" in df.value.columns]
-    assert any(set(t["Constraint"]) == {b.description for b in budget_binding} for t in tables)
-    assert "run-page-test" in at.caption[-1].value
+    tables = [df.value for df in at.dataframe if "Limit" in df.value.columns]
+    assert any(set(t["Limit"]) == {b.description for b in budget_binding} for t in tables)
+    assert "run-page-test" not in " ".join(c.value for c in at.caption)  # run ids are for analysts
 
 
 def test_the_what_if_re_solves_and_changes_the_numbers(stored: dict[str, StoredTenant]) -> None:
@@ -139,8 +140,8 @@ def test_the_what_if_re_solves_and_changes_the_numbers(stored: dict[str, StoredT
     assert expected.expected_impact is not None and stored_impact is not None
     assert expected.expected_impact > stored_impact + 1
     shown = metric(at, "Marketing budget: what-if impact")
-    assert shown.value == format_money(expected.expected_impact, "$")
-    assert metric(at, "Marketing budget: stored impact").value == format_money(stored_impact, "$")
+    assert shown.value == money(expected.expected_impact, "USD")
+    assert metric(at, "Marketing budget: stored impact").value == money(stored_impact, "USD")
 
     inventory: InventoryProblem = a.problems["inventory"]
     assert inventory.purchasing_budget is not None
@@ -159,10 +160,10 @@ def test_the_what_if_re_solves_and_changes_the_numbers(stored: dict[str, StoredT
 def test_each_tenant_sees_only_its_own_plans(stored: dict[str, StoredTenant]) -> None:
     a, b = stored["a"], stored["b"]
     at = page(b.tenant_id)
-    assert [t.label for t in at.tabs] == ["Staffing", "Pricing", "Marketing budget"]
+    assert [t.label for t in at.tabs] == ["Pricing", "Marketing budget"]
     plan = b.plans["budget"]
     assert plan.expected_impact is not None
-    assert metric(at, "Marketing budget: expected impact").value == format_money(plan.expected_impact, "$")
+    assert metric(at, "Marketing budget: expected impact").value == money(plan.expected_impact, "USD")
     shown = {md.value for md in at.markdown}
     assert b.plans["budget"].explanation in shown
     assert not {p.explanation for p in a.plans.values()} & shown
@@ -179,7 +180,7 @@ def test_an_infeasible_plan_names_the_conflicting_constraints(stored: dict[str, 
     with pytest.raises(KeyError):
         metric(at, "Pricing: expected impact")
     # Loosening the floor in the what-if gives a plan.
-    at.slider(key="whatif_pricing_margin_floor").set_value(0.2)
+    at.slider(key="whatif_pricing_margin_floor").set_value(20)  # percent
     at = at.button(key="whatif_pricing_solve").click().run()
     assert not at.exception
     assert metric(at, "Pricing: what-if impact").value != "-"
@@ -189,3 +190,34 @@ def test_a_tenant_without_plans_is_told_what_to_connect(stored: dict[str, Stored
     at = page(create_tenant("plans-not-yet", "Plans Not Yet").tenant_id)  # registered, no plans
     assert at.info[0].value.startswith("No plans yet: Keel has no data of your business")
     assert not at.metric
+
+
+@pytest.mark.parametrize("bad", [-500.0, 1e15])
+def test_what_if_inputs_out_of_range_are_refused_before_solving_and_no_stale_result_stays(
+    stored: dict[str, StoredTenant], bad: float
+) -> None:
+    a = stored["a"]
+    budget_problem: BudgetProblem = a.problems["budget"]
+    at = page(a.tenant_id)
+    bigger = round(budget_problem.budget * 1.5, 2)
+    at.number_input(key="whatif_budget_budget").set_value(bigger)
+    at = at.button(key="whatif_budget_solve").click().run()
+    solved = metric(at, "Marketing budget: what-if impact").value
+    assert any(
+        c.value.startswith(f"Worked out with marketing budget {money(bigger, 'USD')}") for c in at.caption
+    )
+
+    at.number_input(key="whatif_budget_budget").set_value(bad)
+    at = at.button(key="whatif_budget_solve").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    limit = money(budget_problem.budget * 10, "USD")
+    assert errors == [
+        f"Marketing budget {money(bad, 'USD')} "
+        + ("cannot be negative" if bad < 0 else "is outside what the plan can work with")
+        + f": enter a value from $0.00 to {limit}."
+    ]
+    # the earlier result (of other inputs) is gone, not shown beside the refused value
+    with pytest.raises(KeyError):
+        metric(at, "Marketing budget: what-if impact")
+    assert solved

@@ -51,7 +51,7 @@ def test_signing_in_opens_a_session_that_each_page_load_sees(console_tenants: Co
         ).fetchone()
     assert before is not None and after is not None
     assert after[0] > before[0] and after[1] is None
-    assert len(at.metric) == 5
+    assert len(at.metric) == 6  # a shop's six tiles
 
 
 @pytest.mark.parametrize(
@@ -70,7 +70,7 @@ def test_the_next_page_load_signs_out_a_session_that_ended(
 ) -> None:
     a = console_tenants.a
     at = signed_in(a)
-    assert len(at.metric) == 5
+    assert len(at.metric) == 6  # a shop's six tiles
     admin(change, a.email)
     at.run()
     assert is_sign_in_page(at)

@@ -9,7 +9,6 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from app.data import readers
 from ingestion.demo import TENANTS_BY_SLUG, simulate
 from ingestion.demo.profiles import demo_tenant_id
 from ingestion.quality import owner_summary
@@ -18,6 +17,7 @@ from ingestion.quality.run import TenantFacts, read_frames, run_suite, tenant_fa
 from ingestion.quality.store import store_results
 from keel import warehouse
 from keel.settings import KeelSettings
+from serving import readers
 
 
 def _world_frames(slug: str, start: date, end: date) -> tuple[dict[str, pd.DataFrame], TenantFacts]:
