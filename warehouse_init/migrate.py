@@ -45,9 +45,10 @@ def prepare_warehouse(settings: KeelSettings | None = None) -> None:
     key = (str(settings.home_dir), settings.database_url or "", settings.database_name)
     if key in _prepared:
         return
-    # Settings an external server needs are refused before anything touches it (a half-initialized
-    # warehouse whose roles have no passwords would only fail later, in the first step that logs in).
-    warehouse.role_secret(settings)
+    if not settings.embedded:
+        # Settings an external server needs are refused before anything touches it (a half-initialized
+        # warehouse whose roles have no passwords would only fail later, in the first step that logs in).
+        warehouse.role_secret(settings)
     warehouse.ensure_server(settings)
     warehouse.secure_embedded_server(settings)
     warehouse.ensure_embedded_database(settings)
