@@ -159,3 +159,19 @@ def test_dagster_creates_its_run_storage_private(settings: KeelSettings) -> None
     assert any(p.suffix == ".db" for p in created), created
     assert [p for p in created if p.stat().st_mode & 0o077] == []
     assert mode(home) == 0o700
+
+
+def test_keel_init_on_a_fresh_machine_creates_the_home(tmp_path: Path) -> None:
+    """The README's first command on a machine with no KEEL_HOME yet: `keel init` creates it (a role secret
+    written before the home existed once failed here, which no test with a prepared home could see)."""
+    home = tmp_path / "not-there-yet" / ".keel"
+    env = {**os.environ, "KEEL_HOME": str(home), "DATABASE_URL": ""}
+    env.pop("KEEL_DATABASE_URL", None)
+    env.pop("KEEL_ROLE_PASSWORD", None)
+    run = [sys.executable, "-m", "cli"]
+    try:
+        done = subprocess.run([*run, "init"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert (home / "role.key").is_file() and (home / "pgdata" / "PG_VERSION").is_file()
+    finally:
+        subprocess.run([*run, "db", "stop"], cwd=ROOT, env=env, capture_output=True, timeout=120)
