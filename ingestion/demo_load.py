@@ -38,15 +38,19 @@ log = logging.getLogger(__name__)
 
 
 def demo_world(
-    tenants: Sequence[str] | None = None, start: date | None = None, end: date | None = None
+    tenants: Sequence[str] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    peers: bool = True,
 ) -> DemoWorld:
-    """The demo world the settings describe (seed, tenants, first and last day), optionally narrowed."""
+    """The demo world the settings describe (seed, tenants, first and last day), optionally narrowed;
+    ``peers=False`` leaves out the benchmark peers (one business's own loads: the peers load together)."""
     settings = get_settings()
     kwargs: dict[str, Any] = {
         "seed": settings.demo_seed,
         "tenants": tenants or settings.demo_tenants or None,
         "start": start or settings.demo_start,
-        "peer_copies": settings.demo_peer_copies,
+        "peer_copies": settings.demo_peer_copies if peers else 0,
         "peer_history_days": settings.demo_peer_history_days,
     }
     if end or settings.demo_end:
@@ -216,7 +220,7 @@ def load_demo_tenant(
             record_loads(profile.tenant_id, unchanged, names, provider="demo", provider_window=window)
             results.append(unchanged)
             continue
-        world = world or demo_world(tenants=[slug])
+        world = world or demo_world(tenants=[slug], peers=False)
         results.extend(load_sources(world, [source], progress))
     return results
 
