@@ -148,6 +148,9 @@ def test_keel_auth_reads_no_table_and_only_calls_the_sign_in_functions(settings:
         "app.session_resume(uuid,integer,integer)",
         "app.session_end(uuid,text)",
         "app.current_tenant_id()",
+        # the API's sign-in: a token's user from the token's digest, an identity provider's user by e-mail
+        "app.api_token_user(text)",
+        "app.api_identity_user(text)",
     }, functions
     with warehouse.connect("keel_auth") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute("select password_hash from app.users")
