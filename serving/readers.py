@@ -39,6 +39,7 @@ OVERVIEW_COLUMNS: dict[str, pl.DataType] = {
     "average_order_value": pl.Float64(),
     "gross_margin": pl.Float64(),
     "new_customers": pl.Int64(),
+    "stockout_product_days": pl.Int64(),
 }
 #: Where the daily metrics come from; the dbt project builds it.
 METRICS_SCHEMA = "metrics"

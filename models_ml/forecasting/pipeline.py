@@ -196,7 +196,11 @@ def forecast_panel(
         "keel.forecast",
         tenants=len(tenants),
         tenant_id=str(tenants[0]) if len(tenants) == 1 else None,
-        series=df.select("unique_id", *(["tenant_id"] if tenants else [])).n_unique(),
+        series=(
+            df.select("unique_id", *(["tenant_id"] if tenants else [])).n_unique()
+            if "unique_id" in df.columns
+            else None  # a malformed frame: the pipeline's own check names what is missing
+        ),
     ):
         return _forecast_panel(df, future_exogenous, config)
 

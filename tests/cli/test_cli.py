@@ -64,7 +64,11 @@ def test_db_url_logs_in_as_the_role_asked_for(settings: KeelSettings) -> None:
 
 
 def test_errors_are_one_line_without_traceback_unless_debug(tmp_path: Path) -> None:
-    env = {"DATABASE_URL": "postgresql://nobody:pw@127.0.0.1:1/nothing", "KEEL_HOME": str(tmp_path)}
+    env = {
+        "DATABASE_URL": "postgresql://nobody:pw@127.0.0.1:1/nothing",
+        "KEEL_HOME": str(tmp_path),
+        "KEEL_ROLE_PASSWORD": "a-long-enough-role-secret",
+    }
     out = keel("init", env=env)
     assert out.returncode == 1
     lines = out.stderr.strip().splitlines()

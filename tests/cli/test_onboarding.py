@@ -195,6 +195,7 @@ def test_ingest_demo_loads_the_demo_as_a_provider_and_status_shows_it(settings: 
         "KEEL_DEMO_TENANTS": '["formwise"]',
         "KEEL_DEMO_START": "2026-10-01",
         "KEEL_DEMO_END": "2026-10-20",
+        "KEEL_DEMO_PEER_COPIES": "0",
     }
     try:
         loaded = keel("ingest", "demo", env=env)

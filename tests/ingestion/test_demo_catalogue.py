@@ -20,7 +20,9 @@ from .demo_fingerprint import fingerprint
 #: fingerprint(simulate(seed=42, start=2026-09-01)) of every tenant, computed from the catalogues when
 #: they were still Python code (commit ce2c15d). A deliberate change of the simulator or of a catalogue
 #: changes it: recompute with `python -m tests.ingestion.demo_fingerprint --start 2026-09-01`.
-FINGERPRINT_2026_09_TO_10 = "80b7102eb70f3eedcb3ad104b0f6d955279675bcf2bc1b3c217f60b44dec07dc"
+#: Recomputed on 2026-12-06 (session 5): the tenant profiles gained ``is_benchmark_peer`` (their repr is part
+#: of the fingerprint); every resource's records were compared one by one with commit 7f5b324 and are equal.
+FINGERPRINT_2026_09_TO_10 = "3d06f47b919a7036bbcb016f802c917169ffe7ac9fd3c910f47cbe8f94858181"
 #: Resources added since, made from records that existed (stripe.balance_transactions: from the charges
 #: and refunds; quickbooks items and accounts: the ones invoice and expense lines point at); leaving them
 #: out shows that every record that existed is unchanged.

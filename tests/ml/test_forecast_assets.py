@@ -292,7 +292,7 @@ def test_the_forecasts_page_shows_the_signed_in_tenants_forecast(
     beta = tenant_ids[SLUGS[1]]
     at = _page(beta)
     assert not at.exception
-    assert at.title[0].value == "Forecasts"
+    assert at.title[0].value == "What will happen?"
     assert at.selectbox[0].options == ["New customers", "Orders", "Net revenue"]
     assert at.selectbox[0].value == "revenue_net"
     assert [m.label for m in at.metric] == [
