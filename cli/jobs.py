@@ -40,6 +40,7 @@ class RunOutcome:
     label: str = ""
     seconds: float = 0.0
     materialized: int = 0  # asset materializations of the run (0: nothing new)
+    checks_warned: int = 0  # checks that failed with severity WARN (data-quality findings; nothing stops)
 
 
 def dagster_home() -> Path:
@@ -74,12 +75,14 @@ def _execute(job_name: str, partition_key: str | None = None) -> RunOutcome:
         result = dg.execute_job(
             job, instance=instance, run_config=DEMO_RUN_CONFIG, tags=tags, raise_on_error=False
         )
-    passed = total = materialized = 0
+    passed = total = materialized = warned = 0
     failure = None
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             total += 1
-            passed += bool(event.event_specific_data.passed)  # type: ignore[union-attr]
+            evaluation = event.event_specific_data
+            passed += bool(evaluation.passed)  # type: ignore[union-attr]
+            warned += (not evaluation.passed) and evaluation.severity == dg.AssetCheckSeverity.WARN  # type: ignore[union-attr]
         elif event.event_type_value == "ASSET_MATERIALIZATION":
             materialized += 1
         elif event.event_type_value == "STEP_FAILURE" and failure is None:
@@ -87,7 +90,9 @@ def _execute(job_name: str, partition_key: str | None = None) -> RunOutcome:
             failure = f"step {event.step_key}{where} failed"
     label = f"{job_name} of {partition_key}" if partition_key else job_name
     seconds = time.perf_counter() - started
-    return RunOutcome(result.run_id, result.success, passed, total, failure, label, seconds, materialized)
+    return RunOutcome(
+        result.run_id, result.success, passed, total, failure, label, seconds, materialized, warned
+    )
 
 
 def _tenant_sources(slug: str) -> RunOutcome:
@@ -241,6 +246,7 @@ def summarize(outcome: DemoOutcome) -> dict[str, Any]:
         "rows_per_layer": rows,
         "checks_passed": sum(r.checks_passed for r in outcome.runs),
         "checks_total": sum(r.checks_total for r in outcome.runs),
+        "checks_warned": sum(r.checks_warned for r in outcome.runs),
         "runs": len(outcome.runs),
         "run_id": (outcome.models or outcome.setup).run_id,
         "demo_login": demo_owner_email(tenants[0][0]) if tenants else "-",

@@ -136,6 +136,10 @@ def _print_summary(summary: dict[str, Any], seconds: float) -> None:
     for layer, rows in summary["rows_per_layer"].items():
         table.add_row(f"rows in {layer}", f"{rows:,}")
     table.add_row("checks passed", f"{summary['checks_passed']} of {summary['checks_total']}")
+    if summary.get("checks_warned"):
+        table.add_row(
+            "checks warned", f"{summary['checks_warned']} (data-quality findings, see the Dagster UI)"
+        )
     table.add_row("Dagster runs", f"{summary['runs']} (last {summary['run_id']})")
     console.print(table)
     console.print(

@@ -168,7 +168,8 @@ def test_demo_builds_everything_through_dagster(first_demo: dict[str, Any]) -> N
     assert "Keel demo done" in out.stdout
     assert "checks passed" in out.stdout
     passed, total = (int(x) for x in out.stdout.split("checks passed", 1)[1].split()[:3:2])
-    assert total > 10 and passed == total
+    warned = int(out.stdout.split("checks warned", 1)[1].split()[0]) if "checks warned" in out.stdout else 0
+    assert total > 10 and passed + warned == total  # a warning is a data-quality finding, not a failure
     counts = first_demo["counts"]
     assert counts["raw_shopify.orders"] > 1000
     assert counts["metrics.business_metrics_daily"] > 100
