@@ -99,7 +99,7 @@ def test(pytest_args: list[str]) -> None:
     step("mypy")
     run(BIN / "mypy")
     step("pytest")
-    run(BIN / "pytest", "-m", "not benchmark", *pytest_args)
+    run(BIN / "pytest", "-m", "not benchmark", "--durations=40", *pytest_args)
 
 
 def main() -> None:
