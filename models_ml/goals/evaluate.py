@@ -19,13 +19,11 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
-from models_ml.forecasting import ForecastInputError, goal_outcomes, probability_of
-from models_ml.forecasting.goal import GoalOutcomes
 from models_ml.goals.catalog import GoalMetric, format_value, goal_metric
 
 ON_TRACK_AT = 0.7
@@ -38,6 +36,13 @@ STATUS_RULE = (
 #: Statuses the evaluation decides; the owner decides draft, active (on creation) and abandoned.
 EVALUATED_STATUSES = ("on_track", "at_risk", "off_track", "achieved", "missed")
 CLOSED_STATUSES = ("achieved", "missed", "abandoned")
+
+if TYPE_CHECKING:
+    from models_ml.forecasting.goal import GoalOutcomes
+
+# The forecasting library (statsforecast, numba) is imported by the functions that simulate, not here:
+# the console's Goals page lists goals and their stored evaluations through this package and must not
+# pay seconds of imports to draw them.
 GRADE_RANK = {"strong": 0, "moderate": 1, "weak": 2}
 GRADE_WORDS = {
     "strong": "strong evidence",
@@ -140,6 +145,8 @@ def period_frame(history: pl.DataFrame, spec: GoalSpec) -> pl.DataFrame:
 
 def simulate(spec: GoalSpec, history: pl.DataFrame, *, n_paths: int = 2000, seed: int = 0) -> GoalOutcomes:
     """Simulated outcomes of the goal's aggregate at the deadline (:func:`goal_outcomes`)."""
+    from models_ml.forecasting import goal_outcomes
+
     spec.validate()
     entry = spec.catalog
     frame = period_frame(history, spec)
@@ -159,6 +166,9 @@ def simulate(spec: GoalSpec, history: pl.DataFrame, *, n_paths: int = 2000, seed
 
 
 def _future_period(spec: GoalSpec, frame: pl.DataFrame, n_paths: int, seed: int) -> GoalOutcomes:
+    from models_ml.forecasting import ForecastInputError, goal_outcomes
+    from models_ml.forecasting.goal import GoalOutcomes
+
     entry = spec.catalog
     history_end = last_day(frame)
     # The sum from the start = the sum to the deadline minus the sum to the day before the start.
@@ -220,6 +230,8 @@ def evaluate_goal(
     spec: GoalSpec, history: pl.DataFrame, *, n_paths: int = 2000, seed: int = 0
 ) -> GoalEvaluation:
     """Probability, expected value with an 80% interval, progress against pace and status of one goal."""
+    from models_ml.forecasting import probability_of
+
     entry = spec.catalog
     result = simulate(spec, history, n_paths=n_paths, seed=seed)
     frame = period_frame(history, spec)

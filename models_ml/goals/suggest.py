@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from models_ml.forecasting import probability_of
 from models_ml.goals.catalog import GoalMetric, format_value
 from models_ml.goals.evaluate import GoalSpec, first_day, last_day, period_frame, simulate
 
@@ -235,6 +234,7 @@ def propose_goal(
     seed: int = 0,
 ) -> GoalProposal:
     """Baseline, ranges and scored candidate targets for a goal being set (see the module docstring)."""
+    from models_ml.forecasting import probability_of  # here, not at import: see models_ml/goals/evaluate.py
     from models_ml.goals.catalog import goal_metric
 
     entry = goal_metric(metric)
