@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -89,14 +90,35 @@ def _consent_sources() -> frozenset[str]:
         return frozenset()
 
 
+def _other_ways(data_sources: list[Any]) -> dict[tuple[str, str], str]:
+    """Connections of a consent source that sign in without the browser (a Salesforce server-to-server
+    connection), by (source, connection name): what the page calls that way."""
+    from ingestion.sources import connectors
+
+    try:
+        available = connectors()
+    except Exception:  # a broken connector package must not take the page down
+        return {}
+    ways: dict[tuple[str, str], str] = {}
+    for connection in data_sources:
+        consent = getattr(available.get(connection.source_type), "consent", None)
+        if consent is not None and consent.other_way is not None and not consent.applies(connection.config):
+            ways[(connection.source_type, connection.name)] = consent.other_way[0]
+    return ways
+
+
 def source_sentences(
     statuses: list[Any],
     titles: dict[str, str],
     now: datetime | None = None,
     consent_sources: frozenset[str] = frozenset(),
+    other_ways: Mapping[tuple[str, str], str] | None = None,
 ) -> list[tuple[str, str]]:
     """One (kind, sentence) per source: kind is ``ok``, ``failed`` or ``reconnect``. ``consent_sources``:
-    sources reconnected by approving Keel again at the service (QuickBooks) rather than in the form."""
+    sources reconnected by approving Keel again at the service (QuickBooks) rather than in the form;
+    ``other_ways``: their connections that sign in another way (:func:`_other_ways`), which are
+    reconnected in that way's form."""
+    other_ways = other_ways or {}
     groups: dict[tuple[str, str | None, str], list[Any]] = defaultdict(list)
     for status in statuses:
         groups[(status.source, status.source_name, status.provider)].append(status)
@@ -112,11 +134,13 @@ def source_sentences(
             label = f"{title} from uploaded files"
         latest = max(load.finished_at for load in loads)
         if any(load.needs_reconnect for load in loads):
-            what_to_do = (
-                f"Choose {title} below and approve Keel again with Connect {title}."
-                if source in consent_sources
-                else "Enter new ones in the form below."
-            )
+            other_way = other_ways.get((source, name or source))
+            if other_way is not None:
+                what_to_do = f"Choose {title} below, then “{other_way}”, and enter new ones."
+            elif source in consent_sources:
+                what_to_do = f"Choose {title} below and approve Keel again with Connect {title}."
+            else:
+                what_to_do = "Enter new ones in the form below."
             sentences.append(
                 (
                     "reconnect",
@@ -165,7 +189,9 @@ def render() -> None:
     titles = _titles()
 
     st.subheader("Where your numbers come from")
-    sentences = source_sentences(statuses, titles, consent_sources=_consent_sources())
+    sentences = source_sentences(
+        statuses, titles, consent_sources=_consent_sources(), other_ways=_other_ways(sources)
+    )
     loaded_sources = {s.source_name for s in statuses}
     for source in sources:
         if source.name not in loaded_sources:

@@ -439,10 +439,14 @@ def source_remove(
 # ------------------------------------------------------------------------------------------------
 
 
-def _reconnect_hint(source: str, slug: str) -> str:
+def _reconnect_hint(source: str, slug: str, name: str | None = None) -> str:
+    """What to do about a connection the service refused; ``--name`` when it is not the default one, so
+    that connecting again replaces it instead of adding another."""
+    named = f" --name {name!r}" if name and name != source else ""
     return (
         f"needs reconnecting: the service refused the stored credentials; give new ones with "
-        f"`keel source add {source} --tenant {slug}` or on the console's Your data page"
+        f"`keel source add {source} --tenant {slug}{named}` (with its settings) or on the console's Your "
+        "data page"
     )
 
 
@@ -522,7 +526,9 @@ def _run_business(business: tenancy.Tenant, source: str | None) -> list[Any]:
                 highlight=False,
             )
         else:
-            what = _reconnect_hint(run.source, business.slug) if load.needs_reconnect else load.error
+            what = (
+                _reconnect_hint(run.source, business.slug, run.name) if load.needs_reconnect else load.error
+            )
             console.print(f"[red]✗[/red] {where}: {what}", highlight=False)
     return runs
 
@@ -543,11 +549,14 @@ def ingest_status(
         return
     table = Table("business", "source", "resource", "last load", "rows", "set aside", "cursor", "state")
     now = datetime.now(UTC)
-    reconnect: dict[tuple[str, str], str] = {}
+    reconnect: dict[tuple[str, str, str], str] = {}
     for s in statuses:
         if s.needs_reconnect:
             state = "[red]needs reconnecting[/red]"
-            reconnect[(s.tenant_slug, s.source)] = _reconnect_hint(s.source, s.tenant_slug)
+            label = s.source if s.source_name in (None, s.source) else f"{s.source} {s.source_name!r}"
+            reconnect[(s.tenant_slug, s.source, label)] = _reconnect_hint(
+                s.source, s.tenant_slug, s.source_name
+            )
         elif s.error:
             state = f"[red]failed: {s.error}[/red]"
         else:
@@ -564,8 +573,8 @@ def ingest_status(
             state,
         )
     console.print(table)
-    for (slug, source), hint in sorted(reconnect.items()):
-        console.print(f"{slug} {source} {hint}", highlight=False)
+    for (slug, _, label), hint in sorted(reconnect.items()):
+        console.print(f"{slug} {label} {hint}", highlight=False)
 
 
 @ingest_app.command("demo")

@@ -291,6 +291,65 @@ def test_revoked_refresh_token_asks_to_reconnect(fake: FakeSalesforce, tenant: s
     assert [r.endpoint for r in fake.requests] == ["token"]  # not retried, no API call
 
 
+def test_revoked_connections_need_reconnecting_in_status_and_console(
+    fake: FakeSalesforce, tenant: str, key: rsa.RSAPrivateKey
+) -> None:
+    """Both ways of signing in, refused: the browser connection's refresh token was revoked, the server
+    connection's certificate changed. ``keel ingest status`` and the console say "needs reconnecting" for
+    each, and tell the owner how: approve Keel again, or enter a new private key in the server form."""
+    from typer.testing import CliRunner
+
+    from app.your_data import _consent_sources, _other_ways, source_sentences
+    from cli.main import app
+    from ingestion.run import latest_loads, run_tenant_sources
+
+    business = uuid.UUID(tenant)
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    tenancy.save_data_source(business, "salesforce", "salesforce", config(fake), web_secrets("revoked"))
+    tenancy.save_data_source(
+        business,
+        "salesforce",
+        "server",
+        config(fake, flow="jwt_bearer", username=USERNAME),
+        {"private_key": pem_of(other)},
+    )
+    try:
+        runs = run_tenant_sources(business, "salesforce")
+        assert sorted((r.name, r.ok, r.load.needs_reconnect) for r in runs) == [
+            ("salesforce", False, True),
+            ("server", False, True),
+        ]
+        slug = tenancy_slug(tenant)
+        status = CliRunner().invoke(app, ["ingest", "status", "--tenant", slug])
+        assert status.exit_code == 0, status.output
+        said = " ".join(status.output.split())
+        assert f"`keel source add salesforce --tenant {slug}`" in said
+        assert f"`keel source add salesforce --tenant {slug} --name 'server'`" in said
+        sentences = source_sentences(
+            latest_loads(business),
+            {"salesforce": "Salesforce"},
+            consent_sources=_consent_sources(),
+            other_ways=_other_ways(tenancy.list_data_sources(business)),
+        )
+    finally:
+        tenancy.remove_data_source(business, "salesforce", "salesforce")
+        tenancy.remove_data_source(business, "salesforce", "server")
+    assert [kind for kind, _ in sentences] == ["reconnect", "reconnect"]
+    browser, server = (text for _, text in sentences)
+    assert (
+        browser.startswith("Salesforce needs reconnecting") and "approve Keel again with Connect" in browser
+    )
+    assert server.startswith("Salesforce (server) needs reconnecting")
+    assert "then “Server to server, with the connected app's certificate" in server
+
+
+def tenancy_slug(tenant: str) -> str:
+    with warehouse.connect("admin") as conn:
+        row = conn.execute("select slug from app.tenants where tenant_id = %s", (tenant,)).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
 def test_jwt_bearer_flow_signs_in_with_the_certificate_key(
     fake: FakeSalesforce, tenant: str, key: rsa.RSAPrivateKey
 ) -> None:
