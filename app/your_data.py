@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -89,14 +90,35 @@ def _consent_sources() -> frozenset[str]:
         return frozenset()
 
 
+def _other_ways(data_sources: list[Any]) -> dict[tuple[str, str], str]:
+    """Connections of a consent source that sign in without the browser (a Salesforce server-to-server
+    connection), by (source, connection name): what the page calls that way."""
+    from ingestion.sources import connectors
+
+    try:
+        available = connectors()
+    except Exception:  # a broken connector package must not take the page down
+        return {}
+    ways: dict[tuple[str, str], str] = {}
+    for connection in data_sources:
+        consent = getattr(available.get(connection.source_type), "consent", None)
+        if consent is not None and consent.other_way is not None and not consent.applies(connection.config):
+            ways[(connection.source_type, connection.name)] = consent.other_way[0]
+    return ways
+
+
 def source_sentences(
     statuses: list[Any],
     titles: dict[str, str],
     now: datetime | None = None,
     consent_sources: frozenset[str] = frozenset(),
+    other_ways: Mapping[tuple[str, str], str] | None = None,
 ) -> list[tuple[str, str]]:
     """One (kind, sentence) per source: kind is ``ok``, ``failed`` or ``reconnect``. ``consent_sources``:
-    sources reconnected by approving Keel again at the service (QuickBooks) rather than in the form."""
+    sources reconnected by approving Keel again at the service (QuickBooks) rather than in the form;
+    ``other_ways``: their connections that sign in another way (:func:`_other_ways`), which are
+    reconnected in that way's form."""
+    other_ways = other_ways or {}
     groups: dict[tuple[str, str | None, str], list[Any]] = defaultdict(list)
     for status in statuses:
         groups[(status.source, status.source_name, status.provider)].append(status)
@@ -112,11 +134,13 @@ def source_sentences(
             label = f"{title} from uploaded files"
         latest = max(load.finished_at for load in loads)
         if any(load.needs_reconnect for load in loads):
-            what_to_do = (
-                f"Choose {title} below and approve Keel again with Connect {title}."
-                if source in consent_sources
-                else "Enter new ones in the form below."
-            )
+            other_way = other_ways.get((source, name or source))
+            if other_way is not None:
+                what_to_do = f"Choose {title} below, then “{other_way}”, and enter new ones."
+            elif source in consent_sources:
+                what_to_do = f"Choose {title} below and approve Keel again with Connect {title}."
+            else:
+                what_to_do = "Enter new ones in the form below."
             sentences.append(
                 (
                     "reconnect",
@@ -165,7 +189,9 @@ def render() -> None:
     titles = _titles()
 
     st.subheader("Where your numbers come from")
-    sentences = source_sentences(statuses, titles, consent_sources=_consent_sources())
+    sentences = source_sentences(
+        statuses, titles, consent_sources=_consent_sources(), other_ways=_other_ways(sources)
+    )
     loaded_sources = {s.source_name for s in statuses}
     for source in sources:
         if source.name not in loaded_sources:
@@ -238,29 +264,30 @@ def _connect_form(user: SignedInUser, titles: dict[str, str]) -> None:
         "Service", sorted(available), format_func=lambda s: titles.get(s, s), key="connect_source"
     )
     connector = available[source]
-    if connector.consent is not None:
-        _consent_connect(user, connector)
-        return
+    consent = connector.consent
+    fixed: dict[str, str] = {}  # settings the chosen way sets (Salesforce's server-to-server flow)
+    secret_fields = connector.secret_fields
+    if consent is not None:
+        ways = [f"Approve Keel at {connector.title}"]
+        if consent.other_way is not None:
+            ways.append(consent.other_way[0])
+        way = st.radio("How Keel signs in", ways, key=f"connect_{source}_way") if len(ways) > 1 else ways[0]
+        if way == ways[0]:
+            _consent_connect(user, connector)
+            return
+        assert consent.other_way is not None
+        fixed = dict(consent.other_way[1])
+        # the other way needs none of the secrets the consent would grant or its app's secret
+        secret_fields = tuple(
+            f for f in connector.secret_fields if f not in (*consent.grants, *consent.asked_secrets)
+        )
     with st.form(f"connect_{source}", clear_on_submit=True):
         name = st.text_input("Name for this connection", value=source, key=f"connect_{source}_name")
-        config: dict[str, str] = {}
-        fields = connector.config_model.model_fields
-        # What the owner must fill in first; settings with a default (API version, timeouts, a test
-        # server's address) stay folded away.
-        for field, info in fields.items():
-            if info.is_required():
-                label = info.title or field.replace("_", " ").capitalize()
-                config[field] = st.text_input(label, help=info.description, key=f"connect_{source}_{field}")
-        optional = [(field, info) for field, info in fields.items() if not info.is_required()]
-        if optional:
-            with st.expander("More settings (optional)"):
-                for field, info in optional:
-                    label = info.title or field.replace("_", " ").capitalize()
-                    config[field] = st.text_input(
-                        label, help=info.description, key=f"connect_{source}_{field}"
-                    )
+        config = _settings_inputs(
+            connector, [f for f in connector.config_model.model_fields if f not in fixed]
+        )
         secret_values: dict[str, str] = {}
-        for field in connector.secret_fields:
+        for field in secret_fields:
             secret_values[field] = st.text_input(
                 field.replace("_", " ").capitalize(), type="password", key=f"connect_{source}_secret_{field}"
             )
@@ -268,7 +295,7 @@ def _connect_form(user: SignedInUser, titles: dict[str, str]) -> None:
     if not submitted:
         return
     try:
-        settings = connector.parse_config({k: v for k, v in config.items() if v.strip()})
+        settings = connector.parse_config({**{k: v for k, v in config.items() if v.strip()}, **fixed})
     except ValueError as exc:
         st.error(str(exc))
         return
@@ -293,23 +320,47 @@ def _connect_form(user: SignedInUser, titles: dict[str, str]) -> None:
     st.rerun()
 
 
+def _settings_inputs(connector: Any, names: list[str]) -> dict[str, str]:
+    """Text inputs for the connector's settings ``names``: what the owner must fill in first; settings
+    with a default (API version, timeouts, a test server's address) stay folded away."""
+    source = connector.source
+    fields = connector.config_model.model_fields
+    config: dict[str, str] = {}
+    required = [f for f in names if fields[f].is_required()]
+    optional = [f for f in names if not fields[f].is_required()]
+    for field in required:
+        info = fields[field]
+        label = info.title or field.replace("_", " ").capitalize()
+        config[field] = st.text_input(label, help=info.description, key=f"connect_{source}_{field}")
+    if optional:
+        with st.expander("More settings (optional)"):
+            for field in optional:
+                info = fields[field]
+                label = info.title or field.replace("_", " ").capitalize()
+                config[field] = st.text_input(label, help=info.description, key=f"connect_{source}_{field}")
+    return config
+
+
 #: The consent in progress per (tenant, source), kept across reruns of the page.
 CONSENT_KEY = "keel_your_data_consent"
 
 
 def _consent_connect(user: SignedInUser, connector: Any) -> None:
-    """Connect a service whose owner approves Keel in the browser (OAuth 2.0: QuickBooks): a button starts
-    a listener for the service's answer on this machine and shows the link to the service's consent page;
-    when the owner has approved, the tokens are stored encrypted (:func:`keel.tenancy.save_data_source`)."""
+    """Connect a service whose owner approves Keel in the browser (OAuth 2.0, the connector's ``Consent``:
+    QuickBooks, Salesforce): the settings and secrets the consent asks for (none for QuickBooks; the
+    connected app's consumer key and secret for Salesforce), then a button that starts a listener for the
+    service's answer on this machine and shows the link to the service's consent page; when the owner has
+    approved, the settings and tokens are stored, encrypted (:func:`keel.tenancy.save_data_source`)."""
     from ingestion.sources import oauth
     from ingestion.sources.connector import ConnectorConfigError
 
     title = connector.title
     consent = connector.consent
-    key = f"{CONSENT_KEY}_{connector.source}"
+    source = connector.source
+    key = f"{CONSENT_KEY}_{source}"
     pending: oauth.PendingConsent | None = st.session_state.get(key)
     st.markdown(
-        f"Keel asks {title} for read access to your books: you sign in at {title} and approve, and "
+        f"Keel asks {title} for read access to your data: you sign in at {title} and approve, and "
         f"{title} sends you back here. Keel never sees your {title} password."
     )
     if pending is not None and pending.state == "connected":
@@ -332,23 +383,42 @@ def _consent_connect(user: SignedInUser, connector: Any) -> None:
             del st.session_state[key]
             st.rerun()
         return
-    if not st.button(f"Connect {title}", type="primary", key=f"{key}_start"):
+    if consent.asked_config or consent.asked_secrets:
+        with st.form(f"connect_{source}_consent", clear_on_submit=True):
+            config = _settings_inputs(connector, list(consent.asked_config))
+            typed = {
+                field: st.text_input(
+                    field.replace("_", " ").capitalize(),
+                    type="password",
+                    key=f"connect_{source}_secret_{field}",
+                )
+                for field in consent.asked_secrets
+            }
+            started = st.form_submit_button(f"Connect {title}", type="primary")
+    else:
+        config, typed = {}, {}
+        started = st.button(f"Connect {title}", type="primary", key=f"{key}_start")
+    if not started:
+        return
+    given = {k: v.strip() for k, v in config.items() if v.strip()}
+    typed = {k: v.strip() for k, v in typed.items() if v.strip()}
+    missing = [f.replace("_", " ") for f in consent.asked_secrets if f not in typed]
+    if missing:
+        st.error(f"{title} needs your {', '.join(missing)}.")
         return
     tenant_id = user.tenant_id
 
-    def store(tokens: oauth.Tokens, granted: oauth.Authorization) -> None:
-        config = connector.parse_config(consent.config_from_redirect(granted.params))
-        tenancy.save_data_source(
-            tenant_id, connector.source, connector.source, config.model_dump(mode="json"), tokens.as_secrets()
-        )
+    def store(settings: Any, secrets: dict[str, str]) -> None:
+        tenancy.save_data_source(tenant_id, source, source, settings.model_dump(mode="json"), secrets)
 
     try:
-        st.session_state[key] = oauth.PendingConsent(
-            consent.provider(), consent.client(), consent.redirect_uri(), store
-        )
+        st.session_state[key] = oauth.start_consent(connector, given, typed, store)
     except (ConnectorConfigError, oauth.OAuthError) as exc:
         st.error(f"{title} cannot be connected from here yet: {exc}.")
         return
+    # the typed secret must not live on in the session: the listener thread holds it until the approval
+    for field in [k for k in st.session_state if str(k).startswith(f"connect_{source}_secret_")]:
+        del st.session_state[field]
     st.rerun()
 
 

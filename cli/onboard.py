@@ -259,38 +259,23 @@ def source_add(
     connector = _connector(source)
     business = tenancy.require_tenant(tenant)
     config_fields = list(connector.config_model.model_fields)
-    if connector.consent is not None:
-        _add_with_consent(connector, business, name, _parse_field_options(list(ctx.args), config_fields))
-        return
     given = _parse_field_options(list(ctx.args), [*config_fields, *connector.secret_fields])
     secret_values = {k: _secret_value(v) for k, v in given.items() if k in connector.secret_fields}
     config = {k: v for k, v in given.items() if k in config_fields}
+    if connector.needs_consent(config, secret_values):
+        consent = connector.consent
+        for field in consent.asked_secrets:
+            if not secret_values.get(field):
+                secret_values[field] = _ask_secret(connector, field)
+        _add_with_consent(connector, business, name, config, secret_values)
+        return
     try:
         settings = connector.parse_config(config)
     except ValueError as exc:
         raise InvalidInput(str(exc), "fix the settings and run the command again") from None
-    needed = connector.secrets_for(settings)  # a sign-in flow may need only some of the secrets
-    from_browser = set(connector.browser_secrets) if connector.authorize is not None else set()
-    in_browser = any(field not in secret_values for field in needed if field in from_browser)
-    for field in needed:
-        if field in secret_values or (in_browser and field in from_browser):
-            continue
-        if not sys.stdin.isatty():
-            raise InvalidInput(
-                f"{connector.title} needs --{field.replace('_', '-')}",
-                "give it as an option (@path reads a file), or run in a terminal",
-            )
-        secret_values[field] = click.prompt(f"{connector.title} {field.replace('_', ' ')}", hide_input=True)
-    if in_browser and connector.authorize is not None:
-        console.print("Approve Keel's access in your browser; if it does not open, visit this address:")
-        try:
-            settings, secret_values = connector.authorize(
-                settings, secret_values, lambda url: console.print(url, highlight=False, soft_wrap=True)
-            )
-        except Exception as exc:  # a refused or abandoned approval: say what happened, store nothing
-            raise InvalidInput(
-                f"{connector.title} was not connected: {exc}", "run the command again"
-            ) from None
+    for field in connector.secrets_for(settings):  # a sign-in flow may need only some of the secrets
+        if field not in secret_values:
+            secret_values[field] = _ask_secret(connector, field)
     label = name or source
     tenancy.save_data_source(
         business.tenant_id, source, label, settings.model_dump(mode="json"), secret_values
@@ -304,20 +289,29 @@ def source_add(
     console.print(f"Next: keel ingest run --tenant {business.slug} --source {source}")
 
 
-def _add_with_consent(
-    connector: Any, business: tenancy.Tenant, name: str | None, given: dict[str, str]
-) -> None:
-    """Connect a service whose owner grants access in the browser (OAuth 2.0): print the consent link, open
-    a browser where there is one, wait for the service to send the browser back to this machine, and
-    store the tokens (encrypted) with the settings the consent brought (QuickBooks: the company id)."""
-    from ingestion.sources import oauth
-    from ingestion.sources.connector import ConnectorConfigError
+def _ask_secret(connector: Any, field: str) -> str:
+    """A secret not given as an option, asked for in a terminal (never echoed)."""
+    if not sys.stdin.isatty():
+        raise InvalidInput(
+            f"{connector.title} needs --{field.replace('_', '-')}",
+            "give it as an option (@path reads a file), or run in a terminal",
+        )
+    return str(click.prompt(f"{connector.title} {field.replace('_', ' ')}", hide_input=True))
 
-    consent = connector.consent
-    try:
-        provider, client, redirect = consent.provider(), consent.client(), consent.redirect_uri()
-    except ConnectorConfigError as exc:
-        raise InvalidInput(str(exc), "set them and run the command again") from None
+
+def _add_with_consent(
+    connector: Any,
+    business: tenancy.Tenant,
+    name: str | None,
+    given: dict[str, str],
+    typed: dict[str, str],
+) -> None:
+    """Connect a service whose owner grants access in the browser (OAuth 2.0, the connector's
+    ``Consent``): print the consent link, open a browser where there is one, wait for the service to send
+    the browser back to this machine, and store the tokens (encrypted) with the settings the consent
+    brought (QuickBooks: the company id; Salesforce: the org's address)."""
+    from ingestion.sources import oauth
+    from ingestion.sources.connector import ConnectorAuthError, ConnectorConfigError
 
     def show(url: str) -> None:
         console.print(
@@ -327,22 +321,27 @@ def _add_with_consent(
         console.print(url, highlight=False, soft_wrap=True)
 
     try:
-        tokens, granted = oauth.authorize(
-            provider, client, redirect, show_url=show, open_browser=oauth.open_in_browser
+        settings, secret_values = oauth.connect_in_browser(
+            connector, given, typed, show_url=show, open_browser=oauth.open_in_browser
         )
-        config = {**given, **consent.config_from_redirect(granted.params)}
-        settings = connector.parse_config(config)
-    except (oauth.OAuthError, ValueError) as exc:
+    except ConnectorConfigError as exc:
+        raise InvalidInput(str(exc), "set them and run the command again") from None
+    except (oauth.OAuthError, ConnectorAuthError, ValueError) as exc:
         again = f"run `keel source add {connector.source} --tenant {business.slug}` again"
-        raise InvalidInput(str(exc), again) from None
+        raise InvalidInput(f"{connector.title} was not connected: {exc}", again) from None
     label = name or connector.source
     tenancy.save_data_source(
-        business.tenant_id, connector.source, label, settings.model_dump(mode="json"), tokens.as_secrets()
+        business.tenant_id, connector.source, label, settings.model_dump(mode="json"), secret_values
     )
-    shown = ", ".join(f"{k} {v}" for k, v in settings.model_dump().items() if k in given or k in config)
+    fields = type(settings).model_fields
+    shown = ", ".join(  # what the owner gave and what the consent brought: the settings off their defaults
+        f"{k} {v}" for k, v in settings.model_dump().items() if v is not None and v != fields[k].default
+    )
+    hints = ", ".join(f"{k} {tenancy_mask(v)}" for k, v in secret_values.items() if "token" not in k)
+    stored = "access tokens" + (f" and {hints}" if hints else "")
     console.print(
         f"[green]✓[/green] {connector.title} connected for {business.name} as {label!r} ({shown}; "
-        "access tokens stored encrypted)",
+        f"{stored} stored encrypted)",
         highlight=False,
     )
     console.print(f"Next: keel ingest run --tenant {business.slug} --source {connector.source}")
@@ -362,7 +361,8 @@ def _revoke_consent(business: tenancy.Tenant, source: str, label: str) -> None:
     if not token:
         return
     try:
-        revoked = oauth.revoke(connector.consent.provider(), connector.consent.client(), token)
+        app = connector.consent.app(found[0].config, found[0].secrets)
+        revoked = oauth.revoke(app.provider, app.client, token, session=app.session)
     except Exception:  # no app keys, or the service unreachable: said below; the removal goes on
         revoked = False
     if revoked:
@@ -439,10 +439,14 @@ def source_remove(
 # ------------------------------------------------------------------------------------------------
 
 
-def _reconnect_hint(source: str, slug: str) -> str:
+def _reconnect_hint(source: str, slug: str, name: str | None = None) -> str:
+    """What to do about a connection the service refused; ``--name`` when it is not the default one, so
+    that connecting again replaces it instead of adding another."""
+    named = f" --name {name!r}" if name and name != source else ""
     return (
         f"needs reconnecting: the service refused the stored credentials; give new ones with "
-        f"`keel source add {source} --tenant {slug}` or on the console's Your data page"
+        f"`keel source add {source} --tenant {slug}{named}` (with its settings) or on the console's Your "
+        "data page"
     )
 
 
@@ -522,7 +526,9 @@ def _run_business(business: tenancy.Tenant, source: str | None) -> list[Any]:
                 highlight=False,
             )
         else:
-            what = _reconnect_hint(run.source, business.slug) if load.needs_reconnect else load.error
+            what = (
+                _reconnect_hint(run.source, business.slug, run.name) if load.needs_reconnect else load.error
+            )
             console.print(f"[red]✗[/red] {where}: {what}", highlight=False)
     return runs
 
@@ -543,11 +549,14 @@ def ingest_status(
         return
     table = Table("business", "source", "resource", "last load", "rows", "set aside", "cursor", "state")
     now = datetime.now(UTC)
-    reconnect: dict[tuple[str, str], str] = {}
+    reconnect: dict[tuple[str, str, str], str] = {}
     for s in statuses:
         if s.needs_reconnect:
             state = "[red]needs reconnecting[/red]"
-            reconnect[(s.tenant_slug, s.source)] = _reconnect_hint(s.source, s.tenant_slug)
+            label = s.source if s.source_name in (None, s.source) else f"{s.source} {s.source_name!r}"
+            reconnect[(s.tenant_slug, s.source, label)] = _reconnect_hint(
+                s.source, s.tenant_slug, s.source_name
+            )
         elif s.error:
             state = f"[red]failed: {s.error}[/red]"
         else:
@@ -564,8 +573,8 @@ def ingest_status(
             state,
         )
     console.print(table)
-    for (slug, source), hint in sorted(reconnect.items()):
-        console.print(f"{slug} {source} {hint}", highlight=False)
+    for (slug, _, label), hint in sorted(reconnect.items()):
+        console.print(f"{slug} {label} {hint}", highlight=False)
 
 
 @ingest_app.command("demo")

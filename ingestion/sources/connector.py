@@ -92,16 +92,55 @@ class LoadSecrets(Mapping[str, str]):
 
 
 @dataclass(frozen=True)
+class ConsentApp:
+    """Where one consent goes: the service's authorization server, the app Keel asks as, and the loopback
+    address the browser comes back to (registered with that app)."""
+
+    provider: Any  # oauth.OAuthProvider
+    client: Any  # oauth.OAuthClient
+    redirect_uri: str
+    session: Any = None  # requests.Session for the code exchange (a connector's retrying one), or None
+
+
+#: what a granted consent gives a connection: (settings it brings, secrets to store encrypted)
+ConsentGrant = tuple[dict[str, Any], dict[str, str]]
+
+
+def _no_other_settings(tokens: Any, params: Mapping[str, str], typed: Mapping[str, str]) -> ConsentGrant:
+    return {}, tokens.as_secrets()
+
+
+@dataclass(frozen=True)
 class Consent:
     """How an owner grants Keel access in the browser (OAuth 2.0 authorization code,
-    :mod:`ingestion.sources.oauth`), for a connector whose service works that way: ``keel source add``
-    and the console run the consent instead of asking for secrets."""
+    :mod:`ingestion.sources.oauth`). ``keel source add`` and the console's Your data page run it the same
+    way for every connector that has one (:func:`ingestion.sources.oauth.connect_in_browser`,
+    :func:`ingestion.sources.oauth.start_consent`): the owner gives the ``asked_config`` settings and types
+    the ``asked_secrets``; Keel shows the service's consent page, receives the approval on the loopback
+    address, exchanges the code, and stores the settings and secrets that ``granted`` makes of the answer.
 
-    provider: Callable[[], Any]  # -> oauth.OAuthProvider, from Keel's settings
-    client: Callable[[], Any]  # -> oauth.OAuthClient; ConnectorConfigError naming the settings when unset
-    redirect_uri: Callable[[], str]  # the loopback address registered with the service's app
-    #: the connector's settings that the consent's redirect brings (QuickBooks: realmId -> realm_id)
-    config_from_redirect: Callable[[Mapping[str, str]], dict[str, str]] = lambda params: {}
+    - QuickBooks: Keel's own Intuit app, nothing asked; the redirect brings the company (``realmId``).
+    - Salesforce: the owner's connected app (its consumer key asked, its consumer secret typed); the token
+      answer brings the org's ``instance_url``. Its JWT bearer flow needs no browser: for those settings
+      ``applies`` is False and the connection is a plain form of settings and a private key.
+    """
+
+    #: (settings given so far, secrets typed) -> the app the consent goes through;
+    #: :class:`ConnectorConfigError` naming what is missing (unset app keys, a bad consumer key)
+    app: Callable[[Mapping[str, Any], Mapping[str, str]], ConsentApp]
+    #: (tokens, the redirect's other parameters, secrets typed) -> (settings the consent brings, secrets to
+    #: store); raises with words when the answer lacks something (no company id, no refresh token)
+    granted: Callable[[Any, Mapping[str, str], Mapping[str, str]], ConsentGrant] = _no_other_settings
+    #: settings the owner gives before the consent (Salesforce: consumer key, login address, callback URL)
+    asked_config: tuple[str, ...] = ()
+    #: secrets the owner types before the consent (Salesforce: the connected app's consumer secret)
+    asked_secrets: tuple[str, ...] = ()
+    #: secrets the consent yields; a connection given all of them already needs no consent
+    grants: tuple[str, ...] = ("refresh_token",)
+    #: whether the given settings sign in through the consent (Salesforce: not for ``flow=jwt_bearer``)
+    applies: Callable[[Mapping[str, Any]], bool] = lambda config: True
+    #: another way to connect without a browser, if any: (what the owner calls it, the settings it sets)
+    other_way: tuple[str, Mapping[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -120,19 +159,34 @@ class Connector:
     consent: Consent | None = None
     #: which of ``secret_fields`` the given settings need (a sign-in flow may need only some); None: all
     needed_secrets: Callable[[BaseModel], tuple[str, ...]] | None = None
-    #: an owner's approval in the browser (OAuth web server flow): (settings, secrets typed so far, show
-    #: the consent URL) -> (settings, secrets to store); gives ``browser_secrets`` (a refresh token)
-    authorize: (
-        Callable[[BaseModel, Mapping[str, str], Callable[[str], None]], tuple[BaseModel, dict[str, str]]]
-        | None
-    ) = None
-    browser_secrets: tuple[str, ...] = ()
 
     def secrets_for(self, settings: BaseModel) -> tuple[str, ...]:
         """The secrets a load with ``settings`` needs."""
         if self.needed_secrets is None:
             return self.secret_fields
         return self.needed_secrets(settings)
+
+    def needs_consent(self, config: Mapping[str, Any], secrets: Mapping[str, str]) -> bool:
+        """True when connecting with these settings and secrets runs the consent: the connector has one,
+        the settings sign in through it, and the secrets it grants were not given already."""
+        consent = self.consent
+        if consent is None or not consent.applies(config):
+            return False
+        return any(not secrets.get(field) for field in consent.grants)
+
+    def from_consent(
+        self,
+        given: Mapping[str, Any],
+        typed: Mapping[str, str],
+        tokens: Any,
+        params: Mapping[str, str],
+    ) -> tuple[BaseModel, dict[str, str]]:
+        """The settings (validated) and secrets to store once the owner approved: what the owner gave,
+        with what the consent's answer brings (``Consent.granted``)."""
+        if self.consent is None:
+            raise ConnectorConfigError(f"{self.title} is not connected by approving Keel in the browser")
+        brought, secrets = self.consent.granted(tokens, params, typed)
+        return self.parse_config({**given, **brought}), secrets
 
     def parse_config(self, config: Mapping[str, Any]) -> BaseModel:
         """The settings validated; :class:`ConnectorConfigError` names each bad field and what is wrong."""

@@ -38,7 +38,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
-from ingestion.sources.connector import ConnectorAuthError
+from ingestion.sources.connector import Connector, ConnectorAuthError, ConnectorConfigError
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,9 @@ class OAuthProvider:
     #: ``body``: as ``client_id`` and ``client_secret`` form fields.
     client_auth: Literal["basic", "body"] = "basic"
     revoke_url: str | None = None
+    #: how the revocation request carries the token: ``json`` (``{"token": ...}`` with HTTP basic client
+    #: authentication, as Intuit wants) or ``form`` (``token=...`` form-encoded, RFC 7009, as Salesforce)
+    revoke_format: Literal["json", "form"] = "json"
     #: extra parameters of the consent URL (``prompt=consent``, ``access_type=offline``...)
     authorize_params: Mapping[str, str] = field(default_factory=dict)
     scope_separator: str = " "
@@ -432,13 +435,16 @@ def revoke(
         return False
     http = session or requests.Session()
     try:
-        response = http.post(
-            provider.revoke_url,
-            json={"token": token},
-            auth=requests.auth.HTTPBasicAuth(client.client_id, client.client_secret),
-            headers={"Accept": "application/json"},
-            timeout=timeout,
-        )
+        if provider.revoke_format == "form":
+            response = http.post(provider.revoke_url, data={"token": token}, timeout=timeout)
+        else:
+            response = http.post(
+                provider.revoke_url,
+                json={"token": token},
+                auth=requests.auth.HTTPBasicAuth(client.client_id, client.client_secret),
+                headers={"Accept": "application/json"},
+                timeout=timeout,
+            )
     except requests.RequestException:
         return False
     return response.status_code == 200
@@ -544,3 +550,60 @@ class PendingConsent:
         finally:
             self._server.close()
             self._done.set()
+
+
+# -- A connector's consent, the same for the command line and the console ---------------------------------
+
+
+def _consent_of(connector: Connector) -> Any:
+    if connector.consent is None:
+        raise ConnectorConfigError(f"{connector.title} is not connected by approving Keel in the browser")
+    return connector.consent
+
+
+def connect_in_browser(
+    connector: Connector,
+    given: Mapping[str, Any],
+    typed: Mapping[str, str],
+    *,
+    show_url: Callable[[str], None],
+    open_browser: Callable[[str], bool] | None = open_in_browser,
+    timeout: float = CALLBACK_TIMEOUT,
+) -> tuple[Any, dict[str, str]]:
+    """Run ``connector``'s consent for an owner at this machine (``keel source add``): listen on the app's
+    loopback address, show (and open) the consent page, wait for the approval, exchange it. Returns the
+    validated settings (``given`` with what the consent brought) and the secrets to store encrypted."""
+    app = _consent_of(connector).app(given, typed)
+    tokens, granted = authorize(
+        app.provider,
+        app.client,
+        app.redirect_uri,
+        show_url=show_url,
+        open_browser=open_browser,
+        timeout=timeout,
+        session=app.session,
+    )
+    return connector.from_consent(given, typed, tokens, granted.params)
+
+
+def start_consent(
+    connector: Connector,
+    given: Mapping[str, Any],
+    typed: Mapping[str, str],
+    on_connected: Callable[[Any, dict[str, str]], None],
+    *,
+    timeout: float = CALLBACK_TIMEOUT,
+) -> PendingConsent:
+    """The same consent started from the console: listening at once, the link in
+    :attr:`PendingConsent.url`; once approved, ``on_connected`` hears the validated settings and the secrets
+    (it stores them). :class:`ConnectorConfigError` when the app's keys or the owner's settings are not
+    usable, before anything listens."""
+    app = _consent_of(connector).app(given, typed)
+    kept_given, kept_typed = dict(given), dict(typed)  # held by the listener thread only, not the page
+
+    def granted(tokens: Tokens, authorization: Authorization) -> None:
+        on_connected(*connector.from_consent(kept_given, kept_typed, tokens, authorization.params))
+
+    return PendingConsent(
+        app.provider, app.client, app.redirect_uri, granted, timeout=timeout, session=app.session
+    )

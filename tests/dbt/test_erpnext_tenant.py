@@ -49,6 +49,8 @@ class Built:
     cancelled_after_build: str
     load: loader.TenantLoad
     run: dbtRunnerResult
+    renamed_employee: str  # renamed on the site after its timesheets were written, given a department
+    no_ledger_tenant: str  # a second business on the same site whose key may not read the stock ledger
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +69,10 @@ def built(settings: KeelSettings, tmp_path_factory: pytest.TempPathFactory) -> B
         currency=demo.currency,
     )
     with FakeERPNext.serving(world, DEMO, KEY, SECRET) as site:
+        # HR renames an employee and puts them in a department: the timesheets keep the old name
+        worked = {t["employee"] for t in site.objects["timesheets"]}
+        renamed = next(e for e in site.objects["employees"] if e["name"] in worked)
+        renamed["employee_name"], renamed["department"] = "Robin Renamed", "Stores - TO"
         invoices = [d for d in site.objects["sales_invoices"] if not d["is_return"]]
         cancelled, deleted = invoices[10], invoices[11]
         for document in (cancelled, deleted):  # Frappe deletes only cancelled (or draft) invoices
@@ -81,6 +87,16 @@ def built(settings: KeelSettings, tmp_path_factory: pytest.TempPathFactory) -> B
         site.delete("customers", gone, after)
         result = loader.load_connector(CONNECTOR, str(tenant.tenant_id), {"site_url": site.url}, _secrets())
         assert result.ok, result.error
+        # the same site for a business whose key may not read the stock ledger: its stock comes from Bins
+        no_ledger = tenancy.create_tenant(
+            f"trail-bin-{uuid.uuid4().hex[:6]}", "Trail Bins", timezone=demo.timezone, currency=demo.currency
+        )
+        site.forbidden = {"Stock Ledger Entry"}
+        bins_only = loader.load_connector(
+            CONNECTOR, str(no_ledger.tenant_id), {"site_url": site.url}, _secrets()
+        )
+        site.forbidden = set()
+        assert bins_only.ok and bins_only.rows["stock_ledger_entries"] == 0, bins_only.error
         documents = copy.deepcopy(site.objects)
         work_dir = tmp_path_factory.mktemp("dbt_erpnext")
         warehouse.write_dbt_profiles(work_dir / "profiles", settings)
@@ -88,6 +104,8 @@ def built(settings: KeelSettings, tmp_path_factory: pytest.TempPathFactory) -> B
             work_dir, "run", "--select", "+business_metrics_daily", "+bills", "+payments", "+products"
         )
         assert run.success, failures(run)
+        checked = run_dbt(work_dir, "test", "--select", "stg_erpnext__bins", "stg_erpnext__employees")
+        assert checked.success, failures(checked)
         # after the build, a till sale is cancelled on the site: the next incremental run of the marts
         # takes it out (its rows were built; a cancelled invoice is no longer output)
         later = next(d for d in invoices[20:] if d["is_pos"] and d["docstatus"] == 1)
@@ -104,7 +122,16 @@ def built(settings: KeelSettings, tmp_path_factory: pytest.TempPathFactory) -> B
     assert again.success, failures(again)
     assert was_built == [(1,)]
     return Built(
-        str(tenant.tenant_id), documents, cancelled["name"], deleted["name"], gone, later["name"], result, run
+        str(tenant.tenant_id),
+        documents,
+        cancelled["name"],
+        deleted["name"],
+        gone,
+        later["name"],
+        result,
+        run,
+        renamed["name"],
+        str(no_ledger.tenant_id),
     )
 
 
@@ -225,6 +252,64 @@ def test_erpnext_tenant_gets_the_marts_and_metrics_of_its_documents(built: Built
         assert _rows(f"select count(*) from marts.{table} where tenant_id = %s", built.tenant)[0][0] > 0, (
             table
         )
+
+
+def latest_stock(tenant: str) -> dict[tuple[int, int], int]:
+    """The inventory mart's stock on its latest day, by (inventory item, location)."""
+    rows = _rows(
+        "select inventory_item_id, location_id, available_quantity from marts.inventory "
+        "where tenant_id = %s and stock_date = (select max(stock_date) from marts.inventory "
+        "where tenant_id = %s)",
+        tenant,
+        tenant,
+    )
+    return {(row[0], row[1]): row[2] for row in rows}
+
+
+def bin_stock(documents: dict[str, list[dict[str, Any]]]) -> dict[tuple[int, int], int]:
+    """What the site's Bins say is on the shelves now, by the mart's (inventory item, location) ids."""
+    stock: dict[tuple[int, int], int] = {}
+    with warehouse.connect("admin") as conn:
+        for found in documents["bins"]:
+            ids = conn.execute(
+                "select hashtextextended('erpnext|' || %s, 0), hashtextextended('erpnext|' || %s, 0)",
+                (found["item_code"], found["warehouse"]),
+            ).fetchone()
+            assert ids is not None
+            stock[(int(ids[0]), int(ids[1]))] = int(found["actual_qty"])
+    return stock
+
+
+def test_bins_are_the_current_stock_and_employees_name_the_shifts(built: Built) -> None:
+    """Each Bin's actual quantity is the inventory mart's latest level of its item and warehouse, also for
+    the business whose key cannot read the stock ledger; shifts carry the Employee's current name and
+    department, not the ones the timesheet was written with."""
+    expected = bin_stock(built.documents)
+    assert len(expected) > 10 and any(qty > 0 for qty in expected.values())
+    assert latest_stock(built.no_ledger_tenant) == expected
+    with_ledger = latest_stock(built.tenant)
+    assert {key: with_ledger.get(key) for key in expected} == expected
+    stockouts = _rows(
+        "select count(*) filter (where is_stockout), count(*) filter (where available_quantity <= 0) "
+        "from marts.inventory where tenant_id = %s",
+        built.no_ledger_tenant,
+    )
+    assert stockouts[0][0] == stockouts[0][1]
+
+    (employee,) = [e for e in built.documents["employees"] if e["name"] == built.renamed_employee]
+    logs = [
+        t
+        for t in built.documents["timesheets"]
+        if t["docstatus"] in (0, 1) and t["employee"] == employee["name"]
+    ]
+    assert logs and all(t["employee_name"] != "Robin Renamed" for t in logs)
+    shifts = _rows(
+        "select employee_name, department, count(*) from marts.shifts where tenant_id = %s "
+        "and employee_id = hashtextextended('erpnext|' || %s, 0) group by 1, 2",
+        built.tenant,
+        employee["name"],
+    )
+    assert shifts == [("Robin Renamed", "Stores - TO", len(logs))]
 
 
 @pytest.fixture(scope="module")

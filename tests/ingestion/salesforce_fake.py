@@ -6,6 +6,10 @@ wire format Keel's connector relies on, as Salesforce does:
   certificate: RS256 signature, ``iss`` = consumer key, ``sub`` = a known user, ``aud`` = the login
   host, ``exp`` in the future); answers ``{"access_token", "instance_url", "id", "token_type", ...}``
   or ``400 {"error": "invalid_grant", "error_description": ...}``;
+- ``GET /services/oauth2/authorize`` (the approval page): checks the consumer key, ``response_type=code``,
+  the scopes and a loopback ``redirect_uri``, and sends the browser back there with ``code`` and
+  ``state`` (or ``error=access_denied`` when ``deny_consent`` is set); ``POST /services/oauth2/revoke``
+  (form-encoded ``token``) forgets a refresh token;
 - ``GET /services/data/vXX.X/query`` and ``/queryAll`` with ``q`` = ``SELECT <fields> FROM <object>
   [WHERE SystemModstamp >= <datetime> [AND IsDeleted = true]]``: pages of ``batch_size`` records with
   ``totalSize``, ``done`` and ``nextRecordsUrl`` (``/services/data/vXX.X/query/01g...-<offset>``);
@@ -38,7 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -69,9 +73,9 @@ class Seen:
 
     @property
     def endpoint(self) -> str:
-        """token, query, queryAll, query-more, bulk-create, bulk-poll or bulk-results."""
-        if self.path.endswith("/oauth2/token"):
-            return "token"
+        """token, authorize, revoke, query, queryAll, query-more, bulk-create, bulk-poll or bulk-results."""
+        if self.path.startswith("/services/oauth2/"):
+            return self.path.rsplit("/", 1)[-1]
         match = _API.match(self.path)
         rest = match.group("rest") if match else self.path
         if rest in ("query", "queryAll"):
@@ -124,6 +128,8 @@ class FakeSalesforce:
         self.page_delay = 0.0
         self.refresh_tokens = {REFRESH_TOKEN}
         self.codes: dict[str, str] = {}  # authorization code -> redirect uri
+        self.deny_consent = False
+        self.revoked: list[str] = []
         self.tokens: set[str] = set()
         self.expire_after: int | None = None  # API calls after which every token expires
         self.requests: list[Seen] = []
@@ -183,6 +189,33 @@ class FakeSalesforce:
             self.codes[code] = redirect_uri
         return code
 
+    def _consent(self, params: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
+        """The approval page, as if the owner signed in and clicked Allow (or Deny)."""
+        redirect = params.get("redirect_uri", "")
+        if params.get("client_id") != CLIENT_ID or params.get("response_type") != "code":
+            return 400, b"error=invalid_client_id", {"Content-Type": "text/plain"}
+        scopes = set(params.get("scope", "").split())
+        if not {"api", "refresh_token"} <= scopes or not redirect.startswith(
+            ("http://127.0.0.1:", "http://localhost:")
+        ):
+            return 400, b"error=redirect_uri_mismatch", {"Content-Type": "text/plain"}
+        if self.deny_consent:
+            back = {"error": "access_denied", "error_description": "end-user denied authorization"}
+        else:
+            back = {"code": self.authorize(redirect)}
+        back["state"] = params.get("state", "")
+        return 302, b"", {"Location": f"{redirect}?{urlencode(back)}"}
+
+    def _revoke(self, form: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
+        token = form.get("token", "")
+        with self._lock:
+            if token not in self.refresh_tokens and token not in self.tokens:
+                return _oauth_error("unsupported_token_type", "this token type is not supported")
+            self.refresh_tokens.discard(token)
+            self.tokens.discard(token)
+            self.revoked.append(token)
+        return 200, b"", {}
+
     def seen(self, endpoint: str | None = None, sobject: str | None = None) -> list[Seen]:
         with self._lock:
             return [
@@ -193,7 +226,11 @@ class FakeSalesforce:
 
     def served_pages(self) -> int:
         with self._lock:
-            return sum(1 for r in self.requests if r.status == 200 and r.endpoint != "token")
+            return sum(
+                1
+                for r in self.requests
+                if r.status == 200 and r.endpoint not in ("token", "authorize", "revoke")
+            )
 
     # -- OAuth ------------------------------------------------------------------------------------------
 
@@ -278,6 +315,10 @@ class FakeSalesforce:
         if path == "/services/oauth2/token" and method == "POST":
             form = {k: v[-1] for k, v in parse_qs(body.decode()).items()}
             return self._token(form)
+        if path == "/services/oauth2/authorize" and method == "GET":
+            return self._consent(params)
+        if path == "/services/oauth2/revoke" and method == "POST":
+            return self._revoke({k: v[-1] for k, v in parse_qs(body.decode()).items()})
         match = _API.match(path)
         if not match:
             return _error(404, "NOT_FOUND", "The requested resource does not exist")

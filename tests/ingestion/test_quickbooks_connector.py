@@ -175,7 +175,7 @@ def test_settings_and_app_keys_are_checked_with_words(monkeypatch: pytest.Monkey
     try:
         assert CONNECTOR.consent is not None
         with pytest.raises(ConnectorConfigError, match="KEEL_QUICKBOOKS_CLIENT_ID"):
-            CONNECTOR.consent.client()
+            CONNECTOR.consent.app({}, {})
     finally:
         get_settings.cache_clear()
 

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -32,9 +32,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ingestion import loader
 from ingestion.demo import DemoWorld, simulate
+from ingestion.run import configured_sources
 from ingestion.sources import oauth
 from ingestion.sources.connector import ConnectorConfigError
-from ingestion.sources.salesforce import CONNECTOR, SalesforceSettings, connect_in_browser
+from ingestion.sources.salesforce import CONNECTOR, SalesforceSettings
 from ingestion.sources.salesforce.helpers import api_usage, jwt_audience
 from ingestion.sources.salesforce.settings import LOOKBACK
 from keel import tenancy, warehouse
@@ -290,6 +291,65 @@ def test_revoked_refresh_token_asks_to_reconnect(fake: FakeSalesforce, tenant: s
     assert [r.endpoint for r in fake.requests] == ["token"]  # not retried, no API call
 
 
+def test_revoked_connections_need_reconnecting_in_status_and_console(
+    fake: FakeSalesforce, tenant: str, key: rsa.RSAPrivateKey
+) -> None:
+    """Both ways of signing in, refused: the browser connection's refresh token was revoked, the server
+    connection's certificate changed. ``keel ingest status`` and the console say "needs reconnecting" for
+    each, and tell the owner how: approve Keel again, or enter a new private key in the server form."""
+    from typer.testing import CliRunner
+
+    from app.your_data import _consent_sources, _other_ways, source_sentences
+    from cli.main import app
+    from ingestion.run import latest_loads, run_tenant_sources
+
+    business = uuid.UUID(tenant)
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    tenancy.save_data_source(business, "salesforce", "salesforce", config(fake), web_secrets("revoked"))
+    tenancy.save_data_source(
+        business,
+        "salesforce",
+        "server",
+        config(fake, flow="jwt_bearer", username=USERNAME),
+        {"private_key": pem_of(other)},
+    )
+    try:
+        runs = run_tenant_sources(business, "salesforce")
+        assert sorted((r.name, r.ok, r.load.needs_reconnect) for r in runs) == [
+            ("salesforce", False, True),
+            ("server", False, True),
+        ]
+        slug = tenancy_slug(tenant)
+        status = CliRunner().invoke(app, ["ingest", "status", "--tenant", slug])
+        assert status.exit_code == 0, status.output
+        said = " ".join(status.output.split())
+        assert f"`keel source add salesforce --tenant {slug}`" in said
+        assert f"`keel source add salesforce --tenant {slug} --name 'server'`" in said
+        sentences = source_sentences(
+            latest_loads(business),
+            {"salesforce": "Salesforce"},
+            consent_sources=_consent_sources(),
+            other_ways=_other_ways(tenancy.list_data_sources(business)),
+        )
+    finally:
+        tenancy.remove_data_source(business, "salesforce", "salesforce")
+        tenancy.remove_data_source(business, "salesforce", "server")
+    assert [kind for kind, _ in sentences] == ["reconnect", "reconnect"]
+    browser, server = (text for _, text in sentences)
+    assert (
+        browser.startswith("Salesforce needs reconnecting") and "approve Keel again with Connect" in browser
+    )
+    assert server.startswith("Salesforce (server) needs reconnecting")
+    assert "then “Server to server, with the connected app's certificate" in server
+
+
+def tenancy_slug(tenant: str) -> str:
+    with warehouse.connect("admin") as conn:
+        row = conn.execute("select slug from app.tenants where tenant_id = %s", (tenant,)).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
 def test_jwt_bearer_flow_signs_in_with_the_certificate_key(
     fake: FakeSalesforce, tenant: str, key: rsa.RSAPrivateKey
 ) -> None:
@@ -314,31 +374,44 @@ def test_jwt_bearer_flow_signs_in_with_the_certificate_key(
 
 def test_web_server_flow_connects_in_the_browser_and_loads(fake: FakeSalesforce, tenant: str) -> None:
     """The owner approves Keel on Salesforce's page; the browser brings the code back to Keel's loopback
-    listener; the refresh token it is exchanged for is what later loads sign in with."""
+    listener; the refresh token it is exchanged for is what later loads sign in with. The connector's
+    consent is the one QuickBooks uses (``oauth.connect_in_browser``)."""
     redirect = f"http://127.0.0.1:{free_port()}/callback"
-    settings = CONNECTOR.parse_config({**config(fake), "redirect_uri": redirect})
-    assert isinstance(settings, SalesforceSettings)
+    given = {**config(fake), "redirect_uri": redirect}
+    assert CONNECTOR.needs_consent(given, {}) and not CONNECTOR.needs_consent(given, web_secrets())
+    assert not CONNECTOR.needs_consent({**given, "flow": "jwt_bearer"}, {})
+    with pytest.raises(ConnectorConfigError, match="consumer secret"):
+        oauth.connect_in_browser(CONNECTOR, given, {}, show_url=lambda url: None, open_browser=None)
     shown: list[str] = []
 
-    def browser(url: str) -> bool:  # the owner approves: Salesforce redirects with a code and the state
+    def browser(url: str) -> bool:  # the owner approves on Salesforce's page, which redirects to Keel
         shown.append(url)
         query = parse_qs(urlsplit(url).query)
         assert query["scope"] == ["api refresh_token"] and query["client_id"] == [CLIENT_ID]
-        code = fake.authorize(query["redirect_uri"][0])
-        callback = f"{query['redirect_uri'][0]}?{urlencode({'code': code, 'state': query['state'][0]})}"
-        threading.Thread(target=requests.get, args=(callback,), kwargs={"timeout": 10}, daemon=True).start()
+        threading.Thread(target=requests.get, args=(url,), kwargs={"timeout": 10}, daemon=True).start()
         return True
 
-    connected, secrets = connect_in_browser(
-        settings, CLIENT_SECRET, show_url=lambda url: None, open_browser=browser
+    connected, secrets = oauth.connect_in_browser(
+        CONNECTOR, given, {"client_secret": CLIENT_SECRET}, show_url=lambda url: None, open_browser=browser
     )
+    assert isinstance(connected, SalesforceSettings)
     assert shown and shown[0].startswith(f"{fake.url}/services/oauth2/authorize?")
-    assert connected.instance_url == fake.url
-    assert secrets["client_secret"] == CLIENT_SECRET and secrets["refresh_token"] in fake.refresh_tokens
-    assert secrets["refresh_token"] != REFRESH_TOKEN
+    assert connected.instance_url == fake.url and connected.redirect_uri == redirect
+    assert secrets == {"client_secret": CLIENT_SECRET, "refresh_token": secrets["refresh_token"]}
+    assert secrets["refresh_token"] in fake.refresh_tokens and secrets["refresh_token"] != REFRESH_TOKEN
     result = loader.load_connector(CONNECTOR, tenant, connected.model_dump(mode="json"), secrets)
     assert result.ok, result.error
     assert_equals_fake(fake, tenant)
+
+    fake.deny_consent = True  # the owner clicks Deny: nothing is connected, and the page says why
+    with pytest.raises(oauth.OAuthCallbackError, match="end-user denied authorization"):
+        oauth.connect_in_browser(
+            CONNECTOR,
+            given,
+            {"client_secret": CLIENT_SECRET},
+            show_url=lambda url: None,
+            open_browser=browser,
+        )
 
 
 def test_connect_from_the_command_line_in_the_browser_and_with_a_certificate(
@@ -376,7 +449,7 @@ def test_connect_from_the_command_line_in_the_browser_and_with_a_certificate(
     added = cli.invoke(app, [*base, "--redirect-uri", redirect, "--client-secret", CLIENT_SECRET])
     assert added.exit_code == 0, added.output
     assert f"{fake.url}/services/oauth2/authorize?" in added.output.replace("\n", "")
-    assert CLIENT_SECRET not in added.output and "refresh_token" in added.output
+    assert CLIENT_SECRET not in added.output and "client_secret" in added.output
     (stored,) = [s for s in tenancy.list_data_sources(uuid.UUID(tenant)) if s.source_type == "salesforce"]
     assert stored.config["instance_url"] == fake.url
 
@@ -402,11 +475,16 @@ def test_connect_from_the_command_line_in_the_browser_and_with_a_certificate(
     assert loaded.exit_code == 0, loaded.output
     assert "2 of 2 source loads succeeded" in loaded.output
     assert_equals_fake(fake, tenant)
-    for name in ("salesforce", "server"):  # no connection to a fake that is gone stays for later tests
-        assert (
-            cli.invoke(app, ["source", "remove", "salesforce", "--tenant", slug, "--name", name]).exit_code
-            == 0
-        )
+    refresh = next(c for c in configured_sources(tenant, "salesforce") if c.name == "salesforce").secrets
+    removed = cli.invoke(app, ["source", "remove", "salesforce", "--tenant", slug])
+    assert removed.exit_code == 0, removed.output
+    assert "Salesforce revoked Keel's access" in removed.output  # the consent's token, revoked at the org
+    assert fake.revoked == [refresh["refresh_token"]] and refresh["refresh_token"] not in fake.refresh_tokens
+    # no connection to a fake that is gone stays for later tests
+    assert (
+        cli.invoke(app, ["source", "remove", "salesforce", "--tenant", slug, "--name", "server"]).exit_code
+        == 0
+    )
 
 
 def test_dagster_asset_loads_each_tenants_connection_in_its_partition(
@@ -441,16 +519,70 @@ def test_dagster_asset_loads_each_tenants_connection_in_its_partition(
 
 
 def approving_browser(fake: FakeSalesforce) -> Any:
-    """A browser in which the owner approves Keel: Salesforce redirects with a code and the state."""
+    """A browser in which the owner approves Keel: Salesforce's page redirects with a code and the state."""
 
     def browser(url: str) -> bool:
-        query = parse_qs(urlsplit(url).query)
-        code = fake.authorize(query["redirect_uri"][0])
-        callback = f"{query['redirect_uri'][0]}?{urlencode({'code': code, 'state': query['state'][0]})}"
-        threading.Thread(target=requests.get, args=(callback,), kwargs={"timeout": 10}, daemon=True).start()
+        assert url.startswith(f"{fake.url}/services/oauth2/authorize?")
+        threading.Thread(target=requests.get, args=(url,), kwargs={"timeout": 10}, daemon=True).start()
         return True
 
     return browser
+
+
+def test_console_connects_salesforce_through_the_consent(
+    fake: FakeSalesforce, tenant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Your data: the owner picks Salesforce, gives the connected app's consumer key and secret, opens
+    Salesforce's approval page from the link and comes back; the refresh token and the org's address are
+    stored as by ``keel source add``. The server-to-server way is the plain form (private key only)."""
+    from streamlit.testing.v1 import AppTest
+
+    from app.session import USER_KEY
+    from keel.tenancy import SignedInUser
+
+    monkeypatch.setattr("ingestion.sources.connectors", lambda: {"salesforce": CONNECTOR})
+    email = f"owner-{tenant[:8]}@crm.example"
+    user_id = tenancy.create_user(tenant, email, "a long password 9")
+    at = AppTest.from_string("from app import your_data\n\nyour_data.render()\n", default_timeout=60)
+    at.session_state[USER_KEY] = SignedInUser(user_id, uuid.UUID(tenant), email)
+    at = at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    (way,) = [r for r in at.radio if r.key == "connect_salesforce_way"]
+    way.set_value(way.options[1]).run()  # server to server: the private key, no consumer secret
+    secrets_asked = [f.key for f in at.text_input if str(f.key).startswith("connect_salesforce_secret_")]
+    assert secrets_asked == ["connect_salesforce_secret_private_key"]
+    (way,) = [r for r in at.radio if r.key == "connect_salesforce_way"]
+    at = way.set_value(way.options[0]).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    redirect = f"http://127.0.0.1:{free_port()}/callback"
+    for key, value in {
+        "connect_salesforce_client_id": CLIENT_ID,
+        "connect_salesforce_login_url": fake.url,
+        "connect_salesforce_redirect_uri": redirect,
+        "connect_salesforce_secret_client_secret": CLIENT_SECRET,
+    }.items():
+        at.text_input(key=key).input(value)
+    next(b for b in at.button if b.label == "Connect Salesforce").click()
+    at = at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    links = at.get("link_button")
+    assert len(links) == 1 and links[0].proto.url.startswith(f"{fake.url}/services/oauth2/authorize?")
+    assert CLIENT_SECRET not in repr(at.session_state)  # the typed secret is not kept
+    requests.get(links[0].proto.url, timeout=10)  # the owner approves; Salesforce sends the browser back
+    next(b for b in at.button if b.label == "Check the connection").click()
+    at = at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [s.value for s in at.success] == [
+        "Salesforce is connected. Its data comes in with Keel's next load."
+    ]
+    try:
+        (configured,) = configured_sources(tenant, "salesforce")
+        assert configured.config["instance_url"] == fake.url and configured.config["client_id"] == CLIENT_ID
+        assert configured.secrets["client_secret"] == CLIENT_SECRET
+        assert configured.secrets["refresh_token"] in fake.refresh_tokens
+        assert configured.secrets["refresh_token"] != REFRESH_TOKEN
+    finally:
+        tenancy.remove_data_source(uuid.UUID(tenant), "salesforce", "salesforce")
 
 
 def pem_of(key: rsa.RSAPrivateKey) -> str:

@@ -15,6 +15,12 @@ erpnext_stock_ledger as (
 
 ),
 
+erpnext_bins as (
+
+    select * from {{ ref('stg_erpnext__bins') }}
+
+),
+
 tenants as (
 
     select * from {{ ref('int_tenants_classified') }}
@@ -39,8 +45,10 @@ order_lines as (
 
 ),
 
--- stock counts of every source: Shopify's end-of-day levels, and ERPNext's quantity on hand after
--- each stock movement (cancelled movements left out; local posting times in the tenant's zone)
+-- stock counts of every source: Shopify's end-of-day levels; ERPNext's quantity on hand after each
+-- stock movement (cancelled movements left out; local posting times in the tenant's zone) and its Bins'
+-- stock now, counted when the Bin last changed (so the latest level is the site's own, also where the
+-- stock ledger cannot be read)
 levels as (
 
     select
@@ -62,6 +70,17 @@ levels as (
     from erpnext_stock_ledger
     inner join tenants on erpnext_stock_ledger.tenant_id = tenants.tenant_id
     where not erpnext_stock_ledger.is_cancelled
+
+    union all
+
+    select
+        erpnext_bins.tenant_id,
+        erpnext_bins.inventory_item_id,
+        erpnext_bins.location_id,
+        erpnext_bins.actual_quantity::integer as available_quantity,
+        erpnext_bins.updated_at as snapshot_at
+    from erpnext_bins
+    where not erpnext_bins.is_deleted
 
 ),
 

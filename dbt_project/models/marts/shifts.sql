@@ -33,6 +33,12 @@ erpnext_time_logs as (
 
 ),
 
+erpnext_employees as (
+
+    select * from {{ ref('stg_erpnext__employees') }}
+
+),
+
 shift_tool as (
 
     select
@@ -126,7 +132,9 @@ files as (
 ),
 
 -- ERPNext timesheets: one shift per time log, its cost as the timesheet's costing computed it (draft
--- timesheets are not approved; cancelled ones are left out). Ids: stable numbers from the names.
+-- timesheets are not approved; cancelled ones are left out). Ids: stable numbers from the names. The
+-- person's name and department are the Employee's now (a timesheet keeps the ones it was written
+-- with); the role is the log's activity, else the employee's job title.
 erpnext as (
 
     select
@@ -138,9 +146,9 @@ erpnext as (
         hashtextextended('erpnext|' || erpnext_time_logs.employee_id, 0) as employee_id,
 
         -- strings
-        erpnext_time_logs.employee_name,
-        erpnext_time_logs.activity_type as role,
-        erpnext_time_logs.department,
+        coalesce(erpnext_employees.employee_name, erpnext_time_logs.employee_name) as employee_name,
+        coalesce(erpnext_time_logs.activity_type, erpnext_employees.designation) as role,
+        coalesce(erpnext_employees.department, erpnext_time_logs.department) as department,
         'hourly' as wage_type,
 
         -- numerics
@@ -165,6 +173,10 @@ erpnext as (
 
     from erpnext_time_logs
     inner join tenants on erpnext_time_logs.tenant_id = tenants.tenant_id
+    left join erpnext_employees
+        on
+            erpnext_time_logs.tenant_id = erpnext_employees.tenant_id
+            and erpnext_time_logs.employee_id = erpnext_employees.employee_id
     where erpnext_time_logs.docstatus in (0, 1)
 
 ),

@@ -41,6 +41,7 @@ from ingestion.sources.connector import (
     Connector,
     ConnectorConfigError,
     Consent,
+    ConsentApp,
     LoadSecrets,
     Since,
 )
@@ -160,11 +161,19 @@ def redirect_uri() -> str:
     return uri
 
 
-def _config_from_redirect(params: Mapping[str, str]) -> dict[str, str]:
+def consent_app(given: Mapping[str, Any], typed: Mapping[str, str]) -> ConsentApp:
+    """The consent goes through Keel's own Intuit app (one for every business): nothing the owner gives."""
+    return ConsentApp(oauth_provider(), oauth_client(), redirect_uri())
+
+
+def _granted(
+    tokens: oauth.Tokens, params: Mapping[str, str], typed: Mapping[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The company comes with the redirect (``realmId``); the tokens are the secrets."""
     realm = params.get("realmId")
     if not realm:
         raise ConnectorConfigError("QuickBooks' consent did not name the company (no realmId); start again")
-    return {"realm_id": realm}
+    return {"realm_id": realm}, tokens.as_secrets()
 
 
 def _is_deleted(obj: Any) -> bool:
@@ -249,10 +258,5 @@ CONNECTOR = Connector(
     resources=RESOURCES,
     make_source=make_source,
     lookback=LOOKBACK,
-    consent=Consent(
-        provider=oauth_provider,
-        client=oauth_client,
-        redirect_uri=redirect_uri,
-        config_from_redirect=_config_from_redirect,
-    ),
+    consent=Consent(app=consent_app, granted=_granted),
 )

@@ -15,23 +15,31 @@ the cursor; this source asks only for what changed since the ``since`` it is giv
   deletions (nothing was loaded that they could mark).
 
 Two ways to sign in (``flow``): ``web_server``, an owner's approval in the browser that leaves a refresh
-token (stored encrypted, with the connected app's consumer secret); and ``jwt_bearer``, server to
-server, where Keel signs a JWT with the private key of the connected app's certificate for a named user.
+token (stored encrypted, with the connected app's consumer secret), run by the connector's
+:class:`~ingestion.sources.connector.Consent` like QuickBooks' (``keel source add`` and the console);
+and ``jwt_bearer``, server to server, where Keel signs a JWT with the private key of the connected app's
+certificate for a named user (no browser: a plain form of settings and the key).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
 import dlt
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ingestion.sources import oauth
-from ingestion.sources.connector import Connector, ConnectorAuthError, Since
-from ingestion.sources.oauth import OAuthClient, authorize, check_loopback, open_in_browser
+from ingestion.sources.connector import (
+    Connector,
+    ConnectorAuthError,
+    ConnectorConfigError,
+    Consent,
+    ConsentApp,
+    Since,
+)
+from ingestion.sources.oauth import OAuthClient, check_loopback
 
 from .helpers import SalesforceAuth, SalesforceClient, oauth_provider, retrying_session, soql_datetime
 from .settings import (
@@ -254,49 +262,44 @@ def salesforce_source(
         )
 
 
-def connect_in_browser(
-    settings: SalesforceSettings,
-    client_secret: str,
-    *,
-    show_url: Callable[[str], None],
-    open_browser: Callable[[str], bool] | None = open_in_browser,
-    timeout: float = 300.0,
-) -> tuple[SalesforceSettings, dict[str, str]]:
-    """The web server flow for an owner at this machine (``keel source add salesforce``, the console):
-    open Salesforce's approval page, receive the approval on ``settings.redirect_uri`` and exchange it
-    (:func:`ingestion.sources.oauth.authorize`). Returns the settings with the org's instance URL and the
-    secrets to store encrypted (consumer secret and refresh token)."""
-    if settings.flow != "web_server":
-        raise ValueError("connecting in the browser is the web_server flow; jwt_bearer needs a private key")
-    tokens, _ = authorize(
+def consent_app(given: Mapping[str, Any], typed: Mapping[str, str]) -> ConsentApp:
+    """The web server flow's consent goes through the owner's connected app: its consumer key and login
+    address from the settings given, its consumer secret typed; the approval comes back to the app's
+    Callback URL (``redirect_uri``) on this machine."""
+    try:
+        settings = SalesforceSettings.model_validate({**given, "flow": "web_server"})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConnectorConfigError(f"Salesforce settings are not valid: {problems}") from None
+    client_secret = (typed.get("client_secret") or "").strip()
+    if not client_secret:
+        raise ConnectorConfigError(
+            "connecting Salesforce needs the connected app's consumer secret (Setup > App Manager > your "
+            "app > View > Manage Consumer Details)"
+        )
+    return ConsentApp(
         oauth_provider(settings.login_url),
         OAuthClient(settings.client_id, client_secret),
         settings.redirect_uri,
-        show_url=show_url,
-        open_browser=open_browser,
-        timeout=timeout,
-        session=retrying_session(settings.request_timeout, settings.max_attempts, settings.backoff_seconds),
+        retrying_session(settings.request_timeout, settings.max_attempts, settings.backoff_seconds),
     )
+
+
+def _granted(
+    tokens: Any, params: Mapping[str, str], typed: Mapping[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The org's address comes in the token answer (``instance_url``), not the redirect; Keel stores the
+    consumer secret and the refresh token (access tokens live for one load)."""
     if not tokens.refresh_token:
         raise ConnectorAuthError(
             "Salesforce gave no refresh token: the connected app's OAuth scopes must include 'Perform "
             "requests at any time (refresh_token, offline_access)'. Add it and connect again."
         )
-    connected = settings.model_copy(update={"instance_url": tokens.extra.get("instance_url")})
-    return connected, {"client_secret": client_secret, "refresh_token": tokens.refresh_token}
-
-
-def authorize_in_browser(
-    settings: BaseModel, secrets: Mapping[str, str], show_url: Callable[[str], None]
-) -> tuple[BaseModel, dict[str, str]]:
-    """The connector's browser approval (``keel source add salesforce``): :func:`connect_in_browser` with the
-    consumer secret the owner typed."""
-    if not isinstance(settings, SalesforceSettings):
-        raise TypeError(f"Salesforce needs SalesforceSettings, got {type(settings).__name__}")
-    client_secret = secrets.get("client_secret")
-    if not client_secret:
-        raise ConnectorAuthError("connecting Salesforce needs the connected app's consumer secret")
-    return connect_in_browser(settings, client_secret, show_url=show_url, open_browser=oauth.open_in_browser)
+    brought = {"flow": "web_server", "instance_url": tokens.extra.get("instance_url")}
+    return brought, {"client_secret": typed["client_secret"].strip(), "refresh_token": tokens.refresh_token}
 
 
 def make_source(settings: BaseModel, secrets: Mapping[str, str], since: Since) -> Any:
@@ -315,6 +318,16 @@ CONNECTOR = Connector(
     make_source=make_source,
     lookback=LOOKBACK,
     needed_secrets=needed_secrets,
-    authorize=authorize_in_browser,
-    browser_secrets=("refresh_token",),
+    consent=Consent(
+        app=consent_app,
+        granted=_granted,
+        asked_config=("client_id", "login_url", "redirect_uri"),
+        asked_secrets=("client_secret",),
+        grants=("refresh_token",),
+        applies=lambda config: config.get("flow", "web_server") == "web_server",
+        other_way=(
+            "Server to server, with the connected app's certificate (JWT bearer flow)",
+            {"flow": "jwt_bearer"},
+        ),
+    ),
 )

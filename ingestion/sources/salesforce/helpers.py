@@ -148,6 +148,7 @@ def oauth_provider(login_url: str = LOGIN_URL) -> OAuthProvider:
         scopes=SCOPES,
         client_auth="body",
         revoke_url=f"{root}/services/oauth2/revoke",
+        revoke_format="form",
         authorize_params={"prompt": "login consent"},
     )
 
