@@ -85,8 +85,15 @@ def _plain(values: list[Any]) -> list[Any]:
 
 
 def _read(conn: psycopg.Connection[Any], schema: str, table: str) -> pa.Table:
-    """The whole table as Arrow, through the pipeline role (every tenant)."""
-    query = sql.SQL("select * from {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+    """The whole table as Arrow, through the pipeline role (every tenant but the benchmark peers).
+
+    Benchmark peers (``app.tenants.is_benchmark_peer``: the demo's lighter copies of its businesses) only
+    feed the peer benchmarks; nobody signs in as them or analyses them, so the lake leaves them out (they
+    were a quarter of its files)."""
+    query = sql.SQL(
+        "select * from {}.{} where tenant_id::text not in "
+        "(select tenant_id::text from app.tenants where is_benchmark_peer)"
+    ).format(sql.Identifier(schema), sql.Identifier(table))
     cursor = conn.execute(query)
     columns = [d.name for d in cursor.description or []]
     rows = cursor.fetchall()

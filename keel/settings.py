@@ -135,12 +135,12 @@ class KeelSettings(BaseSettings):
         ),
     )
     embedded_max_wal_size_mb: int = Field(
-        default=256,
+        default=128,
         ge=64,
         description=(
             "Embedded server only: the write-ahead log may grow to about this size between checkpoints "
-            "(PostgreSQL's 1 GB default left 1.1 GB of WAL after the demo; a single-node server that is not "
-            "replicated needs the WAL only for crash recovery)."
+            "(PostgreSQL's 1 GB default left 1.1 GB of WAL after the demo, 256 MB left 268 MB; a single-node "
+            "server that is not replicated needs the WAL only for crash recovery)."
         ),
     )
     embedded_checkpoint_timeout_s: int = Field(

@@ -33,6 +33,22 @@ def test_the_demo_built_the_lake_and_an_unchanged_warehouse_rewrites_nothing(
     assert again.partitions_written == 0 and again.partitions_unchanged > 0
 
 
+def test_benchmark_peers_stay_out_of_the_lake(demo_warehouse: KeelSettings) -> None:
+    """The demo's benchmark peers feed the benchmarks only: in the warehouse, not in the analysts' lake."""
+    with warehouse.connect("admin", settings=demo_warehouse) as conn:
+        peers = [
+            str(r[0])
+            for r in conn.execute(
+                "select t.tenant_id from app.tenants t where t.is_benchmark_peer and exists "
+                "(select 1 from metrics.business_metrics_daily m where m.tenant_id::text = t.tenant_id::text)"
+            ).fetchall()
+        ]
+    assert peers  # the demo has peers with metrics
+    lake = demo_warehouse.lake_dir / "metrics.business_metrics_daily"
+    assert [p for p in peers if (lake / f"tenant_id={p}").exists()] == []
+    assert (lake / f"tenant_id={demo_tenant_id('bluebird-coffee')}").exists()
+
+
 def test_an_analyst_queries_their_own_tenant_and_gets_the_warehouses_answer(
     demo_warehouse: KeelSettings,
 ) -> None:
