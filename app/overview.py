@@ -46,6 +46,11 @@ KIND_WORDS = {
     "b2b": "Business services",
     "subscription": "Subscriptions",
 }
+#: Why a services firm's utilization is not shown: no connected source says which hours were billable.
+NO_UTILIZATION = (
+    "Keel cannot work out utilization yet: none of the data you connected says which of your team's hours "
+    "were billable. Connect timesheets that mark billable hours to see it."
+)
 SHARE_COLUMNS = frozenset({"churn_rate", "revenue_churn_rate", "net_revenue_retention", "utilization"})
 
 
@@ -60,6 +65,11 @@ class Tile:
     help: str
     #: For figures where lower is better (churn, receivables days), the delta's colour is inverted.
     lower_is_better: bool = False
+    #: What the tile says instead of a number when the business's data cannot give the figure (None: such a
+    #: tile is left out).
+    missing: str | None = None
+    #: The sentence under the tiles that says why (and what to connect), shown with ``missing``.
+    why_missing: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,17 +179,22 @@ def _show(
     numbers: str = "The numbers behind this page",
 ) -> None:
     st.markdown(f"**{section.takeaway}**")
-    # a monthly figure the business's data cannot give (hours not recorded) is left out, not shown as n/a
-    tiles = [t for t in section.tiles if t.current is not None or t.unit in ("money", "count")]
+    # a figure the business's data cannot give is left out, or says why when the tile has words for it
+    tiles = [t for t in section.tiles if t.current is not None or t.unit in ("money", "count") or t.missing]
     columns = st.columns(max(len(tiles), 1))
     for column, tile in zip(columns, tiles, strict=False):
         column.metric(
             tile.label,
-            say(tile.current, tile.unit, currency, locale),
+            tile.missing
+            if tile.current is None and tile.missing
+            else say(tile.current, tile.unit, currency, locale),
             delta=_delta(tile),
             delta_color="inverse" if tile.lower_is_better else "normal",
             help=tile.help,
         )
+    for tile in tiles:
+        if tile.current is None and tile.why_missing:
+            st.caption(tile.why_missing)
     st.caption(section.caption)
     if section.chart is not None:
         st.altair_chart(section.chart, width="stretch")
@@ -403,6 +418,8 @@ def billing_section(
             utilization_before,
             "share",
             "Billable hours as a share of the hours your team had.",
+            missing="Not available",
+            why_missing=NO_UTILIZATION,
         ),
     )
     table = _month_table(
