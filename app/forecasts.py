@@ -19,7 +19,7 @@ from app import words
 from app.data import cached
 from app.exports import export_buttons
 from app.kpis import DateRange, comparison_range
-from app.page_parts import period_controls, reads_by_month
+from app.page_parts import compared, period_controls, reads_by_month
 from app.session import require_user
 from app.your_data import show_empty
 from keel.errors import KeelError
@@ -131,7 +131,7 @@ def _so_far(stored: StoredForecast, span: DateRange, before: DateRange, currency
         help="What actually happened in the period you picked, added up over its days.",
     )
     st.caption(
-        f"{words.period(*span)} compared with {words.period(*before)}: {say(total_now)} against "
+        f"{compared(span, before)}: {say(total_now)} against "
         f"{say(total_before)}. The chart shows your figures in the period picked, then the forecast."
     )
     column = f"{label} ({currency})" if money else label

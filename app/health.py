@@ -21,7 +21,7 @@ from app import words
 from app.data import cached
 from app.exports import export_buttons
 from app.kpis import DateRange, comparison_range
-from app.page_parts import period_controls
+from app.page_parts import compared, period_controls
 from app.session import require_user
 from app.your_data import show_empty
 from keel.errors import KeelError
@@ -80,11 +80,11 @@ def render() -> None:
             "the same" if abs(points) < 0.5 else f"{'up' if points > 0 else 'down'} {abs(points):.1f} points"
         )
         st.caption(
-            f"{words.period(*span)} compared with {words.period(*before)}: your score was "
+            f"{compared(span, before)}: your score was "
             f"{float(then['health_score']):.0f} in {then['metric_month']:%B %Y}, so it is {change} since."
         )
     else:
-        st.caption(f"{words.period(*span)} compared with {words.period(*before)}: no score for that period.")
+        st.caption(f"{compared(span, before)}: no score for that period.")
     _components(row)
     _drivers(row)
     st.divider()

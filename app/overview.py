@@ -31,7 +31,7 @@ from app.kpis import (
     daily_revenue_with_average,
     whole_months,
 )
-from app.page_parts import period_controls, reads_by_month, show_freshness
+from app.page_parts import compared, period_controls, reads_by_month, show_freshness
 from app.session import require_user
 from app.your_data import show_empty
 from keel.errors import KeelError
@@ -213,10 +213,6 @@ def _delta(tile: Tile) -> str | None:
         points = (tile.current - tile.previous) * 100
         return None if abs(points) < 0.05 else f"{points:+.1f} points"
     return words.change_delta(tile.current, tile.previous)
-
-
-def compared(span: DateRange, before: DateRange) -> str:
-    return f"{words.period(*span)} compared with {words.period(*before)}"
 
 
 # --------------------------------------------------------------------------------------------

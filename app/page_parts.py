@@ -73,6 +73,11 @@ PERIOD_KEY = "keel_period"
 COMPARISON_KEY = "keel_comparison"
 
 
+def compared(span: DateRange, before: DateRange) -> str:
+    """Which periods a comparison is between: "October 2026 compared with September 2026"."""
+    return f"{words.period(*span)} compared with {words.period(*before)}"
+
+
 def reads_by_month(kind: BusinessKind) -> bool:
     """Whether the figures read in calendar months (the business bills by month, or its tiles are monthly)."""
     return kind.bills_monthly or kind.kind in ("subscription", "services", "b2b")
