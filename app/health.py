@@ -60,7 +60,10 @@ def render() -> None:
         return
     first, last = scores["metric_month"].min(), scores["metric_month"].max()
     assert isinstance(first, dt.date) and isinstance(last, dt.date)
-    span, comparison = period_controls(first, month_end(last), True, page="health")
+    picked, comparison = period_controls(first, month_end(last), True, page="health")
+    # scores are monthly: the period reads as the calendar months it touches (2 Oct to 31 Oct is October,
+    # compared with September, never with a span that ends on 1 Oct and so holds October too)
+    span = (picked[0].replace(day=1), month_end(picked[1]))
     before = comparison_range(span, comparison)
     shown = in_months(scores, span)
     if shown.is_empty():

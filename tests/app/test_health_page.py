@@ -222,6 +222,13 @@ def test_an_earlier_month_shows_that_months_score(tenants: dict[str, uuid.UUID])
     assert not at.exception
     assert metric(at, "Health score").value == "55 / 100"
     assert len(at.dataframe[0].value) == 1  # benchmarks of that month only
+    # a period that is not whole months reads as the months it touches, compared with the months before
+    at = at.date_input(key="health_period").set_value((dt.date(2026, 10, 2), dt.date(2026, 10, 31))).run()
+    assert metric(at, "Health score").value == "62 / 100"
+    assert any(
+        c.value.startswith("October 2026 compared with September 2026: your score was 60") for c in at.caption
+    )
+    at = at.date_input(key="health_period").set_value((MONTHS[0], dt.date(2026, 8, 31))).run()
     # compared with the same month last year: no score then, and the page says so
     at = at.radio(key="health_comparison").set_value("The same period last year").run()
     assert any(
