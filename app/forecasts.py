@@ -18,6 +18,8 @@ import streamlit as st
 from app import words
 from app.data import cached
 from app.exports import export_buttons
+from app.kpis import DateRange, comparison_range
+from app.page_parts import compared, period_controls, reads_by_month
 from app.session import require_user
 from app.your_data import show_empty
 from keel.errors import KeelError
@@ -79,9 +81,21 @@ def render() -> None:
     except KeelError as exc:
         st.error(str(exc))
         return
+    span: DateRange | None = None
+    if stored.history.height:
+        first, latest = stored.history["ds"].min(), stored.history["ds"].max()
+        assert isinstance(first, dt.date) and isinstance(latest, dt.date)
+        try:
+            monthly = reads_by_month(cached.business_kind(user))
+        except KeelError:
+            monthly = False
+        span, comparison = period_controls(first, latest, monthly, page="forecasts")
+        before = comparison_range(span, comparison)
     st.markdown(f"**{takeaway(stored, profile.currency, locale)}**")
+    if span is not None:
+        _so_far(stored, span, before, profile.currency, locale)
     unit = profile.currency if metric in MONEY_METRICS else None
-    st.altair_chart(forecast_chart(stored, unit), width="stretch")
+    st.altair_chart(forecast_chart(stored, unit, span=span), width="stretch")
     st.caption(
         "Line: your actual figures; dashed line: the forecast; darker band: where the figure falls 8 times "
         "in 10, lighter band: 19 times in 20. The bands come from how far Keel's past forecasts of your "
@@ -94,12 +108,55 @@ def render() -> None:
     _for_analysts(stored)
 
 
+def history_in(stored: StoredForecast, span: DateRange) -> pl.DataFrame:
+    """The figure's actual values (``ds, y``) on the days of ``span``."""
+    return stored.history.filter(pl.col("ds").is_between(*span))
+
+
+def _so_far(stored: StoredForecast, span: DateRange, before: DateRange, currency: str, locale: str) -> None:
+    """The figure's actual total in the period picked against the comparison period; its days to export."""
+    money = stored.metric in MONEY_METRICS
+    label = metric_label(stored.metric)
+    now, then = history_in(stored, span), history_in(stored, before)
+    total_now = float(now["y"].sum()) if now.height else None
+    total_before = float(then["y"].sum()) if then.height else None
+
+    def say(value: float | None) -> str:
+        return words.money(value, currency, locale) if money else words.count(value, locale)
+
+    st.metric(
+        f"{label}, {words.period(*span)}",
+        say(total_now),
+        delta=words.change_delta(total_now, total_before),
+        help="What actually happened in the period you picked, added up over its days.",
+    )
+    st.caption(
+        f"{compared(span, before)}: {say(total_now)} against "
+        f"{say(total_before)}. The chart shows your figures in the period picked, then the forecast."
+    )
+    column = f"{label} ({currency})" if money else label
+    table = now.select(pl.col("ds").alias("Day"), pl.col("y").round(2).alias(column))
+    with st.expander(f"Your figures, {words.period(*span)}"):
+        st.dataframe(table, hide_index=True, width="stretch")
+        export_buttons(
+            table,
+            f"{stored.metric}-{span[0]:%Y%m%d}-{span[1]:%Y%m%d}",
+            key=f"forecast_history_export_{stored.metric}",
+        )
+
+
 def forecast_chart(
-    stored: StoredForecast, currency: str | None, history_days: int = HISTORY_DAYS
+    stored: StoredForecast,
+    currency: str | None,
+    history_days: int = HISTORY_DAYS,
+    span: DateRange | None = None,
 ) -> alt.LayerChart:
-    """History, forecast and the 80%/95% bands from the stored rows, with values on hover."""
+    """History (the days of ``span``, else the last ``history_days``), forecast and the 80%/95% bands from the
+    stored rows, with values on hover."""
     history = stored.history
-    if history.height:
+    if span is not None:
+        history = history_in(stored, span)
+    elif history.height:
         latest = history["ds"].max()
         assert isinstance(latest, dt.date)
         history = history.filter(pl.col("ds") > latest - dt.timedelta(days=history_days))

@@ -17,7 +17,11 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from app import words
 from app.data import cached
+from app.exports import export_buttons
+from app.kpis import DateRange, comparison_range
+from app.page_parts import compared, period_controls
 from app.session import require_user
 from app.your_data import show_empty
 from keel.errors import KeelError
@@ -54,17 +58,50 @@ def render() -> None:
             EMPTY_SUBJECT, user, "the health score needs a complete month of it and the nightly build."
         )
         return
-    months = scores["metric_month"].to_list()
-    month = st.selectbox(
-        "Month", list(reversed(months)), format_func=lambda m: m.strftime("%B %Y"), key="health_month"
-    )
-    row = scores.filter(pl.col("metric_month") == month).row(0, named=True)
+    first, last = scores["metric_month"].min(), scores["metric_month"].max()
+    assert isinstance(first, dt.date) and isinstance(last, dt.date)
+    picked, comparison = period_controls(first, month_end(last), True, page="health")
+    # scores are monthly: the period reads as the calendar months it touches (2 Oct to 31 Oct is October,
+    # compared with September, never with a span that ends on 1 Oct and so holds October too)
+    span = (picked[0].replace(day=1), month_end(picked[1]))
+    before = comparison_range(span, comparison)
+    shown = in_months(scores, span)
+    if shown.is_empty():
+        st.info(
+            f"No health score for {words.period(*span)}: pick a period from {first:%B %Y} to {last:%B %Y}."
+        )
+        return
+    row = shown.row(-1, named=True)
+    month = row["metric_month"]
     st.markdown(f"**{takeaway(row)}**")
     _score(row)
+    earlier = in_months(scores, before)
+    if earlier.height:
+        then = earlier.row(-1, named=True)
+        points = float(row["health_score"]) - float(then["health_score"])
+        change = (
+            "the same" if abs(points) < 0.5 else f"{'up' if points > 0 else 'down'} {abs(points):.1f} points"
+        )
+        st.caption(
+            f"{compared(span, before)}: your score was "
+            f"{float(then['health_score']):.0f} in {then['metric_month']:%B %Y}, so it is {change} since."
+        )
+    else:
+        st.caption(f"{compared(span, before)}: no score for that period.")
     _components(row)
     _drivers(row)
     st.divider()
-    _against_peers(benchmarks, month)
+    _against_peers(in_months(benchmarks, span), month, span)
+
+
+def month_end(month: dt.date) -> dt.date:
+    return (month.replace(day=1) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+
+
+def in_months(frame: pl.DataFrame, span: DateRange) -> pl.DataFrame:
+    """The rows of the months that overlap ``span`` (a month counts when any of its days is picked)."""
+    month = pl.col("metric_month")
+    return frame.filter((month <= span[1]) & (month >= span[0].replace(day=1))).sort("metric_month")
 
 
 def takeaway(row: dict[str, Any]) -> str:
@@ -128,11 +165,14 @@ def _drivers(row: dict[str, Any]) -> None:
             st.caption("Nothing to compare with: no score for the month before, or no change.")
 
 
-def _against_peers(benchmarks: pl.DataFrame, month: dt.date) -> None:
+def _against_peers(benchmarks: pl.DataFrame, month: dt.date, span: DateRange) -> None:
     st.subheader("Your metrics against your peers")
     shown = benchmarks.filter(pl.col("metric_month") <= month)
     if shown.is_empty():
-        st.info("No benchmarks for this month: no peer group with at least 5 businesses has your metrics.")
+        st.info(
+            f"No benchmarks for {words.period(*span)}: no peer group with at least 5 businesses has your "
+            "metrics."
+        )
         return
     labels = dict(shown.select("metric", "metric_label").unique().iter_rows())
     metric = st.selectbox(
@@ -169,6 +209,7 @@ def _against_peers(benchmarks: pl.DataFrame, month: dt.date) -> None:
     )
     with st.expander("Month by month"):
         st.dataframe(table, hide_index=True, width="stretch")
+        export_buttons(table, f"peers-{metric}-{span[0]:%Y%m%d}-{span[1]:%Y%m%d}", key="health_export")
 
 
 def _band_chart(series: pl.DataFrame, label: str) -> alt.LayerChart:

@@ -25,18 +25,17 @@ from app import words
 from app.data import cached as data
 from app.exports import export_buttons
 from app.kpis import (
-    Comparison,
     DateRange,
     compare_ranges,
     comparison_range,
     daily_revenue_with_average,
-    default_range,
     whole_months,
 )
-from app.page_parts import show_freshness
+from app.page_parts import compared, period_controls, reads_by_month, show_freshness
 from app.session import require_user
 from app.your_data import show_empty
 from keel.errors import KeelError
+from keel.tenancy import SignedInUser
 
 AVERAGE_WINDOW_DAYS = 7
 EMPTY_SUBJECT = "numbers"
@@ -47,11 +46,12 @@ KIND_WORDS = {
     "b2b": "Business services",
     "subscription": "Subscriptions",
 }
+#: Why a services firm's utilization is not shown: no connected source says which hours were billable.
+NO_UTILIZATION = (
+    "Keel cannot work out utilization yet: none of the data you connected says which of your team's hours "
+    "were billable. Connect timesheets that mark billable hours to see it."
+)
 SHARE_COLUMNS = frozenset({"churn_rate", "revenue_churn_rate", "net_revenue_retention", "utilization"})
-COMPARISONS: dict[str, Comparison] = {
-    "The period before": "previous",
-    "The same period last year": "last_year",
-}
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,11 @@ class Tile:
     help: str
     #: For figures where lower is better (churn, receivables days), the delta's colour is inverted.
     lower_is_better: bool = False
+    #: What the tile says instead of a number when the business's data cannot give the figure (None: such a
+    #: tile is left out).
+    missing: str | None = None
+    #: The sentence under the tiles that says why (and what to connect), shown with ``missing``.
+    why_missing: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,8 +122,7 @@ def render() -> None:
     first, latest = metrics["metric_date"].min(), metrics["metric_date"].max()
     assert isinstance(first, dt.date) and isinstance(latest, dt.date)
     # monthly figures (subscriptions, invoices) read in calendar months, whatever the billing cadence
-    monthly = kind.bills_monthly or kind.kind in ("subscription", "services", "b2b")
-    span, comparison = period_controls(first, latest, monthly)
+    span, comparison = period_controls(first, latest, reads_by_month(kind), page="overview")
     before = comparison_range(span, comparison)
 
     section: Section | None = None
@@ -144,52 +148,60 @@ def render() -> None:
         return
     if section is None:
         section = shop_section(metrics, span, before, profile.currency, locale)
-    _show(section, profile.currency, locale, f"overview-{span[0]:%Y%m%d}-{span[1]:%Y%m%d}")
+    dates = f"{span[0]:%Y%m%d}-{span[1]:%Y%m%d}"
+    _show(section, profile.currency, locale, f"overview-{dates}", key="overview_export")
+    _show_pipeline(user, span, before, profile.currency, locale, f"pipeline-{dates}")
     st.caption(f"{KIND_WORDS.get(kind.kind, 'Business')} · figures in {profile.currency}.")
 
 
-def period_controls(first: dt.date, latest: dt.date, monthly: bool) -> tuple[DateRange, Comparison]:
-    """The date range picker and the comparison period; a half-picked range keeps the default."""
-    default = default_range(first, latest, monthly)
-    left, right = st.columns([2, 2])
-    picked = left.date_input(
-        "Period",
-        value=default,
-        min_value=first,
-        max_value=latest,
-        format="DD/MM/YYYY",
-        key="overview_period",
-        help="Pick the first and the last day. Businesses that bill by month read best in whole months.",
-    )
-    span = default
-    if isinstance(picked, tuple | list) and len(picked) == 2:
-        span = (picked[0], picked[1])
-    choice = right.radio(
-        "Compared with", list(COMPARISONS), horizontal=True, key="overview_comparison", index=0
-    )
-    return span, COMPARISONS[choice or "The period before"]
+def _show_pipeline(
+    user: SignedInUser, span: DateRange, before: DateRange, currency: str, locale: str, export_name: str
+) -> None:
+    """The sales pipeline, for a business whose CRM (Salesforce) is connected; nothing for the others."""
+    try:
+        section = pipeline_section(data.pipeline_daily(user), span, before, currency, locale)
+    except KeelError as exc:
+        st.error(str(exc))
+        return
+    if section is None:
+        return
+    st.subheader("Sales pipeline", divider=False)
+    _show(section, currency, locale, export_name, key="pipeline_export", numbers="The pipeline day by day")
 
 
-def _show(section: Section, currency: str, locale: str, export_name: str) -> None:
+def _show(
+    section: Section,
+    currency: str,
+    locale: str,
+    export_name: str,
+    *,
+    key: str,
+    numbers: str = "The numbers behind this page",
+) -> None:
     st.markdown(f"**{section.takeaway}**")
-    # a monthly figure the business's data cannot give (hours not recorded) is left out, not shown as n/a
-    tiles = [t for t in section.tiles if t.current is not None or t.unit in ("money", "count")]
+    # a figure the business's data cannot give is left out, or says why when the tile has words for it
+    tiles = [t for t in section.tiles if t.current is not None or t.unit in ("money", "count") or t.missing]
     columns = st.columns(max(len(tiles), 1))
     for column, tile in zip(columns, tiles, strict=False):
         column.metric(
             tile.label,
-            say(tile.current, tile.unit, currency, locale),
+            tile.missing
+            if tile.current is None and tile.missing
+            else say(tile.current, tile.unit, currency, locale),
             delta=_delta(tile),
             delta_color="inverse" if tile.lower_is_better else "normal",
             help=tile.help,
         )
+    for tile in tiles:
+        if tile.current is None and tile.why_missing:
+            st.caption(tile.why_missing)
     st.caption(section.caption)
     if section.chart is not None:
         st.altair_chart(section.chart, width="stretch")
     shown = section.table.select([c for c in section.table.columns if not c.startswith("_")])
-    with st.expander("The numbers behind this page"):
+    with st.expander(numbers):
         st.dataframe(shown, hide_index=True, width="stretch")
-        export_buttons(shown, export_name, key="overview_export")
+        export_buttons(shown, export_name, key=key)
     with st.expander("For analysts"):
         st.markdown("Sources: " + ", ".join(f"`{s}`" for s in section.sources))
 
@@ -201,10 +213,6 @@ def _delta(tile: Tile) -> str | None:
         points = (tile.current - tile.previous) * 100
         return None if abs(points) < 0.05 else f"{points:+.1f} points"
     return words.change_delta(tile.current, tile.previous)
-
-
-def compared(span: DateRange, before: DateRange) -> str:
-    return f"{words.period(*span)} compared with {words.period(*before)}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -406,6 +414,8 @@ def billing_section(
             utilization_before,
             "share",
             "Billable hours as a share of the hours your team had.",
+            missing="Not available",
+            why_missing=NO_UTILIZATION,
         ),
     )
     table = _month_table(
@@ -576,3 +586,114 @@ def _monthly_bars(table: pl.DataFrame, value: str, span: DateRange) -> alt.Chart
         )
         .properties(height=300)
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The sales pipeline: businesses with a CRM (Salesforce)
+# --------------------------------------------------------------------------------------------
+
+
+def pipeline_section(
+    pipeline: pl.DataFrame, span: DateRange, before: DateRange, currency: str, locale: str
+) -> Section | None:
+    """Open pipeline at the period's end, deals won and the win rate of the deals closed in the period, and
+    the sales cycle, against the comparison period; None when the business has no pipeline figures."""
+    if pipeline.is_empty():
+        return None
+    day = pl.col("metric_date")
+    now, then = pipeline.filter(day.is_between(*span)), pipeline.filter(day.is_between(*before))
+    sources = ("metrics.pipeline_daily",)
+    if now.is_empty():
+        return Section(
+            f"Your sales pipeline has no figures for {words.period(*span)}.",
+            (),
+            None,
+            pl.DataFrame(),
+            compared(span, before) + ".",
+            sources,
+        )
+    open_now, open_before = _last(now, "open_pipeline_amount"), _last(then, "open_pipeline_amount")
+    won_now = _total(now, "opportunities_won")
+    rate_now, rate_before = _win_rate(now), _win_rate(then)
+    cycle_now = _last(now, "median_sales_cycle_days_90d")
+    cycle_before = _last(then, "median_sales_cycle_days_90d")
+    end_now, end_before = now["metric_date"][-1], then["metric_date"][-1] if then.height else before[1]
+    takeaway = (
+        f"Your open sales pipeline was {words.money(open_now, currency, locale)} on {words.day(end_now)}, "
+        f"{words.change_words(open_now, open_before)} on {words.day(end_before)}"
+    )
+    closed = (won_now or 0) + (_total(now, "opportunities_lost") or 0)
+    if closed:
+        takeaway += (
+            f"; you won {words.count(won_now, locale)} of the {words.count(closed, locale)} deals closed "
+            f"{_in(span)} ({words.percent(rate_now, 1, locale)})"
+        )
+    takeaway += "."
+    tiles = (
+        Tile(
+            "Open pipeline",
+            open_now,
+            open_before,
+            "money",
+            f"What the deals still open on {words.day(end_now)} are worth.",
+        ),
+        Tile(
+            "Won",
+            _total(now, "won_amount"),
+            _total(then, "won_amount"),
+            "money",
+            "What the deals you won in the period are worth.",
+        ),
+        Tile(
+            "Win rate",
+            rate_now,
+            rate_before,
+            "share",
+            "Deals won as a share of the deals closed (won or lost) in the period.",
+        ),
+        Tile(
+            "Sales cycle",
+            cycle_now,
+            cycle_before,
+            "days",
+            f"Days from opening a deal to winning it: the middle value of the deals won in the 90 days up to "
+            f"{words.day(end_now)}.",
+            lower_is_better=True,
+        ),
+    )
+    table = now.select(
+        pl.col("metric_date").alias("Day"),
+        pl.col("open_pipeline_amount").round(2).alias(f"Open pipeline ({currency})"),
+        pl.col("weighted_pipeline_amount").round(2).alias(f"Expected from it ({currency})"),
+        pl.col("open_opportunities").alias("Open deals"),
+        pl.col("opportunities_won").alias("Deals won"),
+        pl.col("opportunities_lost").alias("Deals lost"),
+        pl.col("won_amount").round(2).alias(f"Won ({currency})"),
+    )
+    caption = (
+        compared(span, before) + ": the open pipeline on the last day of each, the deals won and closed "
+        "over the whole of each."
+    )
+    return Section(takeaway, tiles, _pipeline_chart(table, currency), table, caption, sources)
+
+
+def _win_rate(rows: pl.DataFrame) -> float | None:
+    won, lost = _total(rows, "opportunities_won"), _total(rows, "opportunities_lost")
+    closed = (won or 0) + (lost or 0)
+    return None if not closed else (won or 0) / closed
+
+
+def _pipeline_chart(table: pl.DataFrame, currency: str) -> alt.LayerChart:
+    open_label, expected_label = f"Open pipeline ({currency})", f"Expected from it ({currency})"
+    frame = table.select("Day", pl.col(open_label).alias("Open"), pl.col(expected_label).alias("Expected"))
+    base = alt.Chart(frame).encode(
+        x=alt.X("Day:T", title="Day", axis=alt.Axis(format="%d %b %Y", labelAngle=0))
+    )
+    tooltip = [
+        alt.Tooltip("Day:T", format="%a %d %b %Y"),
+        alt.Tooltip("Open:Q", format=",.0f", title=open_label),
+        alt.Tooltip("Expected:Q", format=",.0f", title=expected_label),
+    ]
+    area = base.mark_area(opacity=0.35).encode(y=alt.Y("Open:Q", title=open_label), tooltip=tooltip)
+    line = base.mark_line(strokeWidth=2.5, color="#d62728").encode(y=alt.Y("Expected:Q", title=open_label))
+    return (area + line).properties(height=280)

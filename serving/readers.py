@@ -363,6 +363,48 @@ def monthly_metrics(tenant_id: uuid.UUID, relation: str) -> pl.DataFrame:
     )
 
 
+#: Columns of ``metrics.pipeline_daily`` (built for businesses with Salesforce) the Overview reads, typed.
+PIPELINE_COLUMNS: dict[str, pl.DataType] = {
+    "metric_date": pl.Date(),
+    "open_opportunities": pl.Int64(),
+    "open_pipeline_amount": pl.Float64(),
+    "weighted_pipeline_amount": pl.Float64(),
+    "opportunities_won": pl.Int64(),
+    "opportunities_lost": pl.Int64(),
+    "won_amount": pl.Float64(),
+    "median_sales_cycle_days_90d": pl.Float64(),
+}
+PIPELINE_RELATION = ("metrics", "pipeline_daily")
+
+
+def pipeline_daily(tenant_id: uuid.UUID) -> pl.DataFrame:
+    """The tenant's sales pipeline by day (:data:`PIPELINE_COLUMNS`), oldest first; empty when the business
+    has no CRM data or the table is not built yet."""
+    casts = {pl.Date(): "date", pl.Float64(): "double precision", pl.Int64(): "bigint"}
+    query = sql.SQL(
+        "select {columns} from {table} where tenant_id = (select app.current_tenant_id()) "
+        "order by metric_date"
+    ).format(
+        columns=sql.SQL(", ").join(
+            sql.SQL("{}::{}").format(sql.Identifier(name), sql.SQL(casts[dtype]))
+            for name, dtype in PIPELINE_COLUMNS.items()
+        ),
+        table=sql.Identifier(*PIPELINE_RELATION),
+    )
+    with connect("keel_app", tenant_id=tenant_id) as conn:
+        if not _exists(conn, ".".join(PIPELINE_RELATION)):
+            return pl.DataFrame(schema=PIPELINE_COLUMNS)
+        try:
+            rows = conn.execute(query).fetchall()
+        except psycopg.errors.UndefinedColumn as exc:
+            log.error("metrics.pipeline_daily lacks a column the console reads: %s", str(exc).splitlines()[0])
+            raise KeelError(
+                "your sales pipeline figures were built by an older version of Keel",
+                "ask whoever runs Keel to rebuild your numbers",
+            ) from exc
+    return pl.DataFrame(rows, schema=PIPELINE_COLUMNS, orient="row")
+
+
 # --------------------------------------------------------------------------------------------
 # Health score and benchmarks (Health)
 # --------------------------------------------------------------------------------------------

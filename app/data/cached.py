@@ -61,6 +61,7 @@ __all__ = [
     "health_scores",
     "metrics_table_name",
     "monthly_metrics",
+    "pipeline_daily",
     "plans",
     "source_statuses",
     "tenant_profile",
@@ -119,6 +120,11 @@ def monthly_metrics(user: SignedInUser, relation: str) -> pl.DataFrame:
     return _monthly_metrics(str(user.tenant_id), relation)
 
 
+def pipeline_daily(user: SignedInUser) -> pl.DataFrame:
+    """The tenant's sales pipeline by day (empty without CRM data)."""
+    return _pipeline_daily(str(user.tenant_id))
+
+
 def data_freshness(user: SignedInUser) -> DataFreshness:
     """The last day the numbers cover and when data last came in."""
     return _data_freshness(str(user.tenant_id), readers.METRICS_SCHEMA, readers.METRICS_TABLE)
@@ -168,6 +174,11 @@ def _business_kind(tenant_id: str, industry: str | None) -> BusinessKind:
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _monthly_metrics(tenant_id: str, relation: str) -> pl.DataFrame:
     return readers.monthly_metrics(uuid.UUID(tenant_id), relation)
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _pipeline_daily(tenant_id: str) -> pl.DataFrame:
+    return readers.pipeline_daily(uuid.UUID(tenant_id))
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)

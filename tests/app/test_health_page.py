@@ -177,7 +177,7 @@ def test_the_page_shows_the_score_its_components_and_drivers(tenants: dict[str, 
     assert metric(at, "Confidence").value == "medium"
     assert at.markdown[0].value == (
         "**In "
-        + at.selectbox(key="health_month").value.strftime("%B %Y")
+        + MONTHS[-1].strftime("%B %Y")
         + " your health score is 62 out of 100: ahead of most businesses like yours, up 2.5 points on the "
         "month before.**"
     )
@@ -186,6 +186,12 @@ def test_the_page_shows_the_score_its_components_and_drivers(tenants: dict[str, 
     for sentence in (*A_DRIVERS, *A_CHANGE):
         assert sentence in markdown
     assert any("NAICS 722515, small, West" in c.value for c in at.caption)
+    # the comparison period the owner picked, with the score then
+    assert any(
+        c.value == "October 2026 compared with September 2026: your score was 60 in September 2026, so it is "
+        "up 2.5 points since."
+        for c in at.caption
+    )
 
 
 def test_the_metric_is_drawn_over_its_peer_band_with_the_group_and_its_size(
@@ -200,6 +206,9 @@ def test_the_metric_is_drawn_over_its_peer_band_with_the_group_and_its_size(
     caption = next(c.value for c in at.caption if c.value.startswith("Peer group in"))
     assert "NAICS 722515, small, West (your industry, size and region), 6 businesses" in caption
     assert "better than 65% of them" in caption
+    assert len(at.dataframe[0].value) == 1  # the period shown first: the latest month
+    at = at.date_input(key="health_period").set_value((MONTHS[0], dt.date(2026, 10, 31))).run()
+    assert not at.exception
     table = at.dataframe[0].value
     assert len(table) == 3 and list(table["Peers"]) == [6, 6, 6]
     at = at.selectbox(key="health_metric").set_value("revenue_growth_mom").run()
@@ -209,10 +218,22 @@ def test_the_metric_is_drawn_over_its_peer_band_with_the_group_and_its_size(
 
 def test_an_earlier_month_shows_that_months_score(tenants: dict[str, uuid.UUID]) -> None:
     at = page(tenants["a"])
-    at = at.selectbox(key="health_month").set_value(MONTHS[0]).run()
+    at = at.date_input(key="health_period").set_value((MONTHS[0], dt.date(2026, 8, 31))).run()
     assert not at.exception
     assert metric(at, "Health score").value == "55 / 100"
-    assert len(at.dataframe[0].value) == 1  # benchmarks up to that month only
+    assert len(at.dataframe[0].value) == 1  # benchmarks of that month only
+    # a period that is not whole months reads as the months it touches, compared with the months before
+    at = at.date_input(key="health_period").set_value((dt.date(2026, 10, 2), dt.date(2026, 10, 31))).run()
+    assert metric(at, "Health score").value == "62 / 100"
+    assert any(
+        c.value.startswith("October 2026 compared with September 2026: your score was 60") for c in at.caption
+    )
+    at = at.date_input(key="health_period").set_value((MONTHS[0], dt.date(2026, 8, 31))).run()
+    # compared with the same month last year: no score then, and the page says so
+    at = at.radio(key="health_comparison").set_value("The same period last year").run()
+    assert any(
+        c.value == "August 2026 compared with August 2025: no score for that period." for c in at.caption
+    )
 
 
 def test_each_tenant_sees_only_its_own_score_and_benchmarks(tenants: dict[str, uuid.UUID]) -> None:
@@ -227,7 +248,7 @@ def test_each_tenant_sees_only_its_own_score_and_benchmarks(tenants: dict[str, u
         c.value.startswith("Compared in October 2026 with salons of your size: 14 businesses.")
         for c in at.caption
     )
-    assert len(at.selectbox(key="health_month").options) == 1
+    assert at.date_input(key="health_period").value == (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
 
 
 def test_a_tenant_without_a_score_is_told_what_to_connect(tenants: dict[str, uuid.UUID]) -> None:

@@ -69,7 +69,18 @@ def test_invoices_and_subscriptions_read_their_monthly_tables() -> None:
         "Collected",
         "Owed to you",
         "Days to get paid",
-    ]  # no hours recorded: no utilization
+    ]  # no hours recorded: no utilization figure, and the tile says why instead of showing 0% or n/a
+    utilization = next(t for t in section.tiles if t.label == "Utilization")
+    assert utilization.current is None and utilization.missing == "Not available"
+    assert "none of the data you connected says which of your team's hours were billable" in (
+        utilization.why_missing
+    )
+    # with billable hours recorded, the figure is billable over available hours of the period
+    hours = billing.with_columns(pl.Series("billable_hours", [600.0, 620.0, 640.0]))
+    recorded = billing_section(hours, october, september, "USD", "en_US")
+    assert recorded is not None
+    utilization = next(t for t in recorded.tiles if t.label == "Utilization")
+    assert (utilization.current, utilization.previous) == (640.0 / 800.0, 620.0 / 800.0)
     subscriptions = pl.DataFrame(
         {
             "month": months,
