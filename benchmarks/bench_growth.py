@@ -126,6 +126,8 @@ def measure(scale: int, args: argparse.Namespace) -> Scale:
         env["KEEL_DEMO_START"] = args.start
     if args.peer_copies is not None:
         env["KEEL_DEMO_PEER_COPIES"] = str(args.peer_copies)
+    if args.seed is not None:
+        env["KEEL_DEMO_SEED"] = str(args.seed)
     result = Scale(scale, load_start=os.getloadavg()[0])
     started = time.perf_counter()
     log = home / "keel-demo.log"
@@ -262,6 +264,7 @@ def main() -> None:
     parser.add_argument(
         "--peer-copies", type=int, default=None, help="KEEL_DEMO_PEER_COPIES (default: the setting's)."
     )
+    parser.add_argument("--seed", type=int, default=None, help="KEEL_DEMO_SEED (default: the setting's).")
     parser.add_argument("--budget-minutes", type=float, default=60.0)
     parser.add_argument("--json", default="docs/images/growth.json")
     parser.add_argument("--png", default="docs/images/growth.png")
@@ -309,6 +312,7 @@ def main() -> None:
                     "tenants": args.tenants or "all",
                     "start": args.start,
                     "peer_copies": args.peer_copies,
+                    "seed": args.seed,
                     "results": [asdict(x) for x in results],
                     "skipped": skipped,
                 },
@@ -326,6 +330,7 @@ def main() -> None:
                 "tenants": args.tenants or "all",
                 "start": args.start,
                 "peer_copies": args.peer_copies,
+                "seed": args.seed,
                 "results": [asdict(x) for x in results],
                 "skipped": skipped,
                 "report": text,
