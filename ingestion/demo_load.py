@@ -16,6 +16,7 @@ from typing import Any
 import dlt
 
 from ingestion.demo import SOURCES, TENANTS_BY_SLUG, DemoWorld, simulate
+from ingestion.demo.profiles import demo_profile, scale_copies
 from ingestion.demo.world import DEFAULT_END, DEFAULT_START, SPECS
 from ingestion.loader import (
     RecordsFn,
@@ -44,18 +45,31 @@ def demo_world(
     peers: bool = True,
 ) -> DemoWorld:
     """The demo world the settings describe (seed, tenants, first and last day), optionally narrowed;
-    ``peers=False`` leaves out the benchmark peers (one business's own loads: the peers load together)."""
+    ``peers=False`` leaves out the benchmark peers (one business's own loads: the peers load together).
+    With KEEL_DEMO_SCALE above 1 the settings' tenants bring their full-weight copies along."""
     settings = get_settings()
+    selected = tenants or [
+        c for slug in settings.demo_tenants for c in _with_copies(slug, settings.demo_scale)
+    ]
     kwargs: dict[str, Any] = {
         "seed": settings.demo_seed,
-        "tenants": tenants or settings.demo_tenants or None,
+        "tenants": selected or None,
         "start": start or settings.demo_start,
         "peer_copies": settings.demo_peer_copies if peers else 0,
         "peer_history_days": settings.demo_peer_history_days,
     }
+    if settings.demo_scale != 1:
+        kwargs["tenant_copies"] = settings.demo_scale
     if end or settings.demo_end:
         kwargs["end"] = end or settings.demo_end
     return simulate(**kwargs)
+
+
+def _with_copies(slug: str, scale: int) -> list[str]:
+    """A settings' demo slug and the slugs of its full-weight copies (an unknown slug is left for
+    `simulate` to refuse by name)."""
+    profile = TENANTS_BY_SLUG.get(slug)
+    return [slug] if profile is None else [slug, *(c.slug for c in scale_copies(profile, scale))]
 
 
 def register_tenants(world: DemoWorld, with_owners: bool = True) -> None:
@@ -207,9 +221,9 @@ def load_demo_tenant(
     loaded again: its result has no rows and the check is recorded in ``app.source_loads`` (a load of
     nothing new), so freshness sees the source as checked. ``force`` loads regardless.
     """
-    if slug not in TENANTS_BY_SLUG:
+    profile = demo_profile(slug, get_settings().demo_scale)
+    if profile is None:
         raise ValueError(f"{slug!r} is not a demo business; known: {sorted(TENANTS_BY_SLUG)}")
-    profile = TENANTS_BY_SLUG[slug]
     window = demo_window()
     world: DemoWorld | None = None
     results: list[TenantLoad] = []

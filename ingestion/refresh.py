@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ingestion.demo import TENANTS_BY_SLUG
+from ingestion.demo.profiles import demo_profile
 from keel import warehouse
 
 HOURLY = timedelta(hours=1)
@@ -125,8 +125,9 @@ def source_schedules(sources: Iterable[str] | None = None) -> list[SourceSchedul
         )
 
     for tenant_id, (slug, is_demo) in slugs.items():
-        if is_demo and slug in TENANTS_BY_SLUG:
-            for source in TENANTS_BY_SLUG[slug].sources:
+        profile = demo_profile(slug) if is_demo else None
+        if profile is not None:
+            for source in profile.sources:
                 add(tenant_id, source, default_interval(source))
     for tenant_id, source, every in configured:
         tenant = str(tenant_id)

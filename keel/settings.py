@@ -87,6 +87,16 @@ class KeelSettings(BaseSettings):
             "industry has a like-for-like peer group of at least 5 businesses. 0: none."
         ),
     )
+    demo_scale: int = Field(
+        default=1,
+        ge=1,
+        le=1000,
+        description=(
+            "How many times each selected demo business is in the demo (the growth benchmark's knob): "
+            "copies 2..N are full-weight tenants of their own (same trade, size and place; their own seed, "
+            "name, id, owner login, forecasts, evidence and plans), slugs `<slug>-x<n>`. 1: the demo as is."
+        ),
+    )
     demo_peer_history_days: int = Field(
         default=75,
         ge=1,

@@ -6,7 +6,7 @@ intervention — and differences the daily metrics that `TenantRun.metric` compu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -126,6 +126,21 @@ class TenantRun:
         )
 
 
+def _interventions(profile: TenantProfile) -> tuple[Intervention, ...]:
+    """The owner's interventions: a full-weight copy (KEEL_DEMO_SCALE) makes the same ones as the business it
+    copies, under its own ids (``<copy slug>/...``); a benchmark peer makes none."""
+    if not profile.full_weight:
+        return interventions_for(profile.slug)
+    return tuple(
+        replace(
+            i,
+            intervention_id=profile.slug + i.intervention_id.removeprefix(i.tenant_slug),
+            tenant_slug=profile.slug,
+        )
+        for i in interventions_for(profile.behaviour_slug)
+    )
+
+
 def run_tenant(profile: TenantProfile, options: RunOptions) -> TenantRun:
     behaviour = BEHAVIOURS[profile.behaviour_slug]
     first = max(options.start, profile.opened_on)
@@ -134,9 +149,7 @@ def run_tenant(profile: TenantProfile, options: RunOptions) -> TenantRun:
         first, options.end + timedelta(days=LOOKAHEAD_DAYS), profile.country, profile.subdivision
     )
     rng = KeyedRandom(options.seed, profile.slug)
-    interventions = tuple(
-        i for i in interventions_for(profile.slug) if i.intervention_id not in options.disabled
-    )
+    interventions = tuple(i for i in _interventions(profile) if i.intervention_id not in options.disabled)
     demand = latent_demand(
         behaviour, profile.opened_on, days, lookahead, rng, options.scale, interventions, options.channels_off
     )

@@ -10,7 +10,7 @@ The profiles themselves are data: `catalogue/tenants.yaml`, validated against `T
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal, get_args
 
@@ -60,6 +60,10 @@ class TenantProfile:
     #: A benchmark peer: a lighter-weight copy of this catalogue business (its slug), with its own seed,
     #: name and id, that feeds the peer benchmarks only (see `peer_copies`).
     copy_of: str | None = None
+    #: A full-weight copy of ``copy_of`` (KEEL_DEMO_SCALE, see `scale_copies`): a tenant like any other
+    #: (owners, forecasts, evidence, plans, its own partition), not a benchmark peer. Left out of the repr,
+    #: so the catalogue's profiles print (and fingerprint) as they did before copies existed.
+    full_weight: bool = field(default=False, repr=False)
 
     @property
     def tenant_id(self) -> uuid.UUID:
@@ -67,7 +71,7 @@ class TenantProfile:
 
     @property
     def is_benchmark_peer(self) -> bool:
-        return self.copy_of is not None
+        return self.copy_of is not None and not self.full_weight
 
     @property
     def behaviour_slug(self) -> str:
@@ -131,17 +135,55 @@ def peer_copies(profile: TenantProfile, count: int) -> tuple[TenantProfile, ...]
     """
     if count < 0:
         raise ValueError(f"the number of peer copies must be 0 or more, got {count}")
+    return _copies(profile, range(1, count + 1), "peer-", full_weight=False)
+
+
+def scale_copies(profile: TenantProfile, scale: int) -> tuple[TenantProfile, ...]:
+    """Copies 2..``scale`` of ``profile``, for a demo of ``scale`` times the businesses (KEEL_DEMO_SCALE):
+    made like `peer_copies` (same trade, size, place and sources; their own slug ``<slug>-x<n>``, id, name
+    and random draws) but full-weight tenants: owners, the owner's interventions (re-keyed to the copy),
+    forecasts, evidence and plans. Scale 1: none. Deterministic: the same scale gives the same copies.
+    """
+    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
+        raise ValueError(f"the demo scale must be a whole number of 1 or more, got {scale!r}")
+    return _copies(profile, range(2, scale + 1), "x", full_weight=True)
+
+
+def demo_profile(slug: str, scale: int | None = None) -> TenantProfile | None:
+    """The catalogue business, or its full-weight copy (``<slug>-x<n>``, any n when ``scale`` is None, else
+    n <= ``scale``), that has this slug; None when no demo business has it."""
+    if slug in TENANTS_BY_SLUG:
+        return TENANTS_BY_SLUG[slug]
+    base, _, number = slug.rpartition("-x")
+    if base not in TENANTS_BY_SLUG or not number.isdigit() or number != str(int(number)):
+        return None
+    n = int(number)
+    if n < 2 or (scale is not None and n > scale):
+        return None
+    return scale_copies(TENANTS_BY_SLUG[base], n)[-1]
+
+
+def _copies(
+    profile: TenantProfile, numbers: range, marker: str, *, full_weight: bool
+) -> tuple[TenantProfile, ...]:
+    """The one copier of demo businesses: copy ``n`` of ``numbers`` is ``<slug>-<marker><n>``, named
+    "<first> <trade>" from the copy's number (full-weight copies draw their first words from the other end
+    of the list, so they rarely share a name with a peer of the same business)."""
     trade = PEER_TRADE_WORDS[profile.industry]
+    offset = sum(map(ord, profile.slug))
+    size = len(PEER_NAME_FIRST)
     copies = []
-    for n in range(1, count + 1):
-        first = PEER_NAME_FIRST[(n - 1 + sum(map(ord, profile.slug))) % len(PEER_NAME_FIRST)]
-        suffix = "" if n <= len(PEER_NAME_FIRST) else f" {n // len(PEER_NAME_FIRST) + 1}"
+    for n in numbers:
+        index = (n - 1 + offset) % size
+        first = PEER_NAME_FIRST[size - 1 - index if full_weight else index]
+        suffix = "" if n <= size else f" {n // size + 1}"
         copies.append(
             replace(
                 profile,
-                slug=f"{profile.slug}-peer-{n}",
+                slug=f"{profile.slug}-{marker}{n}",
                 name=f"{first} {trade}{suffix}",
-                copy_of=profile.slug,
+                copy_of=profile.behaviour_slug,
+                full_weight=full_weight,
             )
         )
     return tuple(copies)

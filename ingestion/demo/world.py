@@ -23,7 +23,7 @@ from .engine_demand import hill
 from .engine_tenant import RunOptions, TenantRun, UnknownMetricError, run_tenant
 from .ids import homebase_id, shopify_id, stripe_id
 from .interventions import INTERVENTIONS, GroundTruthEffect, Intervention
-from .profiles import TENANTS, TENANTS_BY_SLUG, TenantProfile
+from .profiles import TENANTS, TENANTS_BY_SLUG, TenantProfile, scale_copies
 from .profiles import peer_copies as make_peer_copies
 from .resources import BUILDERS, DEFECT_KINDS, DEFECTS, SPECS, ResourceSpec, defect_applies
 from .shapes_ads import campaign_id
@@ -72,6 +72,7 @@ def simulate(
     malformed: Mapping[str, Sequence[str]] | None = None,
     peer_copies: int = 0,
     peer_history_days: int | None = None,
+    tenant_copies: int = 1,
 ) -> DemoWorld:
     """Simulate the demo businesses from `start` (default 2023-11-01) through `end` (default 2026-10-31).
 
@@ -83,6 +84,9 @@ def simulate(
     peer_copies: benchmark peers per simulated business (profiles.peer_copies: same trade, size and place,
     own seed, name and id), simulated over the last ``peer_history_days`` days only (all days if None):
     they give every industry a like-for-like peer group at little cost.
+    tenant_copies: how many times each catalogue business is in the world (KEEL_DEMO_SCALE): copies 2..n
+    are full-weight tenants (profiles.scale_copies: own slug ``<slug>-x<n>``, id, name and draws, the
+    owner's interventions under their own ids); ``tenants`` then names catalogue businesses or copies.
     """
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise DemoConfigError(f"seed must be a non-negative integer, got {seed!r}")
@@ -93,13 +97,17 @@ def simulate(
         raise DemoConfigError(f"start {start} is after end {end}")
     if not (0 < float(scale) <= MAX_SCALE):
         raise DemoConfigError(f"scale must be in (0, {MAX_SCALE}], got {scale!r}")
+    if isinstance(tenant_copies, bool) or not isinstance(tenant_copies, int) or tenant_copies < 1:
+        raise DemoConfigError(f"tenant_copies must be a whole number of 1 or more, got {tenant_copies!r}")
+    every = tuple(c for t in TENANTS for c in (t, *scale_copies(t, tenant_copies)))
     if tenants is None:
-        profiles = TENANTS
+        profiles = every
     else:
-        unknown = [s for s in tenants if s not in TENANTS_BY_SLUG]
+        known = {t.slug for t in every}
+        unknown = [s for s in tenants if s not in known]
         if unknown:
             raise DemoConfigError(f"unknown tenant slugs {unknown}; known: {sorted(TENANTS_BY_SLUG)}")
-        profiles = tuple(t for t in TENANTS if t.slug in set(tenants))
+        profiles = tuple(t for t in every if t.slug in set(tenants))
     off = frozenset(interventions_off)
     known_ids = {i.intervention_id for i in INTERVENTIONS} | set(_response_ids())
     if off - known_ids:

@@ -20,6 +20,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from pydantic import Field
 
 from ingestion.demo import SOURCES, TENANTS
+from ingestion.demo.profiles import demo_profile
 from ingestion.demo.world import SPECS
 from ingestion.demo_load import (
     demo_world,
@@ -112,7 +113,7 @@ def load_tenant(
         )
 
     loads: list[TenantLoad] = []
-    if is_demo and slug in {t.slug for t in TENANTS}:
+    if is_demo and demo_profile(slug, get_settings().demo_scale) is not None:
         loads.extend(load_demo_tenant(slug, [source], progress, force=force))
     for run in run_tenant_sources(tenant_id, source):
         progress(run.load, 1, 1)

@@ -1,0 +1,345 @@
+"""Growth with the number of tenants (issue 22 item 1): `keel demo` at 1x, 4x, 16x the selected businesses,
+time and peak memory per stage, side by side.
+
+Run from the repository root:
+
+    .venv/bin/python benchmarks/bench_growth.py --scales 1 4 16 --start 2026-09-01 --peer-copies 0
+
+For each scale (``KEEL_DEMO_SCALE``: copies 2..N of each selected business are full-weight tenants, see
+``ingestion/demo/profiles.py: scale_copies``) a fresh ``KEEL_HOME`` and one ``keel demo`` in a subprocess, as
+a user runs it. While it runs, the resident memory of its process tree (the CLI, Dagster's run and step
+processes, dbt; not the database server, which runs apart) is sampled every 0.2 s. Afterwards the runs'
+step stats (``instance.get_run_step_stats``) give each step's start and end; steps map to stages:
+
+- simulate: the set-up run (tenants and owners, interventions, ground truth: each simulates the world);
+- load: the tenants' ``tenant_sources`` runs (each simulates its tenant, then loads it) and the peers' load;
+- dbt, forecasts, evidence, plans: the steps of the models run of that name; other: the rest (goals,
+  quality checks, the lake export, benchmarks, ...).
+
+A stage's time is the wall time covered by its steps (overlaps counted once); its peak memory is the
+largest tree RSS sampled while one of its steps ran. Printed per stage and scale with the ratio to the
+first scale and the linearity figure, time at N / (N x time at 1) (target <= 1.15); a JSON and a PNG of time
+and peak memory per stage against scale are written. A scale whose time, predicted linearly from the
+previous one, exceeds what is left of ``--budget-minutes`` is skipped (and every larger one), with a line
+that says so. The load average is recorded beside the figures: the machine may be shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+STAGES = ("simulate", "load", "dbt", "forecasts", "evidence", "plans", "other")
+SAMPLE_SECONDS = 0.2
+
+
+@dataclass
+class Scale:
+    scale: int
+    tenants: int = 0
+    wall: float = 0.0
+    peak_rss: int = 0
+    load_start: float = 0.0
+    load_mean: float = 0.0
+    load_end: float = 0.0
+    ok: bool = True
+    failure: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)
+    peak: dict[str, int] = field(default_factory=dict)
+    steps: dict[str, list[str]] = field(default_factory=dict)
+
+
+def stage_of(job: str, step: str) -> str:
+    if job == "keel_setup":
+        return "load" if step == "demo_benchmark_peers" else "simulate"
+    if job == "tenant_sources" or step.startswith("dlt_"):
+        return "load"
+    for stage, words in (
+        ("dbt", ("dbt",)),
+        ("forecasts", ("forecast",)),
+        ("evidence", ("evidence",)),
+        ("plans", ("ml_plans",)),
+    ):
+        if any(w in step for w in words):
+            return stage
+    return "other"
+
+
+class Sampler(threading.Thread):
+    """(time, RSS of the process tree, 1-minute load average) every 0.2 s until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.samples: list[tuple[float, int, float]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        root = psutil.Process(self.pid)
+        while not self.done.is_set():
+            rss = 0
+            try:
+                for proc in [root, *root.children(recursive=True)]:
+                    with contextlib.suppress(psutil.Error):
+                        rss += proc.memory_info().rss
+            except psutil.Error:
+                break
+            self.samples.append((time.time(), rss, os.getloadavg()[0]))
+            self.done.wait(SAMPLE_SECONDS)
+
+
+def covered(intervals: list[tuple[float, float]]) -> float:
+    total, end = 0.0, float("-inf")
+    for a, b in sorted(intervals):
+        if b > end:
+            total += b - max(a, end)
+            end = b
+    return total
+
+
+def measure(scale: int, args: argparse.Namespace) -> Scale:
+    from keel.settings import child_env
+
+    home = Path(tempfile.mkdtemp(prefix=f"keel-bench-growth-{scale}x-"))
+    env = {
+        "KEEL_HOME": str(home),
+        "KEEL_DEMO_SCALE": str(scale),
+        "KEEL_DEMO_TENANTS": json.dumps(args.tenants),
+        "COLUMNS": "200",
+    }
+    if args.start:
+        env["KEEL_DEMO_START"] = args.start
+    if args.peer_copies is not None:
+        env["KEEL_DEMO_PEER_COPIES"] = str(args.peer_copies)
+    if args.seed is not None:
+        env["KEEL_DEMO_SEED"] = str(args.seed)
+    result = Scale(scale, load_start=os.getloadavg()[0])
+    started = time.perf_counter()
+    log = home / "keel-demo.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cli", "demo"], cwd=ROOT, env=child_env(**env), stdout=out, stderr=out
+        )
+        sampler = Sampler(proc.pid)
+        sampler.start()
+        code = proc.wait()
+        sampler.done.set()
+        sampler.join()
+    result.wall = time.perf_counter() - started
+    result.load_end = os.getloadavg()[0]
+    samples = sampler.samples
+    result.load_mean = sum(s[2] for s in samples) / len(samples) if samples else 0.0
+    result.peak_rss = max((s[1] for s in samples), default=0)
+    if code != 0:
+        result.ok = False
+        result.failure = f"keel demo exited with {code}; its output: {log}"
+        print(log.read_text()[-3000:])
+    intervals: dict[str, list[tuple[float, float]]] = {s: [] for s in STAGES}
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
+        for run in instance.get_runs():
+            for stat in instance.get_run_step_stats(run.run_id):
+                if stat.start_time is None or stat.end_time is None:
+                    continue
+                stage = stage_of(run.job_name, stat.step_key)
+                intervals[stage].append((stat.start_time, stat.end_time))
+                keys = result.steps.setdefault(stage, [])
+                if stat.step_key not in keys:
+                    keys.append(stat.step_key)
+    for stage, spans in intervals.items():
+        result.seconds[stage] = covered(spans)
+        result.peak[stage] = max(
+            (rss for t, rss, _ in samples if any(a <= t <= b for a, b in spans)), default=0
+        )
+    result.tenants = len(args.tenants or _all_slugs()) * scale
+    if not args.keep:
+        subprocess.run(
+            [sys.executable, "-m", "cli", "db", "stop"], cwd=ROOT, env=child_env(**env), check=False
+        )
+    return result
+
+
+def _all_slugs() -> list[str]:
+    from ingestion.demo.profiles import TENANTS
+
+    return [t.slug for t in TENANTS]
+
+
+def _seconds(r: Scale, stage: str) -> float:
+    """A stage's seconds; "outside": the demo's wall time in no step (process start, imports, migrations,
+    launching runs; the runs follow one another, so the stages do not overlap); "keel demo": its wall time."""
+    if stage == "keel demo":
+        return r.wall
+    if stage == "outside":
+        return r.wall - sum(r.seconds.values())
+    return r.seconds.get(stage, 0.0)
+
+
+def report(results: list[Scale], skipped: list[str]) -> str:
+    base = results[0]
+    lines = [f"{'stage':10} " + " ".join(f"{f'{r.scale}x s':>9} {'ratio':>6} {'lin':>5}" for r in results)]
+    for stage in (*STAGES, "outside", "keel demo"):
+        cells = []
+        for r in results:
+            t, t1 = _seconds(r, stage), _seconds(base, stage)
+            n = r.scale / base.scale
+            ratio = t / t1 if t1 else float("nan")
+            cells.append(f"{t:9.1f} {ratio:6.2f} {ratio / n:5.2f}")
+        lines.append(f"{stage:10} " + " ".join(cells))
+    lines.append("")
+    lines.append(
+        f"{'peak MiB':10} " + " ".join(f"{f'{r.scale}x MiB':>9} {'ratio':>6} {'':>5}" for r in results)
+    )
+    for stage in (*STAGES, "keel demo"):
+        cells = []
+        for r in results:
+            m = r.peak_rss if stage == "keel demo" else r.peak.get(stage, 0)
+            m1 = base.peak_rss if stage == "keel demo" else base.peak.get(stage, 0)
+            cells.append(f"{m / 2**20:9.0f} {(m / m1 if m1 else float('nan')):6.2f} {'':>5}")
+        lines.append(f"{stage:10} " + " ".join(cells))
+    lines.append("")
+    for r in results:
+        lines.append(
+            f"{r.scale}x: {r.tenants} tenants, keel demo {r.wall:.0f} s, "
+            f"{'ok' if r.ok else 'FAILED: ' + r.failure}; load average {r.load_start:.1f} at the start, "
+            f"{r.load_mean:.1f} on average, {r.load_end:.1f} at the end"
+        )
+    lines.extend(skipped)
+    return "\n".join(lines)
+
+
+def plot(results: list[Scale], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scales = [r.scale for r in results]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for stage in STAGES:
+        left.plot(scales, [r.seconds.get(stage, 0.0) for r in results], marker="o", label=stage)
+        right.plot(scales, [r.peak.get(stage, 0) / 2**20 for r in results], marker="o", label=stage)
+    base = results[0]
+    left.plot(scales, [base.wall * s / base.scale for s in scales], "k:", label="linear from 1x (whole)")
+    left.plot(scales, [r.wall for r in results], "k-", marker="s", label="keel demo (whole)")
+    right.plot(scales, [r.peak_rss / 2**20 for r in results], "k-", marker="s", label="keel demo (whole)")
+    left.set(xlabel="tenants (x the selected businesses)", ylabel="wall seconds", title="Time per stage")
+    right.set(
+        xlabel="tenants (x the selected businesses)", ylabel="peak RSS, MiB", title="Peak memory per stage"
+    )
+    for ax in (left, right):
+        ax.set_xticks(scales)
+        ax.grid(alpha=0.3)
+    left.legend(fontsize=8)
+    fig.suptitle(
+        f"keel demo growth, {datetime.now(UTC):%Y-%m-%d}, load average "
+        + ", ".join(f"{r.scale}x: {r.load_mean:.1f}" for r in results)
+    )
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", nargs="+", type=int, default=[1, 4, 16])
+    parser.add_argument("--tenants", nargs="*", default=[], help="Demo slugs to scale (none: all 14).")
+    parser.add_argument("--start", default="2026-09-01", help="First simulated day (a short history).")
+    parser.add_argument(
+        "--peer-copies", type=int, default=None, help="KEEL_DEMO_PEER_COPIES (default: the setting's)."
+    )
+    parser.add_argument("--seed", type=int, default=None, help="KEEL_DEMO_SEED (default: the setting's).")
+    parser.add_argument("--budget-minutes", type=float, default=60.0)
+    parser.add_argument("--json", default="docs/images/growth.json")
+    parser.add_argument("--png", default="docs/images/growth.png")
+    parser.add_argument("--keep", action="store_true", help="Leave each scale's database server running.")
+    parser.add_argument("--from-json", default=None, help="Print and plot a saved run's JSON, run nothing.")
+    args = parser.parse_args()
+    if args.from_json:
+        saved = json.loads(Path(args.from_json).read_text())
+        done = [Scale(**r) for r in saved["results"]]
+        print(report(done, saved["skipped"]))
+        plot(done, Path(args.png))
+        return
+    scales = sorted(set(args.scales))
+    if not scales or scales[0] < 1:
+        raise SystemExit(f"--scales must be whole numbers of 1 or more, got {args.scales}")
+
+    deadline = time.perf_counter() + args.budget_minutes * 60
+    results: list[Scale] = []
+    skipped: list[str] = []
+    for scale in scales:
+        left = deadline - time.perf_counter()
+        if results:
+            prev = results[-1]
+            predicted = prev.wall * scale / prev.scale
+            if predicted > left:
+                skipped.append(
+                    f"{scale}x and above not run: predicted {predicted / 60:.0f} min (linear from "
+                    f"{prev.scale}x's {prev.wall / 60:.1f} min), {max(left, 0) / 60:.0f} min of the "
+                    f"{args.budget_minutes:.0f}-minute budget left"
+                )
+                print(skipped[-1], flush=True)
+                break
+        print(f"{datetime.now(UTC):%H:%M:%S} {scale}x: keel demo ...", flush=True)
+        results.append(measure(scale, args))
+        r = results[-1]
+        print(
+            f"{datetime.now(UTC):%H:%M:%S} {scale}x: {r.wall:.0f} s, {'ok' if r.ok else r.failure}",
+            flush=True,
+        )
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "command": " ".join(sys.argv),
+                    "tenants": args.tenants or "all",
+                    "start": args.start,
+                    "peer_copies": args.peer_copies,
+                    "seed": args.seed,
+                    "results": [asdict(x) for x in results],
+                    "skipped": skipped,
+                },
+                indent=2,
+            )
+        )
+        if not r.ok:
+            break
+    text = report(results, skipped)
+    print(text)
+    Path(args.json).write_text(
+        json.dumps(
+            {
+                "command": " ".join(sys.argv),
+                "tenants": args.tenants or "all",
+                "start": args.start,
+                "peer_copies": args.peer_copies,
+                "seed": args.seed,
+                "results": [asdict(x) for x in results],
+                "skipped": skipped,
+                "report": text,
+            },
+            indent=2,
+        )
+    )
+    plot(results, Path(args.png))
+
+
+if __name__ == "__main__":
+    main()
