@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 from psycopg import sql
 
@@ -344,14 +345,18 @@ def _daily_results(
         log.info("no daily checks of %s for %s: %s", suite.resource, facts.tenant_id, why_not)
         return []
     usual = daily[daily["usual"]]
+    # A day without records is a gap only where none was unlikely at the day's typical count (see
+    # DailyVolume): a small business's quiet day is not a missing day. Unknown typical counts stay checked.
+    by_chance = np.exp(-usual["typical"]) >= suite.daily.chance_of_none
+    gaps_checked = usual[~by_chance]
     last = date.fromisoformat(daily["day"].iloc[-1])
     since = (last - timedelta(days=suite.daily.recent_days)).isoformat()
     results = []
     # A missing day of the last weeks is an error (today's figures would be wrong); an older one, already
     # in the history the figures were built from, is reported as a warning.
     for window, rows, severity in (
-        ("recent", usual[usual["day"] > since], ERROR),
-        ("history", usual[usual["day"] <= since], WARN),
+        ("recent", gaps_checked[gaps_checked["day"] > since], ERROR),
+        ("history", gaps_checked[gaps_checked["day"] <= since], WARN),
     ):
         if rows.empty:
             continue

@@ -55,6 +55,11 @@ class DailyVolume:
     error: downstream daily figures would be wrong); a usual day of the last ``recent_days`` whose count
     is outside ``[low, high]`` times the median of the same weekday over the previous ``weeks`` weeks is a
     volume warning. Needs ``min_history_days`` of history, else it only says so.
+
+    A quiet business has days without a sale by chance: a usual day with no record counts as a gap only
+    when a day without any was unlikely, that is when the chance of none at the day's typical count
+    (Poisson, ``exp(-typical)``) is below ``chance_of_none`` (1%: a typical count of about 4.6 or more).
+    Days whose typical count is not known yet (the first weeks) are checked as before.
     """
 
     noun: str = "records"
@@ -64,6 +69,7 @@ class DailyVolume:
     low: float = 0.2
     high: float = 5.0
     min_history_days: int = 28
+    chance_of_none: float = 0.01
 
 
 @dataclass(frozen=True)

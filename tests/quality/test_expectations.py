@@ -64,6 +64,25 @@ def test_a_clean_demo_shop_raises_no_alarm() -> None:
     assert [r.expectation for r in results if not r.success] == []
 
 
+def test_a_quiet_day_of_a_small_business_is_not_a_missing_day() -> None:
+    """Two sales on a typical day: a day with none happens by chance (exp(-2) = 14%), it is not a gap; the
+    same shop's missing week at its real volume still is (the test above)."""
+    frames, facts = _world_frames("paper-lantern-books", date(2025, 6, 1), date(2025, 9, 30))
+    orders = frames["orders"]
+    day = orders["created_at"].str[:10]
+    small = orders[orders.groupby(day).cumcount() < 2]  # the first two sales of each day
+    quiet = sorted(set(small["created_at"].str[:10]))[-3]  # a recent day (an error if it were a gap)
+    frames["orders"] = small[small["created_at"].str[:10] != quiet]
+    results = run_suite(suite_for("shopify"), facts.tenant_id, frames, facts)
+    gaps = [r for r in results if r.expectation.startswith("no missing business day")]
+    assert gaps and all(r.success for r in gaps)
+    # the same day gone at the shop's real volume is a missing day, an error (recent)
+    frames["orders"] = orders[day != quiet]
+    results = run_suite(suite_for("shopify"), facts.tenant_id, frames, facts)
+    failed = [r for r in results if r.expectation.startswith("no missing business day") and not r.success]
+    assert [(r.severity, [row["day"] for row in r.failing_rows]) for r in failed] == [("error", [quiet])]
+
+
 def test_defects_in_the_warehouse_rows_are_errors_in_words_stored_for_the_owner(
     demo_warehouse: KeelSettings,
 ) -> None:
