@@ -18,7 +18,7 @@ def test_the_embedded_server_runs_with_keels_wal_settings_and_tuning_again_chang
                 "select name, setting from pg_settings where name = any(%s)", (list(wanted),)
             ).fetchall()
         )
-    assert current["max_wal_size"] == str(settings.embedded_max_wal_size_mb) == "256"
+    assert current["max_wal_size"] == str(settings.embedded_max_wal_size_mb) == "128"
     assert current["checkpoint_timeout"] == "300"
     assert current["wal_compression"] in {"pglz", "lz4"}
     assert {k: v for k, v in current.items() if k != "wal_compression"} == {
