@@ -256,6 +256,25 @@ def plot(results: list[Scale], path: Path) -> None:
     fig.savefig(path, dpi=100)
 
 
+def save(
+    args: argparse.Namespace, results: list[Scale], skipped: list[str], report: str | None = None
+) -> None:
+    """Write the run's settings and figures (and, at the end, the printed report) to ``--json``."""
+    record: dict[str, object] = {
+        "command": " ".join(sys.argv),
+        "tenants": args.tenants or "all",
+        "start": args.start,
+        "peer_copies": args.peer_copies,
+        "seed": args.seed,
+        "results": [asdict(x) for x in results],
+        "skipped": skipped,
+    }
+    if report is not None:
+        record["report"] = report
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(record, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", nargs="+", type=int, default=[1, 4, 16])
@@ -304,40 +323,12 @@ def main() -> None:
             f"{datetime.now(UTC):%H:%M:%S} {scale}x: {r.wall:.0f} s, {'ok' if r.ok else r.failure}",
             flush=True,
         )
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(
-            json.dumps(
-                {
-                    "command": " ".join(sys.argv),
-                    "tenants": args.tenants or "all",
-                    "start": args.start,
-                    "peer_copies": args.peer_copies,
-                    "seed": args.seed,
-                    "results": [asdict(x) for x in results],
-                    "skipped": skipped,
-                },
-                indent=2,
-            )
-        )
+        save(args, results, skipped)  # as it goes: a run stopped later keeps the scales done
         if not r.ok:
             break
     text = report(results, skipped)
     print(text)
-    Path(args.json).write_text(
-        json.dumps(
-            {
-                "command": " ".join(sys.argv),
-                "tenants": args.tenants or "all",
-                "start": args.start,
-                "peer_copies": args.peer_copies,
-                "seed": args.seed,
-                "results": [asdict(x) for x in results],
-                "skipped": skipped,
-                "report": text,
-            },
-            indent=2,
-        )
-    )
+    save(args, results, skipped, report=text)
     plot(results, Path(args.png))
 
 
