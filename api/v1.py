@@ -97,8 +97,7 @@ def metric(
                 }
             ],
         )
-    points = readers.metric_series(user.tenant_id, metric, start, end, grain)
-    currency = readers.tenant_profile(user.tenant_id).currency
+    points, currency = readers.metric_series_in_currency(user.tenant_id, metric, start, end, grain)
     extra = {"metric": metric, "grain": grain, "currency": currency}
     return page(request, points, limit=limit, cursor=cursor, format=format, extra=extra)
 

@@ -7,7 +7,9 @@ ERPNext, Salesforce) and everything else. A connected account sets its own with 
 defaults. The record of every load is ``app.source_loads``:
 
 - due: the latest load, failed or not, finished at least one interval ago (or there is none), so a
-  failing source is retried once per interval, not on every check;
+  failing source is retried once per interval, not on every check; a source whose service refused the
+  stored credentials ("needs reconnecting") is not retried with them at all, and is due as soon as the
+  owner connects it again (its ``app.data_sources`` row is updated with the new credentials);
 - overdue: the latest successful load is older than the interval plus half of it (one missed refresh
   and some slack), the line the freshness checks draw.
 
@@ -83,8 +85,13 @@ class SourceSchedule:
     last_attempt: datetime | None  # latest load, failed or not
     last_success: datetime | None  # latest load without an error
     config_error: str | None = None  # a refresh_every that could not be read (the default applies)
+    needs_reconnect: bool = False  # the latest load's credentials were refused by the service
+    reconnected_at: datetime | None = None  # when the account's credentials were last saved
 
     def is_due(self, now: datetime) -> bool:
+        if self.needs_reconnect and self.last_attempt is not None:
+            # the refused credentials would be refused again: wait for the owner to connect anew
+            return self.reconnected_at is not None and self.reconnected_at > self.last_attempt
         return self.last_attempt is None or now - self.last_attempt >= self.interval
 
     def is_overdue(self, now: datetime) -> bool:
@@ -101,15 +108,25 @@ def source_schedules(sources: Iterable[str] | None = None) -> list[SourceSchedul
     with warehouse.connect("keel_loader") as conn:
         tenants = conn.execute("select tenant_id, slug, is_demo from app.tenants where is_active").fetchall()
         configured = conn.execute(
-            "select tenant_id, source_type, config -> 'refresh_every' from app.data_sources where is_enabled"
+            "select tenant_id, source_type, config -> 'refresh_every', updated_at from app.data_sources "
+            "where is_enabled"
         ).fetchall()
         loads = conn.execute(
             """
-            select tenant_id, source, max(finished_at), max(finished_at) filter (where error is null)
-            from app.source_loads group by tenant_id, source
+            select tenant_id, source, max(finished_at), max(finished_at) filter (where error is null),
+                   bool_or(needs_reconnect) filter (where latest)
+            from (
+                select *, finished_at = max(finished_at) over (partition by tenant_id, source) as latest
+                from app.source_loads
+            ) loads
+            group by tenant_id, source
             """
         ).fetchall()
-    last = {(str(r[0]), r[1]): (r[2], r[3]) for r in loads}
+    last = {(str(r[0]), r[1]): (r[2], r[3], bool(r[4])) for r in loads}
+    saved: dict[tuple[str, str], datetime] = {}
+    for tenant_id, source, _every, updated_at in configured:
+        key = (str(tenant_id), source)
+        saved[key] = max(updated_at, saved.get(key, updated_at))
     found: dict[tuple[str, str], SourceSchedule] = {}
     slugs = {str(t[0]): (t[1], bool(t[2])) for t in tenants}
 
@@ -119,9 +136,17 @@ def source_schedules(sources: Iterable[str] | None = None) -> list[SourceSchedul
         key = (tenant_id, source)
         if key in found and found[key].interval <= interval:
             return  # two accounts of one service: the shorter interval wins
-        attempt, success = last.get(key, (None, None))
+        attempt, success, refused = last.get(key, (None, None, False))
         found[key] = SourceSchedule(
-            uuid.UUID(tenant_id), slugs[tenant_id][0], source, interval, attempt, success, error
+            uuid.UUID(tenant_id),
+            slugs[tenant_id][0],
+            source,
+            interval,
+            attempt,
+            success,
+            error,
+            needs_reconnect=refused,
+            reconnected_at=saved.get(key),
         )
 
     for tenant_id, (slug, is_demo) in slugs.items():
@@ -129,7 +154,7 @@ def source_schedules(sources: Iterable[str] | None = None) -> list[SourceSchedul
         if profile is not None:
             for source in profile.sources:
                 add(tenant_id, source, default_interval(source))
-    for tenant_id, source, every in configured:
+    for tenant_id, source, every, _updated in configured:
         tenant = str(tenant_id)
         if tenant not in slugs:
             continue  # an inactive tenant

@@ -394,7 +394,7 @@ class KeelSettings(BaseSettings):
 
     @property
     def home_dir(self) -> Path:
-        return self.home.expanduser().resolve()
+        return _resolved(self.home)
 
     @property
     def pgdata_dir(self) -> Path:
@@ -442,6 +442,12 @@ class KeelSettings(BaseSettings):
     @property
     def dagster_home(self) -> Path:
         return self.home_dir / "dagster"
+
+
+@lru_cache(maxsize=64)
+def _resolved(path: Path) -> Path:
+    """``path`` with ``~`` expanded, made absolute (remembered: processes that connect often ask a lot)."""
+    return path.expanduser().resolve()
 
 
 @lru_cache(maxsize=1)

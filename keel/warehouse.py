@@ -116,15 +116,37 @@ def _embedded_server(settings: KeelSettings, *, start: bool) -> Any:
         ) from exc
 
 
+#: pgdata -> (postmaster.pid's identity, the server's pid, its socket directory), so that a process that
+#: connects often (the API, the console) reads and checks the server's pid file only when it changed.
+_running: dict[Path, tuple[tuple[int, int, int], int, Path]] = {}
+
+
 def _embedded_socket_dir(settings: KeelSettings) -> Path | None:
     """The socket directory of the running embedded server, or None when it is not running."""
+    pgdata = settings.pgdata_dir
+    try:
+        st = (pgdata / "postmaster.pid").stat()
+    except OSError:
+        st = None
+    stamp = (st.st_ino, st.st_mtime_ns, st.st_size) if st is not None else None
+    if stamp is not None and (seen := _running.get(pgdata)) and seen[0] == stamp:
+        try:
+            os.kill(seen[1], 0)  # still alive (a killed server leaves its pid file behind)
+            return seen[2]
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            return seen[2]
+    _running.pop(pgdata, None)
     PostmasterInfo = _import_pgserver().utils.PostmasterInfo
 
-    if not (settings.pgdata_dir / "PG_VERSION").exists():
+    if not (pgdata / "PG_VERSION").exists():
         return None
-    info = PostmasterInfo.read_from_pgdata(settings.pgdata_dir)
+    info = PostmasterInfo.read_from_pgdata(pgdata)
     if info is None or not info.is_running() or info.status != "ready" or info.socket_dir is None:
         return None
+    if stamp is not None and info.pid is not None:
+        _running[pgdata] = (stamp, int(info.pid), Path(info.socket_dir))
     return Path(info.socket_dir)
 
 
@@ -205,7 +227,15 @@ def role_secret(settings: KeelSettings | None = None) -> str:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(32))
-    return path.read_text().strip()
+    st = path.stat()
+    stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+    known = _role_keys.get(path)
+    if known is None or known[0] != stamp:  # read again only when the file changed (a rotation)
+        known = _role_keys[path] = (stamp, path.read_text().strip())
+    return known[1]
+
+
+_role_keys: dict[Path, tuple[tuple[int, int, int], str]] = {}
 
 
 def role_password(login: str, settings: KeelSettings | None = None, *, secret: str | None = None) -> str:

@@ -232,6 +232,35 @@ def latest_metric_date(tenant_id: uuid.UUID) -> dt.date | None:
 def metric_series(
     tenant_id: uuid.UUID, metric: str, start: dt.date, end: dt.date, grain: str = "day"
 ) -> list[MetricPoint]:
+    """``metric`` by day, week or month between ``start`` and ``end`` (inclusive), oldest first (see
+    :func:`metric_series_in_currency`)."""
+    with connect("keel_app", tenant_id=tenant_id) as conn:
+        return _metric_series(conn, metric, start, end, grain)
+
+
+def metric_series_in_currency(
+    tenant_id: uuid.UUID, metric: str, start: dt.date, end: dt.date, grain: str = "day"
+) -> tuple[list[MetricPoint], str]:
+    """:func:`metric_series` and the tenant's currency, read over one connection (the API's metrics).
+
+    Autocommit: two reads need no transaction around them, and that saves two round trips per request.
+    """
+    with connect("keel_app", tenant_id=tenant_id, autocommit=True) as conn:
+        points = _metric_series(conn, metric, start, end, grain)
+        row = conn.execute(
+            "select currency from app.tenants where tenant_id = (select app.current_tenant_id())"
+        ).fetchone()
+    if row is None:
+        raise KeelError(
+            "your business is no longer in Keel",
+            "sign out and ask whoever runs Keel whether it was removed",
+        )
+    return points, row[0]
+
+
+def _metric_series(
+    conn: psycopg.Connection[Any], metric: str, start: dt.date, end: dt.date, grain: str
+) -> list[MetricPoint]:
     """``metric`` by day, week or month between ``start`` and ``end`` (inclusive), oldest first.
 
     How a metric adds up comes from the coach's catalogue (:mod:`coach.metrics`): a ``sum`` metric is summed,
@@ -266,20 +295,19 @@ def metric_series(
         "and metric_date between %s and %s group by 1 order by 1"
     ).format(grain=sql.Literal(grain), value=value, table=sql.Identifier(METRICS_SCHEMA, METRICS_TABLE))
     qualified = metrics_table_name()
-    with connect("keel_app", tenant_id=tenant_id) as conn:
-        if not _exists(conn, qualified):
-            log.warning("%s does not exist yet (the dbt project has not run)", qualified)
-            raise MetricsNotBuilt(
-                "your daily figures have not been built yet", "connect your data, then load it"
-            )
-        try:
-            rows = conn.execute(query, (start, end)).fetchall()
-        except psycopg.errors.UndefinedColumn as exc:
-            log.error("%s lacks a column of metric %s: %s", qualified, metric, str(exc).splitlines()[0])
-            raise KeelError(
-                "your daily figures were built by an older version of Keel",
-                "ask whoever runs Keel to rebuild your numbers",
-            ) from exc
+    try:
+        rows = conn.execute(query, (start, end)).fetchall()
+    except psycopg.errors.UndefinedTable as exc:
+        log.warning("%s does not exist yet (the dbt project has not run)", qualified)
+        raise MetricsNotBuilt(
+            "your daily figures have not been built yet", "connect your data, then load it"
+        ) from exc
+    except psycopg.errors.UndefinedColumn as exc:
+        log.error("%s lacks a column of metric %s: %s", qualified, metric, str(exc).splitlines()[0])
+        raise KeelError(
+            "your daily figures were built by an older version of Keel",
+            "ask whoever runs Keel to rebuild your numbers",
+        ) from exc
     return [MetricPoint(r[0], r[1], r[2], r[3], _finite(r[4])) for r in rows]
 
 

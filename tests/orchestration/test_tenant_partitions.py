@@ -182,12 +182,28 @@ def test_a_failing_tenant_fails_alone_and_a_repeat_changes_nothing(
     assert latest == (0, "seed=42;start=2026-10-01;end=2026-10-14")  # checked, nothing new
 
 
-def _record_load(tenant_id: uuid.UUID, source: str, finished: datetime, error: str | None = None) -> None:
+def _record_load(
+    tenant_id: uuid.UUID,
+    source: str,
+    finished: datetime,
+    error: str | None = None,
+    *,
+    needs_reconnect: bool = False,
+) -> None:
     with warehouse.connect("admin") as conn:
         conn.execute(
             "insert into app.source_loads (run_id, tenant_id, provider, source, resource, started_at, "
-            "finished_at, rows, error) values (%s, %s, 'demo', %s, 'probe', %s, %s, 0, %s)",
-            (uuid.uuid4(), tenant_id, source, finished - timedelta(seconds=5), finished, error),
+            "finished_at, rows, error, needs_reconnect) "
+            "values (%s, %s, 'demo', %s, 'probe', %s, %s, 0, %s, %s)",
+            (
+                uuid.uuid4(),
+                tenant_id,
+                source,
+                finished - timedelta(seconds=5),
+                finished,
+                error,
+                needs_reconnect,
+            ),
         )
 
 
@@ -228,6 +244,33 @@ def test_the_refresh_sensor_launches_only_due_tenants(own_database: KeelSettings
     selected = [k.to_user_string() for k in request.asset_selection or []]
     assert "dlt_stripe_charges" in selected  # only the due source's assets: no books, nothing of the café
     assert all(key.startswith("dlt_stripe_") for key in selected)
+
+
+def test_a_source_that_needs_reconnecting_waits_for_new_credentials(own_database: KeelSettings) -> None:
+    _clear_loads()
+    now = datetime.now(UTC)
+    broken = _tenant_id(BROKEN)
+    with warehouse.connect("admin") as conn:
+        conn.execute(
+            "update app.data_sources set config = '{}', updated_at = %s where tenant_id = %s",
+            (now - timedelta(days=3), broken),
+        )
+    # the service refused the stored credentials two days ago: retrying them hourly would be refused again
+    _record_load(broken, "shopify", now - timedelta(days=2), error="401", needs_reconnect=True)
+    (schedule,) = [s for s in source_schedules() if s.slug == BROKEN]
+    assert schedule.needs_reconnect and not schedule.is_due(now)
+    assert BROKEN not in due_by_tenant(source_schedules(), now)
+    assert schedule.is_overdue(now)  # the freshness check still says the data is getting old
+
+    # the owner connects again (new credentials saved): due at once, not an interval later
+    with warehouse.connect("admin") as conn:
+        conn.execute("update app.data_sources set updated_at = now() where tenant_id = %s", (broken,))
+    assert due_by_tenant(source_schedules(), datetime.now(UTC))[BROKEN] == ["shopify"]
+
+    # a later load that got through clears the state: the usual interval applies again
+    _record_load(broken, "shopify", datetime.now(UTC))
+    (schedule,) = [s for s in source_schedules() if s.slug == BROKEN]
+    assert not schedule.needs_reconnect and not schedule.is_due(datetime.now(UTC))
 
 
 def test_refresh_every_is_read_or_refused_in_words() -> None:
