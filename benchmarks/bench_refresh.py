@@ -59,7 +59,16 @@ def full_build(env: dict[str, str]) -> Step:
     )
     if out.returncode != 0:
         raise SystemExit(f"keel demo failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
-    return Step("full build (keel demo)", time.perf_counter() - started, _cpu() - cpu, load, "everything")
+    wall = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB -> MiB (largest child)
+    from keel.home import folder_sizes
+    from keel.settings import KeelSettings
+
+    sizes = folder_sizes(KeelSettings(home=Path(env["KEEL_HOME"])))
+    home = ", ".join(f"{name} {size / 1e6:,.0f} MB" for name, size in sizes.items())
+    total = sum(sizes.values()) / 1e6
+    ran = f"everything; largest process {peak:,.0f} MiB; KEEL_HOME {total:,.0f} MB ({home})"
+    return Step("full build (keel demo)", wall, _cpu() - cpu, load, ran)
 
 
 def refresh(name: str, cursor: Any) -> tuple[Step, Any]:

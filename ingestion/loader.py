@@ -164,6 +164,38 @@ def reject(
     log.warning("rejected a %s.%s record%s: %s", spec.source, spec.name, whose, "; ".join(found))
 
 
+def _not_older(
+    spec: ResourceLike, records: Iterable[Any], threshold: datetime, extracted: dict[str, int]
+) -> Iterator[Any]:
+    """``records`` without those whose cursor is before ``threshold`` (counted in ``extracted``); a record
+    whose cursor cannot be read goes on, for :func:`checked` to set aside with its reason."""
+    for record in records:
+        try:
+            older = _as_utc(get_path(record, spec.cursor_field), spec.cursor_type) < threshold
+        except Exception:  # any unreadable cursor is the contract's to report
+            older = False
+        if older:
+            extracted[spec.name] = extracted.get(spec.name, 0) + 1
+            continue
+        yield record
+
+
+def resume_points(
+    pipeline: dlt.Pipeline, source: str, specs: Sequence[ResourceLike], lookback: timedelta | None
+) -> dict[str, datetime]:
+    """Per resource, the cursor below which this pipeline's incremental drops records: its last value,
+    less the look-back for a merged resource (dlt's ``lag``). Resources never loaded have none."""
+    resources = pipeline.state.get("sources", {}).get(source, {}).get("resources", {})
+    points: dict[str, datetime] = {}
+    for spec in specs:
+        last = resources.get(spec.name, {}).get("incremental", {}).get(CURSOR_COLUMN, {}).get("last_value")
+        if not isinstance(last, datetime) or last.tzinfo is None:
+            continue
+        lag = lookback if lookback and spec.write_disposition == "merge" else timedelta(0)
+        points[spec.name] = last - lag
+    return points
+
+
 def _as_utc(value: Any, cursor_type: str) -> datetime:
     parsed = parse_cursor(value, cursor_type)
     if isinstance(parsed, int):
@@ -248,9 +280,15 @@ def build_source(
     lookback: timedelta | None = None,
     on_records: RecordsProgress | None = None,
     group: frozenset[str] | None = None,
+    resume: Mapping[str, datetime] | None = None,
 ) -> Any:
     """The dlt source for one tenant (or a ``group`` of tenants, see :func:`checked`): one resource per
     spec, checked, merged, incremental, as Arrow.
+
+    ``resume``: per resource, the cursor below which dlt's incremental would drop a record anyway
+    (:func:`resume_points`); such records are passed over before they are checked and converted, so a
+    provider that gives its whole history every time (the demo, a re-read file) costs what is new.
+    They still count as extracted (the source gave them).
 
     ``lookback``: how far behind the last loaded cursor a merged record still loads (dlt's ``lag``). A
     connector asks its API again for that window to catch late edits; without the lag dlt would drop
@@ -267,7 +305,11 @@ def build_source(
                 batch: list[dict[str, Any]] = []
                 known: dict[str, pa.DataType] = {}
                 seen = 0
-                for record in checked(spec, records(spec), tenant_id, rejected, group):
+                offered = records(spec)
+                threshold = (resume or {}).get(spec.name)
+                if threshold is not None:
+                    offered = _not_older(spec, offered, threshold, extracted)
+                for record in checked(spec, offered, tenant_id, rejected, group):
                     batch.append(record)
                     seen += 1
                     if on_records is not None and seen % PROGRESS_EVERY == 0:
@@ -392,8 +434,11 @@ def _load_tenant(
     pipeline: dlt.Pipeline | None = None
     try:
         pipeline = make_pipeline(source, tenant_id)
+        resume = resume_points(pipeline, source, specs, lookback)
         info: LoadInfo = pipeline.run(
-            build_source(source, specs, records, tenant_id, rejected, extracted, lookback, on_records, group),
+            build_source(
+                source, specs, records, tenant_id, rejected, extracted, lookback, on_records, group, resume
+            ),
             loader_file_format=LOADER_FILE_FORMAT,
         )
         info.raise_on_failed_jobs()

@@ -18,8 +18,10 @@ import hashlib
 import json
 import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -84,19 +86,39 @@ def _plain(values: list[Any]) -> list[Any]:
     return values
 
 
-def _read(conn: psycopg.Connection[Any], schema: str, table: str) -> pa.Table:
-    """The whole table as Arrow, through the pipeline role (every tenant but the benchmark peers).
+#: Rows fetched per round trip while streaming a table.
+FETCH_ROWS = 20_000
+
+
+def _tenant_parts(conn: psycopg.Connection[Any], schema: str, table: str) -> Iterator[pa.Table]:
+    """The table as Arrow, one tenant at a time, through the pipeline role (every tenant but the peers).
+
+    The rows come sorted by tenant through a server-side cursor, so this process holds one tenant's rows
+    of one table at a time: its memory does not grow with the number of tenants.
 
     Benchmark peers (``app.tenants.is_benchmark_peer``: the demo's lighter copies of its businesses) only
     feed the peer benchmarks; nobody signs in as them or analyses them, so the lake leaves them out (they
     were a quarter of its files)."""
     query = sql.SQL(
         "select * from {}.{} where tenant_id::text not in "
-        "(select tenant_id::text from app.tenants where is_benchmark_peer)"
+        "(select tenant_id::text from app.tenants where is_benchmark_peer) order by tenant_id"
     ).format(sql.Identifier(schema), sql.Identifier(table))
-    cursor = conn.execute(query)
-    columns = [d.name for d in cursor.description or []]
-    rows = cursor.fetchall()
+    with conn.cursor(name=f"lake_{schema}_{table}"[:60]) as cursor:
+        cursor.itersize = FETCH_ROWS
+        cursor.execute(query)
+        columns = [d.name for d in cursor.description or []]
+        at = columns.index("tenant_id")
+        rows: list[Any] = []
+        for row in cursor:
+            if rows and row[at] != rows[-1][at]:
+                yield _arrow(columns, rows)
+                rows = []
+            rows.append(row)
+        if rows:
+            yield _arrow(columns, rows)
+
+
+def _arrow(columns: list[str], rows: list[Any]) -> pa.Table:
     return pa.table({name: _plain([row[i] for row in rows]) for i, name in enumerate(columns)})
 
 
@@ -106,6 +128,41 @@ def _digest(part: pa.Table) -> str:
     with pa.ipc.new_stream(sink, content.schema) as writer:
         writer.write_table(content)
     return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+
+
+def _write_tenant(
+    data: pa.Table,
+    name: str,
+    month_column: str | None,
+    root: Path,
+    manifest: dict[str, str],
+    seen: set[str],
+    result: LakeExport,
+    settings: KeelSettings,
+) -> None:
+    """Write one tenant's rows of table ``name``: a partition per month (or ``month=all``) whose rows
+    changed since the manifest's digest of it."""
+    from keel.home import private_dir
+
+    tenant = data["tenant_id"][0].as_py()
+    months = ["all"] * data.num_rows
+    if month_column is not None:
+        months = [d.strftime("%Y-%m") if d else "none" for d in data[month_column].to_pylist()]
+    month_array = pa.array(months, pa.string())
+    for month in sorted(set(months)):
+        part = data.filter(pc.equal(month_array, month)) if len(set(months)) > 1 else data
+        relative = f"{name}/tenant_id={tenant}/month={month}"
+        seen.add(relative)
+        digest = _digest(part)
+        if manifest.get(relative) == digest and (root / relative / "data.parquet").exists():
+            result.partitions_unchanged += 1
+            continue
+        folder = private_dir(root / relative, settings)
+        pq.write_table(part, folder / "data.parquet", compression="zstd")
+        manifest[relative] = digest
+        result.partitions_written += 1
+        result.rows_written += part.num_rows
+        result.by_table[name] = result.by_table.get(name, 0) + part.num_rows
 
 
 def export_lake(settings: KeelSettings | None = None) -> LakeExport:
@@ -120,35 +177,10 @@ def export_lake(settings: KeelSettings | None = None) -> LakeExport:
     result = LakeExport()
     with warehouse.connect("keel_transformer", settings=settings) as conn:
         for schema, table, month_column in _tables(conn):
-            data = _read(conn, schema, table)
             result.tables += 1
             name = f"{schema}.{table}"
-            if month_column is not None:
-                days = data[month_column].to_pylist()
-                data = data.append_column(
-                    "_lake_month", pa.array([d.strftime("%Y-%m") if d else "none" for d in days], pa.string())
-                )
-            keys = ["tenant_id", "_lake_month"] if month_column else ["tenant_id"]
-            groups = data.group_by(keys).aggregate([]).to_pylist()
-            for group in groups:
-                mask = pc.equal(data["tenant_id"], group["tenant_id"])
-                if month_column:
-                    mask = pc.and_(mask, pc.equal(data["_lake_month"], group["_lake_month"]))
-                part = data.filter(mask)
-                if month_column:
-                    part = part.drop_columns(["_lake_month"])
-                relative = f"{name}/tenant_id={group['tenant_id']}/month={group.get('_lake_month') or 'all'}"
-                seen.add(relative)
-                digest = _digest(part)
-                if manifest.get(relative) == digest and (root / relative / "data.parquet").exists():
-                    result.partitions_unchanged += 1
-                    continue
-                folder = private_dir(root / relative, settings)
-                pq.write_table(part, folder / "data.parquet", compression="zstd")
-                manifest[relative] = digest
-                result.partitions_written += 1
-                result.rows_written += part.num_rows
-                result.by_table[name] = result.by_table.get(name, 0) + part.num_rows
+            for data in _tenant_parts(conn, schema, table):
+                _write_tenant(data, name, month_column, root, manifest, seen, result, settings)
     for relative in sorted(set(manifest) - seen):
         shutil.rmtree(root / relative, ignore_errors=True)
         del manifest[relative]
