@@ -131,7 +131,7 @@ def staging_dataset_name(source: str, tenant_id: str | None = None) -> str:
     key = re.sub(r"[^a-z0-9]+", "_", str(tenant_id).replace("-", "").lower()).strip("_")
     room = MAX_IDENTIFIER_BYTES - len(f"{dataset_name(source)}__staging".encode())
     if room < 9:
-        raise ValueError(f"source name {source!r} is too long for a staging schema (at most 40 characters)")
+        raise ValueError(f"source name {source!r} is too long for a staging schema (at most 41 characters)")
     if not key or len(key) > room:
         digest = hashlib.sha256(str(tenant_id).encode()).hexdigest()[:8]
         key = f"{key[: room - 9]}_{digest}".lstrip("_")
@@ -587,7 +587,8 @@ def mask_expired_rejected_records(source: str | None = None, *, now: datetime | 
             row[0]
             for row in conn.execute(
                 "select table_schema from information_schema.tables where table_name = 'rejected_records' "
-                "and table_schema like 'raw\\_%%' and (%s::text is null or table_schema = %s)",
+                "and table_schema like 'raw\\_%%' and table_schema not like '%%\\_staging' "
+                "and (%s::text is null or table_schema = %s)",
                 (source and dataset_name(source), source and dataset_name(source)),
             ).fetchall()
         ]

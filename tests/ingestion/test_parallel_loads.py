@@ -121,5 +121,28 @@ def test_each_tenant_stages_in_a_schema_of_its_own(world: DemoWorld) -> None:
                 "select nspname from pg_namespace where nspname like %s", (f"raw\\_{SOURCE}\\_%",)
             )
         }
+        staged = conn.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema = any(%s) and table_name not like '\\_dlt%%'",
+            (sorted(staging),),
+        ).fetchall()
+        left = sum(conn.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0] for s, t in staged)  # type: ignore[index]
     assert staging == {loader.staging_dataset_name(SOURCE, str(t.tenant_id)) for t in world.tenants}
     assert all(name.endswith("_staging") and len(name.encode()) <= 63 for name in staging)
+    assert len(staged) >= len(staging) and left == 0  # records emptied after each merge, as before
+    # `keel db status` shows them as one line, not one per tenant and source
+    assert not [name for name in warehouse.schema_sizes() if name.endswith("_staging")]
+
+
+def test_staging_schema_names_stay_within_postgres_limits() -> None:
+    uuid_key = loader.staging_dataset_name("quickbooks", "ca126063-ff0a-5d55-83c5-28abf64bb50d")
+    assert uuid_key == "raw_quickbooks_ca126063ff0a5d5583c528abf64bb50d_staging"
+    assert loader.staging_dataset_name("shopify") == "raw_shopify_staging"  # public data: one pipeline
+    assert loader.staging_dataset_name("shopify", "benchmark_peers") == "raw_shopify_benchmark_peers_staging"
+    long_source = "a_source_with_a_rather_long_name"
+    one = loader.staging_dataset_name(long_source, "ca126063-ff0a-5d55-83c5-28abf64bb50d")
+    other = loader.staging_dataset_name(long_source, "ca126063-ff0a-5d55-83c5-28abf64bb50e")
+    assert one != other and len(one) == 63
+    assert one.startswith(f"raw_{long_source}_") and one.endswith("_staging")
+    with pytest.raises(ValueError, match="too long"):
+        loader.staging_dataset_name("x" * 42, "t1")
