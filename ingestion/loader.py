@@ -31,6 +31,7 @@ import dlt
 import pyarrow as pa
 from dlt.common.pipeline import LoadInfo, NormalizeInfo
 from dlt.pipeline.exceptions import PipelineStepFailed
+from psycopg import sql
 
 from ingestion.contracts import contract_for, get_path, json_text, parse_cursor, problems
 from ingestion.sources.connector import Connector, ConnectorAuthError, LoadSecrets, SecretsSaver, Since
@@ -348,6 +349,39 @@ def configure_dlt() -> str:
     return str(private_dir(settings.dlt_pipelines_dir, settings))
 
 
+def prepare_staging(source: str, tenant_id: str | None = None) -> None:
+    """Give the pipeline's staging schema a table like each ``raw_<source>`` table it lacks.
+
+    dlt creates a staging table from the pipeline's own schema, which types a column from its own
+    tenant's records: a field that is always empty for this tenant is text there, while the raw table,
+    created by another tenant's load, holds numbers in it, and the merge from staging into the raw table
+    fails ("column is of type bigint but expression is of type character varying"). A staging table made
+    like the raw one takes the values as the raw table does (dlt only adds the columns it lacks), as the
+    one staging schema all tenants shared did.
+    """
+    raw, staging = dataset_name(source), staging_dataset_name(source, tenant_id)
+    with warehouse.connect("keel_loader", autocommit=True) as conn:
+        missing = [
+            row[0]
+            for row in conn.execute(
+                "select r.table_name from information_schema.tables r where r.table_schema = %s "
+                "and r.table_type = 'BASE TABLE' and r.table_name not like '\\_dlt%%' and not exists "
+                "(select 1 from information_schema.tables s where s.table_schema = %s "
+                "and s.table_name = r.table_name)",
+                (raw, staging),
+            ).fetchall()
+        ]
+        if not missing:
+            return
+        conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(staging)))
+        for table in missing:
+            conn.execute(
+                sql.SQL("create table if not exists {} (like {})").format(
+                    sql.Identifier(staging, table), sql.Identifier(raw, table)
+                )
+            )
+
+
 def make_pipeline(source: str, tenant_id: str | None = None) -> dlt.Pipeline:
     """The (source, tenant) pipeline into ``raw_<source>``, staging in a schema of its own
     (:func:`staging_dataset_name`); ``tenant_id`` None: the source's one pipeline of public data."""
@@ -358,6 +392,7 @@ def make_pipeline(source: str, tenant_id: str | None = None) -> dlt.Pipeline:
         # %s is the dataset (raw_<source>): the layout gives exactly staging_dataset_name()
         staging_dataset_name_layout="%s" + staging.removeprefix(dataset_name(source)),
     )
+    prepare_staging(source, tenant_id)
     return dlt.pipeline(  # type: ignore[call-overload]
         pipeline_name=pipeline_name(source, tenant_id),
         destination=destination,

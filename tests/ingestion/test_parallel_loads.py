@@ -14,6 +14,7 @@ import multiprocessing
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -146,3 +147,33 @@ def test_staging_schema_names_stay_within_postgres_limits() -> None:
     assert one.startswith(f"raw_{long_source}_") and one.endswith("_staging")
     with pytest.raises(ValueError, match="too long"):
         loader.staging_dataset_name("x" * 42, "t1")
+
+
+def test_a_tenant_whose_field_is_always_empty_merges_into_the_raw_tables_types(
+    settings: KeelSettings,
+) -> None:
+    """One tenant's records give a field numbers (the raw table's column is bigint), another's leave it
+    empty (its own dlt schema says text): its staging table is made like the raw one, so the merge works."""
+    spec = SimpleNamespace(
+        source="typecheck",
+        name="invoices",
+        primary_key=("tenant_id", "id"),
+        cursor_field="updated_at",
+        cursor_type="iso8601",
+        write_disposition="merge",
+        description="",
+    )
+
+    def records(tenant: str, attempt: int | None) -> list[dict[str, Any]]:
+        day = "2026-07-01T10:00:00+00:00"
+        return [{"tenant_id": tenant, "id": i, "updated_at": day, "next_attempt": attempt} for i in range(3)]
+
+    first = loader.load_tenant("typecheck", [spec], lambda s: records("tenant-a", 1_780_000_000), "tenant-a")
+    empty = loader.load_tenant("typecheck", [spec], lambda s: records("tenant-b", None), "tenant-b")
+    assert first.ok and empty.ok, (first.error, empty.error)
+    with warehouse.connect("admin") as conn:
+        counts = conn.execute(
+            "select tenant_id, count(*), count(next_attempt) from raw_typecheck.invoices "
+            "group by 1 order by 1"
+        ).fetchall()
+    assert counts == [("tenant-a", 3, 3), ("tenant-b", 3, 0)]
