@@ -420,14 +420,23 @@ def _ddl_race(exc: BaseException) -> bool:
     return code in _DDL_RACE_CODES
 
 
-def run_pipeline(pipeline: dlt.Pipeline, data: Any, **kwargs: Any) -> NormalizeInfo | None:
+def run_pipeline(
+    pipeline: dlt.Pipeline,
+    data: Any,
+    *,
+    source: str | None = None,
+    tenant_id: str | None = None,
+    **kwargs: Any,
+) -> NormalizeInfo | None:
     """``pipeline.run(data)``, raising on failed jobs; returns what normalize counted.
 
     Tenants' pipelines of one source load into the same ``raw_<source>`` tables, and each creates the
     tables and columns its records need before loading (dlt's schema update, one DDL transaction). Two
     of them at once may both create the same table or column: one transaction fails, rolled back whole,
     and its load package stays pending. It is loaded again (``pipeline.load()``), and finds the tables
-    the other created; nothing is lost or loaded twice.
+    the other created; nothing is lost or loaded twice. ``source`` given: before loading again, the
+    pipeline's staging schema gets copies of the raw tables the other load created
+    (:func:`prepare_staging`), or dlt would make them from this tenant's own column types.
     """
     normalized: NormalizeInfo | None = None
     for attempt in range(DDL_RACE_RETRIES + 1):
@@ -448,6 +457,8 @@ def run_pipeline(pipeline: dlt.Pipeline, data: Any, **kwargs: Any) -> NormalizeI
                 _describe(exc),
             )
             time.sleep(0.2 * (attempt + 1))
+            if source is not None:
+                prepare_staging(source, tenant_id)
     return normalized
 
 
@@ -515,13 +526,15 @@ def _load_tenant(
         normalized = run_pipeline(
             pipeline,
             build_source(source, specs, records, tenant_id, rejected, extracted, lookback, on_records, group),
+            source=source,
+            tenant_id=tenant_id,
             loader_file_format=LOADER_FILE_FORMAT,
         )
         _index_cursor(source, specs)
         loaded = normalized.row_counts if normalized is not None else {}
         result.rows = {spec.name: int(loaded.get(spec.name, 0)) for spec in specs}
         if rejected:
-            run_pipeline(pipeline, rejected_resource(rejected))
+            run_pipeline(pipeline, rejected_resource(rejected), source=source, tenant_id=tenant_id)
         result.rejected = len(rejected)
         result.rejected_by_resource = dict(Counter(row["resource"] for row in rejected))
     except Exception as exc:  # one tenant's failure is reported, the others go on
