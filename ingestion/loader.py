@@ -29,7 +29,9 @@ from typing import Any, Final, Protocol
 
 import dlt
 import pyarrow as pa
-from dlt.common.pipeline import LoadInfo
+from dlt.common.pipeline import LoadInfo, NormalizeInfo
+from dlt.pipeline.exceptions import PipelineStepFailed
+from psycopg import sql
 
 from ingestion.contracts import contract_for, get_path, json_text, parse_cursor, problems
 from ingestion.sources.connector import Connector, ConnectorAuthError, LoadSecrets, SecretsSaver, Since
@@ -108,6 +110,33 @@ def pipeline_name(source: str, tenant_id: str | None = None) -> str:
 
 def dataset_name(source: str) -> str:
     return f"raw_{source}"
+
+
+#: PostgreSQL cuts identifiers longer than this many bytes (dlt would shorten them with a hash at the end).
+MAX_IDENTIFIER_BYTES: Final = 63
+
+
+def staging_dataset_name(source: str, tenant_id: str | None = None) -> str:
+    """The schema a pipeline stages its merges in: ``raw_<source>_<tenant key>_staging``, one per tenant.
+
+    Tenants' loads of one source run at the same time (``KEEL_PARALLEL_TENANTS``), and a merge empties
+    its staging tables before and after it (``load.truncate_staging_dataset``): through one shared
+    staging schema, a tenant's merge deleted the rows another tenant had just staged. The tenant key is
+    the tenant id in lower case without dashes (shortened with a hash of it where the name would pass
+    PostgreSQL's 63 bytes); ``_staging`` stays at the end, which queries that skip staging schemas match.
+    Public data (no tenant) has one pipeline per source and keeps ``raw_<source>_staging``.
+    """
+    if tenant_id is None:
+        return f"{dataset_name(source)}_staging"
+    # dlt's naming convention collapses runs of other characters to one underscore: the name stays as is
+    key = re.sub(r"[^a-z0-9]+", "_", str(tenant_id).replace("-", "").lower()).strip("_")
+    room = MAX_IDENTIFIER_BYTES - len(f"{dataset_name(source)}__staging".encode())
+    if room < 9:
+        raise ValueError(f"source name {source!r} is too long for a staging schema (at most 41 characters)")
+    if not key or len(key) > room:
+        digest = hashlib.sha256(str(tenant_id).encode()).hexdigest()[:8]
+        key = f"{key[: room - 9]}_{digest}".lstrip("_")
+    return f"{dataset_name(source)}_{key}_staging"
 
 
 #: Records per Arrow batch: a load's memory is one batch, not the whole resource. A column that is empty
@@ -362,15 +391,117 @@ def configure_dlt() -> str:
     return str(private_dir(settings.dlt_pipelines_dir, settings))
 
 
+def prepare_staging(source: str, tenant_id: str | None = None) -> None:
+    """Give the pipeline's staging schema a table like each ``raw_<source>`` table it lacks.
+
+    dlt creates a staging table from the pipeline's own schema, which types a column from its own
+    tenant's records: a field that is always empty for this tenant is text there, while the raw table,
+    created by another tenant's load, holds numbers in it, and the merge from staging into the raw table
+    fails ("column is of type bigint but expression is of type character varying"). A staging table made
+    like the raw one takes the values as the raw table does (dlt only adds the columns it lacks), as the
+    one staging schema all tenants shared did.
+    """
+    raw, staging = dataset_name(source), staging_dataset_name(source, tenant_id)
+    with warehouse.connect("keel_loader", autocommit=True) as conn:
+        missing = [
+            row[0]
+            for row in conn.execute(
+                "select r.table_name from information_schema.tables r where r.table_schema = %s "
+                "and r.table_type = 'BASE TABLE' and r.table_name not like '\\_dlt%%' and not exists "
+                "(select 1 from information_schema.tables s where s.table_schema = %s "
+                "and s.table_name = r.table_name)",
+                (raw, staging),
+            ).fetchall()
+        ]
+        if not missing:
+            return
+        conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(staging)))
+        for table in missing:
+            conn.execute(
+                sql.SQL("create table if not exists {} (like {})").format(
+                    sql.Identifier(staging, table), sql.Identifier(raw, table)
+                )
+            )
+
+
 def make_pipeline(source: str, tenant_id: str | None = None) -> dlt.Pipeline:
+    """The (source, tenant) pipeline into ``raw_<source>``, staging in a schema of its own
+    (:func:`staging_dataset_name`); ``tenant_id`` None: the source's one pipeline of public data."""
     pipelines_dir = configure_dlt()
+    staging = staging_dataset_name(source, tenant_id)
+    destination = dlt.destinations.postgres(
+        credentials=warehouse.dlt_credentials("keel_loader"),
+        # %s is the dataset (raw_<source>): the layout gives exactly staging_dataset_name()
+        staging_dataset_name_layout="%s" + staging.removeprefix(dataset_name(source)),
+    )
+    prepare_staging(source, tenant_id)
     return dlt.pipeline(  # type: ignore[call-overload]
         pipeline_name=pipeline_name(source, tenant_id),
-        destination=dlt.destinations.postgres(credentials=warehouse.dlt_credentials("keel_loader")),
+        destination=destination,
         dataset_name=dataset_name(source),
         pipelines_dir=pipelines_dir,
         **({"progress": "log"} if get_settings().debug else {}),
     )
+
+
+#: SQLSTATEs of two pipelines changing the same ``raw_<source>`` schema at once: both create a table or
+#: schema (a duplicate in the catalog's unique indexes, or the object exists), both add a column, or
+#: their DDL transactions wait on each other.
+_DDL_RACE_CODES: Final = {"23505", "42P06", "42P07", "42701", "42710", "40P01"}
+#: How often a load whose schema change raced another tenant's is loaded again.
+DDL_RACE_RETRIES: Final = 3
+
+
+def _ddl_race(exc: BaseException) -> bool:
+    """The load failed because another pipeline changed the same tables' definitions at the same time."""
+    root = _root(exc)
+    code = getattr(root, "pgcode", None)
+    if code == "23505":  # a unique violation counts only in the catalog (pg_class, pg_type, pg_namespace)
+        constraint = getattr(getattr(root, "diag", None), "constraint_name", None) or ""
+        return constraint.startswith("pg_")
+    return code in _DDL_RACE_CODES
+
+
+def run_pipeline(
+    pipeline: dlt.Pipeline,
+    data: Any,
+    *,
+    source: str | None = None,
+    tenant_id: str | None = None,
+    **kwargs: Any,
+) -> NormalizeInfo | None:
+    """``pipeline.run(data)``, raising on failed jobs; returns what normalize counted.
+
+    Tenants' pipelines of one source load into the same ``raw_<source>`` tables, and each creates the
+    tables and columns its records need before loading (dlt's schema update, one DDL transaction). Two
+    of them at once may both create the same table or column: one transaction fails, rolled back whole,
+    and its load package stays pending. It is loaded again (``pipeline.load()``), and finds the tables
+    the other created; nothing is lost or loaded twice. ``source`` given: before loading again, the
+    pipeline's staging schema gets copies of the raw tables the other load created
+    (:func:`prepare_staging`), or dlt would make them from this tenant's own column types.
+    """
+    normalized: NormalizeInfo | None = None
+    for attempt in range(DDL_RACE_RETRIES + 1):
+        try:
+            info: LoadInfo = pipeline.run(data, **kwargs) if attempt == 0 else pipeline.load()
+            if attempt == 0:
+                normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
+            info.raise_on_failed_jobs()
+            return normalized
+        except PipelineStepFailed as exc:
+            if attempt == 0:
+                normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
+            if exc.step != "load" or not _ddl_race(exc) or attempt == DDL_RACE_RETRIES:
+                raise
+            log.info(
+                "%s changed raw tables at the same time as another load (%s); loading again",
+                pipeline.pipeline_name,
+                _describe(exc),
+            )
+            time.sleep(0.2 * (attempt + 1))
+            if source is not None:
+                prepare_staging(source, tenant_id)
+    return normalized
 
 
 def prune_load_packages(pipeline: dlt.Pipeline, *, now: datetime | None = None) -> int:
@@ -435,19 +566,20 @@ def _load_tenant(
     try:
         pipeline = make_pipeline(source, tenant_id)
         resume = resume_points(pipeline, source, specs, lookback)
-        info: LoadInfo = pipeline.run(
+        normalized = run_pipeline(
+            pipeline,
             build_source(
                 source, specs, records, tenant_id, rejected, extracted, lookback, on_records, group, resume
             ),
+            source=source,
+            tenant_id=tenant_id,
             loader_file_format=LOADER_FILE_FORMAT,
         )
-        info.raise_on_failed_jobs()
         _index_cursor(source, specs)
-        normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
         loaded = normalized.row_counts if normalized is not None else {}
         result.rows = {spec.name: int(loaded.get(spec.name, 0)) for spec in specs}
         if rejected:
-            pipeline.run(rejected_resource(rejected)).raise_on_failed_jobs()
+            run_pipeline(pipeline, rejected_resource(rejected), source=source, tenant_id=tenant_id)
         result.rejected = len(rejected)
         result.rejected_by_resource = dict(Counter(row["resource"] for row in rejected))
     except Exception as exc:  # one tenant's failure is reported, the others go on
@@ -477,14 +609,21 @@ def load_group(
 
 
 def _index_cursor(source: str, specs: Sequence[ResourceLike]) -> None:
-    """(tenant_id, cursor) index on each raw table: dbt's incremental models read 'changed since'."""
+    """(tenant_id, cursor) index on each raw table: dbt's incremental models read 'changed since'.
+
+    Tenants' loads of the source may get here at the same time, and two ``create index if not exists``
+    of one index at once both create it (one fails on the catalog's unique index): a lock per table
+    lets the first create it and the others find it.
+    """
     with warehouse.connect("keel_loader", autocommit=True) as conn:
         for spec in specs:
             table = f"{dataset_name(source)}.{spec.name}"
             if conn.execute("select to_regclass(%s)", (table,)).fetchone() == (None,):
                 continue
             index = f"{spec.name}_tenant_cursor_idx"
-            conn.execute(f"create index if not exists {index} on {table} (tenant_id, {CURSOR_COLUMN})")
+            with conn.transaction():
+                conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"index {table}",))
+                conn.execute(f"create index if not exists {index} on {table} (tenant_id, {CURSOR_COLUMN})")
 
 
 def _root(exc: BaseException) -> BaseException:
@@ -541,7 +680,8 @@ def mask_expired_rejected_records(source: str | None = None, *, now: datetime | 
             row[0]
             for row in conn.execute(
                 "select table_schema from information_schema.tables where table_name = 'rejected_records' "
-                "and table_schema like 'raw\\_%%' and (%s::text is null or table_schema = %s)",
+                "and table_schema like 'raw\\_%%' and table_schema not like '%%\\_staging' "
+                "and (%s::text is null or table_schema = %s)",
                 (source and dataset_name(source), source and dataset_name(source)),
             ).fetchall()
         ]

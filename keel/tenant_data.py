@@ -140,6 +140,13 @@ def delete_tenant(slug: str, *, actor: str | None = None) -> TenantDataResult:
         )
         for login in logins:
             conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(login)))
+        # dlt's staging schemas of the tenant's pipelines (raw_<source>_<tenant key>_staging, see
+        # ingestion.loader.staging_dataset_name): emptied above, named after the tenant, of no use now
+        for (schema,) in conn.execute(
+            "select nspname from pg_namespace where nspname like %s",
+            (f"raw\\_%\\_{tenant.tenant_id.hex}\\_staging",),
+        ).fetchall():
+            conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))
         _record(
             conn,
             tenant,

@@ -787,7 +787,8 @@ def schema_sizes(settings: KeelSettings | None = None) -> dict[str, int]:
     """Bytes on disk per schema of the warehouse database (tables, indexes and TOAST), largest first.
 
     As the administrator: sizes of every tenant's rows, which no tenant role may see. Never starts the
-    embedded server; empty when it is down.
+    embedded server; empty when it is down. dlt's staging schemas (``raw_*_staging``, one per source and
+    tenant, emptied after each merge) count as one entry, ``raw_*_staging (<n> schemas)``.
     """
     settings = settings or get_settings()
     if settings.embedded and _embedded_socket_dir(settings) is None:
@@ -803,7 +804,17 @@ def schema_sizes(settings: KeelSettings | None = None) -> dict[str, int]:
             order by 2 desc
             """
         ).fetchall()
-    return {name: int(size) for name, size in rows if size}
+    sizes: dict[str, int] = {}
+    staging_schemas = staged = 0
+    for name, size in rows:
+        if name.startswith("raw_") and name.endswith("_staging"):
+            staging_schemas += 1
+            staged += int(size or 0)
+        elif size:
+            sizes[name] = int(size)
+    if staged:
+        sizes[f"raw_*_staging ({staging_schemas} schemas)"] = staged
+    return dict(sorted(sizes.items(), key=lambda item: item[1], reverse=True))
 
 
 def _schema_revision(

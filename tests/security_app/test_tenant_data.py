@@ -43,6 +43,10 @@ def two(settings: KeelSettings) -> Iterator[tuple[tenancy.Tenant, tenancy.Tenant
                 "insert into raw_privacy.customers values (%s, %s, %s)",
                 (i, str(tenant.tenant_id), f"buyer{i}@example.com"),
             )
+            # the staging schema of the tenant's pipeline (emptied after each merge)
+            staging = loader.staging_dataset_name("privacy", str(tenant.tenant_id))
+            conn.execute(f"create schema if not exists {staging}")
+            conn.execute(f"create table if not exists {staging}.customers (id bigint, tenant_id text)")
     # a pipeline folder of the tenant under KEEL_HOME (dlt state and packages)
     folder = settings.dlt_pipelines_dir / f"keel_shopify_{made[0].tenant_id.hex}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -50,6 +54,9 @@ def two(settings: KeelSettings) -> Iterator[tuple[tenancy.Tenant, tenancy.Tenant
     yield made[0], made[1]
     with warehouse.connect("admin") as conn:
         conn.execute("drop schema if exists raw_privacy cascade")
+        for tenant in made:
+            staging = loader.staging_dataset_name("privacy", str(tenant.tenant_id))
+            conn.execute(f"drop schema if exists {staging} cascade")
         conn.execute("delete from app.tenants where slug = any(%s)", (list(SLUGS),))
 
 
@@ -125,6 +132,10 @@ def test_delete_asks_first_then_removes_the_tenant_everywhere(
             "select actor, detail from app.tenant_data_events where tenant_slug = %s and action = %s",
             (a.slug, "tenant.deleted"),
         ).fetchall()
+        staging_left = {
+            r[0]
+            for r in conn.execute("select nspname from pg_namespace where nspname like 'raw\\_privacy\\_%'")
+        }
         logins_left = conn.execute(
             "select rolname from pg_roles where rolname like %s", (f"%{a.tenant_id.hex}",)
         ).fetchall()
@@ -141,6 +152,7 @@ def test_delete_asks_first_then_removes_the_tenant_everywhere(
     # only the record of what was done with the tenant's data stays (its id and slug)
     assert {rel for rel, n in left.items() if n} == {"app.tenant_data_events"}
     assert kept_b == (1,)
+    assert staging_left == {loader.staging_dataset_name("privacy", str(b.tenant_id))}  # a's is dropped
     assert len(record) == 1 and record[0][0].startswith("cli:")
     assert record[0][1]["rows"]["raw_privacy.customers"] == 1 and record[0][1]["rows"]["app.tenants"] == 1
     assert not list(settings.dlt_pipelines_dir.glob(f"keel_*_{a.tenant_id.hex}"))
