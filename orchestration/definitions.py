@@ -44,7 +44,6 @@ from orchestration.defs.quality import definitions as quality
 from orchestration.defs.quality.checks import quality_checks
 from orchestration.defs.quality.tracing import STEP_HOOKS
 from orchestration.defs.tenants import definitions as tenants
-from orchestration.defs.tenants.partitions import TENANT_PARTITIONS
 from orchestration.defs.warehouse import definitions as warehouse
 
 FRESHNESS_CHECKS = dg.AssetSelection.checks(*source_freshness_checks, metrics_not_behind_sources)
@@ -86,8 +85,7 @@ keel_models = dg.define_asset_job(
 #: One tenant's models (its partition): forecasts, evidence, plans, goals.
 tenant_models = dg.define_asset_job(
     "tenant_models",
-    selection=_TENANT_MODELS,
-    partitions_def=TENANT_PARTITIONS,
+    selection=_TENANT_MODELS,  # partitioned by tenant, as its assets are
     description="One tenant's models (its partition): forecasts and their accuracy, evidence, plans, the "
     "demo owner's goals and the goal evaluations, from the dbt models keel_models built.",
     hooks=STEP_HOOKS,
