@@ -5,10 +5,9 @@ its forecasts are written here as keel_transformer, shaped as the dbt marts and 
 write them (dbt does not build the marts here), so the test is about the planning step: four solved
 plans for the shop, four ``not_applicable`` rows with their reasons for the SaaS company, constraint
 checks on what was stored (per tenant partition), a rerun that replaces only its tenant's rows, and
-row-level security for the
-console's role. Marts tables missing from the test warehouse (the dbt tests did not run first) are
-created with the columns read here and dropped afterwards. The asset reads them through dbt's
-``ml_features`` views, which the fixture builds.
+row-level security for the console's role. Marts tables missing from the test warehouse (the dbt tests
+did not run first) are created with the columns read here and dropped afterwards. The asset reads them
+through dbt's ``ml_features`` views, which the fixture builds.
 """
 
 from __future__ import annotations
