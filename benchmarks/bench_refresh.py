@@ -76,7 +76,7 @@ def refresh(name: str, cursor: Any) -> tuple[Step, Any]:
     import dagster as dg
 
     from cli import jobs
-    from orchestration.definitions import defs, keel_models_job
+    from orchestration.definitions import defs, keel_models_job, tenant_models_job
 
     load, started, cpu = os.getloadavg()[0], time.perf_counter(), _cpu()
     outcomes = jobs.run_tenant_sources(jobs.tenant_partitions())
@@ -85,18 +85,28 @@ def refresh(name: str, cursor: Any) -> tuple[Step, Any]:
         raise SystemExit(f"tenant runs failed: {failed}")
     with dg.DagsterInstance.from_config(str(jobs.dagster_home())) as instance:
         evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
-        keys = list(defs.get_repository_def().asset_graph.get_all_asset_keys())
-        requested = [k for k in keys if evaluation.get_num_requested(k)]
-        if requested:
+        graph = defs.get_repository_def().asset_graph
+        requested = [k for k in graph.get_all_asset_keys() if evaluation.get_num_requested(k)]
+        # the models over every tenant in one run, then each tenant's requested models in its partition's run
+        together = [k for k in requested if graph.get(k).partitions_def is None]
+        by_tenant: dict[str, list[dg.AssetKey]] = {}
+        for key in requested:
+            if graph.get(key).partitions_def is not None:
+                for partition in evaluation.get_requested_partitions(key):
+                    by_tenant.setdefault(str(partition), []).append(key)
+        runs = [(keel_models_job, together, None)] if together else []
+        runs += [(tenant_models_job, keys, slug) for slug, keys in sorted(by_tenant.items())]
+        for job, selection, partition in runs:
             result = dg.execute_job(
-                dg.reconstructable(keel_models_job),
+                dg.reconstructable(job),
                 instance=instance,
                 run_config=jobs.DEMO_RUN_CONFIG,
-                asset_selection=requested,
+                asset_selection=selection,
+                tags={"dagster/partition": partition} if partition else None,
                 raise_on_error=False,
             )
             if not result.success:
-                raise SystemExit("the requested models failed")
+                raise SystemExit(f"the requested models failed ({partition or 'every tenant'})")
     loaded = sum(o.materialized for o in outcomes)
     ran = f"{len(outcomes)} tenant runs, {loaded} tables with new rows; {len(requested)} assets rebuilt"
     return Step(name, time.perf_counter() - started, _cpu() - cpu, load, ran), evaluation.cursor

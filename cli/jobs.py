@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 DAGSTER_YAML = """# Dagster instance of this Keel home (`keel demo`, `keel ui`, its sensors); written by Keel.
 telemetry:
   enabled: false
-# Steps of a pool wait for a free slot: keel_tenant_loads holds the tenant source loads, at most
-# KEEL_PARALLEL_TENANTS at once, so the runs the schedules launch never crowd the warehouse.
+# Steps of a pool wait for a free slot: keel_tenant_loads holds the tenant source loads and
+# keel_tenant_models each tenant's models, each at most KEEL_PARALLEL_TENANTS at once, so the runs the
+# schedules and sensors launch never crowd the warehouse.
 concurrency:
   pools:
     default_limit: {parallel_tenants}
@@ -95,11 +96,6 @@ def _execute(job_name: str, partition_key: str | None = None) -> RunOutcome:
     )
 
 
-def _tenant_sources(slug: str) -> RunOutcome:
-    """One tenant's source loads (its partition of ``tenant_sources``); a worker process runs it."""
-    return _execute("tenant_sources", slug)
-
-
 def tenant_partitions() -> list[str]:
     """Every tenant partition of this Keel home's instance."""
     import dagster as dg
@@ -110,10 +106,11 @@ def tenant_partitions() -> list[str]:
         return sorted(instance.get_dynamic_partitions(TENANT_PARTITIONS_NAME))
 
 
-def run_tenant_sources(
-    slugs: list[str], announce: Callable[[RunOutcome], None] | None = None
+def run_per_tenant(
+    job_name: str, slugs: list[str], announce: Callable[[RunOutcome], None] | None = None
 ) -> list[RunOutcome]:
-    """Each tenant's loads in a run of its own, ``KEEL_PARALLEL_TENANTS`` at a time in worker processes.
+    """Each tenant's partition of the partitioned job ``job_name`` (``tenant_sources``, ``tenant_models``)
+    in a run of its own, ``KEEL_PARALLEL_TENANTS`` at a time in worker processes.
 
     One tenant's failed run never stops the others.
     """
@@ -124,7 +121,7 @@ def run_tenant_sources(
     if workers <= 1:
         outcomes = []
         for slug in slugs:
-            outcomes.append(_tenant_sources(slug))
+            outcomes.append(_execute(job_name, slug))
             if announce is not None:
                 announce(outcomes[-1])
         return outcomes
@@ -132,18 +129,32 @@ def run_tenant_sources(
     # busy 2-core machine); this process holds no open connection or instance between runs
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-        futures = {pool.submit(_tenant_sources, slug): slug for slug in slugs}
+        futures = {pool.submit(_execute, job_name, slug): slug for slug in slugs}
         outcomes = []
         for future in as_completed(futures):
             try:
                 outcome = future.result()
             except Exception as exc:  # the worker itself died: that tenant failed, the others go on
                 slug = futures[future]
-                outcome = RunOutcome("-", False, 0, 0, f"{slug}: {exc}", f"tenant_sources of {slug}")
+                outcome = RunOutcome("-", False, 0, 0, f"{slug}: {exc}", f"{job_name} of {slug}")
             outcomes.append(outcome)
             if announce is not None:
                 announce(outcome)
     return sorted(outcomes, key=lambda o: o.label)
+
+
+def run_tenant_sources(
+    slugs: list[str], announce: Callable[[RunOutcome], None] | None = None
+) -> list[RunOutcome]:
+    """Each tenant's source loads (its partition of ``tenant_sources``) in a run of its own."""
+    return run_per_tenant("tenant_sources", slugs, announce)
+
+
+def run_tenant_models(
+    slugs: list[str], announce: Callable[[RunOutcome], None] | None = None
+) -> list[RunOutcome]:
+    """Each tenant's models (its partition of ``tenant_models``) in a run of its own."""
+    return run_per_tenant("tenant_models", slugs, announce)
 
 
 def models_are_current() -> bool:
@@ -166,15 +177,17 @@ def models_are_current() -> bool:
 
 @dataclass(frozen=True)
 class DemoOutcome:
-    """The runs of one `keel demo`: set-up, each tenant's loads, the models (None: nothing had changed)."""
+    """The runs of one `keel demo`: set-up, each tenant's loads, the models over every tenant (None: nothing
+    had changed), then each tenant's models (none when the models over every tenant did not run or failed)."""
 
     setup: RunOutcome
     tenants: list[RunOutcome]
     models: RunOutcome | None
+    tenant_models: list[RunOutcome] = field(default_factory=list)
 
     @property
     def runs(self) -> list[RunOutcome]:
-        return [self.setup, *self.tenants, *([self.models] if self.models else [])]
+        return [self.setup, *self.tenants, *([self.models] if self.models else []), *self.tenant_models]
 
     @property
     def success(self) -> bool:
@@ -186,7 +199,8 @@ class DemoOutcome:
 
 
 def run_demo(announce: Callable[[str], None] = print) -> DemoOutcome:
-    """The whole graph for every tenant: set-up, each tenant's loads (in parallel), then the models.
+    """The whole graph for every tenant: set-up, each tenant's loads (in parallel), the models over every
+    tenant (quality checks, dbt, the lake), then each tenant's models (in parallel, one run per tenant).
 
     The models run when a load brought something new or they were never built; a repeated demo with
     nothing new skips them (they are current).
@@ -203,14 +217,27 @@ def run_demo(announce: Callable[[str], None] = print) -> DemoOutcome:
     # the partitions of this warehouse's businesses (one Keel home's Dagster instance may have served others)
     with warehouse.connect("keel_loader") as conn:
         here = {r[0] for r in conn.execute("select slug from app.tenants where not is_benchmark_peer")}
-    tenants = run_tenant_sources([s for s in tenant_partitions() if s in here], tenant_done)
-    if any(t.materialized for t in tenants) or not models_are_current():
-        models = _execute("keel_models")
-        announce(f"    models: {'ok' if models.success else models.failure} ({models.seconds:.0f} s)")
-    else:
-        models = None
+    slugs = [s for s in tenant_partitions() if s in here]
+    tenants = run_tenant_sources(slugs, tenant_done)
+    if not (any(t.materialized for t in tenants) or not models_are_current()):
         announce("    models: nothing new was loaded and they are current, not rebuilt")
-    return DemoOutcome(setup, tenants, models)
+        return DemoOutcome(setup, tenants, None)
+    models = _execute("keel_models")
+    announce(f"    models: {'ok' if models.success else models.failure} ({models.seconds:.0f} s)")
+    if not models.success:
+        announce("    each tenant's models: not run, the models over every tenant failed")
+        return DemoOutcome(setup, tenants, models)
+
+    def models_done(outcome: RunOutcome) -> None:
+        # not "checks passed": the summary's line with that label is the demo's total
+        what = (
+            f"ok, {outcome.checks_passed} of {outcome.checks_total} checks"
+            if outcome.success
+            else outcome.failure
+        )
+        announce(f"    {outcome.label}: {what} ({outcome.seconds:.0f} s)")
+
+    return DemoOutcome(setup, tenants, models, run_tenant_models(slugs, models_done))
 
 
 def summarize(outcome: DemoOutcome) -> dict[str, Any]:

@@ -116,7 +116,8 @@ def demo() -> None:
     console.print(f"    {info.kind} PostgreSQL at {info.location}")
     console.print(
         "[bold]2/3[/bold] Dagster runs: set-up (tenants) → each tenant's loads "
-        f"({settings.parallel_tenants} at a time) → dbt build + tests → forecasts, evidence, plans"
+        f"({settings.parallel_tenants} at a time) → dbt build + tests → each tenant's forecasts, evidence, "
+        f"plans and goals ({settings.parallel_tenants} at a time)"
     )
     outcome = jobs.run_demo(announce=console.print)
     console.print("[bold]3/3[/bold] summary")

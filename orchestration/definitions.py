@@ -2,12 +2,19 @@
 automation sensor and the freshness schedule that keep every tenant's data current.
 
 How the graph runs:
-- per tenant (the ``tenants`` partitions): the source loads, ``tenant_sources``, launched by the
-  ``tenant_source_refresh`` sensor when a tenant's sources are due, and by ``keel demo`` for every tenant;
-- once for all tenants (unpartitioned): the demo's set-up (``keel_setup``) and everything built from the
-  raw data (``keel_models``: dbt, forecasts, evidence, plans, goals), which the ``keel_automation`` sensor
-  refreshes when its inputs change (``orchestration.defs.automation``);
-- ``keel_all``: one tenant's whole graph in one run (its loads, then every model), for a refresh by hand.
+- per tenant (the ``tenants`` partitions, one per business, none for benchmark peers): the source loads,
+  ``tenant_sources``, launched by the ``tenant_source_refresh`` sensor when a tenant's sources are due and
+  by ``keel demo`` for every tenant; and the tenant's models, ``tenant_models`` (forecasts with their
+  accuracy, evidence, plans, the demo owners' goals and goal evaluations), which ``keel demo`` runs for each
+  tenant after ``keel_models`` and the ``keel_automation`` sensor requests per partition. Each tenant's run
+  can be refreshed, backfilled or fail alone; its steps take a slot of the ``keel_tenant_models`` pool
+  (``KEEL_PARALLEL_TENANTS`` at once, like the loads' ``keel_tenant_loads``);
+- once for all tenants (unpartitioned): the demo's set-up (``keel_setup``) and what is built over every
+  tenant's raw data together (``keel_models``: the data-quality checks of the raw loads, dbt build and tests,
+  the lake), which the ``keel_automation`` sensor refreshes when its inputs change
+  (``orchestration.defs.automation``);
+- ``keel_all``: one tenant's whole graph in one run (its loads, dbt over every tenant, then its models),
+  for a refresh by hand.
 """
 
 import dagster as dg
@@ -29,6 +36,10 @@ from orchestration.defs.ingestion.fred import fred_public_series
 from orchestration.defs.ingestion.freshness import source_freshness_checks
 from orchestration.defs.ingestion.refresh import tenant_sources
 from orchestration.defs.ml import definitions as ml
+from orchestration.defs.ml.evidence import ml_evidence
+from orchestration.defs.ml.forecasts import ml_forecasting
+from orchestration.defs.ml.goals import app_goals, ml_goal_evaluations
+from orchestration.defs.ml.plans import ml_plans
 from orchestration.defs.quality import definitions as quality
 from orchestration.defs.quality.checks import quality_checks
 from orchestration.defs.quality.tracing import STEP_HOOKS
@@ -46,6 +57,10 @@ _SETUP = dg.AssetSelection.assets(
 )
 _SOURCES = dg.AssetSelection.assets(*source_assets)
 QUALITY_CHECKS = dg.AssetSelection.checks(*quality_checks)
+#: The per-tenant models (partitioned by tenant), with their checks.
+_TENANT_MODELS = dg.AssetSelection.assets(
+    ml_forecasting, ml_evidence, ml_plans, app_goals, ml_goal_evaluations
+)
 
 #: The tenants and the demo's shared raw data: registers the demo businesses and their partitions.
 keel_setup = dg.define_asset_job(
@@ -56,22 +71,32 @@ keel_setup = dg.define_asset_job(
     hooks=STEP_HOOKS,  # one OpenTelemetry span per step (keel.telemetry)
 )
 
-#: Everything built from the raw data, over every tenant at once.
+#: What is built over every tenant's raw data together (unpartitioned).
 keel_models = dg.define_asset_job(
     "keel_models",
     # the data-quality checks of the raw sources run here, once over every tenant's loads, before dbt
-    selection=((dg.AssetSelection.all() - _SETUP - _SOURCES) | QUALITY_CHECKS) - FRESHNESS_CHECKS,
+    selection=((dg.AssetSelection.all() - _SETUP - _SOURCES - _TENANT_MODELS) | QUALITY_CHECKS)
+    - FRESHNESS_CHECKS,
     description="Data-quality checks of every tenant's raw data, dbt build and tests over every tenant, "
-    "then forecasts, evidence, plans and goals.",
+    "and the lake; each tenant's models follow in its own run of tenant_models.",
     hooks=STEP_HOOKS,
 )
 
-#: One tenant's whole graph: its loads, then every model (which covers every tenant).
+#: One tenant's models (its partition): forecasts, evidence, plans, goals.
+tenant_models = dg.define_asset_job(
+    "tenant_models",
+    selection=_TENANT_MODELS,  # partitioned by tenant, as its assets are
+    description="One tenant's models (its partition): forecasts and their accuracy, evidence, plans, the "
+    "demo owner's goals and the goal evaluations, from the dbt models keel_models built.",
+    hooks=STEP_HOOKS,
+)
+
+#: One tenant's whole graph: its loads, dbt over every tenant, then its models.
 keel_all = dg.define_asset_job(
     "keel_all",
     selection=dg.AssetSelection.all() - FRESHNESS_CHECKS,
-    description="One tenant's loads (its partition), then the dbt models and tests, forecasts, evidence, "
-    "plans and goals over every tenant.",
+    description="One tenant's loads and models (its partition), with the dbt models and tests over every "
+    "tenant between them.",
     hooks=STEP_HOOKS,
 )
 
@@ -95,7 +120,8 @@ keel_automation = dg.AutomationConditionSensorDefinition(
     target=dg.AssetSelection.all(),
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Refreshes dbt models when their inputs change and the models daily when theirs did.",
+    description="Refreshes dbt models when their inputs change, and each tenant's models (its partition) "
+    "daily when theirs did.",
 )
 
 defs = dg.Definitions.merge(
@@ -106,7 +132,7 @@ defs = dg.Definitions.merge(
     ml.defs,
     alerts.defs,
     dg.Definitions(
-        jobs=[keel_setup, tenant_sources, keel_models, keel_all, freshness_checks],
+        jobs=[keel_setup, tenant_sources, keel_models, tenant_models, keel_all, freshness_checks],
         schedules=[freshness_schedule],
         sensors=[keel_automation],
     ),
@@ -129,6 +155,10 @@ def tenant_sources_job() -> dg.JobDefinition:
 
 def keel_models_job() -> dg.JobDefinition:
     return resolved_job("keel_models")
+
+
+def tenant_models_job() -> dg.JobDefinition:
+    return resolved_job("tenant_models")
 
 
 def keel_all_job() -> dg.JobDefinition:

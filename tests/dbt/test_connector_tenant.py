@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
 import pytest
 from dbt.cli.main import dbtRunnerResult
 
@@ -26,10 +25,10 @@ from ingestion.sources.shopify import CONNECTOR
 from keel import tenancy, warehouse
 from keel.settings import KeelSettings
 from orchestration.defs.ml.forecasts import ml_forecasting
-from orchestration.defs.warehouse.resources import WarehouseResource
 from tests.conftest import database_of_its_own
 from tests.dbt_run import failures, run_dbt
 from tests.ingestion.shopify_fake import FakeShopify
+from tests.partitioned import materialize_tenants
 
 pytestmark = pytest.mark.dbt_build
 
@@ -112,23 +111,10 @@ def test_connector_tenant_gets_the_demo_tenants_marts_and_metrics(built: Built) 
 
 def test_forecast_asset_forecasts_the_connector_tenant(built: Built) -> None:
     assert built.run.success, failures(built.run)
-    result = dg.materialize(
-        [ml_forecasting],
-        resources={"warehouse": WarehouseResource()},
-        run_config={
-            "ops": {
-                "ml_forecasting": {
-                    "config": {
-                        "tenants": [built.connector_slug],
-                        "n_jobs": 1,
-                        "horizon": HORIZON,
-                        "models": ["SeasonalNaive", "AutoETS"],
-                    }
-                }
-            }
-        },
-        raise_on_error=False,
-    )
+    config = {"n_jobs": 1, "horizon": HORIZON, "models": ["SeasonalNaive", "AutoETS"]}
+    result = materialize_tenants(
+        [ml_forecasting], [built.connector_slug], {"ops": {"ml_forecasting": {"config": config}}}
+    )[built.connector_slug]
     assert result.success
     chosen = _rows(
         "select metric, count(*), min(point) from ml.forecasts where tenant_id = %s and is_chosen "

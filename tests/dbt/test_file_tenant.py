@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import dagster as dg
 import polars as pl
 import pytest
 
@@ -322,26 +321,13 @@ def test_the_bookkeeping_files_reach_their_marts(built: dict[str, Any]) -> None:
 
 def test_the_forecasting_asset_forecasts_the_file_tenant(built: dict[str, Any]) -> None:
     from orchestration.defs.ml.forecasts import ml_forecasting
-    from orchestration.defs.warehouse.resources import WarehouseResource
+    from tests.partitioned import materialize_tenants
 
     assert built["dbt"] == []
-    result = dg.materialize(
-        [ml_forecasting],
-        resources={"warehouse": WarehouseResource()},
-        run_config={
-            "ops": {
-                "ml_forecasting": {
-                    "config": {
-                        "tenants": [FILE_SLUG],
-                        "n_jobs": 1,
-                        "horizon": 14,
-                        "metrics": ["revenue_net", "orders"],
-                    }
-                }
-            }
-        },
-        raise_on_error=False,
-    )
+    config = {"n_jobs": 1, "horizon": 14, "metrics": ["revenue_net", "orders"]}
+    result = materialize_tenants(
+        [ml_forecasting], [FILE_SLUG], {"ops": {"ml_forecasting": {"config": config}}}
+    )[FILE_SLUG]
     assert result.success
     with warehouse.connect("admin") as conn:
         rows = conn.execute(

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
-import dagster as dg
 import psycopg
 import pytest
 
 from coach import goals
 from keel import warehouse
 from orchestration.defs.ml.goals import ml_goal_evaluations
-from orchestration.defs.warehouse.resources import WarehouseResource
+from tests.partitioned import materialize_tenants
 
 from .conftest import GoalTenants
 
@@ -151,13 +150,11 @@ def test_evaluation_asset_moves_statuses_and_keeps_the_history(goal_tenants: Goa
             title="September", target=10_000_000.0, starts_on=date(2026, 9, 1), deadline=date(2026, 9, 30)
         ),
     )
-    result = dg.materialize(
+    result = materialize_tenants(
         [ml_goal_evaluations],
-        resources={"warehouse": WarehouseResource()},
-        run_config={
-            "ops": {"ml_goal_evaluations": {"config": {"tenants": ["goals-shop-b"], "n_paths": 500}}}
-        },
-    )
+        ["goals-shop-b"],
+        {"ops": {"ml_goal_evaluations": {"config": {"n_paths": 500}}}},
+    )["goals-shop-b"]
     assert result.success
     checks = result.get_asset_check_evaluations()
     assert [c.passed for c in checks] == [True]

@@ -6,15 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-import dagster as dg
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from coach import goals
 from keel import warehouse
 from orchestration.defs.ml.goals import ml_goal_evaluations
-from orchestration.defs.warehouse.resources import WarehouseResource
 from tests.app.pages import signed_in_page
+from tests.partitioned import materialize_tenants
 
 from .conftest import GoalTenants
 
@@ -49,13 +48,11 @@ def evaluated(goal_tenants: GoalTenants) -> Iterator[GoalTenants]:
             "'Bigger baskets lifted revenue.', '{}', false, 'test', 2.5)",
             (goal_tenants.a,),
         )
-    result = dg.materialize(
+    result = materialize_tenants(
         [ml_goal_evaluations],
-        resources={"warehouse": WarehouseResource()},
-        run_config={
-            "ops": {"ml_goal_evaluations": {"config": {"tenants": ["goals-cafe-a"], "n_paths": 500}}}
-        },
-    )
+        ["goals-cafe-a"],
+        {"ops": {"ml_goal_evaluations": {"config": {"n_paths": 500}}}},
+    )["goals-cafe-a"]
     assert result.success
     yield goal_tenants
     with warehouse.connect("keel_transformer") as conn:

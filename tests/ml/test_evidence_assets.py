@@ -3,8 +3,8 @@
 The daily metrics of two demo businesses (the simulator's own series, three years) are written to
 ``metrics.business_metrics_daily`` as keel_transformer (no dbt run: ``marts.order_lines`` may be missing,
 so the café's price change is reported inconclusive with that reason), the interventions are recorded by
-the demo loader into ``app.interventions`` as each owner, and the step runs in two worker processes. The
-test is about the ML step: what it writes, its checks, a rerun, tenant isolation, and how each tenant's
+the demo loader into ``app.interventions`` as each owner, and the step runs once per tenant's partition.
+The test is about the ML step: what it writes, its checks, a rerun, tenant isolation, and how each tenant's
 inputs are built (product series, unknown targets).
 """
 
@@ -31,7 +31,7 @@ from models_ml.evidence.recorded import RecordedIntervention
 from orchestration.defs.ml.checks import edges_sound_result, interventions_covered_result
 from orchestration.defs.ml.evidence import ml_evidence
 from orchestration.defs.ml.keys import ML_EVIDENCE_EDGES
-from orchestration.defs.warehouse.resources import WarehouseResource
+from tests.partitioned import materialize_tenants
 
 #: Two cafés (peers of each other): a promotion on revenue, and a product price change.
 SLUGS = ("morning-ritual-cafe", "crumb-and-co")
@@ -84,18 +84,13 @@ def world(settings: KeelSettings) -> Iterator[DemoWorld]:
     _delete(tenant_ids)
 
 
-def materialize(tenants: list[str], **config: Any) -> dg.ExecuteInJobResult:
-    return dg.materialize(
-        [ml_evidence],
-        resources={"warehouse": WarehouseResource()},
-        run_config={"ops": {"ml_evidence": {"config": {"tenants": tenants, **config}}}},
-        raise_on_error=False,
-    )
+def materialize(tenants: list[str], **config: Any) -> dict[str, dg.ExecuteInJobResult]:
+    return materialize_tenants([ml_evidence], tenants, {"ops": {"ml_evidence": {"config": config}}})
 
 
 @pytest.fixture(scope="module")
-def first_run(world: DemoWorld) -> dg.ExecuteInJobResult:
-    # Two worker processes (the default), light refuters: the test is about the step, not the statistics.
+def first_run(world: DemoWorld) -> dict[str, dg.ExecuteInJobResult]:
+    # One run per tenant, light refuters: the test is about the step, not the statistics.
     return materialize(list(SLUGS), refuter_simulations=5, bootstrap_simulations=10)
 
 
@@ -143,12 +138,14 @@ def test_interventions_are_recorded_as_the_owner_would(world: DemoWorld) -> None
 
 
 def test_materialization_writes_the_graph_and_its_checks_pass(
-    world: DemoWorld, first_run: dg.ExecuteInJobResult
+    world: DemoWorld, first_run: dict[str, dg.ExecuteInJobResult]
 ) -> None:
-    assert first_run.success
+    assert all(r.success for r in first_run.values())
     ids = {t.slug: str(t.tenant_id) for t in world.tenants}
     edges = stored_edges().filter(pl.col("tenant_id").is_in(list(ids.values())))
-    assert set(edges["run_id"].to_list()) == {first_run.run_id}
+    for slug, tenant in ids.items():  # each tenant's rows from its own partition's run
+        of_tenant = edges.filter(pl.col("tenant_id") == tenant)
+        assert set(of_tenant["run_id"].to_list()) == {first_run[slug].run_id}
     assert set(edges["tenant_id"].to_list()) == set(ids.values())
     promo = edges.filter((pl.col("cause") == "FALL15 promotion") & pl.col("is_primary"))
     assert promo.height == 1
@@ -166,21 +163,22 @@ def test_materialization_writes_the_graph_and_its_checks_pass(
     # Drivers (PC with time order; Granger only where significant) and the root cause are stored too.
     methods = set(edges["method"].to_list())
     assert {"causal_learn_pc", "shapley_decomposition"} <= methods, methods
-    # The second root-cause method (DoWhy gcm) ran for both, in the worker processes.
-    materialization = next(
-        m
-        for m in first_run.asset_materializations_for_node("ml_evidence")
-        if m.asset_key == ML_EVIDENCE_EDGES
-    )
-    skipped = materialization.metadata["skipped"].value
-    assert not any("gcm" in reason for reasons in skipped.values() for reason in reasons), skipped
+    # The second root-cause method (DoWhy gcm) ran for both, each in its own run; the checks per partition.
+    for result in first_run.values():
+        materialization = next(
+            m
+            for m in result.asset_materializations_for_node("ml_evidence")
+            if m.asset_key == ML_EVIDENCE_EDGES
+        )
+        skipped = materialization.metadata["skipped"].value
+        assert not any("gcm" in reason for reasons in skipped.values() for reason in reasons), skipped
+        evaluations = {(e.asset_key, e.check_name): e for e in result.get_asset_check_evaluations()}
+        assert set(evaluations) == {
+            (ML_EVIDENCE_EDGES, "evidence_rows_sound"),
+            (ML_EVIDENCE_EDGES, "every_intervention_has_evidence"),
+        }
+        assert all(e.passed for e in evaluations.values()), [e.description for e in evaluations.values()]
     assert "dowhy_gcm_distribution_change" in methods
-    evaluations = {(e.asset_key, e.check_name): e for e in first_run.get_asset_check_evaluations()}
-    assert set(evaluations) == {
-        (ML_EVIDENCE_EDGES, "evidence_rows_sound"),
-        (ML_EVIDENCE_EDGES, "every_intervention_has_evidence"),
-    }
-    assert all(e.passed for e in evaluations.values()), [e.description for e in evaluations.values()]
     with warehouse.connect("keel_transformer") as conn:
         nodes = conn.execute(
             "select node, kind from ml.evidence_nodes where tenant_id = %s", (ids["morning-ritual-cafe"],)
@@ -189,12 +187,14 @@ def test_materialization_writes_the_graph_and_its_checks_pass(
     assert ("revenue_net", "metric") in nodes
 
 
-def test_a_rerun_replaces_only_its_tenants_rows(world: DemoWorld, first_run: dg.ExecuteInJobResult) -> None:
+def test_a_rerun_replaces_only_its_tenants_rows(
+    world: DemoWorld, first_run: dict[str, dg.ExecuteInJobResult]
+) -> None:
     ids = {t.slug: str(t.tenant_id) for t in world.tenants}
     before = stored_edges()
-    result = materialize(
-        ["crumb-and-co"], processes=1, max_products=0, use_peers=False, refuter_simulations=3
-    )
+    result = materialize(["crumb-and-co"], max_products=0, use_peers=False, refuter_simulations=3)[
+        "crumb-and-co"
+    ]
     assert result.success
     after = stored_edges()
     cafe = after.filter(pl.col("tenant_id") == ids["morning-ritual-cafe"])
@@ -204,7 +204,9 @@ def test_a_rerun_replaces_only_its_tenants_rows(world: DemoWorld, first_run: dg.
     assert set(bakery["run_id"].to_list()) == {result.run_id}
 
 
-def test_the_app_role_sees_only_its_tenant(world: DemoWorld, first_run: dg.ExecuteInJobResult) -> None:
+def test_the_app_role_sees_only_its_tenant(
+    world: DemoWorld, first_run: dict[str, dg.ExecuteInJobResult]
+) -> None:
     cafe = world.run("morning-ritual-cafe").profile.tenant_id
     seen = stored_edges("keel_app", cafe)
     assert seen.height > 0

@@ -12,7 +12,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import numpy as np
@@ -31,10 +30,10 @@ from keel.tenancy import create_tenant
 from orchestration.defs.ml.checks import forecasts_sound_result
 from orchestration.defs.ml.forecasts import ml_forecasting
 from orchestration.defs.ml.keys import ML_FORECAST_ACCURACY, ML_FORECASTS
-from orchestration.defs.warehouse.resources import WarehouseResource
 from serving import readers
 from serving.readers import ForecastsNotStored, load_forecast, resolve_tenant
 from tests.app.pages import signed_in_page
+from tests.partitioned import materialize_tenants
 from warehouse_init.migrate import upgrade
 
 SLUGS = ("ml-test-alpha", "ml-test-beta")
@@ -94,26 +93,15 @@ def _delete_rows(tenant_ids: list[str]) -> None:
                 conn.execute(f"delete from {table} where tenant_id = any(%s::uuid[])", (tenant_ids,))
 
 
-def run_config(tenants: list[str]) -> dict[str, Any]:
-    return {
-        "ops": {
-            "ml_forecasting": {
-                # The default candidates (AutoARIMA, AutoETS, AutoTheta, MSTL, SeasonalNaive, LightGBM).
-                "config": {"tenants": tenants, "n_jobs": 1, "horizon": HORIZON}
-            }
-        }
-    }
+#: The default candidates (AutoARIMA, AutoETS, AutoTheta, MSTL, SeasonalNaive, LightGBM).
+RUN_CONFIG = {"ops": {"ml_forecasting": {"config": {"n_jobs": 1, "horizon": HORIZON}}}}
 
 
-def materialize(tenants: list[str]) -> tuple[dg.ExecuteInJobResult, float]:
+def materialize(tenants: list[str]) -> tuple[dict[str, dg.ExecuteInJobResult], float]:
+    """Each tenant's partition in a run of its own; the results by slug and the seconds they took."""
     started = time.perf_counter()
-    result = dg.materialize(
-        [ml_forecasting],
-        resources={"warehouse": WarehouseResource()},
-        run_config=run_config(tenants),
-        raise_on_error=False,
-    )
-    return result, time.perf_counter() - started
+    results = materialize_tenants([ml_forecasting], tenants, RUN_CONFIG)
+    return results, time.perf_counter() - started
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +122,7 @@ def tenant_ids(settings: KeelSettings) -> Iterator[dict[str, uuid.UUID]]:
 
 
 @pytest.fixture(scope="module")
-def first_run(tenant_ids: dict[str, uuid.UUID]) -> tuple[dg.ExecuteInJobResult, float]:
+def first_run(tenant_ids: dict[str, uuid.UUID]) -> tuple[dict[str, dg.ExecuteInJobResult], float]:
     return materialize(list(SLUGS))
 
 
@@ -149,17 +137,20 @@ def _stored(role: str = "keel_transformer", tenant_id: uuid.UUID | None = None) 
 
 
 def test_materialization_writes_every_series_with_ordered_bounds(
-    tenant_ids: dict[str, uuid.UUID], first_run: tuple[dg.ExecuteInJobResult, float]
+    tenant_ids: dict[str, uuid.UUID], first_run: tuple[dict[str, dg.ExecuteInJobResult], float]
 ) -> None:
-    result, seconds = first_run
-    assert result.success
+    results, seconds = first_run
+    assert all(r.success for r in results.values())
     assert seconds < 60, f"materialization took {seconds:.1f} s"
     stored = _stored().filter(pl.col("tenant_id").is_in([str(t) for t in tenant_ids.values()]))
     chosen = stored.filter(pl.col("is_chosen"))
     per_series = chosen.group_by("tenant_id", "metric").agg(pl.len().alias("days"), pl.col("ds").n_unique())
     assert per_series.height == len(SLUGS) * len(METRICS)
     assert per_series["days"].to_list() == [HORIZON] * per_series.height
-    assert set(stored["run_id"].unique().to_list()) == {result.run_id}
+    # each tenant's rows come from its own partition's run
+    for slug, tenant in tenant_ids.items():
+        of_tenant = stored.filter(pl.col("tenant_id") == str(tenant))
+        assert set(of_tenant["run_id"].unique().to_list()) == {results[slug].run_id}
     assert (stored["lo_95"] <= stored["lo_80"]).all()
     assert (stored["lo_80"] <= stored["point"]).all()
     assert (stored["point"] <= stored["hi_80"]).all()
@@ -170,26 +161,27 @@ def test_materialization_writes_every_series_with_ordered_bounds(
     with warehouse.connect("keel_transformer") as conn:
         accuracy = conn.execute(
             "select count(*), count(*) filter (where is_chosen), count(distinct (tenant_id, metric)) "
-            "from ml.forecast_accuracy where tenant_id = any(%s::uuid[]) and run_id = %s",
-            ([str(t) for t in tenant_ids.values()], result.run_id),
+            "from ml.forecast_accuracy where tenant_id = any(%s::uuid[]) and run_id = any(%s)",
+            ([str(t) for t in tenant_ids.values()], [r.run_id for r in results.values()]),
         ).fetchone()
     assert accuracy is not None
     assert accuracy[1] == accuracy[2] == len(SLUGS) * len(METRICS)
     assert accuracy[0] > accuracy[1]  # every candidate's scores are stored, not only the chosen one
 
 
-def test_asset_checks_pass(first_run: tuple[dg.ExecuteInJobResult, float]) -> None:
-    result, _ = first_run
-    evaluations = {(e.asset_key, e.check_name): e for e in result.get_asset_check_evaluations()}
-    assert set(evaluations) == {
-        (ML_FORECASTS, "forecasts_complete_and_ordered"),
-        (ML_FORECAST_ACCURACY, "no_worse_than_seasonal_naive"),
-    }
-    assert all(e.passed for e in evaluations.values())
-    share = evaluations[(ML_FORECAST_ACCURACY, "no_worse_than_seasonal_naive")].metadata[
-        "share_no_worse_than_seasonal_naive"
-    ]
-    assert share.value >= 0.5
+def test_asset_checks_pass(first_run: tuple[dict[str, dg.ExecuteInJobResult], float]) -> None:
+    results, _ = first_run
+    for result in results.values():  # the checks run per partition
+        evaluations = {(e.asset_key, e.check_name): e for e in result.get_asset_check_evaluations()}
+        assert set(evaluations) == {
+            (ML_FORECASTS, "forecasts_complete_and_ordered"),
+            (ML_FORECAST_ACCURACY, "no_worse_than_seasonal_naive"),
+        }
+        assert all(e.passed for e in evaluations.values())
+        share = evaluations[(ML_FORECAST_ACCURACY, "no_worse_than_seasonal_naive")].metadata[
+            "share_no_worse_than_seasonal_naive"
+        ]
+        assert share.value >= 0.5
 
 
 def test_the_forecast_check_reports_unordered_bounds() -> None:
@@ -217,11 +209,12 @@ def test_the_forecast_check_reports_unordered_bounds() -> None:
 
 
 def test_a_second_materialization_replaces_only_its_tenants_rows(
-    tenant_ids: dict[str, uuid.UUID], first_run: tuple[dg.ExecuteInJobResult, float]
+    tenant_ids: dict[str, uuid.UUID], first_run: tuple[dict[str, dg.ExecuteInJobResult], float]
 ) -> None:
     before = _stored()
     alpha, beta = (str(tenant_ids[s]) for s in SLUGS)
-    result, _ = materialize([SLUGS[0]])
+    results, _ = materialize([SLUGS[0]])
+    result = results[SLUGS[0]]
     assert result.success
     after = _stored()
     for tenant in (alpha, beta):
@@ -230,11 +223,31 @@ def test_a_second_materialization_replaces_only_its_tenants_rows(
             == before.filter(pl.col("tenant_id") == tenant).height
         )
     assert set(after.filter(pl.col("tenant_id") == alpha)["run_id"].to_list()) == {result.run_id}
-    assert set(after.filter(pl.col("tenant_id") == beta)["run_id"].to_list()) == {first_run[0].run_id}
+    assert set(after.filter(pl.col("tenant_id") == beta)["run_id"].to_list()) == {
+        first_run[0][SLUGS[1]].run_id
+    }
+
+
+def test_a_tenant_without_metrics_fails_its_partition_alone(
+    tenant_ids: dict[str, uuid.UUID], first_run: tuple[dict[str, dg.ExecuteInJobResult], float]
+) -> None:
+    create_tenant("forecast-no-metrics", "Forecast No Metrics")
+    before = _stored()
+    results, _ = materialize(["forecast-no-metrics"])
+    failed = results["forecast-no-metrics"]
+    assert not failed.success
+    failure = next(e for e in failed.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "no rows for tenant forecast-no-metrics" in str(failure.event_specific_data)
+    # the other tenants' forecasts are untouched
+    assert (
+        _stored()
+        .sort("tenant_id", "metric", "model", "ds")
+        .equals(before.sort("tenant_id", "metric", "model", "ds"))
+    )
 
 
 def test_the_app_role_sees_only_its_tenant(
-    tenant_ids: dict[str, uuid.UUID], first_run: tuple[dg.ExecuteInJobResult, float]
+    tenant_ids: dict[str, uuid.UUID], first_run: tuple[dict[str, dg.ExecuteInJobResult], float]
 ) -> None:
     alpha = tenant_ids[SLUGS[0]]
     seen = _stored("keel_app", alpha)
@@ -248,7 +261,7 @@ def test_the_app_role_sees_only_its_tenant(
 
 def test_the_cli_prints_and_plots(
     tenant_ids: dict[str, uuid.UUID],
-    first_run: tuple[dg.ExecuteInJobResult, float],
+    first_run: tuple[dict[str, dg.ExecuteInJobResult], float],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -258,7 +271,7 @@ def test_the_cli_prints_and_plots(
     assert out.stat().st_size > 10_000
     printed = capsys.readouterr().out
     assert "95% high" in printed
-    assert first_run[0].run_id in printed
+    assert first_run[0][SLUGS[1]].run_id in printed
 
     stored = load_forecast(resolve_tenant(str(tenant_ids[SLUGS[1]])), "orders")
     assert stored.forecast.height == HORIZON
@@ -286,7 +299,7 @@ def _page(tenant_id: uuid.UUID) -> AppTest:
 
 
 def test_the_forecasts_page_shows_the_signed_in_tenants_forecast(
-    tenant_ids: dict[str, uuid.UUID], first_run: tuple[dg.ExecuteInJobResult, float]
+    tenant_ids: dict[str, uuid.UUID], first_run: tuple[dict[str, dg.ExecuteInJobResult], float]
 ) -> None:
     st.cache_data.clear()
     beta = tenant_ids[SLUGS[1]]
@@ -312,7 +325,9 @@ def test_the_forecasts_page_without_forecasts_says_what_to_connect(settings: Kee
 
 
 def test_keel_forecast_as_registered_in_the_cli(
-    tenant_ids: dict[str, uuid.UUID], first_run: tuple[dg.ExecuteInJobResult, float], tmp_path: Path
+    tenant_ids: dict[str, uuid.UUID],
+    first_run: tuple[dict[str, dg.ExecuteInJobResult], float],
+    tmp_path: Path,
 ) -> None:
     """The command as cli/main.py registers it: ``keel forecast --tenant T --metric M --plot out.png``."""
     cli = typer.Typer()

@@ -4,10 +4,10 @@ The shop's marts rows (products, order lines, orders, stock, timecards, ad spend
 its forecasts are written here as keel_transformer, shaped as the dbt marts and the forecasting asset
 write them (dbt does not build the marts here), so the test is about the planning step: four solved
 plans for the shop, four ``not_applicable`` rows with their reasons for the SaaS company, constraint
-checks on what was stored, a rerun that replaces only its tenants' rows, and row-level security for the
-console's role. Marts tables missing from the test warehouse (the dbt tests did not run first) are
-created with the columns read here and dropped afterwards. The asset reads them through dbt's
-``ml_features`` views, which the fixture builds.
+checks on what was stored (per tenant partition), a rerun that replaces only its tenant's rows, and
+row-level security for the console's role. Marts tables missing from the test warehouse (the dbt tests
+did not run first) are created with the columns read here and dropped afterwards. The asset reads them
+through dbt's ``ml_features`` views, which the fixture builds.
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ from orchestration.defs.ml.keys import (
 )
 from orchestration.defs.ml.plans import PlansAssetConfig, ml_plans
 from orchestration.defs.ml.reads import read_tenant_data
-from orchestration.defs.warehouse.resources import WarehouseResource
 from tests.dbt_run import failures, run_dbt
+from tests.partitioned import materialize_tenants
 
 SHOP, SAAS = "plans-test-shop", "plans-test-saas"
 #: Last day of history; the forecasts (and so the plans) start the day after.
@@ -282,17 +282,13 @@ def tenant_ids(
             conn.execute(f"drop table if exists {table} cascade")
 
 
-def materialize(tenants: list[str]) -> dg.ExecuteInJobResult:
-    return dg.materialize(
-        [ml_plans],
-        resources={"warehouse": WarehouseResource()},
-        run_config={"ops": {"ml_plans": {"config": {"tenants": tenants}}}},
-        raise_on_error=False,
-    )
+def materialize(tenants: list[str]) -> dict[str, dg.ExecuteInJobResult]:
+    """Each tenant's partition of ml_plans in a run of its own."""
+    return materialize_tenants([ml_plans], tenants)
 
 
 @pytest.fixture(scope="module")
-def first_run(tenant_ids: dict[str, uuid.UUID]) -> dg.ExecuteInJobResult:
+def first_run(tenant_ids: dict[str, uuid.UUID]) -> dict[str, dg.ExecuteInJobResult]:
     return materialize([SHOP, SAAS])
 
 
@@ -307,15 +303,15 @@ def rows_of(tenant_id: uuid.UUID) -> dict[str, dict[str, Any]]:
 
 
 def test_the_shop_gets_four_solved_plans(
-    tenant_ids: dict[str, uuid.UUID], first_run: dg.ExecuteInJobResult
+    tenant_ids: dict[str, uuid.UUID], first_run: dict[str, dg.ExecuteInJobResult]
 ) -> None:
-    assert first_run.success
+    assert all(r.success for r in first_run.values())
     rows = rows_of(tenant_ids[SHOP])
     assert sorted(rows) == ["budget", "inventory", "pricing", "staffing"]
     for plan_type, row in rows.items():
         assert row["status"] in ("optimal", "feasible"), (plan_type, row["explanation"])
         assert row["decisions"], plan_type
-        assert row["run_id"] == first_run.run_id
+        assert row["run_id"] == first_run[SHOP].run_id
         assert row["explanation"]
         assert row["expected_impact"] is not None
         assert math.isclose(
@@ -344,7 +340,7 @@ def test_the_shop_gets_four_solved_plans(
 
 
 def test_a_tenant_without_the_data_gets_reasons_not_plans(
-    tenant_ids: dict[str, uuid.UUID], first_run: dg.ExecuteInJobResult
+    tenant_ids: dict[str, uuid.UUID], first_run: dict[str, dg.ExecuteInJobResult]
 ) -> None:
     rows = rows_of(tenant_ids[SAAS])
     assert {t: r["status"] for t, r in rows.items()} == dict.fromkeys(
@@ -355,14 +351,21 @@ def test_a_tenant_without_the_data_gets_reasons_not_plans(
     assert "unit cost" in rows["pricing"]["explanation"]
     assert "ad channels" in rows["budget"]["explanation"]
     assert all(not r["decisions"] and r["problem"] is None for r in rows.values())
-    metadata = first_run.asset_materializations_for_node("ml_plans")[0].metadata
+    metadata = first_run[SAAS].asset_materializations_for_node("ml_plans")[0].metadata
     not_planned = metadata["not_planned"].value
     assert isinstance(not_planned, list)
     assert sum(1 for item in not_planned if item["tenant_id"] == str(tenant_ids[SAAS])) == 4
 
 
-def test_the_asset_checks_pass_on_what_was_stored(first_run: dg.ExecuteInJobResult) -> None:
-    evaluations = {(e.asset_key, e.check_name): e for e in first_run.get_asset_check_evaluations()}
+def test_the_asset_checks_pass_on_what_was_stored(first_run: dict[str, dg.ExecuteInJobResult]) -> None:
+    for result in first_run.values():  # the checks run per partition
+        evaluations = {(e.asset_key, e.check_name): e for e in result.get_asset_check_evaluations()}
+        assert set(evaluations) == {
+            (ML_PLANS, "plans_satisfy_their_constraints"),
+            (ML_PLANS, "plan_statuses_known"),
+        }
+        assert all(e.passed for e in evaluations.values())
+    evaluations = {(e.asset_key, e.check_name): e for e in first_run[SHOP].get_asset_check_evaluations()}
     assert set(evaluations) == {
         (ML_PLANS, "plans_satisfy_their_constraints"),
         (ML_PLANS, "plan_statuses_known"),
@@ -372,14 +375,14 @@ def test_the_asset_checks_pass_on_what_was_stored(first_run: dg.ExecuteInJobResu
 
 
 def test_stored_plans_satisfy_their_stored_problems(
-    tenant_ids: dict[str, uuid.UUID], first_run: dg.ExecuteInJobResult
+    tenant_ids: dict[str, uuid.UUID], first_run: dict[str, dg.ExecuteInJobResult]
 ) -> None:
     for row in rows_of(tenant_ids[SHOP]).values():
         assert check_plan_constraints(stored_plan(row), problem_from_dict(row["problem"])) == []
 
 
 def test_the_constraint_check_catches_a_tampered_plan(
-    tenant_ids: dict[str, uuid.UUID], first_run: dg.ExecuteInJobResult
+    tenant_ids: dict[str, uuid.UUID], first_run: dict[str, dg.ExecuteInJobResult]
 ) -> None:
     rows = rows_of(tenant_ids[SHOP])
     pricing = dict(rows["pricing"])
@@ -396,18 +399,18 @@ def test_the_constraint_check_catches_a_tampered_plan(
 
 
 def test_a_rerun_replaces_only_its_tenants_rows(
-    tenant_ids: dict[str, uuid.UUID], first_run: dg.ExecuteInJobResult
+    tenant_ids: dict[str, uuid.UUID], first_run: dict[str, dg.ExecuteInJobResult]
 ) -> None:
-    again = materialize([SAAS])
+    again = materialize([SAAS])[SAAS]
     assert again.success
     saas, shop = rows_of(tenant_ids[SAAS]), rows_of(tenant_ids[SHOP])
     assert len(saas) == len(shop) == 4
     assert {r["run_id"] for r in saas.values()} == {again.run_id}
-    assert {r["run_id"] for r in shop.values()} == {first_run.run_id}
+    assert {r["run_id"] for r in shop.values()} == {first_run[SHOP].run_id}
 
 
 def test_the_app_role_sees_only_its_tenants_plans(
-    tenant_ids: dict[str, uuid.UUID], first_run: dg.ExecuteInJobResult
+    tenant_ids: dict[str, uuid.UUID], first_run: dict[str, dg.ExecuteInJobResult]
 ) -> None:
     shop = tenant_ids[SHOP]
     seen = stored_rows("keel_app", shop)

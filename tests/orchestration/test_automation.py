@@ -1,5 +1,7 @@
 """Declarative automation over the real code location, on an ephemeral Dagster instance: the dbt models
-follow a tenant's new rows and nothing else; the models refit once a day, only when their inputs changed."""
+follow a tenant's new rows and nothing else; each tenant's models (its partition, downstream of the
+unpartitioned dbt models) refit once a day, only when their inputs changed, and its goal evaluations follow
+as soon as their inputs were rebuilt."""
 
 from __future__ import annotations
 
@@ -58,13 +60,22 @@ def test_models_follow_new_rows_and_skip_what_did_not_change() -> None:
         assert forecasts.to_user_string() not in requested  # refits wait for the daily tick
         _materialize(instance, [dg.AssetKey(name) for name in requested], partitioned)
 
+        # the goal evaluations are eager: each tenant's partition follows the rebuilt metrics at once (in
+        # a run of its own, a partitioned asset cannot share the run of its unpartitioned inputs)
         after_build = evaluate(day + timedelta(minutes=4), loaded.cursor)
-        assert _requested(after_build, keys) == set()
+        goals = dg.AssetKey("ml_goal_evaluations")
+        assert _requested(after_build, keys) == {"ml_goal_evaluations"}
+        assert after_build.get_requested_partitions(goals) == set(TENANTS)
+        _materialize(instance, [goals], partitioned)
+        settled = evaluate(day + timedelta(minutes=6), after_build.cursor)
+        assert _requested(settled, keys) == set()
 
         # after the tick, the models whose inputs changed since they last ran refit, once
-        tick = evaluate(day + timedelta(minutes=12), after_build.cursor)
+        tick = evaluate(day + timedelta(minutes=12), settled.cursor)
         refit = _requested(tick, keys)
         assert {"ml_forecasts", "ml_forecast_accuracy"} <= refit
+        # per tenant: every partition, since the metrics model they read covers every tenant
+        assert tick.get_requested_partitions(forecasts) == set(TENANTS)
         assert not any(name.startswith(("stg_", "int_")) for name in refit)
         _materialize(instance, [dg.AssetKey(name) for name in refit], partitioned)
 

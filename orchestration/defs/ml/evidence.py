@@ -1,16 +1,17 @@
 """``ml.evidence_nodes`` and ``ml.evidence_edges``: what drove each tenant's metrics, and how sure Keel is.
 
-One multi-asset step reads, for the selected tenants, the daily metrics, the dbt ``ml_features`` views of
-product sales, subscription starts and product names, and the interventions owners recorded
-(``app.interventions``: only what owners recorded, never guessed from source data); builds each tenant's
-inputs (:mod:`models_ml.evidence.inputs`; peers for synthetic control are the other tenants of its
-industry); runs :func:`models_ml.evidence.batch.run_tenants` in worker processes (``config.processes``);
-and replaces those tenants' rows in both tables in one transaction, stamped with the Dagster run id. A
-tenant whose data the engine refuses is reported (metadata and the coverage check) while the others are
-written; an intervention whose metric or product Keel does not have gets an "inconclusive" row saying so.
+Partitioned by tenant: one multi-asset step reads, for the partition's tenant, the daily metrics, the dbt
+``ml_features`` views of product sales, subscription starts and product names, and the interventions its
+owner recorded (``app.interventions``: only what owners recorded, never guessed from source data); builds
+its inputs (:mod:`models_ml.evidence.inputs`; peers for synthetic control are the other tenants of its
+industry, read only); runs :func:`models_ml.evidence.batch.run_tenants` in this process; and replaces the
+tenant's rows in both tables in one transaction, stamped with the Dagster run id. Tenants run in parallel
+as runs of their own (``keel demo``: ``KEEL_PARALLEL_TENANTS`` at a time). Data the engine refuses fails the
+partition with the reason; an intervention whose metric or product Keel does not have gets an
+"inconclusive" row saying so.
 
 Asset checks, on what was stored: every edge satisfies :func:`models_ml.evidence.check_evidence`, and every
-recorded intervention of the tenants run has a primary row.
+recorded intervention of the tenant has a primary row.
 """
 
 import time
@@ -35,6 +36,8 @@ from orchestration.defs.ml.keys import (
     ML_EVIDENCE_NODES,
 )
 from orchestration.defs.ml.reads import read_back_edges, read_evidence_data, read_node_labels
+from orchestration.defs.ml.tables import partition_tenant
+from orchestration.defs.tenants.partitions import TENANT_MODELS_POOL, TENANT_PARTITIONS
 from orchestration.defs.warehouse.resources import WarehouseResource
 
 NODES_TABLE = "ml.evidence_nodes"
@@ -42,20 +45,12 @@ EDGES_TABLE = "ml.evidence_edges"
 
 
 class EvidenceAssetConfig(dg.Config):
-    """Which tenants the evidence step runs and how hard it works; the rest is ``EvidenceSettings``."""
+    """How hard the evidence step works for its tenant; the rest is ``EvidenceSettings``."""
 
-    tenants: list[str] = Field(
-        default_factory=list,
-        description="Tenant slugs or ids (empty: every tenant with metrics). Only their rows in "
-        "ml.evidence_nodes and ml.evidence_edges are replaced.",
-    )
     metrics: list[str] = Field(
         default_factory=lambda: list(DEFAULT_METRICS),
         description="Columns of metrics.business_metrics_daily in each tenant's panel: drivers (Granger, "
         "PC), the root cause of the last month's revenue change, and targets of interventions.",
-    )
-    processes: int = Field(
-        default=2, ge=1, description="Worker processes, one tenant each at a time (1: in this process)."
     )
     max_products: int = Field(
         default=12,
@@ -129,28 +124,31 @@ _READS = [BUSINESS_METRICS_DAILY, APP_INTERVENTIONS, *EVIDENCE_FEATURES]
         ),
     ],
     name="ml_evidence",
+    partitions_def=TENANT_PARTITIONS,
+    pool=TENANT_MODELS_POOL,
 )
 def ml_evidence(
     context: dg.AssetExecutionContext, config: EvidenceAssetConfig, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Estimate every selected tenant's evidence graph and replace their stored rows."""
+    """Estimate the partition's tenant's evidence graph and replace its stored rows."""
     try:
         settings = config.evidence_settings()
     except EvidenceInputError as error:
         raise dg.Failure(f"config: {error}") from error
     started = time.perf_counter()
     with warehouse.connect() as conn:
-        data = read_evidence_data(conn, config.tenants, config.metrics, config.use_peers)
+        tenant_id = partition_tenant(conn, context)
+        data = read_evidence_data(conn, [str(tenant_id)], config.metrics, config.use_peers)
     batch = prepare_batch(data, config.metrics, config.max_products)
     if not batch.tenants:
         raise dg.Failure(
-            "metrics.business_metrics_daily has no rows for the selected tenants: build it first "
-            "(`keel demo`), or check config.tenants"
+            f"metrics.business_metrics_daily has no rows for tenant {context.partition_key}: build it "
+            "first (`keel demo`, or the keel_models job after its loads)"
         )
     recorded, read_seconds = batch.recorded, time.perf_counter() - started
     context.log.info(
         f"evidence for {len(batch.tenants)} tenant(s), {sum(len(v) for v in recorded.values())} recorded "
-        f"intervention(s), {config.processes} process(es); inputs read in {read_seconds:.1f} s"
+        f"intervention(s); inputs read in {read_seconds:.1f} s"
     )
 
     def progress(outcome: TenantOutcome, index: int, total: int) -> None:
@@ -159,7 +157,7 @@ def ml_evidence(
             f"[{index}/{total}] evidence tenant {outcome.tenant_id}: {outcome.seconds:.1f} s, {status}"
         )
 
-    outcomes = run_tenants(batch.inputs, settings, processes=config.processes, progress=progress)
+    outcomes = run_tenants(batch.inputs, settings, processes=1, progress=progress)
     failed = {o.tenant_id: o.error or "" for o in outcomes if not o.ok}
     done = [o for o in outcomes if o.ok]
     if not done:

@@ -1,8 +1,9 @@
 """``ml.forecasts`` and ``ml.forecast_accuracy``: 28-day forecasts of every tenant's daily metrics.
 
-One multi-asset step reads ``metrics.business_metrics_daily`` for the selected tenants in long format
-(``tenant_id, unique_id = metric, ds, y``), calls :func:`models_ml.forecasting.forecast_panel` once for
-every series, and replaces the rows of those tenants in both tables in one transaction (COPY in bulk),
+Partitioned by tenant: one multi-asset step reads ``metrics.business_metrics_daily`` of the partition's
+tenant in long format (``tenant_id, unique_id = metric, ds, y``), calls
+:func:`models_ml.forecasting.forecast_panel` once for its series, and replaces that tenant's rows in both
+tables in one transaction (COPY in bulk),
 stamped with the Dagster run id so every number the console shows can be traced to its run.
 
 Its asset checks run in the same step, on what was written: forecasts without missing values and with
@@ -29,7 +30,8 @@ from orchestration.defs.ml.checks import (
     no_worse_than_naive_result,
 )
 from orchestration.defs.ml.keys import BUSINESS_METRICS_DAILY, ML_FORECAST_ACCURACY, ML_FORECASTS
-from orchestration.defs.ml.tables import read_daily_metrics, read_frame, resolve_tenants
+from orchestration.defs.ml.tables import partition_tenant, read_daily_metrics, read_frame
+from orchestration.defs.tenants.partitions import TENANT_MODELS_POOL, TENANT_PARTITIONS
 from orchestration.defs.warehouse.resources import WarehouseResource
 
 FORECASTS_TABLE = "ml.forecasts"
@@ -43,11 +45,6 @@ class ForecastAssetConfig(dg.Config):
     metrics: list[str] = Field(
         default_factory=lambda: list(DEFAULT_METRICS),
         description="Numeric columns of metrics.business_metrics_daily to forecast (a series per tenant).",
-    )
-    tenants: list[str] = Field(
-        default_factory=list,
-        description="Tenant slugs or ids to forecast (empty: every tenant with metrics). Only their rows "
-        "in ml.forecasts and ml.forecast_accuracy are replaced.",
     )
     horizon: int = Field(default=28, ge=1, description="Days ahead to forecast.")
     cv_windows: int = Field(
@@ -140,19 +137,21 @@ def _mean(values: pl.Series) -> float | None:
         ),
     ],
     name="ml_forecasting",
+    partitions_def=TENANT_PARTITIONS,
+    pool=TENANT_MODELS_POOL,
 )
 def ml_forecasting(
     context: dg.AssetExecutionContext, config: ForecastAssetConfig, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Forecast every selected tenant's metrics in one library call and replace their stored rows."""
+    """Forecast the partition's tenant's metrics in one library call and replace its stored rows."""
     forecast_config = config.forecast_config()
     with warehouse.connect() as conn:
-        tenant_ids = resolve_tenants(conn, config.tenants) if config.tenants else None
-        history = long_history(read_daily_metrics(conn, config.metrics, tenant_ids), config.metrics)
+        tenant_id = partition_tenant(conn, context)
+        history = long_history(read_daily_metrics(conn, config.metrics, [tenant_id]), config.metrics)
     if history.is_empty():
         raise dg.Failure(
-            "metrics.business_metrics_daily has no rows for the selected tenants: build it first "
-            "(`keel demo`), or check config.tenants"
+            f"metrics.business_metrics_daily has no rows for tenant {context.partition_key}: build it "
+            "first (`keel demo`, or the keel_models job after its loads)"
         )
     tenants = sorted(history["tenant_id"].unique().to_list())
     context.log.info(

@@ -1,18 +1,19 @@
 """``ml.goal_evaluations``: every open goal scored against its deadline; and the demo owners' goals.
 
-``ml_goal_evaluations`` reads, per tenant, its open goals (``app.goals``: active, on track, at risk, off
-track), its daily metrics, its evidence graph and its stored plans, and calls :mod:`models_ml.goals` for
-each goal: the probability of reaching the target by the deadline (simulated paths plus what is realised),
-the expected value with an 80% interval, progress against the pace needed, the status and the rule that
-decided it, the levers (causes with graded evidence of moving the goal's metric) and the linked plan. The
-plan is linked as ``ml_plans`` solved it, with its expected impact set against the goal's gap; it is not
-re-solved for the goal. The tenants' rows are replaced in one transaction; every evaluation and every status
-transition is appended to ``app.goal_events`` (the history), and ``app.goals.status`` follows.
+Both are partitioned by tenant. ``ml_goal_evaluations`` reads, for the partition's tenant, its open goals
+(``app.goals``: active, on track, at risk, off track), its daily metrics, its evidence graph and its stored
+plans, and calls :mod:`models_ml.goals` for each goal: the probability of reaching the target by the deadline
+(simulated paths plus what is realised), the expected value with an 80% interval, progress against the pace
+needed, the status and the rule that decided it, the levers (causes with graded evidence of moving the goal's
+metric) and the linked plan. The plan is linked as ``ml_plans`` solved it, with its expected impact set
+against the goal's gap; it is not re-solved for the goal. The tenant's rows are replaced in one transaction;
+every evaluation and every status transition is appended to ``app.goal_events`` (the history), and
+``app.goals.status`` follows.
 
-``app_goals`` creates two or three goals for each demo business through ``coach.goals`` (as its owner would,
-with the creation helper): one likely, one at risk, and one whose deadline passed within the data and that
-the history shows was missed. Their ids are fixed, so a second ``keel demo`` does not add more.
-"""
+``app_goals`` creates two or three goals for the partition's tenant when it is a demo business through
+``coach.goals`` (as its owner would, with the creation helper): one likely, one at risk, and one whose
+deadline passed within the data and that the history shows was missed. Their ids are fixed, so a second ``keel
+demo`` does not add more."""
 
 import time
 import uuid
@@ -40,7 +41,8 @@ from orchestration.defs.ml.keys import (
     ML_GOAL_EVALUATIONS,
     ML_PLANS,
 )
-from orchestration.defs.ml.tables import resolve_tenants, table_exists
+from orchestration.defs.ml.tables import partition_tenant, table_exists
+from orchestration.defs.tenants.partitions import TENANT_MODELS_POOL, TENANT_PARTITIONS
 from orchestration.defs.warehouse.resources import WarehouseResource
 
 OPEN_STATUSES = ("active", "on_track", "at_risk", "off_track")
@@ -71,11 +73,6 @@ DEMO_GOAL_NAMESPACE = uuid.UUID("2f4b8c1d-6e3a-4f0b-9d1c-7a5e3b2c1d0e")
 
 
 class GoalEvaluationConfig(dg.Config):
-    tenants: list[str] = Field(
-        default_factory=list,
-        description="Tenant slugs or ids (empty: every tenant with an open goal). Only their rows in "
-        "ml.goal_evaluations are replaced.",
-    )
     n_paths: int = Field(default=2000, ge=100, description="Simulated paths per goal.")
     seed: int = Field(default=0, description="Seed of the simulation (the creation helper uses 0 as well).")
 
@@ -255,12 +252,12 @@ def store_evaluations(
     return transitions
 
 
-def _open_goals(conn: psycopg.Connection[Any], tenant_ids: list[uuid.UUID] | None) -> list[dict[str, Any]]:
+def _open_goals(conn: psycopg.Connection[Any], tenant_id: uuid.UUID) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             f"select {owner_goals.GOAL_COLUMNS} from app.goals where status = any(%s) "
-            "and (%s or tenant_id = any(%s::uuid[])) order by tenant_id, deadline",
-            (list(OPEN_STATUSES), tenant_ids is None, [str(t) for t in tenant_ids or []]),
+            "and tenant_id = %s order by tenant_id, deadline",
+            (list(OPEN_STATUSES), str(tenant_id)),
         ).fetchall()
 
 
@@ -272,6 +269,8 @@ def _open_goals(conn: psycopg.Connection[Any], tenant_ids: list[uuid.UUID] | Non
     # Re-evaluated whenever forecasts, evidence, plans, metrics or goals change (with Dagster's automation
     # sensor on, as under `keel ui`), besides every `keel demo`.
     automation_condition=dg.AutomationCondition.eager(),
+    partitions_def=TENANT_PARTITIONS,
+    pool=TENANT_MODELS_POOL,
     description="ml.goal_evaluations: per open goal, the probability of reaching its target by the deadline, "
     "the expected value with an 80% interval, progress against pace, the status with the rule that decided "
     "it, the levers with their evidence grades and the linked plan; transitions go to app.goal_events.",
@@ -279,7 +278,7 @@ def _open_goals(conn: psycopg.Connection[Any], tenant_ids: list[uuid.UUID] | Non
         dg.AssetCheckSpec(
             "every_open_goal_evaluated",
             asset=ML_GOAL_EVALUATIONS,
-            description="Every open goal of the tenants run has an evaluation with a probability in [0, 1] "
+            description="Every open goal of the tenant has an evaluation with a probability in [0, 1] "
             "and a stated rule (a goal that cannot be evaluated says why).",
         )
     ],
@@ -287,12 +286,11 @@ def _open_goals(conn: psycopg.Connection[Any], tenant_ids: list[uuid.UUID] | Non
 def ml_goal_evaluations(
     context: dg.AssetExecutionContext, config: GoalEvaluationConfig, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Evaluate every open goal of the selected tenants and record the transitions."""
+    """Evaluate every open goal of the partition's tenant and record the transitions."""
     run_id = context.run.run_id
     started = time.perf_counter()
     with warehouse.connect() as conn:
-        selected = resolve_tenants(conn, config.tenants) if config.tenants else None
-        goals = _open_goals(conn, selected)
+        goals = _open_goals(conn, partition_tenant(conn, context))
         tenants = sorted({str(g["tenant_id"]) for g in goals})
         rows: list[dict[str, Any]] = []
         for tenant_id in tenants:
@@ -340,12 +338,6 @@ def ml_goal_evaluations(
 # --------------------------------------------------------------------------------------------
 # The demo owners' goals
 # --------------------------------------------------------------------------------------------
-
-
-class DemoGoalsConfig(dg.Config):
-    tenants: list[str] = Field(
-        default_factory=list, description="Demo tenant slugs to set goals for (empty: every demo tenant)."
-    )
 
 
 def demo_goal_id(slug: str, kind: str) -> uuid.UUID:
@@ -451,15 +443,16 @@ def set_demo_goals(tenant_id: uuid.UUID, slug: str, history: pl.DataFrame) -> li
     deps=[APP_TENANTS, BUSINESS_METRICS_DAILY],
     group_name="ingestion",
     kinds={"postgres"},
+    partitions_def=TENANT_PARTITIONS,
+    pool=TENANT_MODELS_POOL,
     description="app.goals: the demo owners' goals (one likely, one at risk, one already missed), set "
     "through the owners' goal API with its creation helper; fixed ids, so repeating the demo adds none.",
 )
-def app_goals(config: DemoGoalsConfig, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def app_goals(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect() as conn:
         rows = conn.execute(
-            "select tenant_id, slug from app.tenants where is_demo and not is_benchmark_peer "
-            "and (%s or slug = any(%s)) order by slug",
-            (not config.tenants, config.tenants),
+            "select tenant_id, slug from app.tenants where is_demo and not is_benchmark_peer and slug = %s",
+            (context.partition_key,),
         ).fetchall()
         histories = {
             str(tenant_id): _history(conn, str(tenant_id))

@@ -1,16 +1,16 @@
 """``ml.plans``: every tenant's inventory, staffing, pricing and marketing-budget plans, solved and explained.
 
-One step reads, for each selected tenant, its stored forecasts (``ml.forecasts``), the dbt feature views over
-its marts (``ml_features``: products, daily net sales, stock, shift hours, hourly orders, marketing spend),
-its daily metrics and, where the evidence engine has run, its price elasticities (``ml.evidence_edges``)
-(:mod:`orchestration.defs.ml.reads`). :func:`models_ml.optimization.tenant_plans.plan_tenant` builds the
-four problems and solves them.
+Partitioned by tenant: one step reads, for the partition's tenant, its stored forecasts (``ml.forecasts``),
+the dbt feature views over its marts (``ml_features``: products, daily net sales, stock, shift hours, hourly
+orders, marketing spend), its daily metrics and, where the evidence engine has run, its price elasticities
+(``ml.evidence_edges``) (:mod:`orchestration.defs.ml.reads`).
+:func:`models_ml.optimization.tenant_plans.plan_tenant` builds the four problems and solves them.
 
-Every selected tenant gets one row per plan type: the plan (status optimal, feasible, infeasible or
+The tenant gets one row per plan type: the plan (status optimal, feasible, infeasible or
 no_solution), or ``not_applicable`` with the reason when the tenant lacks the data (a SaaS company has no
-stock), or ``error`` with the error when building or solving failed. One tenant's failure never stops
-the others. The row keeps the problem the plan was made from, so the asset check re-checks the stored
-decisions against it and the console's what-if control re-solves it with one bound moved. The tenants'
+stock), or ``error`` with the error when building or solving failed (the run still stores them). The
+row keeps the problem the plan was made from, so the asset check re-checks the stored
+decisions against it and the console's what-if control re-solves it with one bound moved. The tenant's
 rows are replaced in one transaction, stamped with the Dagster run id.
 """
 
@@ -33,19 +33,15 @@ from orchestration.defs.ml.keys import (
     ML_PLANS,
     PLAN_FEATURES,
 )
-from orchestration.defs.ml.reads import planned_tenants, read_back_plans, read_business_kind, read_tenant_data
-from orchestration.defs.ml.tables import replace_tenant_plans
+from orchestration.defs.ml.reads import read_back_plans, read_business_kind, read_tenant_data
+from orchestration.defs.ml.tables import partition_tenant, replace_tenant_plans
+from orchestration.defs.tenants.partitions import TENANT_MODELS_POOL, TENANT_PARTITIONS
 from orchestration.defs.warehouse.resources import WarehouseResource
 
 
 class PlansAssetConfig(dg.Config):
-    """Which tenants to plan for, and the assumptions that turn their history into plan inputs."""
+    """The assumptions that turn the partition's tenant's history into plan inputs."""
 
-    tenants: list[str] = Field(
-        default_factory=list,
-        description="Tenant slugs or ids to plan for (empty: every tenant with forecasts). Only their rows "
-        "in ml.plans are replaced.",
-    )
     horizon_weeks: int = Field(default=4, ge=1, description="Weeks the inventory and pricing plans cover.")
     lead_time_weeks: int = Field(default=1, ge=0, description="Weeks from placing an order to its delivery.")
     purchasing_budget_ratio: float = Field(
@@ -99,6 +95,8 @@ class PlansAssetConfig(dg.Config):
     group_name="ml",
     kinds={"ortools", "postgres"},
     automation_condition=DAILY_ON_NEW_INPUTS,
+    partitions_def=TENANT_PARTITIONS,
+    pool=TENANT_MODELS_POOL,
     description="ml.plans: per tenant and plan type (inventory, staffing, pricing, budget) the optimal "
     "decisions, objective, expected impact in money against the current policy, binding constraints with "
     "their worth, explanation, solver status and seconds, the problem it solved, and the Dagster run id; "
@@ -120,7 +118,7 @@ class PlansAssetConfig(dg.Config):
 def ml_plans(
     context: dg.AssetExecutionContext, config: PlansAssetConfig, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Plan for every selected tenant and replace their stored plans."""
+    """Plan for the partition's tenant and replace its stored plans."""
     options = config.options()
     settings = config.solver_settings()
     run_id = context.run.run_id
@@ -128,12 +126,7 @@ def ml_plans(
     seconds: dict[str, float] = {}
     failures: dict[str, str] = {}
     with warehouse.connect() as conn:
-        tenant_ids = planned_tenants(conn, config.tenants)
-        if not tenant_ids:
-            raise dg.Failure(
-                "no tenant to plan for: ml.forecasts holds no forecasts (materialize ml_forecasts first, or "
-                "set config.tenants)"
-            )
+        tenant_ids = [partition_tenant(conn, context)]
         conn.commit()
         for tenant_id in tenant_ids:
             started = time.perf_counter()

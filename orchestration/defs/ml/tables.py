@@ -4,6 +4,8 @@ The forecasting, evidence and planning assets each own ``ml.*`` tables keyed by 
 migration 0007). They read their inputs with :func:`read_frame` (the dbt ``ml_features`` views, the daily
 metrics, earlier ML tables), write a run's rows by deleting the selected tenants' rows and inserting the
 new ones in one transaction, so readers never see a gap, and stamp every row with the Dagster run id.
+Each of them is partitioned by tenant (``orchestration.defs.tenants.partitions``): a run works on the tenant
+of its partition key (:func:`partition_tenant`) and replaces that tenant's rows only.
 """
 
 from __future__ import annotations
@@ -106,8 +108,14 @@ def resolve_tenants(conn: psycopg.Connection[Any], tenants: list[str]) -> list[u
         else:
             unknown.append(tenant)
     if unknown:
-        raise dg.Failure(f"config.tenants names unknown tenant(s) {unknown}: use slugs or ids of app.tenants")
+        raise dg.Failure(f"unknown tenant(s) {unknown}: use slugs or ids of app.tenants")
     return resolved
+
+
+def partition_tenant(conn: psycopg.Connection[Any], context: dg.AssetExecutionContext) -> uuid.UUID:
+    """The tenant of the run's partition (its slug is the partition key); peers have no partition."""
+    (tenant_id,) = resolve_tenants(conn, [context.partition_key])
+    return tenant_id
 
 
 def copy_frame(conn: psycopg.Connection[Any], table: str, frame: pl.DataFrame) -> None:

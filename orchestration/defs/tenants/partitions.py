@@ -5,8 +5,10 @@ are added where tenants are added (``keel tenant add``, the demo's registration 
 removed by ``keel tenant delete``, and the ``tenant_partitions`` sensor brings the set in line with
 ``app.tenants`` every minute, so a tenant added any other way (the console, SQL) appears as well.
 
-With tenants as partitions, one tenant's sources load in a run of their own: it can be refreshed,
-backfilled or fail alone, and the Dagster UI shows each tenant's state per asset.
+With tenants as partitions, one tenant's sources load in a run of their own, and its models (forecasts,
+evidence, plans, goals) fit in a run of their own: either can be refreshed, backfilled or fail alone, and
+the Dagster UI shows each tenant's state per asset. Benchmark peers have no partition (they feed the
+benchmarks only, no loads of their own and no models).
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from keel import warehouse
 
 TENANT_PARTITIONS_NAME = "tenants"
 TENANT_PARTITIONS = dg.DynamicPartitionsDefinition(name=TENANT_PARTITIONS_NAME)
+#: Dagster pool of the per-tenant models (forecasts, evidence, plans, goals): like the loads' pool, its
+#: limit (``dagster.yaml`` ``concurrency.pools``, from ``KEEL_PARALLEL_TENANTS``) caps the tenants' model
+#: steps running at once, whoever launched them (``keel demo``, the automation sensor, a backfill).
+TENANT_MODELS_POOL = "keel_tenant_models"
 
 
 def tenant_slugs() -> list[str]:
