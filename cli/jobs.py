@@ -107,17 +107,22 @@ def tenant_partitions() -> list[str]:
 
 
 def run_per_tenant(
-    job_name: str, slugs: list[str], announce: Callable[[RunOutcome], None] | None = None
+    job_name: str,
+    slugs: list[str],
+    announce: Callable[[RunOutcome], None] | None = None,
+    *,
+    forked: bool = True,
 ) -> list[RunOutcome]:
     """Each tenant's partition of the partitioned job ``job_name`` (``tenant_sources``, ``tenant_models``)
-    in a run of its own, ``KEEL_PARALLEL_TENANTS`` at a time in worker processes.
+    in a run of its own, ``KEEL_PARALLEL_TENANTS`` at a time in forked worker processes (``forked``), or
+    one after another in this process.
 
     One tenant's failed run never stops the others.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    workers = min(get_settings().parallel_tenants, len(slugs))
+    workers = min(get_settings().parallel_tenants, len(slugs)) if forked else 1
     if workers <= 1:
         outcomes = []
         for slug in slugs:
@@ -153,8 +158,12 @@ def run_tenant_sources(
 def run_tenant_models(
     slugs: list[str], announce: Callable[[RunOutcome], None] | None = None
 ) -> list[RunOutcome]:
-    """Each tenant's models (its partition of ``tenant_models``) in a run of its own."""
-    return run_per_tenant("tenant_models", slugs, announce)
+    """Each tenant's models (its partition of ``tenant_models``) in a run of its own, one after another in
+    this process: the models use polars, whose thread pool deadlocks in a process forked from one that
+    used it (a forked worker hung in ``DataFrame.partition_by``), and a spawned worker would import the
+    code location again. The forecasts use both cores themselves (statsforecast's ``n_jobs``); the runs
+    the sensors launch are new processes, limited by the ``keel_tenant_models`` pool."""
+    return run_per_tenant("tenant_models", slugs, announce, forked=False)
 
 
 def models_are_current() -> bool:

@@ -1,5 +1,5 @@
 """Each tenant's models (the ``tenant_models`` job, partitioned by tenant) on the shared demo warehouse: one
-run per tenant through ``cli.jobs.run_per_tenant`` (the loads' pool), where one tenant's failure leaves the
+run per tenant through ``cli.jobs.run_tenant_models``, where one tenant's failure leaves the
 others' runs and rows alone.
 
 Two tenants of this test's own join the demo warehouse's Dagster instance for the test: one with 400 days of
