@@ -117,7 +117,7 @@ def demo() -> None:
     console.print(
         "[bold]2/3[/bold] Dagster runs: set-up (tenants) → each tenant's loads "
         f"({settings.parallel_tenants} at a time) → dbt build + tests → each tenant's forecasts, evidence, "
-        f"plans and goals ({settings.parallel_tenants} at a time)"
+        "plans and goals (one tenant after another)"
     )
     outcome = jobs.run_demo(announce=console.print)
     console.print("[bold]3/3[/bold] summary")
