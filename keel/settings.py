@@ -395,7 +395,9 @@ class KeelSettings(BaseSettings):
 
     @property
     def home_dir(self) -> Path:
-        return _resolved(self.home)
+        home = self.home.expanduser()
+        # a relative KEEL_HOME follows the working directory, so only an absolute one is remembered
+        return _resolved(home) if home.is_absolute() else home.resolve()
 
     @property
     def pgdata_dir(self) -> Path:
@@ -447,8 +449,8 @@ class KeelSettings(BaseSettings):
 
 @lru_cache(maxsize=64)
 def _resolved(path: Path) -> Path:
-    """``path`` with ``~`` expanded, made absolute (remembered: processes that connect often ask a lot)."""
-    return path.expanduser().resolve()
+    """The absolute ``path`` resolved (remembered: processes that connect often ask a lot)."""
+    return path.resolve()
 
 
 @lru_cache(maxsize=1)
