@@ -149,8 +149,9 @@ def _write_tenant(
     if month_column is not None:
         months = [d.strftime("%Y-%m") if d else "none" for d in data[month_column].to_pylist()]
     month_array = pa.array(months, pa.string())
-    for month in sorted(set(months)):
-        part = data.filter(pc.equal(month_array, month)) if len(set(months)) > 1 else data
+    distinct = sorted(set(months))
+    for month in distinct:
+        part = data.filter(pc.equal(month_array, month)) if len(distinct) > 1 else data
         relative = f"{name}/tenant_id={tenant}/month={month}"
         seen.add(relative)
         digest = _digest(part)
