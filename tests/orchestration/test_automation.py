@@ -10,8 +10,21 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 #: Everything the automation sensor looks after below the raw loads.
-BUILT = dg.AssetSelection.groups("staging", "intermediate", "marts", "metrics", "benchmarks", "ml")
+BUILT = dg.AssetSelection.groups(
+    "staging", "intermediate", "marts", "metrics", "benchmarks", "ml_features", "ml"
+)
 TENANTS = ["tenant-a", "tenant-b"]
+#: dbt models that follow the daily tick rather than every load.
+MONTHLY_COMPARISONS = {
+    "int_tenant_months",
+    "int_tenant_metric_values",
+    "int_peer_group_members",
+    "peer_benchmarks",
+    "tenant_benchmarks",
+    "health_score_components",
+    "health_score",
+    "monthly_revenue_in_context",
+}
 
 
 def _requested(result: dg.EvaluateAutomationConditionsResult, keys: list[dg.AssetKey]) -> set[str]:
@@ -32,6 +45,8 @@ def test_models_follow_new_rows_and_skip_what_did_not_change() -> None:
     graph = defs.get_repository_def().asset_graph
     keys = sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string())
     partitioned = {k for k in keys if graph.get(k).partitions_def is not None}
+    features = {k.to_user_string() for k in keys if graph.get(k).group_name == "ml_features"}
+    assert features  # the ML assets' SQL inputs: views whose tests run at the daily tick with the refits
     forecasts, orders = dg.AssetKey("ml_forecasts"), dg.AssetKey("dlt_shopify_orders")
     day = datetime(2026, 12, 7, 4, 50, tzinfo=UTC)  # ten minutes before the models' daily tick (05:00)
 
@@ -58,6 +73,8 @@ def test_models_follow_new_rows_and_skip_what_did_not_change() -> None:
         assert {"stg_shopify__orders", "orders", "business_metrics_daily"} <= requested
         assert not any(name.startswith("stg_stripe__") for name in requested)  # inputs unchanged: skipped
         assert forecasts.to_user_string() not in requested  # refits wait for the daily tick
+        # so do the monthly comparisons across tenants (dbt meta keel_refresh: daily)
+        assert not requested & (MONTHLY_COMPARISONS | features), requested & (MONTHLY_COMPARISONS | features)
         _materialize(instance, [dg.AssetKey(name) for name in requested], partitioned)
 
         # the goal evaluations are eager: each tenant's partition follows the rebuilt metrics at once (in
@@ -74,9 +91,13 @@ def test_models_follow_new_rows_and_skip_what_did_not_change() -> None:
         tick = evaluate(day + timedelta(minutes=12), settled.cursor)
         refit = _requested(tick, keys)
         assert {"ml_forecasts", "ml_forecast_accuracy"} <= refit
+        assert refit >= MONTHLY_COMPARISONS  # the chain from int_tenant_months to the score, in one tick
+        assert "ml_hourly_orders" in refit  # a feature over the new orders; not one over unchanged inputs:
+        assert "ml_marketing_spend_daily" not in refit
         # per tenant: every partition, since the metrics model they read covers every tenant
         assert tick.get_requested_partitions(forecasts) == set(TENANTS)
-        assert not any(name.startswith(("stg_", "int_")) for name in refit)
+        assert not any(name.startswith(("stg_", "int_")) for name in refit - MONTHLY_COMPARISONS)
+        assert "business_metrics_daily" not in refit
         _materialize(instance, [dg.AssetKey(name) for name in refit], partitioned)
 
         # the next day's tick with no new data refits nothing

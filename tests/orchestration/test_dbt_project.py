@@ -97,3 +97,27 @@ def test_the_backfill_window_becomes_dbt_vars_or_a_clear_error() -> None:
         DbtBuildConfig(first_day="1 March", last_day="2026-03-02").dbt_vars()
     with pytest.raises(ValueError, match="first_day 2026-03-05 is after last_day 2026-03-02"):
         DbtBuildConfig(first_day="2026-03-05", last_day="2026-03-02").dbt_vars()
+
+
+def test_runs_keep_their_artifacts_in_the_home_and_carry_the_parse_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from keel.settings import get_settings
+    from orchestration.defs.dbt import project
+
+    monkeypatch.setattr(get_settings(), "home", tmp_path)
+    first = project.run_target_path("run-0001")
+    assert first.parent == tmp_path / "dbt" / "runs"
+    assert not (first / project.PARTIAL_PARSE).exists()  # nothing kept yet: dagster-dbt's copy applies
+    (first / project.PARTIAL_PARSE).write_bytes(b"state of run 1")
+    project.keep_parse_state(first)
+
+    targets = [first]
+    for n in range(2, project.RUNS_KEPT + 4):
+        time.sleep(0.01)  # distinct modification times
+        targets.append(project.run_target_path(f"run-{n:04d}"))
+    # each run starts from the state the last finished run left
+    assert (targets[-1] / project.PARTIAL_PARSE).read_bytes() == b"state of run 1"
+    kept = sorted((tmp_path / "dbt" / "runs").iterdir())
+    assert len(kept) == project.RUNS_KEPT
+    assert set(kept) == set(targets[-project.RUNS_KEPT :])  # the newest

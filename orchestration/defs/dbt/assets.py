@@ -20,7 +20,15 @@ security, and a build is skipped entirely when no tenant brought new rows (the a
 
 Automation: the models refresh when their inputs change (``ON_NEW_INPUTS``, orchestration.defs.automation:
 a tenant's load that brought new rows materializes its source assets, and the models follow once; a
-refresh with nothing new materializes nothing, so nothing is rebuilt). Marts, metrics and benchmarks
+refresh with nothing new materializes nothing, so nothing is rebuilt). The monthly comparisons (peer
+benchmarks, the health score, revenue in context: ``meta: {keel_refresh: daily}`` in dbt_project.yml)
+follow the models' daily tick instead (``DAILY_ON_NEW_INPUTS``): they compare whole months across all
+tenants, so rebuilding them after every hourly load would cost a full pass over every tenant's months for a
+figure that moves once a day at most.
+
+A run builds the models and their data tests, not dbt's unit tests: those check the SQL against fixed
+rows, so they belong to the test suite (``tests/dbt`` runs them in every build), as dbt recommends for
+production runs. Marts, metrics and benchmarks
 declare how fresh they must be (a time-window freshness policy shown in the Dagster UI);
 ``metrics_not_behind_sources`` fails for the tenants whose newest loaded data the metrics have not caught
 up with, and alerts them.
@@ -41,14 +49,22 @@ from dagster_dbt import (
 )
 
 from keel import telemetry
-from orchestration.defs.automation import ON_NEW_INPUTS
-from orchestration.defs.dbt.project import checked_manifest, dbt_project, run_profiles_dir
+from orchestration.defs.automation import DAILY_ON_NEW_INPUTS, ON_NEW_INPUTS
+from orchestration.defs.dbt.project import (
+    checked_manifest,
+    dbt_project,
+    keep_parse_state,
+    run_profiles_dir,
+    run_target_path,
+)
 
 #: The owner-facing tables: rebuilt within a day of new data, or they are stale.
 FRESH_GROUPS = frozenset({"marts", "metrics", "benchmarks"})
 MART_FRESHNESS = dg.FreshnessPolicy.time_window(
     fail_window=timedelta(hours=48), warn_window=timedelta(hours=26)
 )
+#: dbt ``meta`` key of a model's refresh: ``daily`` follows the models' daily tick, anything else new inputs.
+REFRESH_META = "keel_refresh"
 
 
 class KeelDbtTranslator(DagsterDbtTranslator):
@@ -64,10 +80,11 @@ class KeelDbtTranslator(DagsterDbtTranslator):
             return spec.replace_attributes(group_name="ingestion")
         fqn = props.get("fqn", [])
         group = str(fqn[1]) if len(fqn) > 2 else "dbt"
+        meta = {**props.get("meta", {}), **props.get("config", {}).get("meta", {})}
         spec = spec.replace_attributes(
             key=dg.AssetKey(str(props["name"])),
             group_name=group,
-            automation_condition=ON_NEW_INPUTS,
+            automation_condition=DAILY_ON_NEW_INPUTS if meta.get(REFRESH_META) == "daily" else ON_NEW_INPUTS,
         )
         if group in FRESH_GROUPS:
             spec = spec.replace_attributes(freshness_policy=MART_FRESHNESS)
@@ -110,8 +127,14 @@ def keel_dbt_models(
     """Build the selected models and run their tests (``dbt build``) with the warehouse's profile."""
     window = config.dbt_vars()
     profiles = run_profiles_dir()
+    target = run_target_path(context.run.run_id)
     with telemetry.span(
         "keel.dbt.build", selected_models=len(context.selected_asset_keys), vars=" ".join(window)
     ):
-        invocation = dbt.cli(["build", "--profiles-dir", str(profiles), *window], context=context)
+        invocation = dbt.cli(
+            ["build", "--exclude-resource-type", "unit_test", "--profiles-dir", str(profiles), *window],
+            context=context,
+            target_path=target,
+        )
         yield from invocation.stream()
+    keep_parse_state(target)

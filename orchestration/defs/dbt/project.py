@@ -10,9 +10,18 @@ that advice (``checked_manifest``) rather than silently building an older graph.
 Parsing needs a profile but no connection: ``parse_profile/profiles.yml`` is a committed placeholder.
 dbt's real profile comes from ``keel.warehouse`` (the only place that knows the warehouse) and is
 written to ``KEEL_HOME/dbt/run`` right before each dbt invocation.
+
+Each run writes its artifacts (manifest, run results, dbt's log) under ``KEEL_HOME/dbt/runs/<run id>``;
+the newest ``RUNS_KEPT`` are kept. dbt's partial-parse state is kept beside them: the prepared manifest
+was parsed with the placeholder profile, so dbt would parse the whole project again on every run (5 to 6
+s, "profile has changed"); a run starts from the state the previous run of this ``KEEL_HOME`` left, and
+dbt re-parses only the files that changed since.
 """
 
+import os
+import shutil
 import sys
+import uuid
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
@@ -79,6 +88,43 @@ def checked_manifest(project: DbtProject = dbt_project) -> Path:
             f"{project.manifest_path}): run {PREPARE_COMMAND}"
         )
     return project.manifest_path
+
+
+#: dbt's partial-parse state file (the name dbt and dagster-dbt use).
+PARTIAL_PARSE = "partial_parse.msgpack"
+#: How many runs' dbt artifacts a KEEL_HOME keeps (a run's are about 15 MB, most of it dbt's debug log).
+RUNS_KEPT = 5
+
+
+def _dbt_home() -> Path:
+    return get_settings().home_dir / "dbt"
+
+
+def run_target_path(run_id: str) -> Path:
+    """A new folder for one dbt invocation's artifacts, seeded with this home's partial-parse state.
+
+    Older runs' folders beyond the newest ``RUNS_KEPT`` are removed first.
+    """
+    runs = _dbt_home() / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    old = sorted((p for p in runs.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in old[RUNS_KEPT - 1 :]:
+        shutil.rmtree(stale, ignore_errors=True)
+    target = runs / f"{run_id[:8]}-{uuid.uuid4().hex[:8]}"
+    target.mkdir()
+    state = _dbt_home() / PARTIAL_PARSE
+    if state.exists():
+        shutil.copyfile(state, target / PARTIAL_PARSE)
+    return target
+
+
+def keep_parse_state(target: Path) -> None:
+    """Keep the partial-parse state a finished dbt invocation wrote, for this home's next run."""
+    written = target / PARTIAL_PARSE
+    if written.exists():
+        pending = _dbt_home() / f"{PARTIAL_PARSE}.{uuid.uuid4().hex[:8]}"
+        shutil.copyfile(written, pending)
+        os.replace(pending, _dbt_home() / PARTIAL_PARSE)  # atomic: a concurrent run reads old or new
 
 
 def run_profiles_dir() -> Path:
