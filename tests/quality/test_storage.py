@@ -20,10 +20,32 @@ def test_the_embedded_server_runs_with_keels_wal_settings_and_tuning_again_chang
         )
     assert current["max_wal_size"] == str(settings.embedded_max_wal_size_mb) == "128"
     assert current["checkpoint_timeout"] == "300"
+    assert current["wal_recycle"] == "off"
     assert current["wal_compression"] in {"pglz", "lz4"}
     assert {k: v for k, v in current.items() if k != "wal_compression"} == {
         k: v for k, v in wanted.items() if k != "wal_compression"
     }
+
+
+def test_a_settled_wal_keeps_no_recycled_segments(settings: KeelSettings) -> None:
+    wal = settings.pgdata_dir / "pg_wal"
+
+    def segments() -> int:
+        return sum(1 for p in wal.iterdir() if p.is_file() and len(p.name) == 24)
+
+    with warehouse.connect("admin", autocommit=True, settings=settings) as conn:
+        conn.execute("create table if not exists public.wal_filler (x text)")
+        for _ in range(3):  # about 50 MB of WAL: three segments or more
+            conn.execute(
+                "insert into public.wal_filler "
+                "select repeat(md5(i::text), 16) from generate_series(1, 30000) i"
+            )
+        conn.execute("truncate public.wal_filler")
+        written = segments()
+        assert written >= 3
+        assert warehouse.settle_wal(settings)
+        conn.execute("drop table public.wal_filler")
+    assert segments() <= 2, f"{segments()} WAL segments after the checkpoint (had {written})"
 
 
 def test_disk_use_by_folder_and_by_schema(settings: KeelSettings) -> None:
