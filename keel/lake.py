@@ -2,8 +2,10 @@
 
 :func:`export_lake` reads every table of the ``marts`` and ``metrics`` schemas per tenant and writes
 ``KEEL_HOME/lake/<schema>.<table>/tenant_id=<id>/month=<YYYY-MM>/data.parquet`` (``month=all`` for a
-table without a date). It is incremental: a partition is rewritten only when its rows changed (a digest
-of its Arrow data is kept in ``_manifest.json``), and partitions whose rows are gone are removed.
+table without a date). It is incremental: the warehouse fingerprints every partition (row count and the sum
+of the rows' hashes, in one aggregate per table), and only the partitions whose fingerprint changed since
+the last export (kept in ``_manifest.json``) are read and rewritten; partitions whose rows are gone are
+removed. So the export can follow every build.
 
 :func:`open_tenant` gives a DuckDB connection over one tenant's Parquet, honoring the warehouse's
 isolation: the analyst's own PostgreSQL login must belong to that tenant (``app.current_tenant_id()``)
@@ -14,7 +16,6 @@ access is switched off and the configuration locked, so no query can read anothe
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import uuid
@@ -88,24 +89,74 @@ def _plain(values: list[Any]) -> list[Any]:
 
 #: Rows fetched per round trip while streaming a table.
 FETCH_ROWS = 20_000
+#: The partition column the queries add (the month as the file path names it), dropped before writing.
+MONTH = "_keel_lake_month"
+#: Benchmark peers (``app.tenants.is_benchmark_peer``: the demo's lighter copies of its businesses) only
+#: feed the peer benchmarks; nobody signs in as them or analyses them, so the lake leaves them out (they
+#: were a quarter of its files).
+NOT_A_PEER = sql.SQL(
+    "tenant_id::text not in (select tenant_id::text from app.tenants where is_benchmark_peer)"
+)
 
 
-def _tenant_parts(conn: psycopg.Connection[Any], schema: str, table: str) -> Iterator[pa.Table]:
-    """The table as Arrow, one tenant at a time, through the pipeline role (every tenant but the peers).
+def _month(month_column: str | None) -> sql.Composable:
+    """The partition's month of a row, computed by the server (in the session's time zone)."""
+    if month_column is None:
+        return sql.SQL("'all'")
+    return sql.SQL("coalesce(to_char({}, 'YYYY-MM'), 'none')").format(sql.Identifier(month_column))
+
+
+def _fingerprints(
+    conn: psycopg.Connection[Any], schema: str, table: str, month_column: str | None
+) -> dict[tuple[str, str], str]:
+    """Each (tenant, month) partition's fingerprint, computed in the warehouse: its row count and the sum of
+    its rows' 64-bit hashes (build columns left out). One aggregate over the table, so finding what changed
+    costs a scan in PostgreSQL, not a transfer of every row."""
+    columns = [
+        r[0]
+        for r in conn.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = %s and table_name = %s order by ordinal_position",
+            (schema, table),
+        ).fetchall()
+        if r[0] not in BUILD_COLUMNS
+    ]
+    content = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    query = sql.SQL(
+        "select tenant_id::text, {month}, count(*), sum(hashtextextended(row({content})::text, 0))::text "
+        "from {table} where {not_a_peer} group by 1, 2"
+    ).format(
+        month=_month(month_column),
+        content=content,
+        table=sql.Identifier(schema, table),
+        not_a_peer=NOT_A_PEER,
+    )
+    return {(tenant, month): f"{count}:{total}" for tenant, month, count, total in conn.execute(query)}
+
+
+def _tenant_parts(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    table: str,
+    month_column: str | None,
+    partitions: list[tuple[str, str]],
+) -> Iterator[pa.Table]:
+    """The rows of the given (tenant, month) partitions as Arrow, one tenant at a time (with the
+    partition's month in column ``MONTH``).
 
     The rows come sorted by tenant through a server-side cursor, so this process holds one tenant's rows
-    of one table at a time: its memory does not grow with the number of tenants.
-
-    Benchmark peers (``app.tenants.is_benchmark_peer``: the demo's lighter copies of its businesses) only
-    feed the peer benchmarks; nobody signs in as them or analyses them, so the lake leaves them out (they
-    were a quarter of its files)."""
+    of one table at a time: its memory does not grow with the number of tenants."""
     query = sql.SQL(
-        "select * from {}.{} where tenant_id::text not in "
-        "(select tenant_id::text from app.tenants where is_benchmark_peer) order by tenant_id"
-    ).format(sql.Identifier(schema), sql.Identifier(table))
+        "select *, {month} as {month_name} from {table} "
+        "where (tenant_id::text, {month}) in (select * from unnest(%s::text[], %s::text[])) "
+        "order by tenant_id"
+    ).format(
+        month=_month(month_column), month_name=sql.Identifier(MONTH), table=sql.Identifier(schema, table)
+    )
+    tenants, months = [p[0] for p in partitions], [p[1] for p in partitions]
     with conn.cursor(name=f"lake_{schema}_{table}"[:60]) as cursor:
         cursor.itersize = FETCH_ROWS
-        cursor.execute(query)
+        cursor.execute(query, (tenants, months))
         columns = [d.name for d in cursor.description or []]
         at = columns.index("tenant_id")
         rows: list[Any] = []
@@ -122,52 +173,38 @@ def _arrow(columns: list[str], rows: list[Any]) -> pa.Table:
     return pa.table({name: _plain([row[i] for row in rows]) for i, name in enumerate(columns)})
 
 
-def _digest(part: pa.Table) -> str:
-    content = part.select([c for c in part.column_names if c not in BUILD_COLUMNS])
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, content.schema) as writer:
-        writer.write_table(content)
-    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
-
-
 def _write_tenant(
     data: pa.Table,
     name: str,
-    month_column: str | None,
     root: Path,
     manifest: dict[str, str],
-    seen: set[str],
+    prints: dict[tuple[str, str], str],
     result: LakeExport,
     settings: KeelSettings,
 ) -> None:
-    """Write one tenant's rows of table ``name``: a partition per month (or ``month=all``) whose rows
-    changed since the manifest's digest of it."""
+    """Write one tenant's changed partitions of table ``name``, one file per month (or ``month=all``)."""
     from keel.home import private_dir
 
-    tenant = data["tenant_id"][0].as_py()
-    months = ["all"] * data.num_rows
-    if month_column is not None:
-        months = [d.strftime("%Y-%m") if d else "none" for d in data[month_column].to_pylist()]
-    month_array = pa.array(months, pa.string())
-    distinct = sorted(set(months))
+    tenant = str(data["tenant_id"][0].as_py())
+    month_array = data[MONTH]
+    content = data.drop_columns([MONTH])
+    distinct = sorted(set(month_array.to_pylist()))
     for month in distinct:
-        part = data.filter(pc.equal(month_array, month)) if len(distinct) > 1 else data
+        part = content.filter(pc.equal(month_array, month)) if len(distinct) > 1 else content
         relative = f"{name}/tenant_id={tenant}/month={month}"
-        seen.add(relative)
-        digest = _digest(part)
-        if manifest.get(relative) == digest and (root / relative / "data.parquet").exists():
-            result.partitions_unchanged += 1
-            continue
         folder = private_dir(root / relative, settings)
         pq.write_table(part, folder / "data.parquet", compression="zstd")
-        manifest[relative] = digest
+        manifest[relative] = prints[(tenant, month)]
         result.partitions_written += 1
         result.rows_written += part.num_rows
         result.by_table[name] = result.by_table.get(name, 0) + part.num_rows
 
 
 def export_lake(settings: KeelSettings | None = None) -> LakeExport:
-    """Write the changed partitions of every mart and metric table (as the pipeline role, all tenants)."""
+    """Write the changed partitions of every mart and metric table (as the pipeline role, all tenants).
+
+    The warehouse fingerprints every partition (:func:`_fingerprints`); only the partitions whose
+    fingerprint differs from the one in the manifest (or whose file is missing) are read and written."""
     from keel.home import private_dir
 
     settings = settings or get_settings()
@@ -180,8 +217,21 @@ def export_lake(settings: KeelSettings | None = None) -> LakeExport:
         for schema, table, month_column in _tables(conn):
             result.tables += 1
             name = f"{schema}.{table}"
-            for data in _tenant_parts(conn, schema, table):
-                _write_tenant(data, name, month_column, root, manifest, seen, result, settings)
+            prints = _fingerprints(conn, schema, table, month_column)
+            changed: list[tuple[str, str]] = []
+            for tenant, month in sorted(prints):
+                relative = f"{name}/tenant_id={tenant}/month={month}"
+                seen.add(relative)
+                if (
+                    manifest.get(relative) == prints[(tenant, month)]
+                    and (root / relative / "data.parquet").exists()
+                ):
+                    result.partitions_unchanged += 1
+                else:
+                    changed.append((tenant, month))
+            if changed:
+                for data in _tenant_parts(conn, schema, table, month_column, changed):
+                    _write_tenant(data, name, root, manifest, prints, result, settings)
     for relative in sorted(set(manifest) - seen):
         shutil.rmtree(root / relative, ignore_errors=True)
         del manifest[relative]

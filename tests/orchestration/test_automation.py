@@ -11,7 +11,7 @@ import dagster as dg
 
 #: Everything the automation sensor looks after below the raw loads.
 BUILT = dg.AssetSelection.groups(
-    "staging", "intermediate", "marts", "metrics", "benchmarks", "ml_features", "ml"
+    "staging", "intermediate", "marts", "metrics", "benchmarks", "ml_features", "ml", "lake"
 )
 TENANTS = ["tenant-a", "tenant-b"]
 #: dbt models that follow the daily tick rather than every load.
@@ -71,6 +71,7 @@ def test_models_follow_new_rows_and_skip_what_did_not_change() -> None:
         loaded = evaluate(day + timedelta(minutes=2), quiet.cursor)
         requested = _requested(loaded, keys)
         assert {"stg_shopify__orders", "orders", "business_metrics_daily"} <= requested
+        assert "lake_parquet" in requested  # the analysts' lake follows every build
         assert not any(name.startswith("stg_stripe__") for name in requested)  # inputs unchanged: skipped
         assert forecasts.to_user_string() not in requested  # refits wait for the daily tick
         # so do the monthly comparisons across tenants (dbt meta keel_refresh: daily)

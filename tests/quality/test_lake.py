@@ -33,6 +33,66 @@ def test_the_demo_built_the_lake_and_an_unchanged_warehouse_rewrites_nothing(
     assert again.partitions_written == 0 and again.partitions_unchanged > 0
 
 
+def test_a_changed_row_rewrites_its_partition_only_and_a_deleted_month_is_removed(
+    demo_warehouse: KeelSettings,
+) -> None:
+    """The warehouse's fingerprints find the one partition whose row changed; the file then holds the new
+    value. Rows gone from a month remove that month's file. Everything is put back afterwards."""
+    import pyarrow.parquet as pq
+
+    tenant = demo_tenant_id("bluebird-coffee")
+    folder = demo_warehouse.lake_dir / "metrics.business_metrics_daily" / f"tenant_id={tenant}"
+    export_lake(demo_warehouse)  # current
+    with warehouse.connect("admin", settings=demo_warehouse) as conn:
+        day, revenue = conn.execute(  # type: ignore[misc]
+            "select metric_date, revenue_net from metrics.business_metrics_daily "
+            "where tenant_id::text = %s order by metric_date desc limit 1",
+            (str(tenant),),
+        ).fetchone()
+        conn.execute(  # the month as it was, to put back
+            "create temporary table saved_month as select * from metrics.business_metrics_daily "
+            "where tenant_id::text = %s and date_trunc('month', metric_date) = date_trunc('month', %s::date)",
+            (str(tenant), day),
+        )
+        conn.commit()
+        month = f"month={day:%Y-%m}"
+        try:
+            conn.execute(
+                "update metrics.business_metrics_daily set revenue_net = revenue_net + 1000 "
+                "where tenant_id::text = %s and metric_date = %s",
+                (str(tenant), day),
+            )
+            conn.commit()
+            changed = export_lake(demo_warehouse)
+            assert changed.partitions_written == 1 and changed.partitions_removed == 0
+            rows = pq.read_table(folder / month / "data.parquet").to_pylist()
+            assert [float(r["revenue_net"]) for r in rows if r["metric_date"] == day] == [
+                float(revenue) + 1000
+            ]
+
+            conn.execute(
+                "delete from metrics.business_metrics_daily where tenant_id::text = %s "
+                "and date_trunc('month', metric_date) = date_trunc('month', %s::date)",
+                (str(tenant), day),
+            )
+            conn.commit()
+            removed = export_lake(demo_warehouse)
+            assert removed.partitions_written == 0 and removed.partitions_removed == 1
+            assert not (folder / month).exists()
+        finally:
+            conn.rollback()
+            conn.execute(
+                "delete from metrics.business_metrics_daily where tenant_id::text = %s "
+                "and date_trunc('month', metric_date) = date_trunc('month', %s::date)",
+                (str(tenant), day),
+            )
+            conn.execute("insert into metrics.business_metrics_daily select * from saved_month")
+            conn.commit()
+    restored = export_lake(demo_warehouse)
+    assert restored.partitions_written == 1 and (folder / month / "data.parquet").exists()
+    assert export_lake(demo_warehouse).partitions_written == 0
+
+
 def test_benchmark_peers_stay_out_of_the_lake(demo_warehouse: KeelSettings) -> None:
     """The demo's benchmark peers feed the benchmarks only: in the warehouse, not in the analysts' lake."""
     with warehouse.connect("admin", settings=demo_warehouse) as conn:
