@@ -83,8 +83,11 @@ def refresh(name: str, cursor: Any) -> tuple[Step, Any]:
     failed = [o.label for o in outcomes if not o.success]
     if failed:
         raise SystemExit(f"tenant runs failed: {failed}")
+    phases = [f"loads {time.perf_counter() - started:.1f} s"]
     with dg.DagsterInstance.from_config(str(jobs.dagster_home())) as instance:
+        before = time.perf_counter()
         evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+        phases.append(f"automation {time.perf_counter() - before:.1f} s")
         graph = defs.get_repository_def().asset_graph
         requested = [k for k in graph.get_all_asset_keys() if evaluation.get_num_requested(k)]
         # the models over every tenant in one run, then each tenant's requested models in its partition's run
@@ -94,9 +97,12 @@ def refresh(name: str, cursor: Any) -> tuple[Step, Any]:
             if graph.get(key).partitions_def is not None:
                 for partition in evaluation.get_requested_partitions(key):
                     by_tenant.setdefault(str(partition), []).append(key)
-        runs = [(keel_models_job, together, None)] if together else []
+        runs: list[tuple[Any, list[dg.AssetKey], str | None]] = (
+            [(keel_models_job, together, None)] if together else []
+        )
         runs += [(tenant_models_job, keys, slug) for slug, keys in sorted(by_tenant.items())]
         for job, selection, partition in runs:
+            before = time.perf_counter()
             result = dg.execute_job(
                 dg.reconstructable(job),
                 instance=instance,
@@ -107,8 +113,16 @@ def refresh(name: str, cursor: Any) -> tuple[Step, Any]:
             )
             if not result.success:
                 raise SystemExit(f"the requested models failed ({partition or 'every tenant'})")
+            steps = ", ".join(
+                f"{stat.step_key} {(stat.end_time or 0) - (stat.start_time or 0):.1f} s"
+                for stat in instance.get_run_step_stats(result.run_id)
+            )
+            phases.append(f"{partition or 'keel_models'} {time.perf_counter() - before:.1f} s ({steps})")
     loaded = sum(o.materialized for o in outcomes)
-    ran = f"{len(outcomes)} tenant runs, {loaded} tables with new rows; {len(requested)} assets rebuilt"
+    ran = (
+        f"{len(outcomes)} tenant runs, {loaded} tables with new rows; {len(requested)} assets rebuilt; "
+        + "; ".join(phases)
+    )
     return Step(name, time.perf_counter() - started, _cpu() - cpu, load, ran), evaluation.cursor
 
 
