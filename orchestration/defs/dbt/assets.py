@@ -132,7 +132,16 @@ def keel_dbt_models(
         "keel.dbt.build", selected_models=len(context.selected_asset_keys), vars=" ".join(window)
     ):
         invocation = dbt.cli(
-            ["build", "--exclude-resource-type", "unit_test", "--profiles-dir", str(profiles), *window],
+            [
+                "build",
+                "--exclude-resource-type",
+                "unit_test",
+                "--log-level-file",
+                "info",  # dbt.log at debug level was 5 to 8 MB a run; the compiled SQL is kept beside it
+                "--profiles-dir",
+                str(profiles),
+                *window,
+            ],
             context=context,
             target_path=target,
         )

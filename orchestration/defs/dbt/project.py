@@ -11,11 +11,12 @@ Parsing needs a profile but no connection: ``parse_profile/profiles.yml`` is a c
 dbt's real profile comes from ``keel.warehouse`` (the only place that knows the warehouse) and is
 written to ``KEEL_HOME/dbt/run`` right before each dbt invocation.
 
-Each run writes its artifacts (manifest, run results, dbt's log) under ``KEEL_HOME/dbt/runs/<run id>``;
-the newest ``RUNS_KEPT`` are kept. dbt's partial-parse state is kept beside them: the prepared manifest
-was parsed with the placeholder profile, so dbt would parse the whole project again on every run (5 to 6
-s, "profile has changed"); a run starts from the state the previous run of this ``KEEL_HOME`` left, and
-dbt re-parses only the files that changed since.
+Each run writes its artifacts (manifest, compiled SQL, run results, dbt's log) under
+``KEEL_HOME/dbt/runs/<run id>``; the newest ``RUNS_KEPT`` are kept (for a failed run's SQL and log).
+dbt's partial-parse state is kept beside them: the prepared manifest was parsed with the placeholder
+profile, so dbt would parse the whole project again on every run (5 to 6 s, "profile has changed"); a run
+starts from the state the previous run of this ``KEEL_HOME`` left, and dbt re-parses only the files that
+changed since.
 """
 
 import os
@@ -92,8 +93,9 @@ def checked_manifest(project: DbtProject = dbt_project) -> Path:
 
 #: dbt's partial-parse state file (the name dbt and dagster-dbt use).
 PARTIAL_PARSE = "partial_parse.msgpack"
-#: How many runs' dbt artifacts a KEEL_HOME keeps (a run's are about 15 MB, most of it dbt's debug log).
-RUNS_KEPT = 5
+#: How many runs' dbt artifacts a KEEL_HOME keeps (about 8 MB a run on the full demo: manifest, compiled
+#: SQL, run results, dbt's log at info level).
+RUNS_KEPT = 3
 
 
 def _dbt_home() -> Path:
