@@ -231,14 +231,24 @@ def plot(results: list[Scale], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     scales = [r.scale for r in results]
+    done = [r for r in results if r.ok]  # a failed scale's whole run is no figure; its finished stages are
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     for stage in STAGES:
-        left.plot(scales, [r.seconds.get(stage, 0.0) for r in results], marker="o", label=stage)
-        right.plot(scales, [r.peak.get(stage, 0) / 2**20 for r in results], marker="o", label=stage)
+        ran = [r for r in results if r.ok or r.seconds.get(stage, 0.0) > 0]
+        left.plot([r.scale for r in ran], [r.seconds.get(stage, 0.0) for r in ran], marker="o", label=stage)
+        right.plot(
+            [r.scale for r in ran], [r.peak.get(stage, 0) / 2**20 for r in ran], marker="o", label=stage
+        )
     base = results[0]
     left.plot(scales, [base.wall * s / base.scale for s in scales], "k:", label="linear from 1x (whole)")
-    left.plot(scales, [r.wall for r in results], "k-", marker="s", label="keel demo (whole)")
-    right.plot(scales, [r.peak_rss / 2**20 for r in results], "k-", marker="s", label="keel demo (whole)")
+    left.plot([r.scale for r in done], [r.wall for r in done], "k-", marker="s", label="keel demo (whole)")
+    right.plot(
+        [r.scale for r in done],
+        [r.peak_rss / 2**20 for r in done],
+        "k-",
+        marker="s",
+        label="keel demo (whole)",
+    )
     left.set(xlabel="tenants (x the selected businesses)", ylabel="wall seconds", title="Time per stage")
     right.set(
         xlabel="tenants (x the selected businesses)", ylabel="peak RSS, MiB", title="Peak memory per stage"
