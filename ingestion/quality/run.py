@@ -178,7 +178,8 @@ def daily_frame(
     frame: pd.DataFrame, volume: Any, country: str | None = None
 ) -> tuple[pd.DataFrame, str | None]:
     """Per local day from the first to the last: ``records``, ``usual`` (a weekday the business works, not
-    a public holiday of ``country``), ``typical`` (median of the same weekday over the previous weeks) and
+    a public holiday of ``country``), ``typical`` (median of the same weekday over the previous weeks, days
+    with records), ``none_share`` (the share of those usual weekdays without any record) and
     ``volume_ratio``."""
     if frame.empty or "_local_date" not in frame.columns:
         return pd.DataFrame(), "no records yet"
@@ -203,12 +204,15 @@ def daily_frame(
         except NotImplementedError:  # a country the holidays package does not know: weekdays only
             closed = {}
         daily.loc[[d in closed for d in spine], "usual"] = False
-    typical = []
+    typical, none_share = [], []
     for i, row in daily.iterrows():
         earlier = daily[(daily.index < i) & (daily.index >= int(i) - 7 * volume.weeks)]
-        same = earlier[(earlier["weekday"] == row["weekday"]) & (earlier["records"] > 0)]["records"]
+        weekday = earlier[(earlier["weekday"] == row["weekday"]) & earlier["usual"]]["records"]
+        same = weekday[weekday > 0]
         typical.append(float(same.median()) if len(same) >= 3 else float("nan"))
+        none_share.append(float((weekday == 0).mean()) if len(weekday) >= 3 else float("nan"))
     daily["typical"] = typical
+    daily["none_share"] = none_share
     daily["volume_ratio"] = daily["records"] / daily["typical"]
     daily["day"] = daily["day"].astype(str)
     return daily, None
@@ -332,6 +336,23 @@ def run_suite(
     return results
 
 
+def _quiet_by_chance(usual: pd.DataFrame, volume: Any) -> pd.Series:
+    """Which usual days without records are quiet by chance rather than missing (see DailyVolume).
+
+    A day's chance of none is the larger of the Poisson chance at its typical count and the share of the
+    same weekday without records in the business's own recent record. A run of consecutive usual days
+    without records is missing when the chance of the whole run (the product) is below
+    ``chance_of_none / recent_days``: the recent window looks at that many days, and a tenant's alarm should
+    be rare over the window, not over each day. A run with a day whose typical count is not known yet is
+    checked (missing)."""
+    zero = usual["records"] == 0
+    run = (zero != zero.shift()).cumsum()
+    chance = np.maximum(np.exp(-usual["typical"]), usual["none_share"].fillna(0.0))
+    unknown = (chance.isna() & zero).groupby(run).transform("any")
+    joint = np.exp(np.log(chance.where(zero & chance.notna(), 1.0)).groupby(run).transform("sum"))
+    return zero & ~unknown & (joint >= volume.chance_of_none / volume.recent_days)
+
+
 def _daily_results(
     source: SourceSuite, suite: ResourceSuite, frame: pd.DataFrame, facts: TenantFacts, name: str
 ) -> list[QualityResult]:
@@ -345,9 +366,7 @@ def _daily_results(
         log.info("no daily checks of %s for %s: %s", suite.resource, facts.tenant_id, why_not)
         return []
     usual = daily[daily["usual"]]
-    # A day without records is a gap only where none was unlikely at the day's typical count (see
-    # DailyVolume): a small business's quiet day is not a missing day. Unknown typical counts stay checked.
-    by_chance = np.exp(-usual["typical"]) >= suite.daily.chance_of_none
+    by_chance = _quiet_by_chance(usual, suite.daily)
     gaps_checked = usual[~by_chance]
     last = date.fromisoformat(daily["day"].iloc[-1])
     since = (last - timedelta(days=suite.daily.recent_days)).isoformat()

@@ -83,6 +83,29 @@ def test_a_quiet_day_of_a_small_business_is_not_a_missing_day() -> None:
     assert [(r.severity, [row["day"] for row in r.failing_rows]) for r in failed] == [("error", [quiet])]
 
 
+def test_one_quiet_day_at_six_sales_is_chance_and_two_in_a_row_are_missing() -> None:
+    """At a typical six sales a day, a day without any happens by chance once in 400 days: over the two weeks
+    the recent check looks at, that is not rare enough to stop every tenant's models. Two such days in a row
+    (one chance in 160,000) are missing."""
+    frames, facts = _world_frames("paper-lantern-books", date(2025, 6, 1), date(2025, 9, 30))
+    orders = frames["orders"]
+    day = orders["created_at"].str[:10]
+    six = orders[orders.groupby(day).cumcount() < 6]
+    assert (six.groupby(six["created_at"].str[:10]).size().median()) == 6
+    days = sorted(set(six["created_at"].str[:10]))
+    frames["orders"] = six[six["created_at"].str[:10] != days[-3]]
+    results = run_suite(suite_for("shopify"), facts.tenant_id, frames, facts)
+    gaps = [r for r in results if r.expectation.startswith("no missing business day")]
+    assert gaps and all(r.success for r in gaps)
+
+    frames["orders"] = six[~six["created_at"].str[:10].isin(days[-4:-2])]
+    results = run_suite(suite_for("shopify"), facts.tenant_id, frames, facts)
+    failed = [r for r in results if r.expectation.startswith("no missing business day") and not r.success]
+    assert [(r.severity, sorted(row["day"] for row in r.failing_rows)) for r in failed] == [
+        ("error", days[-4:-2])
+    ]
+
+
 def test_defects_in_the_warehouse_rows_are_errors_in_words_stored_for_the_owner(
     demo_warehouse: KeelSettings,
 ) -> None:
