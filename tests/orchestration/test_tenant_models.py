@@ -21,7 +21,7 @@ from keel.tenancy import create_tenant
 from keel.tenant_data import delete_tenant
 from orchestration.defs.tenants.partitions import add_tenant_partitions, remove_tenant_partition
 
-WITH_METRICS, WITHOUT = "models-with-metrics", "models-without-metrics"
+WITH_METRICS, WITHOUT, HELD = "models-with-metrics", "models-without-metrics", "models-held-by-errors"
 DAYS = 400
 
 
@@ -75,10 +75,22 @@ def test_a_failing_tenants_models_do_not_stop_the_others(
     monkeypatch.setenv("KEEL_PARALLEL_TENANTS", "2")
     good = create_tenant(WITH_METRICS, "Models With Metrics").tenant_id
     create_tenant(WITHOUT, "Models Without Metrics")
+    held = create_tenant(HELD, "Models Held By Errors").tenant_id
     with dg.DagsterInstance.from_config(str(jobs.dagster_home())) as instance:
-        add_tenant_partitions(instance, [WITH_METRICS, WITHOUT])
+        add_tenant_partitions(instance, [WITH_METRICS, WITHOUT, HELD])
     try:
         _insert_metrics(str(good))
+        _insert_metrics(str(held))
+        with warehouse.connect("keel_transformer") as conn:  # its latest Stripe check found an error
+            conn.execute(
+                "insert into ml.quality_results (tenant_id, run_id, checked_at, asset_key, source, "
+                "expectation, expectation_type, severity, success, owner_message) "
+                "values (%s, 'test-run', now(), "
+                "'dlt_stripe_charges', 'stripe', 'no missing business day (recent)', "
+                "'expect_column_values_to_be_between', 'error', false, "
+                "'2 days of payments are missing from Stripe since Monday')",
+                (held,),
+            )
         with warehouse.connect("keel_transformer") as conn:
             others_before = conn.execute(
                 "select count(*), count(distinct run_id) from ml.forecasts where tenant_id <> %s", (good,)
@@ -86,9 +98,12 @@ def test_a_failing_tenants_models_do_not_stop_the_others(
         shown: list[str] = []
         outcomes = {
             o.label: o
-            for o in jobs.run_tenant_models([WITH_METRICS, WITHOUT], lambda o: shown.append(o.label))
+            for o in jobs.run_tenant_models([WITH_METRICS, WITHOUT, HELD], lambda o: shown.append(o.label))
         }
-        assert sorted(shown) == [f"tenant_models of {WITH_METRICS}", f"tenant_models of {WITHOUT}"]
+        assert sorted(shown) == sorted(f"tenant_models of {slug}" for slug in (WITH_METRICS, WITHOUT, HELD))
+        stopped = outcomes[f"tenant_models of {HELD}"]  # the same metrics as the good one, but held
+        assert not stopped.success
+        assert stopped.failure is not None and "2 days of payments are missing from Stripe" in stopped.failure
         ok, failed = outcomes[f"tenant_models of {WITH_METRICS}"], outcomes[f"tenant_models of {WITHOUT}"]
         assert ok.success, ok.failure
         assert ok.checks_total >= 4 and ok.checks_passed == ok.checks_total
@@ -109,8 +124,8 @@ def test_a_failing_tenants_models_do_not_stop_the_others(
         assert run is not None
         assert run.job_name == "tenant_models" and run.tags["dagster/partition"] == WITH_METRICS
     finally:
-        for slug in (WITH_METRICS, WITHOUT):
+        for slug in (WITH_METRICS, WITHOUT, HELD):
             delete_tenant(slug)
         with dg.DagsterInstance.from_config(str(jobs.dagster_home())) as instance:
-            for slug in (WITH_METRICS, WITHOUT):
+            for slug in (WITH_METRICS, WITHOUT, HELD):
                 remove_tenant_partition(instance, slug)

@@ -1,4 +1,5 @@
-"""The quality checks and the lake in the Dagster graph: on the existing asset keys, errors blocking."""
+"""The quality checks and the lake in the Dagster graph: on the existing asset keys; an error holds its
+tenant's models (tests/orchestration/test_tenant_models.py), never every tenant's build."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from keel.settings import KeelSettings
 from orchestration.definitions import defs
 
 
-def test_each_checked_asset_has_a_blocking_error_check_and_a_warning_check() -> None:
+def test_each_checked_asset_has_an_error_check_and_a_warning_check_neither_blocking_every_tenant() -> None:
     graph = defs.resolve_asset_graph()
     specs = {
         (spec.asset_key.to_user_string(), spec.name): spec
@@ -20,7 +21,7 @@ def test_each_checked_asset_has_a_blocking_error_check_and_a_warning_check() -> 
     checked = ("dlt_shopify_orders", "dlt_stripe_charges", "dlt_shifts_timecards", "business_metrics_daily")
     for asset in checked:
         assert graph.has(dg.AssetKey(asset))
-        assert specs[(asset, "expectations_errors")].blocking is True
+        assert specs[(asset, "expectations_errors")].blocking is False
         assert specs[(asset, "expectations_warnings")].blocking is False
 
 

@@ -113,8 +113,21 @@ def resolve_tenants(conn: psycopg.Connection[Any], tenants: list[str]) -> list[u
 
 
 def partition_tenant(conn: psycopg.Connection[Any], context: dg.AssetExecutionContext) -> uuid.UUID:
-    """The tenant of the run's partition (its slug is the partition key); peers have no partition."""
+    """The tenant of the run's partition (its slug is the partition key); peers have no partition.
+
+    A tenant whose latest data checks found errors has its models held (``dg.Failure`` naming them): the
+    quality checks run over every tenant in one step, and an error of one tenant's data stops that tenant's
+    forecasts, evidence, plans and goals, not every tenant's build."""
+    from ingestion.quality.words import errors_holding_models
+
     (tenant_id,) = resolve_tenants(conn, [context.partition_key])
+    errors = errors_holding_models(str(tenant_id))
+    if errors:
+        raise dg.Failure(
+            description=f"{context.partition_key}'s models are held until its data passes its checks: "
+            + "; ".join(errors)
+            + ". Fix the source (keel ingest status) and load it again; the models follow."
+        )
     return tenant_id
 
 
