@@ -88,7 +88,9 @@ def _execute(job_name: str, partition_key: str | None = None) -> RunOutcome:
             materialized += 1
         elif event.event_type_value == "STEP_FAILURE" and failure is None:
             where = f" for {partition_key}" if partition_key else ""
-            failure = f"step {event.step_key}{where} failed"
+            data = event.step_failure_data
+            why = data.user_failure_data.description if data and data.user_failure_data else None
+            failure = f"step {event.step_key}{where} failed" + (f": {why}" if why else "")
     label = f"{job_name} of {partition_key}" if partition_key else job_name
     seconds = time.perf_counter() - started
     return RunOutcome(
