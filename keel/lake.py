@@ -54,15 +54,18 @@ class LakeExport:
     by_table: dict[str, int] = field(default_factory=dict)
 
 
-def _tables(conn: psycopg.Connection[Any]) -> list[tuple[str, str, str | None]]:
-    """(schema, table, month column) of every tenant table of the lake's schemas."""
+def _tables(conn: psycopg.Connection[Any]) -> list[tuple[str, str, str | None, list[str]]]:
+    """(schema, table, month column, content columns) of every tenant table of the lake's schemas; the
+    content columns are all but the build columns, in the table's order."""
     rows = conn.execute(
         """
         select c.table_schema, c.table_name,
                (array_agg(c.column_name order by
                     case when c.column_name like '%%date' then 0 else 1 end, c.ordinal_position)
                 filter (where c.data_type in ('date', 'timestamp with time zone')
-                        and c.column_name not in ('built_at', 'created_at', '_dbt_run_at')))[1]
+                        and c.column_name <> all(%s)))[1],
+               array_agg(c.column_name::text order by c.ordinal_position)
+                   filter (where c.column_name <> all(%s))
         from information_schema.columns c
         join information_schema.tables t using (table_schema, table_name)
         where c.table_schema = any(%s) and t.table_type in ('BASE TABLE', 'VIEW')
@@ -70,9 +73,9 @@ def _tables(conn: psycopg.Connection[Any]) -> list[tuple[str, str, str | None]]:
         having bool_or(c.column_name = 'tenant_id')
         order by 1, 2
         """,
-        (list(SCHEMAS),),
+        (sorted(BUILD_COLUMNS), sorted(BUILD_COLUMNS), list(SCHEMAS)),
     ).fetchall()
-    return [(schema, table, month) for schema, table, month in rows]
+    return [(schema, table, month, list(columns)) for schema, table, month, columns in rows]
 
 
 def _plain(values: list[Any]) -> list[Any]:
@@ -107,20 +110,11 @@ def _month(month_column: str | None) -> sql.Composable:
 
 
 def _fingerprints(
-    conn: psycopg.Connection[Any], schema: str, table: str, month_column: str | None
+    conn: psycopg.Connection[Any], schema: str, table: str, month_column: str | None, columns: list[str]
 ) -> dict[tuple[str, str], str]:
     """Each (tenant, month) partition's fingerprint, computed in the warehouse: its row count and the sum of
-    its rows' 64-bit hashes (build columns left out). One aggregate over the table, so finding what changed
-    costs a scan in PostgreSQL, not a transfer of every row."""
-    columns = [
-        r[0]
-        for r in conn.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = %s and table_name = %s order by ordinal_position",
-            (schema, table),
-        ).fetchall()
-        if r[0] not in BUILD_COLUMNS
-    ]
+    its rows' 64-bit hashes over ``columns`` (the build columns left out). One aggregate over the table, so
+    finding what changed costs a scan in PostgreSQL, not a transfer of every row."""
     content = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     query = sql.SQL(
         "select tenant_id::text, {month}, count(*), sum(hashtextextended(row({content})::text, 0))::text "
@@ -173,6 +167,11 @@ def _arrow(columns: list[str], rows: list[Any]) -> pa.Table:
     return pa.table({name: _plain([row[i] for row in rows]) for i, name in enumerate(columns)})
 
 
+def _partition(name: str, tenant: str, month: str) -> str:
+    """A partition's folder under the lake's root."""
+    return f"{name}/tenant_id={tenant}/month={month}"
+
+
 def _write_tenant(
     data: pa.Table,
     name: str,
@@ -191,7 +190,7 @@ def _write_tenant(
     distinct = sorted(set(month_array.to_pylist()))
     for month in distinct:
         part = content.filter(pc.equal(month_array, month)) if len(distinct) > 1 else content
-        relative = f"{name}/tenant_id={tenant}/month={month}"
+        relative = _partition(name, tenant, month)
         folder = private_dir(root / relative, settings)
         pq.write_table(part, folder / "data.parquet", compression="zstd")
         manifest[relative] = prints[(tenant, month)]
@@ -214,13 +213,13 @@ def export_lake(settings: KeelSettings | None = None) -> LakeExport:
     seen: set[str] = set()
     result = LakeExport()
     with warehouse.connect("keel_transformer", settings=settings) as conn:
-        for schema, table, month_column in _tables(conn):
+        for schema, table, month_column, columns in _tables(conn):
             result.tables += 1
             name = f"{schema}.{table}"
-            prints = _fingerprints(conn, schema, table, month_column)
+            prints = _fingerprints(conn, schema, table, month_column, columns)
             changed: list[tuple[str, str]] = []
             for tenant, month in sorted(prints):
-                relative = f"{name}/tenant_id={tenant}/month={month}"
+                relative = _partition(name, tenant, month)
                 seen.add(relative)
                 if (
                     manifest.get(relative) == prints[(tenant, month)]

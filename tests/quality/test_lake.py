@@ -33,6 +33,13 @@ def test_the_demo_built_the_lake_and_an_unchanged_warehouse_rewrites_nothing(
     assert again.partitions_written == 0 and again.partitions_unchanged > 0
 
 
+#: One tenant's month of daily metrics (the month of the given day).
+DELETE_MONTH = (
+    "delete from metrics.business_metrics_daily where tenant_id::text = %s "
+    "and date_trunc('month', metric_date) = date_trunc('month', %s::date)"
+)
+
+
 def test_a_changed_row_rewrites_its_partition_only_and_a_deleted_month_is_removed(
     demo_warehouse: KeelSettings,
 ) -> None:
@@ -70,22 +77,14 @@ def test_a_changed_row_rewrites_its_partition_only_and_a_deleted_month_is_remove
                 float(revenue) + 1000
             ]
 
-            conn.execute(
-                "delete from metrics.business_metrics_daily where tenant_id::text = %s "
-                "and date_trunc('month', metric_date) = date_trunc('month', %s::date)",
-                (str(tenant), day),
-            )
+            conn.execute(DELETE_MONTH, (str(tenant), day))
             conn.commit()
             removed = export_lake(demo_warehouse)
             assert removed.partitions_written == 0 and removed.partitions_removed == 1
             assert not (folder / month).exists()
         finally:
             conn.rollback()
-            conn.execute(
-                "delete from metrics.business_metrics_daily where tenant_id::text = %s "
-                "and date_trunc('month', metric_date) = date_trunc('month', %s::date)",
-                (str(tenant), day),
-            )
+            conn.execute(DELETE_MONTH, (str(tenant), day))
             conn.execute("insert into metrics.business_metrics_daily select * from saved_month")
             conn.commit()
     restored = export_lake(demo_warehouse)
