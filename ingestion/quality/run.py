@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from psycopg import sql
 
-from ingestion.quality.suites import TENANT_CURRENCY, ResourceSuite, SourceSuite
+from ingestion.quality.suites import TENANT_CURRENCY, DailyVolume, ResourceSuite, SourceSuite
 from keel import warehouse
 
 log = logging.getLogger(__name__)
@@ -336,7 +336,7 @@ def run_suite(
     return results
 
 
-def _quiet_by_chance(usual: pd.DataFrame, volume: Any) -> pd.Series:
+def _quiet_by_chance(usual: pd.DataFrame, volume: DailyVolume) -> pd.Series:
     """Which usual days without records are quiet by chance rather than missing (see DailyVolume).
 
     A day's chance of none is the larger of the Poisson chance at its typical count and the share of the

@@ -24,14 +24,13 @@ refresh with nothing new materializes nothing, so nothing is rebuilt). The month
 benchmarks, the health score, revenue in context: ``meta: {keel_refresh: daily}`` in dbt_project.yml)
 follow the models' daily tick instead (``DAILY_ON_NEW_INPUTS``): they compare whole months across all
 tenants, so rebuilding them after every hourly load would cost a full pass over every tenant's months for a
-figure that moves once a day at most.
+figure that moves once a day at most. Marts, metrics and benchmarks declare how fresh they must be (a
+time-window freshness policy shown in the Dagster UI); ``metrics_not_behind_sources`` fails for the tenants
+whose newest loaded data the metrics have not caught up with, and alerts them.
 
 A run builds the models and their data tests, not dbt's unit tests: those check the SQL against fixed
 rows, so they belong to the test suite (``tests/dbt`` runs them in every build), as dbt recommends for
-production runs. Marts, metrics and benchmarks
-declare how fresh they must be (a time-window freshness policy shown in the Dagster UI);
-``metrics_not_behind_sources`` fails for the tenants whose newest loaded data the metrics have not caught
-up with, and alerts them.
+production runs.
 """
 
 import json

@@ -131,7 +131,7 @@ def keep_parse_state(target: Path) -> None:
 
 def run_profiles_dir() -> Path:
     """Write the real profile (starts the embedded warehouse if needed) and return its directory."""
-    return write_dbt_profiles(get_settings().home_dir / "dbt" / "run")
+    return write_dbt_profiles(_dbt_home() / "run")
 
 
 prepare_if_dev()
