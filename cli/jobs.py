@@ -9,13 +9,17 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from keel import warehouse
 from keel.home import private_dir
 from keel.settings import child_env, get_settings
+
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
 
 ROOT = Path(__file__).resolve().parents[1]
 log = logging.getLogger(__name__)
@@ -108,34 +112,77 @@ def tenant_partitions() -> list[str]:
         return sorted(instance.get_dynamic_partitions(TENANT_PARTITIONS_NAME))
 
 
+#: Worker processes for tenant runs. ``fork``: a copy of this process (the loads: nothing in it runs
+#: polars). ``fresh``: one process per run, forked from a server that imported the code location and ran
+#: nothing else (Python's forkserver): polars' thread pool deadlocks in a process forked from one that used
+#: it (a forked worker hung in ``DataFrame.partition_by``), a spawned worker would import the code location
+#: again for every run (8 s), and a process that ends with its run takes what the run left with it, so the
+#: memory of all tenants' runs is that of the ones running, not of how many ran before.
+WorkerKind = Literal["fork", "fresh"]
+
+#: What the fresh workers' server imports once, before it forks any worker.
+FRESH_WORKER_PRELOAD = ["orchestration.definitions"]
+
+
+def _take_environment(environment: dict[str, str]) -> None:
+    """A fresh worker's first act: the environment of the process that submitted the run, not the one the
+    forkserver started with (it serves the whole process, whose ``KEEL_HOME`` may have changed since)."""
+    import os
+
+    os.environ.clear()
+    os.environ.update(environment)
+    get_settings.cache_clear()
+
+
+def _worker_pool(kind: WorkerKind, workers: int) -> ProcessPoolExecutor:
+    import multiprocessing
+    import os
+
+    methods = multiprocessing.get_all_start_methods()
+    if kind == "fresh":
+        context: BaseContext
+        if "forkserver" in methods:
+            server = multiprocessing.get_context("forkserver")
+            server.set_forkserver_preload(FRESH_WORKER_PRELOAD)
+            context = server
+        else:  # Windows: spawned workers, which import the code location each
+            context = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(
+            workers,
+            mp_context=context,
+            initializer=_take_environment,
+            initargs=(dict(os.environ),),
+            max_tasks_per_child=1,
+        )
+    method = "fork" if "fork" in methods else "spawn"
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+
+
 def run_per_tenant(
     job_name: str,
     slugs: list[str],
     announce: Callable[[RunOutcome], None] | None = None,
     *,
-    forked: bool = True,
+    workers: WorkerKind = "fork",
 ) -> list[RunOutcome]:
     """Each tenant's partition of the partitioned job ``job_name`` (``tenant_sources``, ``tenant_models``)
-    in a run of its own, ``KEEL_PARALLEL_TENANTS`` at a time in forked worker processes (``forked``), or
-    one after another in this process.
+    in a run of its own, ``KEEL_PARALLEL_TENANTS`` at a time in worker processes of the kind ``workers``
+    (one tenant, or a parallelism of 1: in this process).
 
     One tenant's failed run never stops the others.
     """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
 
-    workers = min(get_settings().parallel_tenants, len(slugs)) if forked else 1
-    if workers <= 1:
+    parallel = min(get_settings().parallel_tenants, len(slugs))
+    if parallel <= 1 and workers == "fork":
         outcomes = []
         for slug in slugs:
             outcomes.append(_execute(job_name, slug))
             if announce is not None:
                 announce(outcomes[-1])
         return outcomes
-    # fork where there is one: a spawned worker would import the code location again first (a minute on a
-    # busy 2-core machine); this process holds no open connection or instance between runs
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+    # this process holds no open connection or instance between runs
+    with _worker_pool(workers, max(parallel, 1)) as pool:
         futures = {pool.submit(_execute, job_name, slug): slug for slug in slugs}
         outcomes = []
         for future in as_completed(futures):
@@ -160,12 +207,11 @@ def run_tenant_sources(
 def run_tenant_models(
     slugs: list[str], announce: Callable[[RunOutcome], None] | None = None
 ) -> list[RunOutcome]:
-    """Each tenant's models (its partition of ``tenant_models``) in a run of its own, one after another in
-    this process: the models use polars, whose thread pool deadlocks in a process forked from one that
-    used it (a forked worker hung in ``DataFrame.partition_by``), and a spawned worker would import the
-    code location again. The forecasts use both cores themselves (statsforecast's ``n_jobs``); the runs
-    the sensors launch are new processes, limited by the ``keel_tenant_models`` pool."""
-    return run_per_tenant("tenant_models", slugs, announce, forked=False)
+    """Each tenant's models (its partition of ``tenant_models``) in a run and a fresh worker process of its
+    own, ``KEEL_PARALLEL_TENANTS`` at a time: both cores busy, and the memory of one tenant's models per
+    worker however many tenants there are. The runs the sensors launch are new processes too, limited by
+    the ``keel_tenant_models`` pool."""
+    return run_per_tenant("tenant_models", slugs, announce, workers="fresh")
 
 
 def models_are_current() -> bool:

@@ -62,3 +62,35 @@ def test_forked_workers_end_without_a_traceback() -> None:
     assert "run succeeded" in out.stdout, out.stderr[-3000:]
     assert "DagsterExecutionInterruptedError" not in out.stderr, out.stderr[-3000:]
     assert "Traceback" not in out.stderr, out.stderr[-3000:]
+
+
+def where_it_runs() -> tuple[int, bool, str]:
+    """What a tenant run's worker sees: its process, whether the code location was already imported, and
+    the Keel home its settings point at."""
+    import os
+
+    from keel.settings import get_settings
+
+    return os.getpid(), "orchestration.definitions" in sys.modules, str(get_settings().home_dir)
+
+
+def test_each_tenants_models_get_a_fresh_process_from_the_preloaded_server(tmp_path: Path) -> None:
+    # `keel demo` runs each tenant's models so: both cores busy, and what one run leaves behind (polars'
+    # thread pool, caches) ends with its process instead of adding up over hundreds of tenants.
+    import os
+
+    from cli import jobs
+    from tests.conftest import environment
+
+    first_home, second_home = tmp_path / "first", tmp_path / "second"
+    with environment(KEEL_HOME=str(first_home)), jobs._worker_pool("fresh", 2) as pool:
+        first = [future.result(timeout=240) for future in [pool.submit(where_it_runs) for _ in range(4)]]
+    # the forkserver outlives the pool and keeps the environment it started in: a later pool's
+    # workers still take the environment of the moment they are asked for
+    with environment(KEEL_HOME=str(second_home)), jobs._worker_pool("fresh", 2) as pool:
+        second = pool.submit(where_it_runs).result(timeout=240)
+    pids = {pid for pid, _, _ in first} | {second[0]}
+    assert len(pids) == 5 and os.getpid() not in pids  # one process per run, none of them this one
+    assert all(preloaded for _, preloaded, _ in [*first, second])  # forked after the import, not before
+    assert {home for _, _, home in first} == {str(first_home)}
+    assert second[2] == str(second_home)
