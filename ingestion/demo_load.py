@@ -10,7 +10,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import dlt
@@ -130,7 +130,7 @@ def load_sources(
             continue
 
         def records_for(tenant_id: str, source: str = source) -> RecordsFn:
-            return lambda spec: world.records(source, spec.name, tenant_id)
+            return lambda spec, since: world.records(source, spec.name, tenant_id, since)
 
         def recorded(result: TenantLoad, index: int, total: int, specs: Sequence[Any] = specs) -> None:
             try:
@@ -165,9 +165,11 @@ def load_benchmark_peers(
         if not peer_ids:
             continue
 
-        def peer_records(spec: Any, source: str = source, peer_ids: list[str] = peer_ids) -> Any:
+        def peer_records(
+            spec: Any, since: datetime | None, source: str = source, peer_ids: list[str] = peer_ids
+        ) -> Any:
             for tenant_id in peer_ids:
-                yield from world.records(source, spec.name, tenant_id)
+                yield from world.records(source, spec.name, tenant_id, since)
 
         result = load_group(source, world.resources(source), peer_records, "benchmark_peers", peer_ids)
         results.append(result)

@@ -73,7 +73,10 @@ class ResourceLike(Protocol):
     def description(self) -> str: ...
 
 
-RecordsFn = Callable[[ResourceLike], Iterable[dict[str, Any]]]
+#: A provider's records of one resource: ``records(spec, since)``. ``since``: this pipeline already has
+#: every record whose cursor is before it (None: nothing yet); the provider may leave those out, as an API
+#: asked for changes since a moment does, and any it gives are dropped (:func:`build_source`).
+RecordsFn = Callable[[ResourceLike, datetime | None], Iterable[dict[str, Any]]]
 #: Called as records are extracted: (resource name, valid records extracted so far for it).
 RecordsProgress = Callable[[str, int], None]
 #: How often (in records) the progress callback hears about a resource, besides at its end.
@@ -334,8 +337,8 @@ def build_source(
                 batch: list[dict[str, Any]] = []
                 known: dict[str, pa.DataType] = {}
                 seen = 0
-                offered = records(spec)
                 threshold = (resume or {}).get(spec.name)
+                offered = records(spec, threshold)
                 if threshold is not None:
                     offered = _not_older(spec, offered, threshold, extracted)
                 for record in checked(spec, offered, tenant_id, rejected, group):
@@ -784,7 +787,8 @@ def load_connector(
             seconds=time.perf_counter() - started,
         )
 
-    def records(spec: ResourceLike) -> Iterator[dict[str, Any]]:
+    def records(spec: ResourceLike, since: datetime | None) -> Iterator[dict[str, Any]]:
+        # the connector's requests start from its own cursor (its incremental's initial value)
         for record in api_source.resources[spec.name]:
             if isinstance(record, dict) and "tenant_id" not in record:
                 record = {"tenant_id": str(tenant_id), **record}

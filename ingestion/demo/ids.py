@@ -42,14 +42,19 @@ def shopify_id(kind: str, slug: str, seq: int) -> int:
     return SHOPIFY_BASES[kind] + tenant_block(slug) * TENANT_BLOCK + seq
 
 
+#: Two base-62 digits at a time, least significant first (a demo load makes hundreds of thousands of ids).
+_BASE62_PAIRS = [_BASE62[rest % 62] + _BASE62[rest // 62] for rest in range(62 * 62)]
+
+
 def stripe_id(prefix: str, slug: str, kind: str, key: object) -> str:
+    """``<prefix>_`` and 24 base-62 digits of a hash of the object's key, least significant first."""
     digest = hashlib.blake2b(f"{slug}:{kind}:{key}".encode(), digest_size=18).digest()
     number = int.from_bytes(digest, "big")
-    chars = []
-    for _ in range(24):
-        number, rest = divmod(number, 62)
-        chars.append(_BASE62[rest])
-    return f"{prefix}_{''.join(chars)}"
+    pairs = []
+    for _ in range(12):
+        number, rest = divmod(number, 62 * 62)
+        pairs.append(_BASE62_PAIRS[rest])
+    return f"{prefix}_{''.join(pairs)}"
 
 
 HOMEBASE_BASES = {  # kind: (base, ids per tenant)

@@ -2,6 +2,11 @@
 
 Records show each object in its state at the end of the last simulated day: an event after that (a
 refund, a payment, a cancellation) has not happened yet. That is what makes the incremental contract hold.
+
+A loader that already has everything up to a cursor asks with ``since`` (as an API is asked with
+``updated_at_min`` or ``created[gte]``): the builders of the large resources then leave out the records whose
+cursor is before it without building them, so a refresh costs what is new, not the tenant's whole history.
+A builder may still give older records; the loader drops them (the ``since`` is a lower bound, not a filter).
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ CURRENCY_NAMES = {"USD": "United States Dollar", "CAD": "Canadian Dollar"}
 @dataclass
 class ShapeContext:
     run: TenantRun
+    #: Unix seconds: records whose cursor is before this may be left out (None: every record).
+    since: int | None = None
 
     def __post_init__(self) -> None:
         self.tenant_id = str(self.run.profile.tenant_id)
@@ -36,6 +43,10 @@ class ShapeContext:
 
     def epoch(self, day_index: int, sod: int) -> int:
         return self.clock.epoch(self.first_ordinal + int(day_index), int(sod))
+
+    def before_since(self, epoch: int) -> bool:
+        """Whether a record whose cursor is at ``epoch`` (Unix seconds) may be left out."""
+        return self.since is not None and epoch < self.since
 
     def happened(self, day_index: int, sod: int = 0) -> bool:
         """Whether an event at (day index, second of day) lies within the simulated history."""

@@ -192,6 +192,8 @@ def inventory_levels(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
     loc = location_id(ctx)
     order = np.lexsort((sales.inv_product, sales.inv_sod, sales.inv_day))
     for i in order:
+        if ctx.before_since(ctx.epoch(int(sales.inv_day[i]), int(sales.inv_sod[i]))):
+            continue
         item = shopify_id("inventory_item", ctx.slug, int(sales.inv_product[i]) + 1)
         yield {
             "tenant_id": ctx.tenant_id,
@@ -238,7 +240,9 @@ def customers(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
         uday, usod = (int(sales.o_day[lo]), int(sales.o_sod[lo])) if lo >= 0 else (cday, csod)
         rows.append((ctx.epoch(uday, usod), c, cday, csod, uday, usod, lo))
     rows.sort()
-    for _, c, cday, csod, uday, usod, lo in rows:
+    for updated, c, cday, csod, uday, usod, lo in rows:
+        if ctx.before_since(updated):
+            continue
         cid, first, last, email = _customer_identity(ctx, c)
         created = ctx.iso(cday, csod)
         marketing = stable_hash64(f"{ctx.slug}:consent:{c}") % 3 == 0
@@ -302,9 +306,9 @@ def orders(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
     assert s is not None
     recorded = np.flatnonzero(s.o_recorded)
     states = {int(i): _order_state(ctx, int(i)) for i in recorded}
-    keys = sorted(recorded, key=lambda i: (ctx.epoch(states[int(i)][2], states[int(i)][3]), int(i)))
-    for i in keys:
-        yield _order(ctx, int(i), states[int(i)])
+    updated = {i: ctx.epoch(state[2], state[3]) for i, state in states.items()}
+    for i in sorted((i for i in updated if not ctx.before_since(updated[i])), key=lambda i: (updated[i], i)):
+        yield _order(ctx, i, states[i])
 
 
 def _order(ctx: ShapeContext, i: int, state: tuple[bool, bool, int, int]) -> dict[str, Any]:

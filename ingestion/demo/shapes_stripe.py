@@ -10,6 +10,7 @@ plan change and cancellation, invoices when a failed payment is retried.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from .engine_subscriptions import SaasInvoice, Subscription
@@ -70,12 +71,15 @@ def customers(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
             else:
                 order = int(s.c_first_order[c - n_initial])
                 day, sod = int(s.o_day[order]), int(s.o_sod[order]) - 600  # booked before the visit
-            rows.append((ctx.epoch(day, sod), c, _customer(ctx, c, ctx.epoch(day, sod), None)))
+            created = ctx.epoch(day, sod)
+            if not ctx.before_since(created):
+                rows.append((created, c, _customer(ctx, c, created, None)))
     elif ctx.run.saas is not None:
         for sub in ctx.run.saas.subscriptions:
             day = sub.signup_ordinal - ctx.first_ordinal
             created = ctx.epoch(day, sub.signup_sod)
-            rows.append((created, sub.seq, _customer(ctx, sub.seq, created, "trial_signup")))
+            if not ctx.before_since(created):
+                rows.append((created, sub.seq, _customer(ctx, sub.seq, created, "trial_signup")))
     rows.sort(key=lambda r: (r[0], r[1]))
     for _, _, record in rows:
         yield record
@@ -244,6 +248,8 @@ def _appointment_charges(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
         rows.append((refunded_at if refunded else created, i, created, refunded))
     rows.sort()
     for updated, i, created, refunded in rows:
+        if ctx.before_since(updated):
+            continue
         line = int(s.o_line_start[i])
         product = s.products[int(s.l_product[line])]
         promo_index = int(s.o_promo[i])
@@ -283,6 +289,8 @@ def refunds(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
             rows.append((refunded_at, i))
     rows.sort()
     for created, i in rows:
+        if ctx.before_since(created):
+            continue
         key = f"appointment:{i}"
         yield {
             "tenant_id": ctx.tenant_id,
@@ -380,7 +388,8 @@ def subscriptions(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
         rows.append((max(times), sub.seq, sub, happened_invoices))
     rows.sort(key=lambda r: (r[0], r[1]))
     for updated, _, sub, happened_invoices in rows:
-        yield _subscription(ctx, sub, happened_invoices, updated)
+        if not ctx.before_since(updated):
+            yield _subscription(ctx, sub, happened_invoices, updated)
 
 
 def _subscription(
@@ -499,6 +508,8 @@ def invoices(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
     rows.sort(key=lambda r: (r[0], r[1]))
     subs = saas.subscriptions
     for updated, _, inv, created, paid in rows:
+        if ctx.before_since(updated):
+            continue
         sub = subs[inv.subscription]
         key = f"{sub.seq}:{inv.period_start}"
         invoice_id = stripe_id("in", ctx.slug, "invoice", key)
@@ -598,6 +609,8 @@ def _subscription_charges(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
             rows.append((paid_at, inv, 2 if inv.failed_first else 1, False))
     rows.sort(key=lambda r: (r[0], r[1].subscription, r[2]))
     for at, inv, attempt, failed in rows:
+        if ctx.before_since(at):
+            continue
         sub = saas.subscriptions[inv.subscription]
         key = f"{sub.seq}:{inv.period_start}"
         plan = next(p for p in saas.params.plans if p.code == inv.plan)
@@ -628,12 +641,15 @@ def balance_transactions(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
     the two moments that have happened.
     """
     rows = []
-    for charge in charges(ctx):
+    # a transaction changes until its funds are available, up to two days and a day's rest after the
+    # charge or refund it moves: those of that long before ``since`` are left out, not the later ones
+    sources = ctx if ctx.since is None else replace(ctx, since=ctx.since - AVAILABLE_AFTER_SECONDS - 86_400)
+    for charge in charges(sources):
         if charge["balance_transaction"] is None:  # a declined charge moves no money
             continue
         fee = (charge["amount"] * FEE_PER_MILLE + 500) // 1000 + FEE_FIXED
         rows.append(_balance_transaction(ctx, charge, "charge", charge["amount"], fee))
-    for refund in refunds(ctx):
+    for refund in refunds(sources):
         rows.append(_balance_transaction(ctx, refund, "refund", -refund["amount"], 0))
     rows.sort(key=lambda r: (r["updated"], r["id"]))
     yield from rows

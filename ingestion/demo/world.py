@@ -8,9 +8,10 @@ changes (refunds, payments, cancellations, approvals) with a cursor after it. Se
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 from uuid import UUID
@@ -243,16 +244,25 @@ class DemoWorld:
             if spec.source in used and (source is None or spec.source == source)
         ]
 
-    def records(self, source: str, resource: str, tenant_id: str | UUID) -> Iterator[dict[str, Any]]:
-        """API-shaped records of one resource of one tenant, in cursor order (empty if not used)."""
+    def records(
+        self, source: str, resource: str, tenant_id: str | UUID, since: datetime | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """API-shaped records of one resource of one tenant, in cursor order (empty if not used).
+
+        ``since``: the records whose cursor is at or after it are all given; older ones may be left out
+        unbuilt (``shapes_common``), as an API asked for changes since a moment answers.
+        """
         name = f"{source}.{resource}"
         if name not in SPECS:
             raise DemoConfigError(f"unknown resource {name!r}; known: {sorted(SPECS)}")
         profile = self.tenant(tenant_id)
         if not profile.uses(source) or self._runs[profile.slug].n_days == 0:
             return iter(())
-        stream = _with_tenant(BUILDERS[name](ShapeContext(self._runs[profile.slug])), str(profile.tenant_id))
         defects = self._defects.get((profile.slug, name))
+        # an injected defect copies the stream's first record: the whole stream, so it stays the same one
+        lower = None if since is None or defects else math.floor(since.timestamp())
+        context = ShapeContext(self._runs[profile.slug], since=lower)
+        stream = _with_tenant(BUILDERS[name](context), str(profile.tenant_id))
         if defects:
             return _inject(stream, SPECS[name], defects)
         return stream

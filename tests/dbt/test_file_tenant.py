@@ -195,7 +195,7 @@ def built(settings: KeelSettings, tmp_path_factory: pytest.TempPathFactory) -> I
         result = loader.load_tenant(
             source,
             world.resources(source),
-            lambda spec, source=source: (
+            lambda spec, since, source=source: (
                 {**record, "tenant_id": demo_id}
                 for record in world.records(source, spec.name, demo.tenant_id)
             ),

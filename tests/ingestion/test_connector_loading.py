@@ -93,7 +93,7 @@ def test_many_small_batches_load_the_same_rows(settings: KeelSettings, monkeypat
         s.name: [{**r, "tenant_id": tenant} for r in world.records("shopify", s.name, demo)] for s in specs
     }
     assert len(records["orders"]) > 3 * 97
-    result = loader.load_tenant("shopify", specs, lambda spec: records[spec.name], tenant)
+    result = loader.load_tenant("shopify", specs, lambda spec, since: records[spec.name], tenant)
     assert result.ok, result.error
     with warehouse.connect("admin") as conn:
         for spec in specs:

@@ -129,6 +129,40 @@ def test_a_later_run_repeats_every_unchanged_record_and_moves_the_cursor_of_chan
         assert changed_later[name] > 0, name
 
 
+def test_records_since_a_moment_hold_every_record_from_it_and_leave_most_older_ones_unbuilt() -> None:
+    # A loader that has everything before a cursor asks with ``since``: what it then keeps (cursor at or
+    # after it) must be exactly what the whole history gives, or an incremental load would lose rows.
+    world = simulate(start=date(2026, 3, 1), end=date(2026, 8, 31), tenants=ONE_OF_EACH_KIND)
+    left_out: Counter[str] = Counter()
+    for spec in world.resources():
+        if spec.cursor_type == "date":
+            continue
+        for tenant in world.tenants:
+            whole = list(world.records(spec.source, spec.name, tenant.tenant_id))
+            if len(whole) < 8:
+                continue
+            # a moment inside the history, with a fraction of a second (a cursor read back from the database)
+            moment = sorted(cursor_value(spec, r) for r in whole)[len(whole) * 3 // 4] - 0.25
+            since = datetime.fromtimestamp(moment, tz=ZoneInfo("UTC"))
+            given = list(world.records(spec.source, spec.name, tenant.tenant_id, since))
+            kept = [r for r in given if cursor_value(spec, r) >= moment]
+            where = (spec.qualified_name, tenant.slug)
+            assert kept == [r for r in whole if cursor_value(spec, r) >= moment], where
+            assert kept, where
+            left_out[spec.qualified_name] += len(whole) - len(given)
+    for name in (
+        "shopify.orders",
+        "shopify.customers",
+        "shopify.inventory_levels",
+        "stripe.charges",
+        "stripe.invoices",
+        "stripe.subscriptions",
+        "stripe.balance_transactions",
+        "stripe.customers",
+    ):
+        assert left_out[name] > 0, name  # the large resources build only what is new
+
+
 # ---------------------------------------------------------------------------------------------- volume
 
 

@@ -55,7 +55,7 @@ def world(settings: KeelSettings) -> DemoWorld:
 def _load(w: DemoWorld, tenant_id: str, start: Any, results: Any) -> None:
     """In a worker process: wait for the other worker, then load the tenant's source."""
     start.wait(timeout=60)
-    records = lambda spec: w.records(SOURCE, spec.name, tenant_id)  # noqa: E731
+    records = lambda spec, since: w.records(SOURCE, spec.name, tenant_id, since)  # noqa: E731
     results.put(loader.load_tenant(SOURCE, w.resources(SOURCE), records, tenant_id))
 
 
@@ -168,8 +168,8 @@ def test_a_tenant_whose_field_is_always_empty_merges_into_the_raw_tables_types(
         day = "2026-07-01T10:00:00+00:00"
         return [{"tenant_id": tenant, "id": i, "updated_at": day, "next_attempt": attempt} for i in range(3)]
 
-    first = loader.load_tenant("typecheck", [spec], lambda s: records("tenant-a", 1_780_000_000), "tenant-a")
-    empty = loader.load_tenant("typecheck", [spec], lambda s: records("tenant-b", None), "tenant-b")
+    first = loader.load_tenant("typecheck", [spec], lambda *_: records("tenant-a", 1_780_000_000), "tenant-a")
+    empty = loader.load_tenant("typecheck", [spec], lambda *_: records("tenant-b", None), "tenant-b")
     assert first.ok and empty.ok, (first.error, empty.error)
     with warehouse.connect("admin") as conn:
         counts = conn.execute(

@@ -400,7 +400,7 @@ def test_connector_data_stages_like_the_demo_s(
     from_demo = load_tenant(
         "stripe",
         world.resources("stripe"),
-        lambda spec: ({**r, "tenant_id": demo} for r in world.records("stripe", spec.name, simulated)),
+        lambda spec, since: ({**r, "tenant_id": demo} for r in world.records("stripe", spec.name, simulated)),
         demo,
     )
     assert from_demo.ok, from_demo.error

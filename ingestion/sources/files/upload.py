@@ -272,7 +272,7 @@ def load(
     loaded = 0
     result = loader.TenantLoad(SOURCE, tenant, rows={spec.name: 0})
     if fresh:
-        result = loader.load_tenant(SOURCE, [spec], lambda _spec: fresh, tenant)
+        result = loader.load_tenant(SOURCE, [spec], lambda _spec, _since: fresh, tenant)
         if not result.ok:
             raise RuntimeError(f"loading {prepared.table.file_name} failed: {result.error}")
         if result.rejected:
