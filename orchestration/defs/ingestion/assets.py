@@ -68,7 +68,7 @@ class DemoConfig(dg.Config):
 def _template_source(source: str) -> Any:
     """The source's resources, for the asset specs (records come per tenant at run time)."""
     specs = [spec for spec in SPECS.values() if spec.source == source]
-    return build_source(source, specs, lambda spec: [], "template", [], {})
+    return build_source(source, specs, lambda *_: [], "template", [], {})
 
 
 def _template_pipeline(source: str) -> dlt.Pipeline:
