@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from keel import warehouse
 from keel.home import private_dir
-from keel.settings import child_env, get_settings
+from keel.settings import adopt_environment, child_env, get_settings
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
@@ -124,19 +124,8 @@ WorkerKind = Literal["fork", "fresh"]
 FRESH_WORKER_PRELOAD = ["orchestration.definitions"]
 
 
-def _take_environment(environment: dict[str, str]) -> None:
-    """A fresh worker's first act: the environment of the process that submitted the run, not the one the
-    forkserver started with (it serves the whole process, whose ``KEEL_HOME`` may have changed since)."""
-    import os
-
-    os.environ.clear()
-    os.environ.update(environment)
-    get_settings.cache_clear()
-
-
 def _worker_pool(kind: WorkerKind, workers: int) -> ProcessPoolExecutor:
     import multiprocessing
-    import os
 
     methods = multiprocessing.get_all_start_methods()
     if kind == "fresh":
@@ -150,8 +139,10 @@ def _worker_pool(kind: WorkerKind, workers: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
             workers,
             mp_context=context,
-            initializer=_take_environment,
-            initargs=(dict(os.environ),),
+            # first the environment of the moment the run is asked for, not the one the forkserver
+            # started with (it serves the whole process, whose KEEL_HOME may have changed since)
+            initializer=adopt_environment,
+            initargs=(child_env(),),
             max_tasks_per_child=1,
         )
     method = "fork" if "fork" in methods else "spawn"

@@ -464,3 +464,13 @@ def child_env(**extra: str) -> dict[str, str]:
     import os
 
     return {**os.environ, **extra}
+
+
+def adopt_environment(environment: dict[str, str]) -> None:
+    """Make ``environment`` this process's whole environment, and its settings those of it (a worker
+    process taking the environment of the process that gave it work, see ``cli.jobs``)."""
+    import os
+
+    os.environ.clear()
+    os.environ.update(environment)
+    get_settings.cache_clear()
