@@ -17,11 +17,13 @@ step stats (``instance.get_run_step_stats``) give each step's start and end; ste
   quality checks, the lake export, benchmarks, ...).
 
 A stage's time is the wall time covered by its steps (overlaps counted once); its peak memory is the
-largest tree RSS sampled while one of its steps ran. Printed per stage and scale with the ratio to the
-first scale and the linearity figure, time at N / (N x time at 1) (target <= 1.15); a JSON and a PNG of time
-and peak memory per stage against scale are written. A scale whose time, predicted linearly from the
-previous one, exceeds what is left of ``--budget-minutes`` is skipped (and every larger one), with a line
-that says so. The load average is recorded beside the figures: the machine may be shared.
+largest tree RSS, and the largest tree PSS, sampled while one of its steps ran (PSS divides a page among
+the processes that share it: forked and forkserver workers share their code with others). Printed per
+stage and scale with the ratio to the first scale and the linearity figure, time at N / (N x time at 1)
+(target <= 1.15); a JSON and a PNG of time and peak memory (PSS) per stage against scale are written.
+A scale whose time, predicted linearly from the previous one, exceeds what is left of
+``--budget-minutes`` is skipped (and every larger one), with a line that says so. The load average is
+recorded beside the figures: the machine may be shared.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ class Scale:
     failure: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
     peak: dict[str, int] = field(default_factory=dict)
+    peak_pss_total: int = 0
+    peak_pss: dict[str, int] = field(default_factory=dict)
     steps: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -79,12 +83,15 @@ def stage_of(job: str, step: str) -> str:
 
 
 class Sampler(threading.Thread):
-    """(time, RSS of the process tree, 1-minute load average) every 0.2 s until stopped."""
+    """(time, RSS of the process tree, 1-minute load average, PSS of the process tree) every 0.2 s until
+    stopped. PSS (proportional set size) counts a page shared by k processes 1/k in each: the tree's PSS is
+    the memory it occupies, where RSS counts the pages that forked workers share with their parent (and the
+    forkserver's preloaded code location) once per process."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid = pid
-        self.samples: list[tuple[float, int, float]] = []
+        self.samples: list[tuple[float, int, float, int]] = []
         self.done = threading.Event()
 
     def run(self) -> None:
@@ -92,14 +99,16 @@ class Sampler(threading.Thread):
 
         root = psutil.Process(self.pid)
         while not self.done.is_set():
-            rss = 0
+            rss = pss = 0
             try:
                 for proc in [root, *root.children(recursive=True)]:
                     with contextlib.suppress(psutil.Error):
-                        rss += proc.memory_info().rss
+                        full = proc.memory_full_info()
+                        rss += full.rss
+                        pss += getattr(full, "pss", full.rss)  # Linux only; elsewhere RSS
             except psutil.Error:
                 break
-            self.samples.append((time.time(), rss, os.getloadavg()[0]))
+            self.samples.append((time.time(), rss, os.getloadavg()[0], pss))
             self.done.wait(SAMPLE_SECONDS)
 
 
@@ -145,6 +154,7 @@ def measure(scale: int, args: argparse.Namespace) -> Scale:
     samples = sampler.samples
     result.load_mean = sum(s[2] for s in samples) / len(samples) if samples else 0.0
     result.peak_rss = max((s[1] for s in samples), default=0)
+    result.peak_pss_total = max((s[3] for s in samples), default=0)
     if code != 0:
         result.ok = False
         result.failure = f"keel demo exited with {code}; its output: {log}"
@@ -164,9 +174,9 @@ def measure(scale: int, args: argparse.Namespace) -> Scale:
                     keys.append(stat.step_key)
     for stage, spans in intervals.items():
         result.seconds[stage] = covered(spans)
-        result.peak[stage] = max(
-            (rss for t, rss, _ in samples if any(a <= t <= b for a, b in spans)), default=0
-        )
+        during = [s for s in samples if any(a <= s[0] <= b for a, b in spans)]
+        result.peak[stage] = max((s[1] for s in during), default=0)
+        result.peak_pss[stage] = max((s[3] for s in during), default=0)
     result.tenants = len(args.tenants or _all_slugs()) * scale
     if not args.keep:
         subprocess.run(
@@ -202,17 +212,21 @@ def report(results: list[Scale], skipped: list[str]) -> str:
             ratio = t / t1 if t1 else float("nan")
             cells.append(f"{t:9.1f} {ratio:6.2f} {ratio / n:5.2f}")
         lines.append(f"{stage:10} " + " ".join(cells))
-    lines.append("")
-    lines.append(
-        f"{'peak MiB':10} " + " ".join(f"{f'{r.scale}x MiB':>9} {'ratio':>6} {'':>5}" for r in results)
-    )
-    for stage in (*STAGES, "keel demo"):
-        cells = []
-        for r in results:
-            m = r.peak_rss if stage == "keel demo" else r.peak.get(stage, 0)
-            m1 = base.peak_rss if stage == "keel demo" else base.peak.get(stage, 0)
-            cells.append(f"{m / 2**20:9.0f} {(m / m1 if m1 else float('nan')):6.2f} {'':>5}")
-        lines.append(f"{stage:10} " + " ".join(cells))
+    for label, whole, by_stage in (
+        ("peak RSS", lambda r: r.peak_rss, lambda r, stage: r.peak.get(stage, 0)),
+        ("peak PSS", lambda r: r.peak_pss_total, lambda r, stage: r.peak_pss.get(stage, 0)),
+    ):
+        lines.append("")
+        lines.append(
+            f"{label:10} " + " ".join(f"{f'{r.scale}x MiB':>9} {'ratio':>6} {'':>5}" for r in results)
+        )
+        for stage in (*STAGES, "keel demo"):
+            cells = []
+            for r in results:
+                m = whole(r) if stage == "keel demo" else by_stage(r, stage)
+                m1 = whole(base) if stage == "keel demo" else by_stage(base, stage)
+                cells.append(f"{m / 2**20:9.0f} {(m / m1 if m1 else float('nan')):6.2f} {'':>5}")
+            lines.append(f"{stage:10} " + " ".join(cells))
     lines.append("")
     for r in results:
         lines.append(
@@ -237,21 +251,23 @@ def plot(results: list[Scale], path: Path) -> None:
         ran = [r for r in results if r.ok or r.seconds.get(stage, 0.0) > 0]
         left.plot([r.scale for r in ran], [r.seconds.get(stage, 0.0) for r in ran], marker="o", label=stage)
         right.plot(
-            [r.scale for r in ran], [r.peak.get(stage, 0) / 2**20 for r in ran], marker="o", label=stage
+            [r.scale for r in ran], [r.peak_pss.get(stage, 0) / 2**20 for r in ran], marker="o", label=stage
         )
     base = results[0]
     left.plot(scales, [base.wall * s / base.scale for s in scales], "k:", label="linear from 1x (whole)")
     left.plot([r.scale for r in done], [r.wall for r in done], "k-", marker="s", label="keel demo (whole)")
     right.plot(
         [r.scale for r in done],
-        [r.peak_rss / 2**20 for r in done],
+        [r.peak_pss_total / 2**20 for r in done],
         "k-",
         marker="s",
         label="keel demo (whole)",
     )
     left.set(xlabel="tenants (x the selected businesses)", ylabel="wall seconds", title="Time per stage")
     right.set(
-        xlabel="tenants (x the selected businesses)", ylabel="peak RSS, MiB", title="Peak memory per stage"
+        xlabel="tenants (x the selected businesses)",
+        ylabel="peak PSS of the process tree, MiB",
+        title="Peak memory per stage",
     )
     for ax in (left, right):
         ax.set_xticks(scales)
