@@ -117,7 +117,7 @@ def demo() -> None:
     console.print(
         "[bold]2/3[/bold] Dagster runs: set-up (tenants) → each tenant's loads "
         f"({settings.parallel_tenants} at a time) → dbt build + tests → each tenant's forecasts, evidence, "
-        "plans and goals (one tenant after another)"
+        f"plans and goals ({settings.parallel_tenants} at a time)"
     )
     outcome = jobs.run_demo(announce=console.print)
     warehouse.settle_wal(settings)  # the build's write-ahead log is not kept until the next checkpoint

@@ -15,11 +15,13 @@ import pytest
 from dagster_dbt import DbtProject
 
 from orchestration.defs.dbt.project import (
+    DBT_EXECUTABLE,
     DBT_PROJECT_DIR,
     PARSE_PROFILES_DIR,
     DbtManifestError,
     checked_manifest,
     dbt_project,
+    known_version,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,3 +123,26 @@ def test_runs_keep_their_artifacts_in_the_home_and_carry_the_parse_state(
     kept = sorted((tmp_path / "dbt" / "runs").iterdir())
     assert len(kept) == project.RUNS_KEPT
     assert set(kept) == set(targets[-project.RUNS_KEPT :])  # the newest
+
+
+def test_the_environments_dbt_is_not_asked_its_version(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # dagster-dbt runs `dbt --version` before each build (2 to 3 s); this environment's dbt is the one
+    # Python imports, so its version is given, and no process is started for it.
+    import dagster_dbt.core.resource as dbt_resource
+    from dagster_dbt import DbtCliResource
+    from dbt.version import __version__
+    from packaging.version import Version
+
+    def no_process(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError(f"a process was started: {args}")
+
+    monkeypatch.setattr(dbt_resource, "check_output", no_process)
+    ours = known_version(DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE)))
+    assert ours._cli_version == Version(__version__)
+    elsewhere = tmp_path / "dbt"
+    elsewhere.symlink_to(DBT_EXECUTABLE)
+    other = known_version(DbtCliResource(project_dir=dbt_project, dbt_executable=str(elsewhere)))
+    with pytest.raises(AssertionError, match="a process was started"):  # another dbt is still asked
+        _ = other._cli_version

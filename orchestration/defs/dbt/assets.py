@@ -53,6 +53,7 @@ from orchestration.defs.dbt.project import (
     checked_manifest,
     dbt_project,
     keep_parse_state,
+    known_version,
     run_profiles_dir,
     run_target_path,
 )
@@ -130,7 +131,7 @@ def keel_dbt_models(
     with telemetry.span(
         "keel.dbt.build", selected_models=len(context.selected_asset_keys), vars=" ".join(window)
     ):
-        invocation = dbt.cli(
+        invocation = known_version(dbt).cli(
             [
                 "build",
                 "--exclude-resource-type",

@@ -43,6 +43,18 @@ PREPARE_COMMAND = "python3 dev.py setup  (or: .venv/bin/python -m orchestration.
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=PARSE_PROFILES_DIR)
 
 
+def known_version(dbt: DbtCliResource) -> DbtCliResource:
+    """``dbt`` told its version. dagster-dbt asks the executable (``dbt --version``, a new Python process that
+    imports dbt and looks up the latest release: 2 to 3 s) before every invocation. When the executable is
+    this environment's, its dbt-core is the one Python imports here, whose version is known."""
+    if Path(dbt.dbt_executable) == DBT_EXECUTABLE:
+        from dbt.version import __version__
+        from packaging.version import Version
+
+        dbt.__dict__.setdefault("_cli_version", Version(__version__))  # dagster-dbt's cached property
+    return dbt
+
+
 class DbtManifestError(RuntimeError):
     """The dbt manifest is missing or older than the project: the project must be prepared again."""
 
