@@ -223,6 +223,8 @@ def _customer_created(ctx: ShapeContext, index: int) -> tuple[int, int]:
 
 
 def customers(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
+    """The shop's customers. A benchmark peer's history is its last weeks only: its customers from before
+    them who buy nothing in them count in no benchmark, and are left out (they were most of its rows)."""
     sales = ctx.run.sales
     assert sales is not None
     n = sales.n_customers
@@ -233,8 +235,9 @@ def customers(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
     last_order = np.full(n, -1, dtype=np.int64)
     last_order[owners] = recorded  # orders are in time order, so the last write wins
     locale_country = ctx.run.profile.country
+    listed = counts > 0 if ctx.run.profile.is_benchmark_peer else np.ones(n, dtype=bool)
     rows = []
-    for c in range(n):
+    for c in np.flatnonzero(listed).tolist():
         cday, csod = _customer_created(ctx, c)
         lo = int(last_order[c])
         uday, usod = (int(sales.o_day[lo]), int(sales.o_sod[lo])) if lo >= 0 else (cday, csod)

@@ -68,3 +68,25 @@ def test_peers_are_simulated_over_a_shorter_history_with_their_own_draws() -> No
     assert not [g for g in world.ground_truth if g.tenant_slug != main.slug]  # no interventions of peers
     with pytest.raises(DemoConfigError, match="peer_copies"):
         simulate(start=date(2026, 10, 1), end=end, tenants=["formwise"], peer_copies=-1)
+
+
+def test_a_peer_lists_only_the_customers_who_buy_in_its_history() -> None:
+    # A peer's history is its last weeks: its customers from before who buy nothing in them count in no
+    # benchmark (those count buyers), and were most of its customer rows. The business itself lists all.
+    end = date(2026, 10, 31)
+    world = simulate(start=date(2026, 5, 1), end=end, tenants=["bluebird-coffee"], peer_copies=1)
+    world_short = simulate(
+        start=date(2026, 5, 1), end=end, tenants=["bluebird-coffee"], peer_copies=1, peer_history_days=30
+    )
+    for w in (world, world_short):
+        business, peer = w.tenants
+        listed = list(w.records("shopify", "customers", str(peer.tenant_id)))
+        buyers = {
+            r["customer"]["id"]
+            for r in w.records("shopify", "orders", str(peer.tenant_id))
+            if r.get("customer") is not None
+        }
+        assert listed and {r["id"] for r in listed} == buyers
+        assert all(r["orders_count"] > 0 for r in listed)
+    business_customers = list(world_short.records("shopify", "customers", str(business.tenant_id)))
+    assert any(r["orders_count"] == 0 for r in business_customers)  # the business keeps its quiet ones

@@ -112,7 +112,12 @@ def test_runs_keep_their_artifacts_in_the_home_and_carry_the_parse_state(
     assert first.parent == tmp_path / "dbt" / "runs"
     assert not (first / project.PARTIAL_PARSE).exists()  # nothing kept yet: dagster-dbt's copy applies
     (first / project.PARTIAL_PARSE).write_bytes(b"state of run 1")
+    (first / "graph.gpickle").write_bytes(b"graph")
+    (first / "manifest.json").write_text("{}")
     project.keep_parse_state(first)
+    # one copy of the state per home, not one per kept run; the graph goes, the artifacts stay
+    assert (tmp_path / "dbt" / project.PARTIAL_PARSE).read_bytes() == b"state of run 1"
+    assert sorted(p.name for p in first.iterdir()) == ["manifest.json"]
 
     targets = [first]
     for n in range(2, project.RUNS_KEPT + 4):

@@ -132,13 +132,18 @@ def run_target_path(run_id: str) -> Path:
     return target
 
 
+#: What a finished run's folder need not keep: dbt's graph of the project (rebuilt by the next run).
+NOT_KEPT = ("graph.gpickle",)
+
+
 def keep_parse_state(target: Path) -> None:
-    """Keep the partial-parse state a finished dbt invocation wrote, for this home's next run."""
+    """Keep the partial-parse state a finished dbt invocation wrote, for this home's next run: moved out of
+    the run's folder (one copy per home, not one per kept run), with what else the folder need not keep."""
     written = target / PARTIAL_PARSE
     if written.exists():
-        pending = _dbt_home() / f"{PARTIAL_PARSE}.{uuid.uuid4().hex[:8]}"
-        shutil.copyfile(written, pending)
-        os.replace(pending, _dbt_home() / PARTIAL_PARSE)  # atomic: a concurrent run reads old or new
+        os.replace(written, _dbt_home() / PARTIAL_PARSE)  # atomic: a concurrent run reads old or new
+    for name in NOT_KEPT:
+        (target / name).unlink(missing_ok=True)
 
 
 def run_profiles_dir() -> Path:
