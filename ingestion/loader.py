@@ -395,14 +395,18 @@ def configure_dlt() -> str:
 
 
 def prepare_staging(source: str, tenant_id: str | None = None) -> None:
-    """Give the pipeline's staging schema a table like each ``raw_<source>`` table it lacks.
+    """Give the pipeline's staging schema a table like each ``raw_<source>`` table it lacks, and its
+    tables' columns the raw tables' types.
 
     dlt creates a staging table from the pipeline's own schema, which types a column from its own
     tenant's records: a field that is always empty for this tenant is text there, while the raw table,
     created by another tenant's load, holds numbers in it, and the merge from staging into the raw table
     fails ("column is of type bigint but expression is of type character varying"). A staging table made
     like the raw one takes the values as the raw table does (dlt only adds the columns it lacks), as the
-    one staging schema all tenants shared did.
+    one staging schema all tenants shared did. Two tenants' first loads at once can both make their
+    tables before either finds the other's: the staging column made as text is then given the raw
+    column's type (its values are cast; an empty field's are all null), here or when the load is tried
+    again (:func:`run_pipeline`).
     """
     raw, staging = dataset_name(source), staging_dataset_name(source, tenant_id)
     with warehouse.connect("keel_loader", autocommit=True) as conn:
@@ -416,13 +420,36 @@ def prepare_staging(source: str, tenant_id: str | None = None) -> None:
                 (raw, staging),
             ).fetchall()
         ]
-        if not missing:
-            return
-        conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(staging)))
+        if missing:
+            conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(staging)))
         for table in missing:
             conn.execute(
                 sql.SQL("create table if not exists {} (like {})").format(
                     sql.Identifier(staging, table), sql.Identifier(raw, table)
+                )
+            )
+        differing = conn.execute(
+            "select s.table_name, s.column_name, format_type(r.atttypid, r.atttypmod) "
+            "from information_schema.columns s "
+            "join pg_attribute r on r.attrelid = format('%%I.%%I', %s::text, s.table_name)::regclass "
+            "and r.attname = s.column_name and not r.attisdropped "
+            "join pg_attribute t on t.attrelid = format('%%I.%%I', s.table_schema, s.table_name)::regclass "
+            "and t.attname = s.column_name and not t.attisdropped "
+            "where s.table_schema = %s and s.table_name not like '\\_dlt%%' "
+            "and exists (select 1 from information_schema.tables x where x.table_schema = %s "
+            "and x.table_name = s.table_name) "
+            "and (r.atttypid, r.atttypmod) is distinct from (t.atttypid, t.atttypmod)",
+            (raw, staging, raw),
+        ).fetchall()
+        for table, column, kind in differing:
+            log.info("%s.%s.%s takes the raw table's type %s", staging, table, column, kind)
+            conn.execute(
+                sql.SQL("alter table {} alter column {} type {} using {}::{}").format(
+                    sql.Identifier(staging, table),
+                    sql.Identifier(column),
+                    sql.SQL(kind),
+                    sql.Identifier(column),
+                    sql.SQL(kind),
                 )
             )
 
@@ -450,7 +477,9 @@ def make_pipeline(source: str, tenant_id: str | None = None) -> dlt.Pipeline:
 #: SQLSTATEs of two pipelines changing the same ``raw_<source>`` schema at once: both create a table or
 #: schema (a duplicate in the catalog's unique indexes, or the object exists), both add a column, or
 #: their DDL transactions wait on each other.
-_DDL_RACE_CODES: Final = {"23505", "42P06", "42P07", "42701", "42710", "40P01"}
+#: Or the tables a pipeline made before it found the other's typed a column differently (42804: its
+#: staging column is text, the raw one a number; :func:`prepare_staging` aligns them).
+_DDL_RACE_CODES: Final = {"23505", "42P06", "42P07", "42701", "42710", "40P01", "42804"}
 #: How often a load whose schema change raced another tenant's is loaded again.
 DDL_RACE_RETRIES: Final = 3
 

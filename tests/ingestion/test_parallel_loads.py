@@ -177,3 +177,25 @@ def test_a_tenant_whose_field_is_always_empty_merges_into_the_raw_tables_types(
             "group by 1 order by 1"
         ).fetchall()
     assert counts == [("tenant-a", 3, 3), ("tenant-b", 3, 0)]
+
+    # Two first loads at once can each make their tables before finding the other's (seen at 224 tenants):
+    # tenant-c's staging table then has the field as text while the raw column is bigint. Its load gives
+    # the staging column the raw type and merges.
+    staging = loader.staging_dataset_name("typecheck", "tenant-c")
+    with warehouse.connect("keel_loader", autocommit=True) as conn:
+        conn.execute(f'create schema if not exists "{staging}"')
+        conn.execute(f'create table "{staging}".invoices (like raw_typecheck.invoices)')
+        conn.execute(f'alter table "{staging}".invoices alter column next_attempt type varchar')
+    late = loader.load_tenant("typecheck", [spec], lambda *_: records("tenant-c", None), "tenant-c")
+    assert late.ok, late.error
+    with warehouse.connect("admin") as conn:
+        kinds = conn.execute(
+            "select table_schema, data_type from information_schema.columns "
+            "where table_name = 'invoices' and column_name = 'next_attempt' and table_schema = any(%s)",
+            (["raw_typecheck", staging],),
+        ).fetchall()
+        late_rows = conn.execute(
+            "select count(*) from raw_typecheck.invoices where tenant_id = 'tenant-c'"
+        ).fetchone()
+    assert sorted(kinds) == [("raw_typecheck", "bigint"), (staging, "bigint")]
+    assert late_rows == (3,)
