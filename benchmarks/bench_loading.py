@@ -125,7 +125,7 @@ def run_path(path: str, lines: int, home: Path) -> dict[str, Any]:
             with_owners=False,
         )
         started = time.perf_counter()
-        loaded = load_tenant("shopify", [spec], lambda _spec: orders(lines), tenant)
+        loaded = load_tenant("shopify", [spec], lambda *_: orders(lines), tenant)
         result["seconds"] = time.perf_counter() - started
         assert loaded.ok, loaded.error
         result["orders"] = loaded.rows["orders"]

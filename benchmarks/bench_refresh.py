@@ -147,7 +147,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from ingestion.demo.world import DEFAULT_END
-    from keel.settings import child_env, get_settings
+    from keel.settings import adopt_environment, child_env
 
     end = date.fromisoformat(args.end) if args.end else DEFAULT_END - timedelta(days=1)
     home = Path(args.home or tempfile.mkdtemp(prefix="keel-bench-refresh-"))
@@ -156,12 +156,10 @@ def main() -> None:
         demo["KEEL_DEMO_START"] = args.start
     steps = [full_build(child_env(KEEL_HOME=str(home), COLUMNS="200", **demo))]
 
-    # this process (and the tenant workers it forks) uses the same home and demo through its settings
-    settings = get_settings()
-    settings.home = home
-    settings.demo_end = end
-    settings.demo_tenants = list(args.tenants)
-    settings.demo_start = date.fromisoformat(args.start) if args.start else None
+    # this process (and the fresh workers of its tenant runs, which take its environment) uses the same
+    # home and demo
+    environment = child_env(KEEL_HOME=str(home), **demo)
+    adopt_environment(environment)
 
     import dagster as dg
 
@@ -172,7 +170,8 @@ def main() -> None:
         cursor = dg.evaluate_automation_conditions(defs=defs, instance=instance).cursor
     step, cursor = refresh("refresh, no new data", cursor)
     steps.append(step)
-    settings.demo_end = end + timedelta(days=1)  # one more day of every tenant's business
+    # one more day of every tenant's business
+    adopt_environment({**environment, "KEEL_DEMO_END": (end + timedelta(days=1)).isoformat()})
     step, cursor = refresh("refresh, one new day", cursor)
     steps.append(step)
 

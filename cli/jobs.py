@@ -12,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from keel import warehouse
 from keel.home import private_dir
@@ -112,68 +112,57 @@ def tenant_partitions() -> list[str]:
         return sorted(instance.get_dynamic_partitions(TENANT_PARTITIONS_NAME))
 
 
-#: Worker processes for tenant runs. ``fork``: a copy of this process (the loads: nothing in it runs
-#: polars). ``fresh``: one process per run, forked from a server that imported the code location and ran
-#: nothing else (Python's forkserver): polars' thread pool deadlocks in a process forked from one that used
-#: it (a forked worker hung in ``DataFrame.partition_by``), a spawned worker would import the code location
-#: again for every run (8 s), and a process that ends with its run takes what the run left with it, so the
-#: memory of all tenants' runs is that of the ones running, not of how many ran before.
-WorkerKind = Literal["fork", "fresh"]
-
-#: What the fresh workers' server imports once, before it forks any worker.
+#: Every run `keel demo` makes (set-up, each tenant's loads, the models over every tenant, each tenant's
+#: models) runs in a fresh worker process of its own, forked from Python's forkserver, which imported the
+#: code location once and ran nothing else. Not forked from this process: polars' thread pool deadlocks
+#: in a process forked from one that used it (a worker hung in ``DataFrame.partition_by``). Not spawned:
+#: a spawned worker imports the code location again (8 s) for every run. A worker ends with its run and
+#: takes what the run left with it, so the memory of hundreds of tenants' runs is that of the runs going
+#: on, and this process stays small.
 FRESH_WORKER_PRELOAD = ["orchestration.definitions"]
 
 
-def _worker_pool(kind: WorkerKind, workers: int) -> ProcessPoolExecutor:
+def _worker_pool(workers: int) -> ProcessPoolExecutor:
+    """``workers`` fresh processes at a time, one run each (see ``FRESH_WORKER_PRELOAD``)."""
     import multiprocessing
 
-    methods = multiprocessing.get_all_start_methods()
-    if kind == "fresh":
-        context: BaseContext
-        if "forkserver" in methods:
-            server = multiprocessing.get_context("forkserver")
-            server.set_forkserver_preload(FRESH_WORKER_PRELOAD)
-            context = server
-        else:  # Windows: spawned workers, which import the code location each
-            context = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(
-            workers,
-            mp_context=context,
-            # first the environment of the moment the run is asked for, not the one the forkserver
-            # started with (it serves the whole process, whose KEEL_HOME may have changed since)
-            initializer=adopt_environment,
-            initargs=(child_env(),),
-            max_tasks_per_child=1,
-        )
-    method = "fork" if "fork" in methods else "spawn"
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+    context: BaseContext
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        server = multiprocessing.get_context("forkserver")
+        server.set_forkserver_preload(FRESH_WORKER_PRELOAD)
+        context = server
+    else:  # Windows: spawned workers, which import the code location each
+        context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=context,
+        # first the environment of the moment the run is asked for, not the one the forkserver started
+        # with (it serves the whole process, whose KEEL_HOME may have changed since)
+        initializer=adopt_environment,
+        initargs=(child_env(),),
+        max_tasks_per_child=1,
+    )
+
+
+def _execute_fresh(job_name: str) -> RunOutcome:
+    """:func:`_execute` of an unpartitioned job in a fresh worker process (see ``FRESH_WORKER_PRELOAD``)."""
+    with _worker_pool(1) as pool:
+        return pool.submit(_execute, job_name).result()
 
 
 def run_per_tenant(
-    job_name: str,
-    slugs: list[str],
-    announce: Callable[[RunOutcome], None] | None = None,
-    *,
-    workers: WorkerKind = "fork",
+    job_name: str, slugs: list[str], announce: Callable[[RunOutcome], None] | None = None
 ) -> list[RunOutcome]:
     """Each tenant's partition of the partitioned job ``job_name`` (``tenant_sources``, ``tenant_models``)
-    in a run of its own, ``KEEL_PARALLEL_TENANTS`` at a time in worker processes of the kind ``workers``
-    (one tenant, or a parallelism of 1: in this process).
+    in a run and a fresh worker process of its own, ``KEEL_PARALLEL_TENANTS`` at a time: both cores busy,
+    and one tenant's working set per worker however many tenants there are.
 
     One tenant's failed run never stops the others.
     """
     from concurrent.futures import as_completed
 
-    parallel = min(get_settings().parallel_tenants, len(slugs))
-    if parallel <= 1 and workers == "fork":
-        outcomes = []
-        for slug in slugs:
-            outcomes.append(_execute(job_name, slug))
-            if announce is not None:
-                announce(outcomes[-1])
-        return outcomes
     # this process holds no open connection or instance between runs
-    with _worker_pool(workers, max(parallel, 1)) as pool:
+    with _worker_pool(max(min(get_settings().parallel_tenants, len(slugs)), 1)) as pool:
         futures = {pool.submit(_execute, job_name, slug): slug for slug in slugs}
         outcomes = []
         for future in as_completed(futures):
@@ -198,11 +187,9 @@ def run_tenant_sources(
 def run_tenant_models(
     slugs: list[str], announce: Callable[[RunOutcome], None] | None = None
 ) -> list[RunOutcome]:
-    """Each tenant's models (its partition of ``tenant_models``) in a run and a fresh worker process of its
-    own, ``KEEL_PARALLEL_TENANTS`` at a time: both cores busy, and the memory of one tenant's models per
-    worker however many tenants there are. The runs the sensors launch are new processes too, limited by
-    the ``keel_tenant_models`` pool."""
-    return run_per_tenant("tenant_models", slugs, announce, workers="fresh")
+    """Each tenant's models (its partition of ``tenant_models``) in a run of its own. The runs the sensors
+    launch are new processes too, limited by the ``keel_tenant_models`` pool."""
+    return run_per_tenant("tenant_models", slugs, announce)
 
 
 def models_are_current() -> bool:
@@ -253,7 +240,7 @@ def run_demo(announce: Callable[[str], None] = print) -> DemoOutcome:
     The models run when a load brought something new or they were never built; a repeated demo with
     nothing new skips them (they are current).
     """
-    setup = _execute("keel_setup")
+    setup = _execute_fresh("keel_setup")
     announce(f"    set-up: {'ok' if setup.success else setup.failure} ({setup.seconds:.0f} s)")
     if not setup.success:
         return DemoOutcome(setup, [], None)
@@ -270,7 +257,7 @@ def run_demo(announce: Callable[[str], None] = print) -> DemoOutcome:
     if not (any(t.materialized for t in tenants) or not models_are_current()):
         announce("    models: nothing new was loaded and they are current, not rebuilt")
         return DemoOutcome(setup, tenants, None)
-    models = _execute("keel_models")
+    models = _execute_fresh("keel_models")
     announce(f"    models: {'ok' if models.success else models.failure} ({models.seconds:.0f} s)")
     if not models.success:
         announce("    each tenant's models: not run, the models over every tenant failed")

@@ -74,20 +74,21 @@ def where_it_runs() -> tuple[int, bool, str]:
     return os.getpid(), "orchestration.definitions" in sys.modules, str(get_settings().home_dir)
 
 
-def test_each_tenants_models_get_a_fresh_process_from_the_preloaded_server(tmp_path: Path) -> None:
-    # `keel demo` runs each tenant's models so: both cores busy, and what one run leaves behind (polars'
-    # thread pool, caches) ends with its process instead of adding up over hundreds of tenants.
+def test_each_run_of_the_demo_gets_a_fresh_process_from_the_preloaded_server(tmp_path: Path) -> None:
+    # `keel demo` makes each of its runs so (set-up, each tenant's loads and models): both cores busy, and
+    # what one run leaves behind (polars' thread pool, caches) ends with its process instead of adding up
+    # over hundreds of tenants.
     import os
 
     from cli import jobs
     from tests.conftest import environment
 
     first_home, second_home = tmp_path / "first", tmp_path / "second"
-    with environment(KEEL_HOME=str(first_home)), jobs._worker_pool("fresh", 2) as pool:
+    with environment(KEEL_HOME=str(first_home)), jobs._worker_pool(2) as pool:
         first = [future.result(timeout=240) for future in [pool.submit(where_it_runs) for _ in range(4)]]
     # the forkserver outlives the pool and keeps the environment it started in: a later pool's
     # workers still take the environment of the moment they are asked for
-    with environment(KEEL_HOME=str(second_home)), jobs._worker_pool("fresh", 2) as pool:
+    with environment(KEEL_HOME=str(second_home)), jobs._worker_pool(2) as pool:
         second = pool.submit(where_it_runs).result(timeout=240)
     pids = {pid for pid, _, _ in first} | {second[0]}
     assert len(pids) == 5 and os.getpid() not in pids  # one process per run, none of them this one
