@@ -428,18 +428,19 @@ def prepare_staging(source: str, tenant_id: str | None = None) -> None:
                     sql.Identifier(staging, table), sql.Identifier(raw, table)
                 )
             )
+        # from the catalog, by name: a table (or schema) not on both sides is simply not joined
         differing = conn.execute(
-            "select s.table_name, s.column_name, format_type(r.atttypid, r.atttypmod) "
-            "from information_schema.columns s "
-            "join pg_attribute r on r.attrelid = format('%%I.%%I', %s::text, s.table_name)::regclass "
-            "and r.attname = s.column_name and not r.attisdropped "
-            "join pg_attribute t on t.attrelid = format('%%I.%%I', s.table_schema, s.table_name)::regclass "
-            "and t.attname = s.column_name and not t.attisdropped "
-            "where s.table_schema = %s and s.table_name not like '\\_dlt%%' "
-            "and exists (select 1 from information_schema.tables x where x.table_schema = %s "
-            "and x.table_name = s.table_name) "
-            "and (r.atttypid, r.atttypmod) is distinct from (t.atttypid, t.atttypmod)",
-            (raw, staging, raw),
+            "select st.relname, sa.attname, format_type(ra.atttypid, ra.atttypmod) "
+            "from pg_namespace sn "
+            "join pg_class st on st.relnamespace = sn.oid and st.relkind = 'r' "
+            "join pg_attribute sa on sa.attrelid = st.oid and sa.attnum > 0 and not sa.attisdropped "
+            "join pg_namespace rn on rn.nspname = %s "
+            "join pg_class rt on rt.relnamespace = rn.oid and rt.relname = st.relname and rt.relkind = 'r' "
+            "join pg_attribute ra on ra.attrelid = rt.oid and ra.attname = sa.attname "
+            "and not ra.attisdropped "
+            "where sn.nspname = %s and st.relname not like '\\_dlt%%' "
+            "and (ra.atttypid, ra.atttypmod) is distinct from (sa.atttypid, sa.atttypmod)",
+            (raw, staging),
         ).fetchall()
         for table, column, kind in differing:
             log.info("%s.%s.%s takes the raw table's type %s", staging, table, column, kind)
