@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from .clock import SECONDS_PER_DAY, TenantClock
 from .engine_tenant import TenantRun
 
@@ -47,6 +50,17 @@ class ShapeContext:
     def before_since(self, epoch: int) -> bool:
         """Whether a record whose cursor is at ``epoch`` (Unix seconds) may be left out."""
         return self.since is not None and epoch < self.since
+
+    def listed_customers(self) -> npt.NDArray[np.bool_]:
+        """Which of the sales run's customers the sources list: all of them, except for a benchmark peer,
+        whose history is its last weeks only: its customers from before them who buy nothing in them count
+        in no benchmark, and are left out (they were most of its customer rows)."""
+        sales = self.run.sales
+        assert sales is not None
+        if not self.run.profile.is_benchmark_peer:
+            return np.ones(sales.n_customers, dtype=bool)
+        buyers = sales.o_customer[(sales.o_customer >= 0) & sales.o_recorded]
+        return np.bincount(buyers, minlength=sales.n_customers) > 0
 
     def happened(self, day_index: int, sod: int = 0) -> bool:
         """Whether an event at (day index, second of day) lies within the simulated history."""

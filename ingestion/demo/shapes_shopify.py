@@ -223,8 +223,7 @@ def _customer_created(ctx: ShapeContext, index: int) -> tuple[int, int]:
 
 
 def customers(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
-    """The shop's customers. A benchmark peer's history is its last weeks only: its customers from before
-    them who buy nothing in them count in no benchmark, and are left out (they were most of its rows)."""
+    """The shop's customers (a benchmark peer's: only those who buy, ``ShapeContext.listed_customers``)."""
     sales = ctx.run.sales
     assert sales is not None
     n = sales.n_customers
@@ -235,9 +234,8 @@ def customers(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
     last_order = np.full(n, -1, dtype=np.int64)
     last_order[owners] = recorded  # orders are in time order, so the last write wins
     locale_country = ctx.run.profile.country
-    listed = counts > 0 if ctx.run.profile.is_benchmark_peer else np.ones(n, dtype=bool)
     rows = []
-    for c in np.flatnonzero(listed).tolist():
+    for c in np.flatnonzero(ctx.listed_customers()).tolist():
         cday, csod = _customer_created(ctx, c)
         lo = int(last_order[c])
         uday, usod = (int(sales.o_day[lo]), int(sales.o_sod[lo])) if lo >= 0 else (cday, csod)

@@ -64,12 +64,7 @@ def customers(ctx: ShapeContext) -> Iterator[dict[str, Any]]:
     if ctx.run.sales is not None:
         s = ctx.run.sales
         n_initial = len(s.c_initial_created_ordinal)
-        # a benchmark peer's customers from before its history who book nothing in it are left out (see
-        # shapes_shopify.customers)
-        booked = np.bincount(s.o_customer[(s.o_customer >= 0) & s.o_recorded], minlength=s.n_customers) > 0
-        for c in range(s.n_customers):
-            if ctx.run.profile.is_benchmark_peer and not booked[c]:
-                continue
+        for c in np.flatnonzero(ctx.listed_customers()).tolist():  # a peer's: only those who book
             if c < n_initial:
                 day, sod = (
                     int(s.c_initial_created_ordinal[c]) - ctx.first_ordinal,
