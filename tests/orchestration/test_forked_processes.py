@@ -65,13 +65,16 @@ def test_forked_workers_end_without_a_traceback() -> None:
 
 
 def where_it_runs() -> tuple[int, bool, str]:
-    """What a tenant run's worker sees: its process, whether the code location was already imported, and
-    the Keel home its settings point at."""
+    """What a tenant run's worker sees: its process, whether the code location and what runs import on
+    first use (great-expectations, Dagster's storage) were already imported, and the Keel home its
+    settings point at."""
     import os
 
+    from cli.jobs import FRESH_WORKER_PRELOAD
     from keel.settings import get_settings
 
-    return os.getpid(), "orchestration.definitions" in sys.modules, str(get_settings().home_dir)
+    preloaded = all(name in sys.modules for name in [*FRESH_WORKER_PRELOAD, "great_expectations"])
+    return os.getpid(), preloaded, str(get_settings().home_dir)
 
 
 def test_each_run_of_the_demo_gets_a_fresh_process_from_the_preloaded_server(tmp_path: Path) -> None:
