@@ -211,6 +211,14 @@ def test_dagster_recorded_the_run_and_owner_can_sign_in(
     # each tenant's loads ran as its partition
     partitions = {run.tags.get("dagster/partition") for run in runs if run.job_name == "tenant_sources"}
     assert partitions == {"bluebird-coffee", "formwise"}
+    # with a step for each of the tenant's own sources only (as the refresh sensor's runs), and no checks
+    from ingestion.demo.profiles import demo_profile
+
+    for run in runs:
+        if run.job_name == "tenant_sources":
+            slug = run.tags["dagster/partition"]
+            steps = {stat.step_key for stat in instance.get_run_step_stats(run.run_id)}
+            assert steps == {f"dlt_{source}" for source in demo_profile(slug).sources}, slug  # type: ignore[union-attr]
 
 
 def free_port() -> int:
