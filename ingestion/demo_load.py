@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 import dlt
@@ -62,6 +63,20 @@ def demo_world(
         kwargs["tenant_copies"] = settings.demo_scale
     if end or settings.demo_end:
         kwargs["end"] = end or settings.demo_end
+    if kwargs["tenants"] is not None:
+        kwargs["tenants"] = tuple(kwargs["tenants"])  # hashable: the options are the cache's key
+    return _simulated(tuple(sorted(kwargs.items())))
+
+
+@lru_cache(maxsize=1)
+def _simulated(options: tuple[tuple[str, Any], ...]) -> DemoWorld:
+    """The world last simulated in this process, kept for the next ask of the same one: a tenant's loads
+    run asks once per source (one step each) and the set-up's four assets ask for the same world. Worlds
+    are read-only (records are built on demand), and each run of `keel demo` is a process of its own, which
+    ends with it."""
+    kwargs = dict(options)
+    if kwargs["tenants"] is not None:
+        kwargs["tenants"] = list(kwargs["tenants"])
     return simulate(**kwargs)
 
 

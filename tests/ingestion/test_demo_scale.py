@@ -96,3 +96,24 @@ def test_a_copy_slug_names_a_demo_business_up_to_the_scale() -> None:
     assert demo_profile("formwise-x4", 3) is None
     for slug in ("formwise-x1", "formwise-x03", "formwise-peer-1", "nobody-x2", "formwise-x"):
         assert demo_profile(slug) is None, slug
+
+
+def test_a_world_is_simulated_once_for_the_same_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a tenant's loads run asks for its world once per source: the second ask must not simulate again,
+    # and any change of the settings must
+    monkeypatch.setenv("KEEL_DEMO_TENANTS", '["formwise"]')
+    monkeypatch.setenv("KEEL_DEMO_START", "2026-10-01")
+    monkeypatch.setenv("KEEL_DEMO_END", "2026-10-20")
+    get_settings.cache_clear()
+    try:
+        first = demo_world(tenants=["formwise"], peers=False)
+        again = demo_world(tenants=["formwise"], peers=False)
+        monkeypatch.setenv("KEEL_DEMO_END", "2026-10-21")
+        get_settings.cache_clear()
+        later = demo_world(tenants=["formwise"], peers=False)
+    finally:
+        get_settings.cache_clear()
+    assert again is first
+    assert later is not first
+    assert (first.end, later.end) == (date(2026, 10, 20), date(2026, 10, 21))
+    assert [t.slug for t in later.tenants] == ["formwise"]
