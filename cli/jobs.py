@@ -73,7 +73,7 @@ def _execute(
     """Execute one of the code location's jobs in this Keel home's instance (the UI shows the run later).
 
     ``sources``: of ``tenant_sources``, only these services' loads (as the refresh sensor's runs select the
-    sources due); None runs every step of the job.
+    sources due); None, or services none of whose loads is an asset, runs every step of the job.
     """
     import dagster as dg
 
@@ -218,12 +218,9 @@ def run_tenant_sources(
     """Each tenant's source loads (its partition of ``tenant_sources``) in a run of its own, with a step for
     each source the tenant has (its demo sources and connected accounts), as the refresh sensor's runs: a
     step for a service the tenant does not use would only say so (about 0.2 s each, 3 to 5 a tenant)."""
-    from ingestion.refresh import source_schedules
+    from ingestion.refresh import source_schedules, sources_by_tenant
 
-    sources: dict[str, list[str]] = {}
-    for schedule in source_schedules():
-        sources.setdefault(schedule.slug, []).append(schedule.source)
-    return run_per_tenant("tenant_sources", slugs, announce, sources)
+    return run_per_tenant("tenant_sources", slugs, announce, sources_by_tenant(source_schedules()))
 
 
 def run_tenant_models(

@@ -74,10 +74,7 @@ def _simulated(options: tuple[tuple[str, Any], ...]) -> DemoWorld:
     run asks once per source (one step each) and the set-up's four assets ask for the same world. Worlds
     are read-only (records are built on demand), and each run of `keel demo` is a process of its own, which
     ends with it."""
-    kwargs = dict(options)
-    if kwargs["tenants"] is not None:
-        kwargs["tenants"] = list(kwargs["tenants"])
-    return simulate(**kwargs)
+    return simulate(**dict(options))
 
 
 def _with_copies(slug: str, scale: int) -> list[str]:

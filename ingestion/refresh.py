@@ -168,10 +168,14 @@ def source_schedules(sources: Iterable[str] | None = None) -> list[SourceSchedul
     return sorted(found.values(), key=lambda s: (s.slug, s.source))
 
 
+def sources_by_tenant(schedules: Iterable[SourceSchedule]) -> dict[str, list[str]]:
+    """Tenant slug -> the sources of its schedules (tenants without one are left out)."""
+    sources: dict[str, list[str]] = {}
+    for schedule in schedules:
+        sources.setdefault(schedule.slug, []).append(schedule.source)
+    return sources
+
+
 def due_by_tenant(schedules: Iterable[SourceSchedule], now: datetime) -> dict[str, list[str]]:
     """Tenant slug -> its sources due now (tenants with none due are left out)."""
-    due: dict[str, list[str]] = {}
-    for schedule in schedules:
-        if schedule.is_due(now):
-            due.setdefault(schedule.slug, []).append(schedule.source)
-    return due
+    return sources_by_tenant(s for s in schedules if s.is_due(now))
