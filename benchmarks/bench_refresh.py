@@ -109,17 +109,28 @@ def refresh(name: str, cursor: Any) -> tuple[Step, Any]:
             if graph.get(key).partitions_def is not None:
                 for partition in evaluation.get_requested_partitions(key):
                     by_tenant.setdefault(str(partition), []).append(key)
+        # the checks a run of the sensor's takes: those requested, and those of its assets that have no
+        # automation condition of their own (the staging views' tests have one: the daily tick)
+        requested_checks = {
+            r.key for r in evaluation.results if isinstance(r.key, dg.AssetCheckKey) and r.true_subset.size
+        }
         runs: list[tuple[Any, list[dg.AssetKey], str | None]] = (
             [(keel_models_job, together, None)] if together else []
         )
         runs += [(tenant_models_job, keys, slug) for slug, keys in sorted(by_tenant.items())]
         for job, selection, partition in runs:
             before = time.perf_counter()
+            riding = {
+                check
+                for check in graph.get_check_keys_for_assets(set(selection))
+                if graph.get(check).automation_condition is None or check in requested_checks
+            }
             result = dg.execute_job(
-                dg.reconstructable(job),
+                dg.reconstructable(job).get_subset(
+                    asset_selection=set(selection), asset_check_selection=riding
+                ),
                 instance=instance,
                 run_config=jobs.DEMO_RUN_CONFIG,
-                asset_selection=selection,
                 tags={"dagster/partition": partition} if partition else None,
                 raise_on_error=False,
             )

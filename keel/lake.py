@@ -90,6 +90,17 @@ def _plain(values: list[Any]) -> list[Any]:
     return values
 
 
+#: How the files are written. A partition is small (a tenant's month: one row of a monthly table, a few
+#: thousand of the largest), and ``keel sql`` reads a tenant's files whole into memory (:func:`open_tenant`):
+#: column statistics, dictionary pages and Arrow's copy of the schema would skip nothing there, and they
+#: were 28% of the lake (89 MB of files against 64 MB without them, on the full demo). The values' types
+#: are Parquet's own (dates, timestamps in UTC, doubles, text).
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": "zstd",
+    "use_dictionary": False,
+    "write_statistics": False,
+    "store_schema": False,
+}
 #: Rows fetched per round trip while streaming a table.
 FETCH_ROWS = 20_000
 #: The partition column the queries add (the month as the file path names it), dropped before writing.
@@ -192,7 +203,7 @@ def _write_tenant(
         part = content.filter(pc.equal(month_array, month)) if len(distinct) > 1 else content
         relative = _partition(name, tenant, month)
         folder = private_dir(root / relative, settings)
-        pq.write_table(part, folder / "data.parquet", compression="zstd")
+        pq.write_table(part, folder / "data.parquet", **PARQUET_OPTIONS)
         manifest[relative] = prints[(tenant, month)]
         result.partitions_written += 1
         result.rows_written += part.num_rows

@@ -45,3 +45,8 @@ def daily_on_new_inputs(cron: str = MODELS_CRON, timezone: str = "UTC") -> dg.Au
 
 
 DAILY_ON_NEW_INPUTS = daily_on_new_inputs()
+
+#: The daily tick of an asset check that does not ride along with every build of its asset (the tests of
+#: the staging and intermediate views): after the tick, when its asset was updated since the check last
+#: ran.
+DAILY_CHECKS = daily_on_new_inputs()

@@ -31,6 +31,15 @@ def _requested(result: dg.EvaluateAutomationConditionsResult, keys: list[dg.Asse
     return {key.to_user_string() for key in keys if result.get_num_requested(key)}
 
 
+def _requested_checks(result: dg.EvaluateAutomationConditionsResult) -> set[str]:
+    """The models whose checks the evaluation requested on their own (not riding along with a build)."""
+    return {
+        r.key.asset_key.to_user_string()
+        for r in result.results
+        if isinstance(r.key, dg.AssetCheckKey) and r.true_subset.size
+    }
+
+
 def _materialize(
     instance: dg.DagsterInstance, keys: list[dg.AssetKey], partitioned: set[dg.AssetKey]
 ) -> None:
@@ -76,6 +85,15 @@ def test_models_follow_new_rows_and_skip_what_did_not_change() -> None:
         assert forecasts.to_user_string() not in requested  # refits wait for the daily tick
         # so do the monthly comparisons across tenants (dbt meta keel_refresh: daily)
         assert not requested & (MONTHLY_COMPARISONS | features), requested & (MONTHLY_COMPARISONS | features)
+        # the rebuilt staging view's tests do not ride along with the build: they wait for the daily tick;
+        # the tests of the marts do
+        riding = {
+            check.asset_key.to_user_string()
+            for check in graph.get_check_keys_for_assets({dg.AssetKey(name) for name in requested})
+            if graph.get(check).automation_condition is None
+        }
+        assert "orders" in riding and "stg_shopify__orders" not in riding
+        assert _requested_checks(loaded) == set()
         _materialize(instance, [dg.AssetKey(name) for name in requested], partitioned)
 
         # the goal evaluations are eager: each tenant's partition follows the rebuilt metrics at once (in
@@ -99,8 +117,19 @@ def test_models_follow_new_rows_and_skip_what_did_not_change() -> None:
         assert tick.get_requested_partitions(forecasts) == set(TENANTS)
         assert not any(name.startswith(("stg_", "int_")) for name in refit - MONTHLY_COMPARISONS)
         assert "business_metrics_daily" not in refit
+        # the tests of the views rebuilt since the last tick run now, without rebuilding the views
+        assert "stg_shopify__orders" in _requested_checks(tick)
+        assert not any(name.startswith("stg_stripe__") for name in _requested_checks(tick))
         _materialize(instance, [dg.AssetKey(name) for name in refit], partitioned)
 
-        # the next day's tick with no new data refits nothing
+        for check in {
+            r.key for r in tick.results if isinstance(r.key, dg.AssetCheckKey) and r.true_subset.size
+        }:
+            instance.report_runless_asset_event(
+                dg.AssetCheckEvaluation(check.asset_key, check.name, passed=True)
+            )
+
+        # the next day's tick with no new data refits nothing, and tests nothing again
         next_day = evaluate(day + timedelta(days=1, minutes=12), tick.cursor)
         assert _requested(next_day, keys) == set()
+        assert _requested_checks(next_day) == set()

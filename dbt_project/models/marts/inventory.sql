@@ -1,6 +1,12 @@
 -- Daily stock: one row per inventory item, location and day, from the item's first stock count to
 -- the latest loaded day. The level is the end-of-day count; a day without a count kept the level of
 -- the day before. A stockout is a tracked item with nothing left at the end of the day.
+-- A hash join, not a merge join (for this model's transaction only): PostgreSQL cannot tell how many
+-- days each count's generate_series fills (it assumes 1,000 where there are one or two), and with that
+-- estimate it merged the days with the units sold by rescanning them, 29 million rows for 74 thousand:
+-- 4.3 s against 0.7 s on the demo.
+{{ config(pre_hook=['set local enable_mergejoin = off']) }}
+
 with
 
 shopify_levels as (
