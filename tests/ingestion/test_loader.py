@@ -187,3 +187,29 @@ def settings(keel_home: Path) -> Iterator[KeelSettings]:
     """This module's own database: it loads demo businesses and counts or builds over all of them."""
     with database_of_its_own(keel_home, "loader") as own:
         yield own
+
+
+def test_a_pipelines_destination_answers_its_capabilities_as_dlt_does() -> None:
+    """The loads' destination computes its plain capabilities once (:func:`loader._capabilities_once`): the
+    answer is dlt's own, every time, and a caller changing its copy changes nobody else's."""
+    import functools
+
+    import dlt
+
+    def made() -> Any:
+        return dlt.destinations.postgres(credentials="postgresql://u:p@localhost:5432/db")
+
+    def answer(caps: Any) -> dict[str, Any]:  # a copied partial is the same call, but not equal
+        return {
+            k: (v.func, v.args, v.keywords) if isinstance(v, functools.partial) else v
+            for k, v in caps.items()
+        }
+
+    dlt_own, cached = made().capabilities(), loader._capabilities_once(made())
+    first, second = cached.capabilities(), cached.capabilities()
+    assert answer(first) == answer(second) == answer(dlt_own)
+    first.max_identifier_length = 7
+    assert cached.capabilities().max_identifier_length == dlt_own.max_identifier_length != 7
+    # asked with a naming convention, dlt answers as before
+    naming = dlt.common.normalizers.naming.snake_case.NamingConvention()
+    assert answer(cached.capabilities(naming=naming)) == answer(made().capabilities(naming=naming))
