@@ -11,10 +11,12 @@ Run from the repository root (a fresh KEEL_HOME is made under --home):
    run (``KEEL_PARALLEL_TENANTS`` at a time, as ``keel demo`` runs them), then Dagster's evaluation of the
    automation conditions (as the ``keel_automation`` sensor does, its cursor kept between evaluations)
    and a run of whatever it requests;
-3. one new day: the same after moving the demo's end day forward by one (``KEEL_DEMO_END``).
+3. one new day: the same after moving the demo's end day forward by one (``KEEL_DEMO_END``); with
+   ``--days N``, N times, a day further each time, and their median (this machine's runs spread by 10%).
 
-The models' daily refit (forecasts, evidence, plans) waits for its cron tick, so the refreshes rebuild the
-dbt models and re-evaluate goals only; the table says what each refresh ran. Prints wall seconds, CPU
+The models' daily refit (forecasts, evidence, plans) and the staging views' tests wait for their cron tick,
+so the refreshes rebuild the dbt models (with the tests that ride along, as the automation sensor's runs
+take them) and re-evaluate goals only; the table says what each refresh ran. Prints wall seconds, CPU
 seconds (user + system of this process and its children) and the load average at the start of each.
 docs/benchmarks.md ("## Refresh cost") records the figures.
 """
@@ -155,6 +157,12 @@ def main() -> None:
     parser.add_argument("--start", default=None, help="First simulated day (default: the simulator's).")
     parser.add_argument("--end", default=None, help="Last day of the full build (default: simulator's - 1).")
     parser.add_argument("--home", default=None, help="KEEL_HOME to build in (default: a new temp folder).")
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=1,
+        help="One-new-day refreshes, one after the other (more than one: and their median).",
+    )
     args = parser.parse_args()
 
     from ingestion.demo.world import DEFAULT_END
@@ -181,10 +189,17 @@ def main() -> None:
         cursor = dg.evaluate_automation_conditions(defs=defs, instance=instance).cursor
     step, cursor = refresh("refresh, no new data", cursor)
     steps.append(step)
-    # one more day of every tenant's business
-    adopt_environment({**environment, "KEEL_DEMO_END": (end + timedelta(days=1)).isoformat()})
-    step, cursor = refresh("refresh, one new day", cursor)
-    steps.append(step)
+    # one more day of every tenant's business, --days times (day after day: each brings one new day)
+    for day in range(1, args.days + 1):
+        adopt_environment({**environment, "KEEL_DEMO_END": (end + timedelta(days=day)).isoformat()})
+        step, cursor = refresh("refresh, one new day" + (f" ({day})" if args.days > 1 else ""), cursor)
+        steps.append(step)
+    if args.days > 1:
+        days = steps[2:]
+        middle = sorted(days, key=lambda s: s.wall)[len(days) // 2]
+        steps.append(
+            Step("one new day, median", middle.wall, middle.cpu, middle.load, f"of {len(days)} days")
+        )
 
     full = steps[0].wall
     print(f"\ntenants: {args.tenants or 'all'}; first day {args.start or 'default'}; built through {end}")
