@@ -10,6 +10,11 @@ counts as changed and nothing is rebuilt.
 - ``DAILY_ON_NEW_INPUTS`` (forecasts, evidence, plans): at most once a day, after the daily tick, and only
   when one of the inputs changed since the asset last ran; so an hourly load refits nothing until the
   next tick, and a day without new data refits nothing at all.
+- ``DAILY_CHECKS`` (the dbt tests of the staging and intermediate views): the same, for an asset check;
+  the other checks ride along with their asset's runs.
+
+Known gap (``docs/benchmarks.md``, session 11): ``eager()`` resets on the model's own update, so a load
+that lands between the models' build and the next evaluation waits for the next load.
 """
 
 from __future__ import annotations
