@@ -43,7 +43,11 @@ def _requested_checks(result: dg.EvaluateAutomationConditionsResult) -> set[str]
 def _materialize(
     instance: dg.DagsterInstance, keys: list[dg.AssetKey], partitioned: set[dg.AssetKey]
 ) -> None:
-    for key in keys:
+    """A build of ``keys``: each asset after its inputs, as a run materializes them."""
+    from orchestration.definitions import defs
+
+    order = {key: i for i, key in enumerate(defs.get_repository_def().asset_graph.toposorted_asset_keys)}
+    for key in sorted(keys, key=order.__getitem__):
         for partition in TENANTS if key in partitioned else [None]:
             instance.report_runless_asset_event(dg.AssetMaterialization(key, partition=partition))
 
@@ -133,3 +137,52 @@ def test_models_follow_new_rows_and_skip_what_did_not_change() -> None:
         next_day = evaluate(day + timedelta(days=1, minutes=12), tick.cursor)
         assert _requested(next_day, keys) == set()
         assert _requested_checks(next_day) == set()
+
+
+def test_a_load_between_the_build_and_the_next_evaluation_is_built_once() -> None:
+    """The models' build and a new load both land between two evaluations: the load is built at the next
+    one (``eager()`` alone waited for the load after it), and a build that failed is not requested again
+    until new input comes."""
+    from orchestration.definitions import defs
+
+    graph = defs.get_repository_def().asset_graph
+    keys = sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string())
+    partitioned = {k for k in keys if graph.get(k).partitions_def is not None}
+    orders, mart = dg.AssetKey("dlt_shopify_orders"), "orders"
+    start = datetime(2026, 12, 7, 6, 50, tzinfo=UTC)  # well after the daily tick: no refit is due
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("tenants", TENANTS)
+        _materialize(instance, keys, partitioned)
+        minutes = iter(range(1, 100))
+
+        def evaluate(cursor: object = None) -> dg.EvaluateAutomationConditionsResult:
+            return dg.evaluate_automation_conditions(
+                defs=defs,
+                instance=instance,
+                asset_selection=BUILT,
+                evaluation_time=start + timedelta(minutes=next(minutes)),
+                cursor=cursor,  # type: ignore[arg-type]
+            )
+
+        def load() -> None:
+            instance.report_runless_asset_event(dg.AssetMaterialization(orders, partition="tenant-a"))
+
+        quiet = evaluate()
+        load()
+        first = evaluate(quiet.cursor)
+        assert mart in _requested(first, keys)
+        failed = evaluate(first.cursor)  # the run failed: nothing was built, and nothing is asked again
+        assert _requested(failed, keys) == set()
+        load()
+        second = evaluate(failed.cursor)
+        built = _requested(second, keys)
+        assert mart in built
+        _materialize(instance, [dg.AssetKey(name) for name in built], partitioned)  # the build, then
+        load()  # a load before the next evaluation
+        caught_up = evaluate(second.cursor)
+        assert {"stg_shopify__orders", mart, "business_metrics_daily"} <= _requested(caught_up, keys)
+        _materialize(instance, [dg.AssetKey(n) for n in _requested(caught_up, keys)], partitioned)
+        settled = evaluate(caught_up.cursor)
+        assert _requested(settled, keys) <= {"ml_goal_evaluations"}
+        _materialize(instance, [dg.AssetKey(n) for n in _requested(settled, keys)], partitioned)
+        assert _requested(evaluate(settled.cursor), keys) == set()
