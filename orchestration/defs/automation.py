@@ -12,9 +12,8 @@ counts as changed and nothing is rebuilt.
 - ``DAILY_ON_NEW_INPUTS`` (forecasts, evidence, plans): at most once a day, after the daily tick, and only
   when one of the inputs changed since the asset last ran; so an hourly load refits nothing until the
   next tick, and a day without new data refits nothing at all.
-- ``DAILY_CHECKS`` (the dbt tests of the staging and intermediate views): the same, for an asset check;
-  the other checks ride along with their asset's runs.
-
+  The dbt tests of the staging and intermediate views carry it too, as asset checks of their own; the
+  other checks ride along with their asset's runs.
 """
 
 from __future__ import annotations
@@ -74,8 +73,3 @@ def daily_on_new_inputs(cron: str = MODELS_CRON, timezone: str = "UTC") -> dg.Au
 
 
 DAILY_ON_NEW_INPUTS = daily_on_new_inputs()
-
-#: The daily tick of an asset check that does not ride along with every build of its asset (the tests of
-#: the staging and intermediate views): after the tick, when its asset was updated since the check last
-#: ran.
-DAILY_CHECKS = daily_on_new_inputs()

@@ -48,7 +48,7 @@ from dagster_dbt import (
 )
 
 from keel import telemetry
-from orchestration.defs.automation import DAILY_CHECKS, DAILY_ON_NEW_INPUTS, ON_NEW_INPUTS
+from orchestration.defs.automation import DAILY_ON_NEW_INPUTS, ON_NEW_INPUTS
 from orchestration.defs.dbt.project import (
     checked_manifest,
     dbt_project,
@@ -121,7 +121,7 @@ class KeelDbtTranslator(DagsterDbtTranslator):
             additional_deps=spec.additional_deps,
             blocking=spec.blocking,
             metadata=spec.metadata,
-            automation_condition=DAILY_CHECKS,
+            automation_condition=DAILY_ON_NEW_INPUTS,
             partitions_def=spec.partitions_def,
         )
 
