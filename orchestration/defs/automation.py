@@ -9,9 +9,9 @@ counts as changed and nothing is rebuilt.
   partition, and a model over every tenant must not wait for it), or an input built after the asset's own
   latest build (``_inputs_built_after_it``: a load that lands between the models' build and the next
   evaluation, which ``eager()`` alone leaves for the next load).
-- ``DAILY_ON_NEW_INPUTS`` (forecasts, evidence, plans): at most once a day, after the daily tick, and only
-  when one of the inputs changed since the asset last ran; so an hourly load refits nothing until the
-  next tick, and a day without new data refits nothing at all.
+- ``DAILY_ON_NEW_INPUTS`` (forecasts, evidence, plans, goal evaluations): at most once a day, after the
+  daily tick, and only when one of the inputs changed since the asset last ran; so an hourly load refits
+  nothing until the next tick, and a day without new data refits nothing at all.
   The dbt tests of the staging and intermediate views carry it too, as asset checks of their own; the
   other checks ride along with their asset's runs.
 """

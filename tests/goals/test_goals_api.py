@@ -170,3 +170,42 @@ def test_evaluation_asset_moves_statuses_and_keeps_the_history(goal_tenants: Goa
         assert kinds[-2:] == [("evaluated", status), ("status_changed", status)]
     assert goals.get_goal(goal_tenants.b, past["goal_id"])["closed_at"] is not None
     assert goals.get_goal(goal_tenants.b, likely["goal_id"])["evaluation"]["probability"] > 0.95
+
+
+def test_a_new_or_changed_goal_is_evaluated_within_a_minute(goal_tenants: GoalTenants) -> None:
+    """Goals are evaluated daily with the tenant's models; an owner's new or changed goal does not wait for
+    the next day: the goal_changes sensor asks for the tenant's evaluation, once per change."""
+    import dagster as dg
+
+    from orchestration.defs.ml.goals import goal_changes
+    from orchestration.defs.tenants.partitions import add_tenant_partitions
+
+    slug = "goals-cafe-a"
+
+    def requested(instance: dg.DagsterInstance) -> dict[str, str]:
+        result = goal_changes(dg.build_sensor_context(instance=instance))
+        if isinstance(result, dg.SkipReason):
+            return {}
+        assert isinstance(result, dg.SensorResult)
+        runs = result.run_requests or []
+        assert all(
+            [k.to_user_string() for k in r.asset_selection or []] == ["ml_goal_evaluations"] for r in runs
+        )
+        return {str(r.partition_key): str(r.run_key) for r in runs}
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        add_tenant_partitions(instance, [slug, "goals-shop-b"])
+        goal = goals.create_goal(goal_tenants.a, _draft(title="October at the café", target=25_000.0))
+        first = requested(instance)
+        assert slug in first
+        result = materialize_tenants(
+            [ml_goal_evaluations],
+            [slug],
+            {"ops": {"ml_goal_evaluations": {"config": {"n_paths": 200}}}},
+            instance,
+        )[slug]
+        assert result.success
+        assert slug not in requested(instance)  # evaluated after its latest change: nothing to ask
+        goals.update_goal(goal_tenants.a, goal["goal_id"], target=27_000.0)
+        again = requested(instance)
+        assert slug in again and again[slug] != first[slug]  # a new change is a new run

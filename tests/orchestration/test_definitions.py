@@ -24,6 +24,8 @@ def test_definitions_load() -> None:
     assert "warehouse" in repo.get_top_level_resources()
     # The alert sensor (orchestration/defs/alerts) runs without anyone switching it on.
     assert repo.get_sensor_def("keel_alerts").default_status == dg.DefaultSensorStatus.RUNNING
+    # so does the one that evaluates an owner's new or changed goal (goals are otherwise evaluated daily)
+    assert repo.get_sensor_def("goal_changes").default_status == dg.DefaultSensorStatus.RUNNING
 
 
 def test_one_lineage_graph_from_tenants_to_metrics() -> None:

@@ -10,6 +10,12 @@ against the goal's gap; it is not re-solved for the goal. The tenant's rows are 
 every evaluation and every status transition is appended to ``app.goal_events`` (the history), and
 ``app.goals.status`` follows.
 
+When it runs: with the tenant's other models, once a day after the daily tick when its inputs changed
+(``DAILY_ON_NEW_INPUTS``), and within a minute of an owner setting or changing a goal (the
+``goal_changes`` sensor). Not after every load: the evaluation fits a model to the daily metrics and
+simulates their paths, and an hourly load leaves today's figures partial, which the evaluation would take
+for a finished (slow) day.
+
 ``app_goals`` creates two or three goals for the partition's tenant when it is a demo business through
 ``coach.goals`` (as its owner would, with the creation helper): one likely, one at risk, and one whose
 deadline passed within the data and that the history shows was missed. Their ids are fixed, so a second ``keel
@@ -29,9 +35,11 @@ from psycopg.types.json import Jsonb
 from pydantic import Field
 
 from coach import goals as owner_goals
+from keel.warehouse import connect
 from models_ml.goals import CATALOG, evaluate_goal, link_plan, pick_levers
 from models_ml.goals.catalog import format_value
 from models_ml.goals.suggest import nice
+from orchestration.defs.automation import DAILY_ON_NEW_INPUTS
 from orchestration.defs.ingestion.assets import APP_TENANTS
 from orchestration.defs.ml.keys import (
     APP_GOALS,
@@ -42,7 +50,11 @@ from orchestration.defs.ml.keys import (
     ML_PLANS,
 )
 from orchestration.defs.ml.tables import partition_tenant, table_exists
-from orchestration.defs.tenants.partitions import TENANT_MODELS_POOL, TENANT_PARTITIONS
+from orchestration.defs.tenants.partitions import (
+    TENANT_MODELS_POOL,
+    TENANT_PARTITIONS,
+    TENANT_PARTITIONS_NAME,
+)
 from orchestration.defs.warehouse.resources import WarehouseResource
 
 OPEN_STATUSES = ("active", "on_track", "at_risk", "off_track")
@@ -266,9 +278,10 @@ def _open_goals(conn: psycopg.Connection[Any], tenant_id: uuid.UUID) -> list[dic
     deps=[ML_FORECASTS, ML_EVIDENCE_EDGES, ML_PLANS, BUSINESS_METRICS_DAILY, APP_GOALS],
     group_name="ml",
     kinds={"statsforecast", "postgres"},
-    # Re-evaluated whenever forecasts, evidence, plans, metrics or goals change (with Dagster's automation
-    # sensor on, as under `keel ui`), besides every `keel demo`.
-    automation_condition=dg.AutomationCondition.eager(),
+    # Re-evaluated with the tenant's refits at the daily tick when its inputs changed (with Dagster's
+    # automation sensor on, as under `keel ui`), when an owner sets or changes a goal (goal_changes), and by
+    # every `keel demo`.
+    automation_condition=DAILY_ON_NEW_INPUTS,
     partitions_def=TENANT_PARTITIONS,
     pool=TENANT_MODELS_POOL,
     description="ml.goal_evaluations: per open goal, the probability of reaching its target by the deadline, "
@@ -333,6 +346,45 @@ def ml_goal_evaluations(
         passed=int(stored[0]) == len(goals) and int(stored[1]) == len(goals),
         metadata={"open_goals": len(goals), "stored": int(stored[0]), "sound": int(stored[1])},
     )
+
+
+def goals_awaiting_evaluation() -> dict[str, str]:
+    """Tenants with an open goal set or changed after its latest evaluation (or never evaluated): their slug
+    and the latest such change, an ISO timestamp. Benchmark peers have no goals."""
+    with connect("keel_transformer") as conn:
+        if not table_exists(conn, "ml.goal_evaluations"):
+            return {}
+        rows = conn.execute(
+            "select t.slug, max(g.updated_at) from app.goals g join app.tenants t using (tenant_id) "
+            "left join ml.goal_evaluations e on e.goal_id = g.goal_id "
+            "where g.status = any(%s) and not t.is_benchmark_peer "
+            "and (e.goal_id is null or g.updated_at > e.evaluated_at) group by t.slug order by t.slug",
+            (list(OPEN_STATUSES),),
+        ).fetchall()
+    return {str(slug): changed.isoformat() for slug, changed in rows}
+
+
+@dg.sensor(
+    name="goal_changes",
+    target=[ML_GOAL_EVALUATIONS],
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Evaluates a tenant's goals within a minute of its owner setting or changing one; otherwise "
+    "they are evaluated daily with the tenant's other models.",
+)
+def goal_changes(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    waiting = goals_awaiting_evaluation()
+    known = set(context.instance.get_dynamic_partitions(TENANT_PARTITIONS_NAME))
+    requests = [
+        # one run per change: the run key is the latest change, so a later tick does not ask again while
+        # the run is queued, nor after a run that failed (the next change or the daily tick retries)
+        dg.RunRequest(run_key=f"{slug}@{changed}", partition_key=slug, asset_selection=[ML_GOAL_EVALUATIONS])
+        for slug, changed in waiting.items()
+        if slug in known
+    ]
+    if not requests:
+        return dg.SkipReason("every open goal was evaluated after its latest change")
+    return dg.SensorResult(run_requests=requests)
 
 
 # --------------------------------------------------------------------------------------------
