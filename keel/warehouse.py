@@ -561,6 +561,35 @@ def settle_wal(settings: KeelSettings | None = None) -> bool:
     return True
 
 
+#: Schemas of the raw loads (``raw_<source>``), not dlt's per-pipeline staging copies of them.
+_RAW_TABLES = (
+    "select format('%I.%I', n.nspname, c.relname) from pg_class c "
+    "join pg_namespace n on n.oid = c.relnamespace "
+    "where c.relkind = 'r' and c.relhasindex and n.nspname like 'raw\\_%' "
+    "and n.nspname not like '%\\_staging' order by 1"
+)
+
+
+def compact_raw_indexes(settings: KeelSettings | None = None) -> int:
+    """Rebuild the raw tables' indexes after a backfill; returns the bytes this gave back to the disk.
+
+    The raw tables hold every tenant's rows, and their indexes lead with the tenant: a tenant's history
+    loaded after the others' goes into the middle of each index, whose pages split in halves as it comes, so
+    after the demo's first build the indexes are about 40% empty (66 MB that pack into 46 MB). A rebuild
+    packs them as if built at once. ``reindex concurrently``: loads and reads go on meanwhile (a second or
+    two for the demo's 34 tables).
+    """
+    settings = settings or get_settings()
+    with connect("admin", autocommit=True, settings=settings) as conn:
+        tables = [str(row[0]) for row in conn.execute(_RAW_TABLES).fetchall()]
+        size = "select coalesce(sum(pg_indexes_size(t::regclass)), 0) from unnest(%s::text[]) t"
+        before = int(conn.execute(size, (tables,)).fetchone()[0])  # type: ignore[index]
+        for table in tables:
+            conn.execute(sql.SQL("reindex (concurrently) table {}").format(sql.SQL(table)))
+        after = int(conn.execute(size, (tables,)).fetchone()[0])  # type: ignore[index]
+    return before - after
+
+
 def tune_embedded_server(settings: KeelSettings | None = None) -> dict[str, str]:
     """Apply :func:`embedded_wal_settings` to the embedded server (``alter system`` and a reload).
 

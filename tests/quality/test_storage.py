@@ -71,3 +71,35 @@ def test_dlt_keeps_no_second_copy_of_the_loaded_records(demo_warehouse: KeelSett
     assert loaded is not None and loaded[0] > 0
     assert len(schemas) > 1  # one per tenant that loaded orders, one for the benchmark peers loaded together
     assert staged == 0
+
+
+def test_the_raw_indexes_are_packed_again_after_a_backfill(settings: KeelSettings) -> None:
+    """Tenants' histories loaded one after another split the raw indexes' pages in halves; the rebuild
+    after a backfill packs them, and keeps every row and the index's use."""
+    with warehouse.connect("admin", autocommit=True, settings=settings) as conn:
+        conn.execute("create schema if not exists raw_packing")
+        conn.execute("create table raw_packing.orders (tenant_id text, _keel_cursor_at timestamptz, id int)")
+        conn.execute(
+            "create index orders_tenant_cursor_idx on raw_packing.orders (tenant_id, _keel_cursor_at)"
+        )
+        # ten tenants' histories, each loaded after the others', as the demo's loads and a new tenant's do
+        for tenant in range(10):
+            conn.execute(
+                "insert into raw_packing.orders select md5(%s::text), now() + i * interval '1 minute', i "
+                "from generate_series(1, 20000) i",
+                (tenant * 7919 % 10,),
+            )
+        size = "select pg_relation_size('raw_packing.orders_tenant_cursor_idx')"
+        before = conn.execute(size).fetchone()[0]  # type: ignore[index]
+        try:
+            reclaimed = warehouse.compact_raw_indexes(settings)
+            after = conn.execute(size).fetchone()[0]  # type: ignore[index]
+            assert after < 0.8 * before, (before, after)
+            assert reclaimed >= before - after
+            assert conn.execute("select count(*) from raw_packing.orders").fetchone()[0] == 200_000  # type: ignore[index]
+            valid = conn.execute(
+                "select bool_and(indisvalid) from pg_index where indrelid = 'raw_packing.orders'::regclass"
+            ).fetchone()
+            assert valid == (True,)
+        finally:
+            conn.execute("drop schema raw_packing cascade")
