@@ -120,7 +120,7 @@ def demo() -> None:
         f"plans and goals ({settings.parallel_tenants} at a time)"
     )
     outcome = jobs.run_demo(announce=console.print)
-    warehouse.compact_raw_indexes(settings)  # the backfill left the raw tables' indexes half empty
+    warehouse.compact_raw_indexes(settings)  # the backfill left the raw tables' indexes a third empty
     warehouse.settle_wal(settings)  # the build's write-ahead log is not kept until the next checkpoint
     console.print("[bold]3/3[/bold] summary")
     summary = jobs.summarize(outcome)
