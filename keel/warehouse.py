@@ -606,6 +606,14 @@ _RAW_TABLES = (
 )
 
 
+#: Invalid indexes a ``reindex concurrently`` leaves when it is stopped half-way (``<index>_ccnew``, and
+#: ``_ccnew1``... after several). Keel's loads create their indexes in a transaction, never invalid.
+_LEFT_BY_A_KILLED_REBUILD = (
+    "select i.indexrelid::regclass::text from pg_index i join pg_class c on c.oid = i.indexrelid "
+    "where not i.indisvalid and i.indrelid = any(%s::regclass[]) and c.relname ~ '_ccnew[0-9]*$'"
+)
+
+
 def compact_raw_indexes(settings: KeelSettings | None = None) -> int:
     """Rebuild the raw tables' indexes after a backfill; returns the bytes this gave back to the disk.
 
@@ -617,12 +625,20 @@ def compact_raw_indexes(settings: KeelSettings | None = None) -> int:
     """
     settings = settings or get_settings()
     with connect("admin", autocommit=True, settings=settings) as conn:
-        tables = [str(row[0]) for row in conn.execute(_RAW_TABLES).fetchall()]
-        size = "select coalesce(sum(pg_indexes_size(t::regclass)), 0) from unnest(%s::text[]) t"
-        before = int(conn.execute(size, (tables,)).fetchone()[0])  # type: ignore[index]
-        for table in tables:
-            conn.execute(sql.SQL("reindex (concurrently) table {}").format(sql.SQL(table)))
-        after = int(conn.execute(size, (tables,)).fetchone()[0])  # type: ignore[index]
+        # one rebuild at a time (a second `keel demo` waits), and what one that was killed half-way left
+        # behind goes first: the new copies it had not swapped in yet, invalid and still written to
+        conn.execute("select pg_advisory_lock(hashtextextended('keel: compact raw indexes', 0))")
+        try:
+            tables = [str(row[0]) for row in conn.execute(_RAW_TABLES).fetchall()]
+            for (leftover,) in conn.execute(_LEFT_BY_A_KILLED_REBUILD, (tables,)).fetchall():
+                conn.execute(sql.SQL("drop index concurrently if exists {}").format(sql.SQL(leftover)))
+            size = "select coalesce(sum(pg_indexes_size(t::regclass)), 0) from unnest(%s::text[]) t"
+            before = int(conn.execute(size, (tables,)).fetchone()[0])  # type: ignore[index]
+            for table in tables:
+                conn.execute(sql.SQL("reindex (concurrently) table {}").format(sql.SQL(table)))
+            after = int(conn.execute(size, (tables,)).fetchone()[0])  # type: ignore[index]
+        finally:
+            conn.execute("select pg_advisory_unlock(hashtextextended('keel: compact raw indexes', 0))")
     return before - after
 
 
